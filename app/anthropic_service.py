@@ -1,0 +1,89 @@
+"""Exact token counts from the Anthropic ``count_tokens`` endpoint, behind core's protocol.
+
+The key comes from ``ANTHROPIC_API_KEY`` or is typed in for this run. It lives only in this
+object's client: never in sessions, exports, settings or logs, and never in error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+
+import anthropic
+
+from core.tokens import CounterError
+
+DEFAULT_MODEL = "claude-opus-4-8"
+
+
+def key_from_env() -> str | None:
+    """Return the API key from the environment, if one is set."""
+    key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    return key or None
+
+
+def describe(exc: Exception) -> str:
+    """Turn an SDK error into one sentence a user can act on (never echoing the key)."""
+    if isinstance(exc, anthropic.AuthenticationError):
+        return "the API key was rejected (401); check ANTHROPIC_API_KEY"
+    if isinstance(exc, anthropic.PermissionDeniedError):
+        return "this API key may not count tokens for that model (403)"
+    if isinstance(exc, anthropic.RateLimitError):
+        return "rate limited by the API (429); try again in a moment"
+    if isinstance(exc, anthropic.APIStatusError) and exc.status_code == 529:
+        return "the API is overloaded (529); try again shortly"
+    if isinstance(exc, anthropic.APITimeoutError):
+        return "the API did not answer in time"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return "cannot reach the API (offline?)"
+    if isinstance(exc, anthropic.APIStatusError):
+        return f"the API answered with an error ({exc.status_code})"
+    return f"token counting failed ({type(exc).__name__})"
+
+
+class ExactCounter:
+    """Counts tokens with ``messages.count_tokens``; each distinct text is asked once.
+
+    A text is counted as the content of one user message, which is how a part would be
+    sent; the count includes the few tokens of message framing.
+    """
+
+    name = "exact"
+    cheap = False
+
+    def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str | None = None,
+                 timeout: float = 20.0, max_retries: int = 2) -> None:
+        self.model = model
+        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
+                                           max_retries=max_retries)
+        self._memo: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def count(self, text: str) -> int:
+        """Return the exact token count of ``text`` as one user message."""
+        return self.count_many([text])[0]
+
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        """Return exact counts, asking the API only for texts it has not counted before."""
+        for text in dict.fromkeys(texts):
+            with self._lock:
+                if text in self._memo:
+                    continue
+            n = self._ask(text) if text.strip() else 0
+            with self._lock:
+                self._memo[text] = n
+        with self._lock:
+            return [self._memo[t] for t in texts]
+
+    def _ask(self, text: str) -> int:
+        try:
+            reply = self._client.messages.count_tokens(
+                model=self.model, messages=[{"role": "user", "content": text}])
+        except anthropic.AnthropicError as exc:
+            raise CounterError(describe(exc)) from None
+        return int(reply.input_tokens)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()

@@ -1,0 +1,100 @@
+"""Small dialogs: chart export options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from widgets.export import FORMATS, SLIDE_SIZES
+from widgets.theme import THEMES
+
+AS_SHOWN = "as shown"
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """What the user asked the export dialog for."""
+
+    path: Path
+    fmt: str
+    size: tuple[int, int] | None
+    """None: the chart exactly as it is on screen."""
+    scale: int
+    theme: str
+    with_scenario: bool
+
+
+class ExportDialog(QDialog):
+    """Ask where and how to export the current chart."""
+
+    def __init__(self, parent: QWidget | None, default_path: Path, theme: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export chart")
+        self.path = QLineEdit(str(default_path))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.fmt = QComboBox()
+        self.fmt.addItems(FORMATS)
+        self.fmt.setCurrentText(default_path.suffix.lstrip(".") or "svg")
+        self.fmt.currentTextChanged.connect(self._on_format_changed)
+        self.size = QComboBox()
+        self.size.addItems([AS_SHOWN, *SLIDE_SIZES])
+        self.scale = QSpinBox()
+        self.scale.setRange(1, 4)
+        self.scale.setSuffix("x")
+        self.scale.setToolTip("PNG pixel density (1x to 4x)")
+        self.theme = QComboBox()
+        self.theme.addItems(THEMES)
+        self.theme.setCurrentText("slide" if theme == "light" else theme)
+        self.with_scenario = QCheckBox("Also save the scenario JSON that reproduces it")
+        self.with_scenario.setChecked(True)
+        form = QFormLayout(self)
+        form.addRow("File", row)
+        form.addRow("Format", self.fmt)
+        form.addRow("Size", self.size)
+        form.addRow("PNG scale", self.scale)
+        form.addRow("Theme", self.theme)
+        form.addRow(self.with_scenario)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self._on_format_changed(self.fmt.currentText())
+
+    def choice(self) -> ExportChoice:
+        """Return the options as chosen."""
+        size = None if self.size.currentText() == AS_SHOWN else SLIDE_SIZES[self.size.currentText()]
+        path = Path(self.path.text()).with_suffix("." + self.fmt.currentText())
+        return ExportChoice(path, self.fmt.currentText(), size, self.scale.value(),
+                            self.theme.currentText(), self.with_scenario.isChecked())
+
+    def _on_format_changed(self, fmt: str) -> None:
+        self.scale.setEnabled(fmt == "png")
+        self.path.setText(str(Path(self.path.text()).with_suffix("." + fmt)))
+
+    def _on_browse_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export chart", self.path.text(),
+                                              "Charts (*.svg *.png *.pdf)")
+        if name:
+            self.path.setText(name)
+            suffix = Path(name).suffix.lstrip(".").lower()
+            if suffix in FORMATS:
+                self.fmt.setCurrentText(suffix)

@@ -1,0 +1,123 @@
+"""The ``ctxlab`` command: the window, and the headless verbs compute, export and bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from core.errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit 2, like every other bad input
+        self.exit(2, f"ctxlab: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ctxlab", description="A workbench for context-engineering trade-offs.")
+    parser.add_argument("--version", action="version", version=f"ctxlab {__version__}")
+    sub = parser.add_subparsers(dest="verb")
+    compute = sub.add_parser("compute", help="print a scenario's result as JSON")
+    compute.add_argument("scenario", type=Path)
+    export = sub.add_parser("export", help="export a scenario's chart (svg, png or pdf)")
+    export.add_argument("scenario", type=Path)
+    export.add_argument("--format", choices=("svg", "png", "pdf"), default=None,
+                        help="default: from the output file's suffix")
+    export.add_argument("-o", "--output", type=Path, required=True)
+    export.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT, e.g. 1920x1080")
+    export.add_argument("--scale", type=int, default=1, choices=(1, 2, 3, 4), help="PNG density")
+    export.add_argument("--theme", default="slide", choices=("light", "dark", "slide"))
+    export.add_argument("--no-scenario", action="store_true",
+                        help="do not write the scenario JSON next to the chart")
+    bench = sub.add_parser("bench", help="measure slider-to-pixels latency per panel (JSON)")
+    bench.add_argument("--panels", nargs="*", help="panel ids (default: all)")
+    bench.add_argument("--ticks", type=int, default=200)
+    bench.add_argument("--json", type=Path, help="also write the report to this file")
+    return parser
+
+
+def _qt_app() -> Any:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication(["ctxlab"])
+
+
+def _exact_counter() -> Any:
+    from app.anthropic_service import ExactCounter, key_from_env
+
+    key = key_from_env()
+    return ExactCounter(key) if key else None
+
+
+def _compute(args: argparse.Namespace) -> int:
+    import core
+    from widgets.loaders import read_scenario
+
+    lever, params = read_scenario(args.scenario)
+    counter = _exact_counter() if params.get("estimator") == "exact" else None
+    json.dump(core.compute(lever, params, counter), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from widgets.export import parse_size
+    from widgets.loaders import read_scenario
+
+    lever, params = read_scenario(args.scenario)
+    size = parse_size(args.size)
+    _qt_app()
+    from widgets.offscreen import export_scenario
+
+    counter = _exact_counter() if params.get("estimator") == "exact" else None
+    written = export_scenario(lever, params, args.output, args.format, size, args.scale,
+                              args.theme, counter, not args.no_scenario)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    _qt_app()
+    from app.bench import run_bench
+
+    report = run_bench(args.panels, args.ticks)
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def _window() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from app.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("ctxlab")
+    app.setDesktopFileName("io.github.ctxlab.Ctxlab")
+    window = MainWindow()
+    window.show()
+    return int(app.exec())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``ctxlab`` command; bad input prints one line and returns 2."""
+    args = _parser().parse_args(argv)
+    verbs = {"compute": _compute, "export": _export, "bench": _bench}
+    try:
+        return verbs[args.verb](args) if args.verb else _window()
+    except InputError as exc:
+        print(f"ctxlab: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""The main window: navigation built from ``PANELS``, menus, sessions, settings, exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
+
+from app import __version__
+from app.anthropic_service import ExactCounter, key_from_env
+from app.dialogs import ExportDialog
+from app.sessions import Session, load_session, save_session
+from core.errors import InputError
+from widgets import GROUPS, PANELS
+from widgets.base import BasePanel, PanelSpec
+from widgets.export import render_image, write_chart, write_csv, write_scenario
+from widgets.loaders import parse_json, read_scenario, read_text
+from widgets.offscreen import export_scenario
+from widgets.theme import THEMES, load_theme
+
+MAX_RECENT = 8
+
+
+def settings() -> QSettings:
+    """The app's settings store (an INI file; tests point it at a temporary folder)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "ctxlab", "ctxlab")
+
+
+class MainWindow(QMainWindow):
+    """Navigation on the left, the current lever's panel on the right."""
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("ctxlab")
+        self.panels: dict[str, BasePanel] = {}
+        self.session_path: Path | None = None
+        self.last_error = ""
+        self._settings = settings()
+        self.theme = load_theme(str(self._settings.value("theme", "light")))
+        self.counter: ExactCounter | None = None
+        self._base_url = base_url
+
+        self.nav = QTreeWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setHeaderHidden(True)
+        self.stack = QStackedWidget()
+        split = QSplitter()
+        split.addWidget(self.nav)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 1200])
+        self.setCentralWidget(split)
+        self.api_label = QLabel()
+        self.statusBar().addPermanentWidget(self.api_label)
+        self._build_nav()
+        self._build_menus()
+        self.set_api_key(api_key or key_from_env())
+        self.apply_theme(self.theme.name)
+        geometry = self._settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        self.show_panel(str(self._settings.value("last_panel", PANELS[0].id)))
+
+    # ---- navigation -----------------------------------------------------------------------
+    def _build_nav(self) -> None:
+        built = {spec.title: spec for spec in PANELS}
+        for group, levers in GROUPS:
+            top = QTreeWidgetItem([group])
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.nav.addTopLevelItem(top)
+            for chapter, title in levers:
+                spec = built.get(title)
+                item = QTreeWidgetItem([f"{title}  · ch {chapter}" + ("" if spec else "  (planned)")])
+                if spec:
+                    item.setData(0, Qt.ItemDataRole.UserRole, spec.id)
+                else:
+                    item.setFlags(Qt.ItemFlag.NoItemFlags)
+                    item.setToolTip(0, "Not built yet")
+                top.addChild(item)
+        self.nav.expandAll()
+        self.nav.currentItemChanged.connect(self._on_nav_changed)
+
+    def _on_nav_changed(self, item: QTreeWidgetItem | None, _: Any) -> None:
+        lever = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if lever:
+            self.show_panel(lever)
+
+    def spec(self, lever: str) -> PanelSpec:
+        """Return the registered panel spec of ``lever``."""
+        return next(s for s in PANELS if s.id == lever)
+
+    def panel(self, lever: str) -> BasePanel:
+        """Return the panel of ``lever``, building it (with its sample) on first use."""
+        if lever not in self.panels:
+            panel = self.spec(lever).factory(theme=self.theme)  # type: ignore[call-arg]
+            panel.set_exact_counter(self.counter)
+            panel.load_sample()
+            panel.sig_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+            self.panels[lever] = panel
+            self.stack.addWidget(panel)
+        return self.panels[lever]
+
+    def show_panel(self, lever: str) -> BasePanel:
+        """Switch to the panel of ``lever`` (the first panel if unknown)."""
+        if lever not in {s.id for s in PANELS}:
+            lever = PANELS[0].id
+        panel = self.panel(lever)
+        self.stack.setCurrentWidget(panel)
+        for i in range(self.nav.topLevelItemCount()):
+            top = self.nav.topLevelItem(i)
+            for j in range(top.childCount()):
+                if top.child(j).data(0, Qt.ItemDataRole.UserRole) == lever:
+                    self.nav.blockSignals(True)
+                    self.nav.setCurrentItem(top.child(j))
+                    self.nav.blockSignals(False)
+        spec = self.spec(lever)
+        self.setWindowTitle(f"ctxlab — {spec.title} (chapter {spec.chapter})")
+        return panel
+
+    def current(self) -> BasePanel:
+        """The panel on screen."""
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, BasePanel)
+        return widget
+
+    # ---- menus ----------------------------------------------------------------------------
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Open scenario…", self._on_open_scenario, QKeySequence.StandardKey.Open)
+        self._action(file, "Open session…", self._on_open_session)
+        self._action(file, "Save session", self._on_save_session, QKeySequence.StandardKey.Save)
+        self._action(file, "Save session as…", self._on_save_session_as,
+                     QKeySequence.StandardKey.SaveAs)
+        self.recent_menu = file.addMenu("Recent files")
+        file.addSeparator()
+        self._action(file, "Export chart…", self._on_export_chart, "Ctrl+E")
+        self._action(file, "Export all charts…", self._on_export_all)
+        self._action(file, "Export data as CSV…", self._on_export_csv)
+        self._action(file, "Copy chart", self._on_copy_chart, "Ctrl+Shift+C")
+        file.addSeparator()
+        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        group = QActionGroup(self)
+        for name in THEMES:
+            action = self._action(view, f"{name.title()} theme", lambda _=False, n=name:
+                                  self.apply_theme(n))
+            action.setCheckable(True)
+            action.setChecked(name == self.theme.name)
+            group.addAction(action)
+        api = bar.addMenu("&API")
+        self._action(api, "Set key for this run…", self._on_set_key)
+        self._action(api, "Forget key", lambda: self.set_api_key(None))
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "About this lever", self._on_about_lever, "F1")
+        self._action(help_menu, "About ctxlab", self._on_about)
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent():
+            self._action(self.recent_menu, path, lambda _=False, p=path: self.open_path(Path(p)))
+        self.recent_menu.setEnabled(bool(self.recent()))
+
+    def recent(self) -> list[str]:
+        """Recently opened or saved files, newest first."""
+        value = self._settings.value("recent", [])
+        return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
+
+    def _remember(self, path: Path) -> None:
+        paths = [str(path)] + [p for p in self.recent() if p != str(path)]
+        self._settings.setValue("recent", paths[:MAX_RECENT])
+        self._rebuild_recent()
+
+    # ---- errors ---------------------------------------------------------------------------
+    def warn(self, message: str) -> None:
+        """Show an error without blocking, and without touching what is open."""
+        self.last_error = message
+        self.statusBar().showMessage(message, 10000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "ctxlab", message, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # ---- files and sessions ---------------------------------------------------------------
+    def open_path(self, path: Path) -> bool:
+        """Open a scenario or session file; on error show why and keep everything as it was."""
+        try:
+            data = parse_json(read_text(path), path.name)
+            if isinstance(data, dict) and "app" in data:
+                self.load_session_file(path)
+            else:
+                lever, params = read_scenario(path)
+                panel = self.panel(self.spec_id(lever))
+                panel.load_scenario_dict(params)
+                self.show_panel(lever)
+        except (InputError, OSError) as exc:
+            self.warn(str(exc) if isinstance(exc, InputError) else f"{path.name}: {exc}")
+            return False
+        self._remember(path)
+        return True
+
+    def spec_id(self, lever: str) -> str:
+        """Validate that ``lever`` has a panel and return it."""
+        if lever not in {s.id for s in PANELS}:
+            raise InputError(f"lever: {lever!r} has no panel in this build")
+        return lever
+
+    def load_session_file(self, path: Path) -> None:
+        """Load a session: validated fully first, so a bad file changes nothing."""
+        session = load_session(path)
+        for sc in session.scenarios:
+            self.spec_id(sc["lever"])
+        for sc in session.scenarios:
+            self.panel(sc["lever"]).load_scenario_dict(sc["params"])
+        if session.current:
+            self.show_panel(session.current)
+        self.session_path = path
+
+    def session(self) -> Session:
+        """The open panels' scenarios and the current panel."""
+        return Session([p.scenario() for p in self.panels.values()], self.current().lever)
+
+    def save_session_to(self, path: Path) -> bool:
+        """Save the session atomically to ``path``."""
+        try:
+            save_session(self.session(), path)
+        except OSError as exc:
+            self.warn(f"could not save {path.name}: {exc.strerror or exc}")
+            return False
+        self.session_path = path
+        self._remember(path)
+        self.statusBar().showMessage(f"saved {path}", 5000)
+        return True
+
+    def _on_open_scenario(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open scenario", "", "Scenario (*.json)")
+        if name:
+            self.open_path(Path(name))
+
+    def _on_open_session(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open session", "", "ctxlab session (*.json)")
+        if name:
+            self.open_path(Path(name))
+
+    def _on_save_session(self) -> None:
+        if self.session_path is None:
+            self._on_save_session_as()
+        else:
+            self.save_session_to(self.session_path)
+
+    def _on_save_session_as(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save session", "session.ctxlab.json",
+                                              "ctxlab session (*.json)")
+        if name:
+            self.save_session_to(Path(name))
+
+    # ---- export ---------------------------------------------------------------------------
+    def export_chart(self, path: Path, size: tuple[int, int] | None = None, scale: int = 1,
+                     theme: str | None = None, with_scenario: bool = True) -> list[Path]:
+        """Export the current panel's chart; ``size`` None means exactly as on screen."""
+        panel = self.current()
+        title = f"ctxlab · {self.spec(panel.lever).title}"
+        if size is None and theme in (None, self.theme.name):
+            written = [write_chart(panel.view, path, None, scale, title)]
+            if with_scenario:
+                written.append(write_scenario(panel.scenario(), path.with_suffix(".json")))
+            return written
+        return export_scenario(panel.lever, panel.scenario()["params"], path, None,
+                               size or (panel.view.width(), panel.view.height()), scale,
+                               theme or self.theme.name, self.counter, with_scenario)
+
+    def _on_export_chart(self) -> None:
+        lever = self.current().lever
+        dialog = ExportDialog(self, Path.home() / f"ctxlab-{lever}.svg", self.theme.name)
+        if dialog.exec():
+            choice = dialog.choice()
+            try:
+                written = self.export_chart(choice.path, choice.size, choice.scale, choice.theme,
+                                            choice.with_scenario)
+            except (InputError, OSError) as exc:
+                self.warn(f"export failed: {exc}")
+                return
+            self.statusBar().showMessage("wrote " + ", ".join(map(str, written)), 8000)
+
+    def export_all(self, folder: Path, fmt: str = "svg") -> list[Path]:
+        """Export every open panel's chart (as on screen) into ``folder``."""
+        written = []
+        for lever, panel in self.panels.items():
+            path = folder / f"ctxlab-{lever}.{fmt}"
+            written.append(write_chart(panel.view, path, fmt, 1, f"ctxlab · {lever}"))
+            written.append(write_scenario(panel.scenario(), path.with_suffix(".json")))
+        return written
+
+    def _on_export_all(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export all charts into")
+        if folder:
+            try:
+                written = self.export_all(Path(folder))
+            except (InputError, OSError) as exc:
+                self.warn(f"export failed: {exc}")
+                return
+            self.statusBar().showMessage(f"wrote {len(written)} files to {folder}", 8000)
+
+    def _on_export_csv(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export data", f"ctxlab-{self.current().lever}"
+                                              ".csv", "CSV (*.csv)")
+        if name:
+            try:
+                write_csv(self.current().csv_rows(), name)
+            except (InputError, OSError) as exc:
+                self.warn(f"export failed: {exc}")
+
+    def _on_copy_chart(self) -> None:
+        QGuiApplication.clipboard().setImage(render_image(self.current().view, 2.0))
+        self.statusBar().showMessage("chart copied to the clipboard (2x PNG)", 4000)
+
+    # ---- theme, API, help -----------------------------------------------------------------
+    def apply_theme(self, name: str) -> None:
+        """Switch every panel and the window chrome to theme ``name``."""
+        self.theme = load_theme(name)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyleSheet(self.theme.stylesheet())
+        for panel in self.panels.values():
+            panel.apply_theme(self.theme)
+        self._settings.setValue("theme", self.theme.name)
+
+    def set_api_key(self, key: str | None) -> None:
+        """Use ``key`` for exact token counts in this run (None: estimates only)."""
+        if self.counter is not None:
+            self.counter.close()
+        self.counter = ExactCounter(key, base_url=self._base_url) if key else None
+        for panel in self.panels.values():
+            panel.set_exact_counter(self.counter)
+        self.api_label.setText("exact counts: on (Claude count_tokens)" if key else
+                               "exact counts: off — set ANTHROPIC_API_KEY or API > Set key")
+
+    def _on_set_key(self) -> None:
+        key, ok = QInputDialog.getText(self, "Anthropic API key", "Key (kept in memory for this "
+                                       "run only):", QLineEdit.EchoMode.Password)
+        if ok and key.strip():
+            self.set_api_key(key.strip())
+
+    def _on_about_lever(self) -> None:
+        panel = self.current()
+        spec = self.spec(panel.lever)
+        QMessageBox.information(self, spec.title, f"Book chapter {spec.chapter}.\n\n{panel.explain}")
+
+    def _on_about(self) -> None:
+        QMessageBox.about(self, "About ctxlab", f"ctxlab {__version__}: a workbench for seeing "
+                          "context-engineering trade-offs.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._settings.setValue("geometry", self.saveGeometry())
+        self._settings.setValue("last_panel", self.current().lever)
+        self._settings.sync()
+        for panel in self.panels.values():
+            panel.shutdown()
+        if self.counter is not None:
+            self.counter.close()
+        super().closeEvent(event)

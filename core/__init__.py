@@ -1,0 +1,40 @@
+"""Pure NumPy cores, one module per lever, behind one generic entry point.
+
+``core.compute(lever, params)`` validates ``params`` with the lever's ``Params.from_dict``,
+runs its ``compute`` and returns ``Result.to_dict()``: the same path the GUI, the CLI and
+the fidelity check take.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from core import economy, packer
+from core.errors import InputError
+from core.tokens import TokenCounter
+
+REGISTRY: dict[str, ModuleType] = {"packer": packer, "economy": economy}
+"""Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""
+
+
+def lever_module(lever: object) -> ModuleType:
+    """Return the core module of ``lever`` or raise :class:`InputError` listing the known ones."""
+    if not isinstance(lever, str) or lever not in REGISTRY:
+        raise InputError(f"lever: unknown lever {lever!r}; known: {', '.join(REGISTRY)}")
+    return REGISTRY[lever]
+
+
+def compute(lever: str, params: dict[str, Any], counter: TokenCounter | None = None) -> Any:
+    """Run one lever on loose JSON params and return its JSON-safe result.
+
+    Raises
+    ------
+    InputError
+        Unknown lever, or a missing, unknown or ill-typed parameter.
+    """
+    module = lever_module(lever)
+    return module.compute(module.Params.from_dict(params), counter).to_dict()
+
+
+__all__ = ["REGISTRY", "InputError", "compute", "lever_module"]

@@ -1,0 +1,12 @@
+"""The one error type that core lets out for bad input."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input to a core computation.
+
+    The message names the offending field (``params.budget: ...``) so a user can fix it
+    without reading a traceback. The CLI prints it on one line and exits with code 2;
+    panels show it in their status line and keep their previous result.
+    """

@@ -1,0 +1,280 @@
+"""Context-window packer (book chapter 1): fit named parts into a token budget.
+
+Pinned parts always stay. Every policy is an order in which evictable parts are offered
+to the window, newest first for ``drop_oldest``; each part is kept if it still fits
+(no early stop), so a small old part can survive where a large newer one could not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core import economy, fields
+from core.errors import InputError
+from core.tokens import COUNTER_NAMES, TokenCounter, counter_for
+
+POLICIES = ("drop_oldest", "drop_largest", "priority")
+"""``drop_oldest`` keeps the newest parts (the book's); ``drop_largest`` keeps the smallest;
+``priority`` keeps parts by their ``rank`` (1 = most important; ties keep the newer part)."""
+
+_WHERE = "params"
+_KEYS = ("parts", "budget", "policy", "estimator", "model", "output_tokens", "calls")
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One named piece of the context."""
+
+    name: str
+    text: str
+    pinned: bool = False
+    rank: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the part as JSON-safe data."""
+        return {"name": self.name, "text": self.text, "pinned": self.pinned, "rank": self.rank}
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """What to pack, into how much room, by which rule."""
+
+    parts: tuple[Part, ...]
+    budget: int
+    policy: str = "drop_oldest"
+    estimator: str = "words"
+    model: str = "claude-opus-4-8"
+    output_tokens: int = 500
+    calls: int = 100_000
+
+    @classmethod
+    def from_dict(cls, data: object) -> Params:
+        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
+        d = fields.mapping(data, _WHERE)
+        fields.only_keys(d, _KEYS, _WHERE)
+        parts = []
+        for i, raw in enumerate(fields.items(d, "parts", _WHERE)):
+            where = f"{_WHERE}.parts[{i}]"
+            p = fields.mapping(raw, where)
+            fields.only_keys(p, ("name", "text", "pinned", "rank"), where)
+            parts.append(
+                Part(
+                    name=fields.text(p, "name", where),
+                    text=fields.text(p, "text", where),
+                    pinned=fields.boolean(p, "pinned", where, False),
+                    rank=fields.integer(p, "rank", where, 1, minimum=0),
+                )
+            )
+        names = [p.name for p in parts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise InputError(f"{_WHERE}.parts: part names must be unique, repeated: {dupes}")
+        return cls(
+            parts=tuple(parts),
+            budget=fields.integer(d, "budget", _WHERE, minimum=0),
+            policy=fields.text(d, "policy", _WHERE, "drop_oldest", POLICIES),
+            estimator=fields.text(d, "estimator", _WHERE, "words", COUNTER_NAMES),
+            model=fields.text(d, "model", _WHERE, "claude-opus-4-8", tuple(economy.PRICES)),
+            output_tokens=fields.integer(d, "output_tokens", _WHERE, 500, minimum=0),
+            calls=fields.integer(d, "calls", _WHERE, 100_000, minimum=0),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the params as JSON-safe data (the scenario's ``params``)."""
+        return {
+            "parts": [p.to_dict() for p in self.parts],
+            "budget": self.budget,
+            "policy": self.policy,
+            "estimator": self.estimator,
+            "model": self.model,
+            "output_tokens": self.output_tokens,
+            "calls": self.calls,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """Which parts one policy keeps at one budget."""
+
+    kept: tuple[str, ...]
+    dropped: tuple[str, ...]
+    used: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data."""
+        return {"kept": list(self.kept), "dropped": list(self.dropped), "used": self.used}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The packed context for the chosen policy, plus every policy side by side."""
+
+    names: tuple[str, ...]
+    tokens: NDArray[np.int64]
+    pinned: NDArray[np.bool_]
+    budget: int
+    policy: str
+    estimator: str
+    packing: Packing
+    compare: dict[str, Packing]
+    cost: economy.Result
+    """What sending the packed context costs: ``used`` input tokens per call."""
+
+    @property
+    def total(self) -> int:
+        """Tokens of all parts together."""
+        return int(self.tokens.sum())
+
+    @property
+    def fits(self) -> bool:
+        """Whether everything fits without dropping anything."""
+        return self.total <= self.budget
+
+    @property
+    def pinned_tokens(self) -> int:
+        """Tokens that no policy can drop."""
+        return int(self.tokens[self.pinned].sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-safe data (field names are DESIGN.md's contract)."""
+        return {
+            "parts": [
+                {"name": n, "tokens": int(t), "pinned": bool(p)}
+                for n, t, p in zip(self.names, self.tokens, self.pinned, strict=True)
+            ],
+            "total": self.total,
+            "budget": self.budget,
+            "fits": self.fits,
+            "policy": self.policy,
+            "estimator": self.estimator,
+            **self.packing.to_dict(),
+            "over_budget": self.packing.used > self.budget,
+            "compare": {k: v.to_dict() for k, v in self.compare.items()},
+            "cost": self.cost.to_dict(),
+        }
+
+
+def offer_order(tokens: NDArray[np.int64], ranks: Sequence[int], policy: str) -> list[int]:
+    """Return part indices in the order a policy offers them to the window.
+
+    Pinned parts are handled by the caller; ties always go to the newer (later) part.
+    """
+    newest_first = list(range(len(tokens) - 1, -1, -1))
+    if policy == "drop_oldest":
+        return newest_first
+    if policy == "drop_largest":
+        return sorted(newest_first, key=lambda i: int(tokens[i]))
+    if policy == "priority":
+        return sorted(newest_first, key=lambda i: ranks[i])
+    raise InputError(f"{_WHERE}.policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
+
+
+def _pack(
+    names: Sequence[str],
+    tokens: NDArray[np.int64],
+    pinned: NDArray[np.bool_],
+    order: Sequence[int],
+    budget: int,
+) -> Packing:
+    used = int(tokens[pinned].sum())
+    keep = pinned.copy()
+    for i in order:
+        if not pinned[i] and used + tokens[i] <= budget:
+            keep[i] = True
+            used += int(tokens[i])
+    kept = [names[i] for i in range(len(names)) if pinned[i]]
+    kept += [names[i] for i in range(len(names)) if keep[i] and not pinned[i]]
+    dropped = [names[i] for i in range(len(names)) if not keep[i]]
+    return Packing(tuple(kept), tuple(dropped), used)
+
+
+def count_parts(params: Params, counter: TokenCounter | None = None) -> NDArray[np.int64]:
+    """Count every part's tokens with the estimator the params name."""
+    chosen = counter_for(params.estimator, counter)
+    return np.array(chosen.count_many([p.text for p in params.parts]), dtype=np.int64)
+
+
+def compute(params: Params, counter: TokenCounter | None = None) -> Result:
+    """Pack ``params.parts`` into ``params.budget`` under every policy.
+
+    Parameters
+    ----------
+    params
+        The parts, the budget, the chosen policy and estimator.
+    counter
+        Optional counter to use instead of the named estimator (the app's exact counter,
+        or a caching wrapper); used only when its name matches ``params.estimator``.
+    """
+    tokens = count_parts(params, counter)
+    names = tuple(p.name for p in params.parts)
+    pinned = np.array([p.pinned for p in params.parts], dtype=bool)
+    ranks = [p.rank for p in params.parts]
+    compare = {
+        policy: _pack(names, tokens, pinned, offer_order(tokens, ranks, policy), params.budget)
+        for policy in POLICIES
+    }
+    packing = compare[params.policy]
+    cost = economy.compute(economy.Params(
+        params.model, packing.used, params.output_tokens, params.calls))
+    return Result(
+        names=names,
+        tokens=tokens,
+        pinned=pinned,
+        budget=params.budget,
+        policy=params.policy,
+        estimator=params.estimator,
+        packing=packing,
+        compare=compare,
+        cost=cost,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """What survives at every budget in ``budgets`` under one policy."""
+
+    budgets: NDArray[np.int64]
+    kept: NDArray[np.bool_]
+    """Survival map, parts x budgets."""
+    used: NDArray[np.int64]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe arrays."""
+        return {
+            "budgets": self.budgets.tolist(),
+            "kept": self.kept.tolist(),
+            "used": self.used.tolist(),
+        }
+
+
+def sweep(
+    params: Params,
+    field: str,
+    values: Sequence[int] | NDArray[np.int64],
+    counter: TokenCounter | None = None,
+) -> Sweep:
+    """Pack at every value of ``field`` at once (only ``budget`` is sweepable).
+
+    The greedy pass runs once per part over the whole budget vector, so a sweep of
+    every budget from 0 to the total costs a few vectorised operations per part.
+    """
+    if field != "budget":
+        raise InputError(f"sweep: field {field!r} cannot be swept; sweepable: budget")
+    budgets = np.asarray(values, dtype=np.int64)
+    tokens = count_parts(params, counter)
+    pinned = np.array([p.pinned for p in params.parts], dtype=bool)
+    kept = np.zeros((len(tokens), budgets.size), dtype=bool)
+    kept[pinned, :] = True
+    used = np.full(budgets.shape, int(tokens[pinned].sum()), dtype=np.int64)
+    for i in offer_order(tokens, [p.rank for p in params.parts], params.policy):
+        if pinned[i]:
+            continue
+        fits = used + tokens[i] <= budgets
+        kept[i] = fits
+        used += tokens[i] * fits
+    return Sweep(budgets=budgets, kept=kept, used=used)

@@ -1,0 +1,52 @@
+"""Test setup: offscreen Qt before any Qt import, settings in a temporary folder, no leaks."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("LANG", "C.UTF-8")
+os.environ.pop("ANTHROPIC_API_KEY", None)  # tests opt in to a key explicitly
+
+import pytest
+
+_SETTINGS_DIR = tempfile.mkdtemp(prefix="ctxlab-settings-")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings():
+    """Point QSettings at an empty temporary folder for every test that touches Qt."""
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # core tests never need Qt
+        yield None
+        return
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, _SETTINGS_DIR)
+    QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "ctxlab", "ctxlab").clear()
+    yield _SETTINGS_DIR
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left_running():
+    """Fail a test that leaves a panel's worker thread alive (call shutdown())."""
+    yield
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("ctxlab-") and t.is_alive()]
+    assert not alive, f"worker threads left running: {alive}; call panel.shutdown()"
+
+
+@pytest.fixture
+def make_panel(qtbot):
+    """Build panels that are shut down (worker stopped) at the end of the test."""
+    made = []
+
+    def make(cls, **kwargs):
+        panel = cls(**kwargs)
+        qtbot.addWidget(panel)
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.shutdown()

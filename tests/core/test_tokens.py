@@ -1,0 +1,50 @@
+import pytest
+
+from core.errors import InputError
+from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate, counter_for
+
+
+def test_word_estimate_rounds_half_to_even_like_python():
+    words = WordEstimate()
+    assert words.count("one two three four five") == 6  # 6.5 rounds to even
+    assert words.count(" ".join(["w"] * 15)) == 20  # 19.5 rounds to even
+    assert words.count("a  b\n\tc") == 4  # any whitespace separates words: 3.9 -> 4
+    assert words.count("") == 0
+
+
+def test_char_estimate_is_chars_over_four():
+    assert CharEstimate().count("x" * 10) == 2  # 2.5 -> 2
+    assert CharEstimate().count("x" * 14) == 4  # 3.5 -> 4
+
+
+class CountingCounter:
+    """A real counter that records how often it was asked."""
+
+    name = "words"
+
+    def __init__(self):
+        self.asked = []
+
+    def count(self, text):
+        return self.count_many([text])[0]
+
+    def count_many(self, texts):
+        self.asked.extend(texts)
+        return [len(t.split()) for t in texts]
+
+
+def test_caching_counter_asks_once_per_distinct_text():
+    inner = CountingCounter()
+    cached = CachingCounter(inner)
+    assert isinstance(cached, TokenCounter)
+    assert cached.count_many(["a b", "c", "a b"]) == [2, 1, 2]
+    assert cached.count_many(["c", "a b", "d e f"]) == [1, 2, 3]
+    assert inner.asked == ["a b", "c", "d e f"]
+
+
+def test_exact_without_a_counter_names_the_field():
+    with pytest.raises(InputError, match=r"params\.estimator: 'exact' needs"):
+        counter_for("exact")
+    with pytest.raises(InputError, match="params.estimator"):
+        counter_for("bytes")
+    assert counter_for("chars").name == "chars"

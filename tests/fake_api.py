@@ -1,0 +1,76 @@
+"""A real HTTP server on 127.0.0.1 that answers like the Anthropic API, for the real SDK.
+
+``count_tokens`` answers a deterministic count (whitespace words + 7 framing tokens) so
+tests can assert the exact number the app shows. Status codes can be scripted per request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FRAMING = 7
+
+
+def fake_count(text: str) -> int:
+    return len(text.split()) + FRAMING
+
+
+class FakeAnthropic:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict, dict]] = []
+        self.script: list[int] = []  # statuses to answer next, then 200s
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                owner.requests.append((self.path, dict(self.headers), body))
+                status = owner.script.pop(0) if owner.script else 200
+                if status != 200:
+                    kind = {401: "authentication_error", 429: "rate_limit_error",
+                            529: "overloaded_error"}.get(status, "api_error")
+                    return self._send(status, {"type": "error", "request_id": "req_test",
+                                               "error": {"type": kind, "message": "scripted"}},
+                                      {"request-id": "req_test", "retry-after-ms": "5"})
+                if self.path.endswith("/v1/messages/count_tokens"):
+                    text = " ".join(m["content"] for m in body["messages"])
+                    return self._send(200, {"input_tokens": fake_count(text)})
+                if self.path.endswith("/v1/messages"):
+                    return self._send(200, {
+                        "id": "msg_test", "type": "message", "role": "assistant",
+                        "model": body["model"], "stop_reason": "end_turn", "stop_sequence": None,
+                        "content": [{"type": "text", "text": "ok"}],
+                        "usage": {"input_tokens": 10, "output_tokens": 1}})
+                return self._send(404, {"type": "error", "error": {"type": "not_found_error",
+                                                                   "message": self.path}})
+
+            def _send(self, status, payload, headers=None):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+    def count_requests(self) -> int:
+        return sum(1 for path, _, _ in self.requests if path.endswith("count_tokens"))

@@ -1,0 +1,53 @@
+"""Every registered panel keeps the panel contract."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QComboBox, QSpinBox
+
+from widgets import PANELS
+from widgets.controls import SliderSpin
+from widgets.export import write_chart
+
+
+@pytest.mark.parametrize("spec", PANELS, ids=[s.id for s in PANELS])
+def test_panel_contract(spec, make_panel, qtbot, tmp_path):
+    panel = make_panel(spec.factory)
+    assert spec.id == panel.lever and panel.explain
+    panel.load_sample()
+    panel.resize(1200, 800)
+    panel.show()
+    qtbot.waitUntil(panel.is_idle)
+    errors = []
+    panel.sig_failed.connect(errors.append)
+    rendered = []
+    panel.sig_rendered.connect(rendered.append)
+
+    sliders = panel.findChildren(SliderSpin)
+    assert sliders, "a panel has at least one slider"
+    for control in sliders:
+        for tick in (0, control.slider.maximum()):
+            control.slider.setValue(tick)
+            qtbot.waitUntil(panel.is_idle)
+    for combo in panel.findChildren(QComboBox):
+        for i in range(combo.count()):
+            if combo.model().item(i).isEnabled():
+                combo.setCurrentIndex(i)
+                qtbot.waitUntil(panel.is_idle)
+    for spin in panel.findChildren(QSpinBox):
+        for value in (spin.minimum(), spin.maximum()):
+            spin.setValue(value)
+            qtbot.waitUntil(panel.is_idle)
+    assert errors == []
+    assert rendered, "moving the controls redrew the panel"
+
+    png = write_chart(panel.view, tmp_path / "chart.png", scale=2)
+    image = QImage(str(png))
+    assert image.width() == 2 * panel.view.viewport().width()
+    svg = write_chart(panel.view, tmp_path / "chart.svg")
+    texts = [e.text for e in ET.parse(svg).getroot().iter() if e.tag.endswith("text")]
+    assert texts
+
+    panel.shutdown()
+    assert panel.is_idle()

@@ -1,0 +1,96 @@
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
+
+from core.errors import InputError
+from widgets.export import bake_svg_transforms, parse_size, write_chart
+from widgets.offscreen import export_scenario
+from widgets.resources import samples
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def non_background_pixels(image: QImage, background: QColor) -> int:
+    step = 4
+    return sum(1 for x in range(0, image.width(), step) for y in range(0, image.height(), step)
+               if image.pixelColor(x, y) != background)
+
+
+@pytest.fixture
+def sample_params():
+    return json.loads(samples("packer")[0].read_text())["params"]
+
+
+def test_svg_export_parses_keeps_text_and_renders_back(qtbot, tmp_path, sample_params):
+    written = export_scenario("packer", sample_params, tmp_path / "packer.svg", size=(1280, 720))
+    svg, scenario = written
+    root = ET.parse(svg).getroot()
+    assert root.get("viewBox") == "0 0 1280 720"
+    texts = {e.text.strip() for e in root.iter(f"{SVG}text") if e.text}
+    assert {"tokens", "budget (tokens)", "tokens sent", "system_prompt"} <= texts
+    for g in root.iter(f"{SVG}g"):
+        kids = {c.tag for c in g}
+        if kids and kids <= {f"{SVG}path", f"{SVG}polyline", f"{SVG}polygon"}:
+            assert "matrix" not in g.get("transform", ""), "shape groups are baked"
+    renderer = QSvgRenderer(str(svg))
+    assert renderer.isValid()
+    image = QImage(1280, 720, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    assert non_background_pixels(image, QColor("white")) > 2000
+    assert json.loads(scenario.read_text())["params"]["budget"] == sample_params["budget"]
+
+
+def test_pdf_and_png_exports(qtbot, tmp_path, sample_params):
+    pdf, _ = export_scenario("packer", sample_params, tmp_path / "a.pdf", size=(1280, 720))
+    data = pdf.read_bytes()
+    box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
+    assert data.startswith(b"%PDF") and box
+    assert (float(box[1]), float(box[2])) == (960.0, 540.0)  # 1280x720 px at 96 dpi in points
+    png, _ = export_scenario("packer", sample_params, tmp_path / "a.png", size=(1920, 1080),
+                             scale=2)
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (3840, 2160)
+    assert non_background_pixels(image, QColor("white")) > 10000
+
+
+def test_bad_export_requests_are_refused(qtbot, tmp_path, sample_params):
+    with pytest.raises(InputError, match="format: must be one of svg, png, pdf"):
+        export_scenario("packer", sample_params, tmp_path / "a.gif")
+    with pytest.raises(InputError, match="size: expected WIDTHxHEIGHT"):
+        parse_size("big")
+    with pytest.raises(InputError, match=r"params\.budget"):
+        export_scenario("packer", {**sample_params, "budget": -3}, tmp_path / "a.svg")
+
+
+def test_baking_applies_the_matrix_to_paths_rects_and_points(tmp_path):
+    src = tmp_path / "t.svg"
+    src.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
+        '<g transform="matrix(2,0,0,-1,10,50)"><path d="M0,0 L5,10 Z"/>'
+        '<rect x="1" y="1" width="2" height="3"/><polyline points="0,0 1,1"/></g>'
+        '<g transform="matrix(1,0,0,1,3,4)"><text>keep</text></g></svg>')
+    assert bake_svg_transforms(src) == 1
+    root = ET.parse(src).getroot()
+    groups = list(root.iter(f"{SVG}g"))
+    assert "transform" not in groups[0].attrib
+    path, rect_path, poly = list(groups[0])
+    assert path.get("d") == "M 10,50 L 20,40 Z"
+    assert rect_path.tag == f"{SVG}path" and rect_path.get("d").startswith("M12,49")
+    assert poly.get("points") == "10,50 12,49"
+    assert groups[1].get("transform") == "matrix(1,0,0,1,3,4)"
+
+
+def test_write_chart_refuses_an_out_of_range_scale(qtbot, tmp_path):
+    import pyqtgraph as pg
+
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    with pytest.raises(InputError, match="scale: must be between 1 and 4"):
+        write_chart(view, tmp_path / "x.png", scale=9)

@@ -1,0 +1,141 @@
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from core import packer
+from widgets.packer_panel import PackerPanel
+
+
+def test_pyside_does_not_leak_none_references():
+    """6.12.0 dropped a None reference per void call and aborted Python 3.11 (pinned 6.11.3)."""
+    obj = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(1000):
+        obj.setObjectName("x")
+    assert sys.getrefcount(None) >= before
+
+
+@pytest.fixture
+def panel(make_panel, qtbot):
+    p = make_panel(PackerPanel)
+    p.load_sample()
+    p.resize(1300, 850)
+    p.show()
+    qtbot.waitExposed(p)
+    qtbot.waitUntil(p.is_idle)
+    return p
+
+
+def drawn_bars(panel):
+    opts = panel.plots_.bars.opts
+    return np.asarray(opts["x0"]), np.asarray(opts["width"])
+
+
+def test_sample_loads_and_status_names_the_dropped_part(panel):
+    res = panel.output().result
+    assert res.budget == panel.params.budget == 900
+    assert "help_article" in res.packing.dropped
+    assert "dropped help_article" in panel.status.text()
+
+
+def test_dragging_the_slider_changes_params_kept_set_and_plots(panel, qtbot):
+    before = panel.output().result.packing
+    old_image = panel.plots_.image.image.copy()
+    panel.budget.slider.setValue(panel.budget.slider.maximum())  # what a drag to the end emits
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.budget != 900)
+    after = panel.output().result
+    assert panel.params.budget == panel.budget.spin.maximum() == after.budget
+    assert after.packing.dropped == () and len(after.packing.kept) > len(before.kept)
+    x0, width = drawn_bars(panel)
+    assert width.sum() == 3 * after.total  # one bar row per policy, every part drawn
+    assert all(float(line.value()) == after.budget for line in panel.plots_.lines)
+    # the survival map depends on the parts, not on the budget: unchanged by a drag
+    assert np.array_equal(panel.plots_.image.image, old_image)
+
+
+def drag(view, start, end, steps=8):
+    """Press, move and release the left button on the view's viewport, as a user does."""
+    vp = view.viewport()
+    def send(kind, pos, buttons):
+        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+        event = QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(vp, event)
+    send(QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
+    for k in range(1, steps + 1):
+        p = start + (end - start) * (k / steps)
+        send(QEvent.Type.MouseMove, p, Qt.MouseButton.LeftButton)
+    send(QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
+
+
+def test_dragging_the_budget_line_on_the_chart_changes_the_budget(panel, qtbot):
+    plot = panel.plots_.tradeoff
+    vb = plot.getViewBox()
+    line = panel.plots_.lines[2]
+    y_mid = sum(vb.viewRange()[1]) / 2
+    def to_view(x, y):
+        scene = vb.mapViewToScene(QPointF(x, y))
+        return QPointF(panel.view.mapFromScene(scene))
+    start = to_view(float(line.value()), y_mid)
+    end = to_view(400.0, y_mid)
+    drag(panel.view, start, end)
+    qtbot.waitUntil(panel.is_idle)
+    assert abs(panel.params.budget - 400) <= 5  # one pixel is a few tokens
+    assert panel.budget.value() == panel.params.budget
+    res = panel.output().result
+    assert res.budget == panel.params.budget
+    assert res.packing.used <= res.budget
+
+
+def test_policy_and_pinning_change_what_is_kept(panel, qtbot):
+    panel.policy.setCurrentText("priority")
+    qtbot.waitUntil(lambda: panel.output().result.policy == "priority")
+    assert "help_article" in panel.output().result.packing.kept  # rank 1 in the sample
+    row = [p.name for p in panel.params.parts].index("turn_2")
+    panel.editor.table.item(row, 1).setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: panel.output().result.pinned[row])
+    assert panel.params.parts[row].pinned
+
+
+def test_editing_adding_and_removing_parts(panel, qtbot, tmp_path):
+    n = len(panel.params.parts)
+    doc = tmp_path / "runbook.md"
+    doc.write_text("restart the worker " * 50, encoding="utf-8")
+    panel.open_paths([doc])
+    qtbot.waitUntil(lambda: len(panel.output().result.names) == n + 1)
+    assert "runbook.md" in panel.params.parts[panel.editor.current_row()].name
+    assert panel.output().result.tokens[panel.editor.current_row()] == round(150 * 1.3)
+    panel.editor.text.setPlainText("short now")
+    qtbot.waitUntil(lambda: panel.output().result.tokens[panel.editor.current_row()] == 3)
+    panel.editor._on_remove_clicked()
+    qtbot.waitUntil(lambda: len(panel.output().result.names) == n)
+
+
+def test_a_bad_file_is_refused_and_nothing_is_lost(panel, qtbot, tmp_path):
+    before = panel.params
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9".encode("latin-1"))
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    panel.open_paths([bad])
+    assert "latin1.txt: not UTF-8" in panel.status.text()
+    panel.open_paths([binary])
+    assert "blob.bin: looks like a binary file" in panel.status.text()
+    assert panel.params == before
+    assert panel.output().result.names == tuple(p.name for p in before.parts)
+
+
+def test_exact_counting_is_offered_only_with_a_counter(panel):
+    item = panel.estimator.model().item(2)
+    assert not item.isEnabled()
+    assert "ANTHROPIC_API_KEY" in item.toolTip()
+
+
+def test_csv_rows_cover_every_part_under_every_policy(panel):
+    rows = panel.csv_rows()
+    assert rows[0] == ["policy", "budget", "part", "tokens", "pinned", "kept"]
+    assert len(rows) == 1 + len(packer.POLICIES) * len(panel.params.parts)

@@ -1,0 +1,103 @@
+"""Shared control helpers: one slider-plus-spin-box binding, section titles, explanations."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+
+_TICKS = 1000
+
+
+class SliderSpin(QWidget):
+    """An integer control: a slider for dragging and a spin box for typing, kept in step.
+
+    The slider runs on ``_TICKS`` ticks mapped linearly (or logarithmically) onto
+    ``[minimum, maximum]``, so a range of 0..100,000 still drags smoothly; the spin box
+    holds the exact value.
+    """
+
+    sig_value_changed = Signal(int)
+    """The value changed, by dragging, typing or ``set_value``."""
+
+    def __init__(self, label: str, minimum: int, maximum: int, value: int,
+                 log: bool = False, suffix: str = "") -> None:
+        super().__init__()
+        self._log = log
+        self.label = QLabel(label)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, _TICKS)
+        self.spin = QSpinBox()
+        self.spin.setKeyboardTracking(False)
+        self.spin.setSuffix(suffix)
+        self.spin.setGroupSeparatorShown(True)
+        row = QHBoxLayout()
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.spin)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.label)
+        box.addLayout(row)
+        self.set_range(minimum, maximum)
+        self.set_value(value)
+        self.slider.valueChanged.connect(self._on_slider_moved)
+        self.spin.valueChanged.connect(self._on_spin_changed)
+
+    def value(self) -> int:
+        """Return the current value."""
+        return self.spin.value()
+
+    def set_range(self, minimum: int, maximum: int) -> None:
+        """Change the range, keeping the value inside it (silently)."""
+        with QSignalBlocker(self.spin), QSignalBlocker(self.slider):
+            self.spin.setRange(minimum, max(minimum, maximum))
+            self.slider.setValue(self._to_tick(self.spin.value()))
+
+    def set_value(self, value: int) -> None:
+        """Show ``value`` without emitting a change (used when params are pushed in)."""
+        with QSignalBlocker(self.spin), QSignalBlocker(self.slider):
+            self.spin.setValue(value)
+            self.slider.setValue(self._to_tick(self.spin.value()))
+
+    def _to_tick(self, value: int) -> int:
+        lo, hi = self.spin.minimum(), self.spin.maximum()
+        if hi <= lo:
+            return 0
+        if self._log:
+            frac = math.log1p(value - lo) / math.log1p(hi - lo)
+        else:
+            frac = (value - lo) / (hi - lo)
+        return round(frac * _TICKS)
+
+    def _from_tick(self, tick: int) -> int:
+        lo, hi = self.spin.minimum(), self.spin.maximum()
+        frac = tick / _TICKS
+        if self._log:
+            return lo + round(math.expm1(frac * math.log1p(hi - lo)))
+        return lo + round(frac * (hi - lo))
+
+    def _on_slider_moved(self, tick: int) -> None:
+        with QSignalBlocker(self.spin):
+            self.spin.setValue(self._from_tick(tick))
+        self.sig_value_changed.emit(self.spin.value())
+
+    def _on_spin_changed(self, value: int) -> None:
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self._to_tick(value))
+        self.sig_value_changed.emit(value)
+
+
+def section(title: str) -> QLabel:
+    """Return a bold section title for a controls column."""
+    label = QLabel(title)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+def explanation(text: str) -> QLabel:
+    """Return the short paragraph that explains a lever beside its controls."""
+    label = QLabel(text)
+    label.setObjectName("explain")
+    label.setWordWrap(True)
+    return label

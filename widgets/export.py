@@ -1,0 +1,259 @@
+"""Chart export for talks: SVG, PDF and PNG through Qt's own paint engines.
+
+pyqtgraph's SVGExporter crashes on current PySide6 (pyqtgraph issue 3485), so the view's
+scene is rendered with QPainter into ``QSvgGenerator`` (text stays text), ``QPdfWriter`` at
+96 dpi, or a scaled ``QImage``, with pyqtgraph items in export mode. SVG group transforms
+that only hold shapes are baked into the coordinates, because librsvg ignores
+``vector-effect="non-scaling-stroke"`` and would draw scaled hairlines as thick bands.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QImage, QPageSize, QPainter, QPdfWriter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QApplication, QGraphicsView
+
+from core.errors import InputError
+
+FORMATS = ("svg", "png", "pdf")
+SLIDE_SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
+_SVG_NS = "http://www.w3.org/2000/svg"
+_SHAPES = {"path", "polyline", "polygon", "rect"}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``WIDTHxHEIGHT`` (e.g. ``1920x1080``)."""
+    match = re.fullmatch(r"\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*", text)
+    if not match:
+        raise InputError(f"size: expected WIDTHxHEIGHT such as 1920x1080, got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float) -> None:
+    scene = view.scene()
+    source = view.mapToScene(view.viewport().rect()).boundingRect()
+    background = view.backgroundBrush().color()
+    opts = {"antialias": True, "background": background, "painter": painter,
+            "resolutionScale": scale}
+    items = [item for item in scene.items() if hasattr(item, "setExportMode")]
+    for item in items:
+        item.setExportMode(True, opts)
+    try:
+        if hasattr(scene, "prepareForPaint"):
+            scene.prepareForPaint()
+        painter.fillRect(target, background)
+        scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
+    finally:
+        for item in items:
+            item.setExportMode(False, opts)
+
+
+def render_image(view: QGraphicsView, scale: float = 1.0) -> QImage:
+    """Render the view into an image ``scale`` times its on-screen size."""
+    size = view.viewport().size()
+    image = QImage(round(size.width() * scale), round(size.height() * scale),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(view.backgroundBrush().color())
+    painter = QPainter(image)
+    try:
+        _render(view, painter, QRectF(0, 0, image.width(), image.height()), scale)
+    finally:
+        painter.end()
+    # Set the density only after painting, or point-sized fonts are scaled twice.
+    dots = round(96 / 0.0254 * scale)
+    image.setDotsPerMeterX(dots)
+    image.setDotsPerMeterY(dots)
+    return image
+
+
+def write_svg(view: QGraphicsView, path: Path, title: str) -> None:
+    """Write the view as SVG with text kept as text and shape transforms baked."""
+    size = view.viewport().size()
+    gen = QSvgGenerator()
+    gen.setFileName(str(path))
+    gen.setSize(size)
+    gen.setViewBox(QRect(QPoint(0, 0), size))
+    gen.setResolution(96)
+    gen.setTitle(title)
+    gen.setDescription("made with ctxlab")
+    painter = QPainter(gen)
+    try:
+        _render(view, painter, QRectF(0, 0, size.width(), size.height()), 1.0)
+    finally:
+        painter.end()
+    bake_svg_transforms(path)
+
+
+def write_pdf(view: QGraphicsView, path: Path, title: str) -> None:
+    """Write the view as a one-page PDF the size of the chart (96 dpi, vector)."""
+    size = view.viewport().size()
+    writer = QPdfWriter(str(path))
+    writer.setResolution(96)  # the 1200 dpi default makes hairline pens and huge fonts
+    writer.setTitle(title)
+    writer.setCreator("ctxlab")
+    writer.setPageSize(QPageSize(QSizeF(size.width() * 72 / 96, size.height() * 72 / 96),
+                                 QPageSize.Unit.Point, "chart",
+                                 QPageSize.SizeMatchPolicy.ExactMatch))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    painter = QPainter(writer)
+    try:
+        _render(view, painter, QRectF(0, 0, writer.width(), writer.height()), 1.0)
+    finally:
+        painter.end()
+
+
+def write_chart(view: QGraphicsView, path: str | Path, fmt: str | None = None,
+                scale: float = 1.0, title: str = "ctxlab chart") -> Path:
+    """Export the view to ``path`` as svg, png or pdf (default: from the suffix)."""
+    out = Path(path)
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise InputError(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not 1 <= scale <= 4:
+        raise InputError(f"scale: must be between 1 and 4, got {scale}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "svg":
+        write_svg(view, out, title)
+    elif fmt == "pdf":
+        write_pdf(view, out, title)
+    elif not render_image(view, scale).save(str(out)):
+        raise InputError(f"{out}: could not write the PNG")
+    return out
+
+
+def write_csv(rows: Sequence[Sequence[Any]], path: str | Path) -> Path:
+    """Write the chart's data rows (first row the header) as CSV."""
+    if not rows:
+        raise InputError("nothing to export yet: the panel has no result")
+    out = Path(path)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return out
+
+
+def write_scenario(scenario: dict[str, Any], path: str | Path) -> Path:
+    """Write the scenario JSON that reproduces a chart."""
+    out = Path(path)
+    out.write_text(json.dumps(scenario, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+def wait_until(done: Callable[[], bool], timeout_s: float) -> bool:
+    """Process Qt events until ``done()`` or the timeout; return whether it became true."""
+    app = QApplication.instance()
+    end = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > end:
+            return False
+        app.processEvents()
+        time.sleep(0.001)
+    return True
+
+
+def resize_view(view: QGraphicsView, size: tuple[int, int]) -> None:
+    """Show the view alone, off screen, at exactly ``size`` (for slide exports)."""
+    view.setParent(None)
+    view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setFrameShape(QGraphicsView.Shape.NoFrame)
+    view.resize(QSize(*size))
+    view.show()
+    wait_until(lambda: view.viewport().size() == QSize(*size), 2.0)
+    for _ in range(3):
+        QApplication.instance().processEvents()
+
+
+# ---- SVG transform baking ------------------------------------------------------------------
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def _matrix(transform: str) -> tuple[float, ...] | None:
+    match = re.fullmatch(r"\s*matrix\(([^)]*)\)\s*", transform)
+    if not match:
+        return None
+    values = tuple(float(v) for v in re.findall(_NUM, match[1]))
+    return values if len(values) == 6 else None
+
+
+def _apply(m: tuple[float, ...], x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _fmt(x: float, y: float) -> str:
+    return f"{x:.3f},{y:.3f}".replace(".000", "")
+
+
+def _bake_path(d: str, m: tuple[float, ...]) -> str | None:
+    out, tokens = [], re.findall(rf"[A-Za-z]|{_NUM}", d)
+    i = 0
+    while i < len(tokens):
+        cmd = tokens[i]
+        if cmd in "Zz":
+            out.append("Z")
+            i += 1
+        elif cmd in "MLCQ":
+            out.append(cmd)
+            i += 1
+            while i + 1 < len(tokens) and not tokens[i].isalpha():
+                out.append(_fmt(*_apply(m, float(tokens[i]), float(tokens[i + 1]))))
+                i += 2
+        else:
+            return None  # relative or arc commands: leave this group untouched
+    return " ".join(out)
+
+
+def _bake_points(points: str, m: tuple[float, ...]) -> str:
+    nums = [float(v) for v in re.findall(_NUM, points)]
+    return " ".join(_fmt(*_apply(m, x, y)) for x, y in zip(nums[::2], nums[1::2], strict=False))
+
+
+def _bake_element(el: ET.Element, m: tuple[float, ...]) -> None:
+    tag = el.tag.rsplit("}", 1)[-1]
+    if tag == "path":
+        el.set("d", _bake_path(el.get("d", ""), m) or "")
+    elif tag in ("polyline", "polygon"):
+        el.set("points", _bake_points(el.get("points", ""), m))
+    elif tag == "rect":
+        x, y = float(el.get("x", 0)), float(el.get("y", 0))
+        w, h = float(el.get("width", 0)), float(el.get("height", 0))
+        corners = [_apply(m, x, y), _apply(m, x + w, y), _apply(m, x + w, y + h), _apply(m, x, y + h)]
+        for key in ("x", "y", "width", "height"):
+            el.attrib.pop(key, None)
+        el.tag = f"{{{_SVG_NS}}}path"
+        el.set("d", "M" + " L".join(_fmt(*c) for c in corners) + " Z")
+
+
+def bake_svg_transforms(path: Path) -> int:
+    """Apply ``matrix()`` transforms of shape-only groups to their coordinates; return how many."""
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    tree = ET.parse(path)
+    baked = 0
+    for group in tree.iter(f"{{{_SVG_NS}}}g"):
+        m = _matrix(group.get("transform", ""))
+        children = list(group)
+        if m is None or not children:
+            continue
+        if any(child.tag.rsplit("}", 1)[-1] not in _SHAPES for child in children):
+            continue
+        paths = [c for c in children if c.tag.rsplit("}", 1)[-1] == "path"]
+        if any(_bake_path(c.get("d", ""), m) is None for c in paths):
+            continue
+        for child in children:
+            _bake_element(child, m)
+        del group.attrib["transform"]
+        baked += 1
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+    return baked

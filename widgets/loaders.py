@@ -1,0 +1,53 @@
+"""Reading the user's files: text parts and scenario JSON, with messages a person can act on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from core import fields
+from core.errors import InputError
+
+MAX_TEXT_BYTES = 20 * 1024 * 1024
+"""Bigger files are refused: no context window holds them, and the editor would crawl."""
+
+
+def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
+    """Return a file's text, refusing binaries, non-UTF-8 and oversized files by name."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > limit:
+            raise InputError(
+                f"{p.name}: {size / 1e6:.1f} MB is larger than the {limit / 1e6:.0f} MB limit"
+            )
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p.name}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{p.name}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p.name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def parse_json(text: str, name: str) -> Any:
+    """Parse JSON, naming the file, line and column of a syntax error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply") from None
+
+
+def read_scenario(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """Read ``{"lever": ..., "params": {...}}`` and return the lever and its raw params."""
+    p = Path(path)
+    data = fields.mapping(parse_json(read_text(p), p.name), p.name)
+    fields.only_keys(data, ("lever", "params"), p.name)
+    lever = fields.text(data, "lever", p.name)
+    return lever, dict(fields.mapping(data.get("params", {}), f"{p.name}: params"))

@@ -1,0 +1,197 @@
+"""Context-window packer panel (book chapter 1): drag the budget, watch parts drop out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QComboBox, QFormLayout, QPushButton, QSpinBox, QVBoxLayout
+
+from core import economy, packer
+from core.tokens import TokenCounter
+from widgets.base import BasePanel, PanelSpec, preview
+from widgets.controls import SliderSpin, section
+from widgets.packer_plots import PackerOutput, PackerPlots, x_extent
+from widgets.parts_editor import PartsEditor
+from widgets.plots import PlotView
+
+_ESTIMATORS = [("words", "words × 1.3 (book)"), ("chars", "characters / 4"),
+               ("exact", "exact: Claude count_tokens")]
+_SWEEP_COLUMNS = 1200
+"""Budgets sampled across the axis for the survival map and the trade-off curves."""
+
+
+class PackerPanel(BasePanel):
+    """Pack named parts into a token budget and compare eviction policies."""
+
+    lever = "packer"
+    explain = (
+        "Every call, the context is rebuilt from named parts and must fit the window. "
+        "Pinned parts always stay; the policy decides which of the rest to offer first, and "
+        "each is kept if it still fits. Drag the budget (slider or the red line) and watch "
+        "what survives, under each policy, at every budget."
+    )
+
+    def default_params(self) -> packer.Params:
+        return packer.Params(parts=(), budget=1000)
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Parts (oldest first)"))
+        self.editor = PartsEditor()
+        self.editor.sig_parts_changed.connect(self._on_editor_parts_changed)
+        self.editor.sig_error.connect(lambda msg: self._set_status(msg, error=True))
+        layout.addWidget(self.editor, 1)
+        sample = QPushButton("Load sample")
+        sample.clicked.connect(self.load_sample)
+        layout.addWidget(sample)
+
+        layout.addWidget(section("Budget and policy"))
+        self.budget = SliderSpin("Token budget", 0, 2000, 1000, suffix=" tok")
+        self.budget.sig_value_changed.connect(lambda v: self.change(budget=v))
+        layout.addWidget(self.budget)
+        form = QFormLayout()
+        self.policy = QComboBox()
+        self.policy.addItems(packer.POLICIES)
+        self.policy.setToolTip("drop_oldest keeps the newest parts; drop_largest keeps the "
+                               "smallest; priority keeps by rank (1 first)")
+        self.policy.currentTextChanged.connect(lambda p: self.change(policy=p))
+        form.addRow("Policy", self.policy)
+        self.estimator = QComboBox()
+        for key, label in _ESTIMATORS:
+            self.estimator.addItem(label, key)
+        self.estimator.currentIndexChanged.connect(
+            lambda _: self.change(estimator=self.estimator.currentData()))
+        form.addRow("Count tokens by", self.estimator)
+        layout.addLayout(form)
+
+        layout.addWidget(section("Cost of sending it"))
+        cost = QFormLayout()
+        self.model = QComboBox()
+        self.model.addItems(list(economy.PRICES))
+        self.model.currentTextChanged.connect(lambda m: self.change(model=m))
+        cost.addRow("Model", self.model)
+        self.output_tokens = self._spin(0, 1_000_000, " tok", lambda v: self.change(output_tokens=v))
+        cost.addRow("Output per call", self.output_tokens)
+        self.calls = self._spin(0, 1_000_000_000, "", lambda v: self.change(calls=v))
+        cost.addRow("Calls", self.calls)
+        layout.addLayout(cost)
+
+    @staticmethod
+    def _spin(lo: int, hi: int, suffix: str, slot: Callable[[int], None]) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(lo, hi)
+        spin.setSuffix(suffix)
+        spin.setGroupSeparatorShown(True)
+        spin.setKeyboardTracking(False)
+        spin.valueChanged.connect(slot)
+        return spin
+
+    def sync_controls(self) -> None:
+        p: packer.Params = self.params
+        self.editor.set_parts(p.parts)
+        self._sync_budget_range(p)
+        self.budget.set_value(p.budget)
+        for combo, value in ((self.policy, p.policy), (self.model, p.model)):
+            with QSignalBlocker(combo):
+                combo.setCurrentText(value)
+        with QSignalBlocker(self.estimator):
+            exact_item = self.estimator.model().item(2)  # type: ignore[attr-defined]
+            exact_item.setEnabled(self.has_exact_counter())
+            exact_item.setToolTip("" if self.has_exact_counter() else
+                                  "Set ANTHROPIC_API_KEY (or API > Set key) for exact counts")
+            self.estimator.setCurrentIndex([k for k, _ in _ESTIMATORS].index(p.estimator))
+        for spin, value in ((self.output_tokens, p.output_tokens), (self.calls, p.calls)):
+            with QSignalBlocker(spin):
+                spin.setValue(value)
+
+    def _sync_budget_range(self, p: packer.Params) -> None:
+        total = sum(self.counter_for(p).count_many([q.text for q in p.parts])) if (
+            self.is_cheap(p)) else self.budget.spin.maximum()
+        self.budget.set_range(0, x_extent(total, p.budget))
+
+    def _on_editor_parts_changed(self, parts: tuple[packer.Part, ...]) -> None:
+        self.change(parts=parts)
+        self._sync_budget_range(self.params)
+
+    def add_file(self, path: Path) -> None:
+        self.editor.add_files([path])
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def work(self, params: packer.Params, counter: TokenCounter | None,
+             should_stop: Callable[[], bool]) -> PackerOutput:
+        result = packer.compute(params, counter)
+        x_max = x_extent(result.total, params.budget)
+        budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
+        sweeps = {}
+        for policy in packer.POLICIES:
+            as_policy = params if policy == params.policy else _with_policy(params, policy)
+            sweeps[policy] = packer.sweep(as_policy, "budget", budgets, counter)
+        estimates = None
+        if params.estimator == "exact":
+            estimates = np.array(self._counters["words"].count_many([p.text for p in params.parts]))
+        return PackerOutput(result=result, sweeps=sweeps, estimates=estimates, x_max=x_max)
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = PackerPlots(view, self._on_line_dragged)
+
+    def _on_line_dragged(self, value: float) -> None:
+        budget = max(0, round(value))
+        self.budget.set_value(budget)
+        self.change(budget=budget)
+
+    def render(self, output: PackerOutput) -> None:
+        self.plots_.update(output, self.theme)
+        res = output.result
+        self.editor.set_counts(res.tokens.tolist(),
+                               None if output.estimates is None else output.estimates.tolist())
+        if self.budget.spin.maximum() != output.x_max:
+            self.budget.set_range(0, output.x_max)
+
+    def theme_changed(self) -> None:
+        if self.output() is not None:
+            self.plots_.update(self.output(), self.theme, force=True)
+
+    def headline(self, output: PackerOutput) -> str:
+        res, p = output.result, self.params
+        pk, cost = res.packing, res.cost
+        share = f" ({pk.used / res.budget:.0%})" if res.budget else ""
+        dropped = ", ".join(pk.dropped) or "nothing"
+        warn = "  ⚠ pinned parts alone exceed the budget" if pk.used > res.budget else ""
+        return (f"{res.policy}: sent {pk.used:,} of {res.budget:,}{share} · kept "
+                f"{len(pk.kept)}/{len(res.names)} · dropped {dropped} · total {res.total:,} "
+                f"({res.estimator}) · ${cost.to_dict()['cost_per_call']:.4f}/call, "
+                f"${cost.cost:,.2f} for {p.calls:,} calls on {p.model}{warn}")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: PackerOutput | None = self.output()
+        if out is None:
+            return []
+        res = out.result
+        rows: list[list[Any]] = [["policy", "budget", "part", "tokens", "pinned", "kept"]]
+        for policy in packer.POLICIES:
+            kept = set(res.compare[policy].kept)
+            rows += [[policy, res.budget, n, int(t), bool(pin), n in kept]
+                     for n, t, pin in zip(res.names, res.tokens, res.pinned, strict=True)]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        top = self.budget.spin.maximum()
+        values = np.linspace(top * 0.05, top * 0.95, 200).astype(int).tolist()
+        return self.budget.spin.setValue, values
+
+
+def _with_policy(params: packer.Params, policy: str) -> packer.Params:
+    import dataclasses
+
+    return dataclasses.replace(params, policy=policy)
+
+
+PANEL = PanelSpec(id="packer", title="Context-window packer", chapter=1, group="Foundations",
+                  factory=PackerPanel)
+
+if __name__ == "__main__":
+    preview(PackerPanel)

@@ -1,0 +1,185 @@
+"""The packer's pyqtgraph items: policies side by side, the survival map, the trade-off curve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont
+
+from core import packer
+from widgets.plots import (
+    PlotView,
+    budget_line,
+    category_lut,
+    mkcolor,
+    set_category_ticks,
+    set_line,
+)
+from widgets.theme import Theme
+
+_POLICY_STYLE = {"drop_oldest": Qt.PenStyle.SolidLine, "drop_largest": Qt.PenStyle.DashLine,
+                 "priority": Qt.PenStyle.DotLine}
+
+
+@dataclass(frozen=True, slots=True)
+class PackerOutput:
+    """Everything the packer panel draws for one params snapshot."""
+
+    result: packer.Result
+    sweeps: dict[str, packer.Sweep]
+    estimates: np.ndarray | None
+    x_max: int
+    note: str = ""
+
+
+def x_extent(total: int, budget: int) -> int:
+    """The budget axis' upper end: room past the total, stable while the budget moves."""
+    return int(max(-(-total * 3 // 200) * 100, budget, 100))
+
+
+class PackerPlots:
+    """Creates the packer's plot items once and updates them with ``setData``/``setOpts``."""
+
+    def __init__(self, view: PlotView, on_budget_drag: Callable[[float], None]) -> None:
+        self.policies = view.addPlot(row=0, col=0, title="Assembled context under each policy")
+        self.survival = view.addPlot(row=1, col=0, title="What survives at each budget")
+        self.tradeoff = view.addPlot(row=2, col=0, title="Tokens sent vs budget")
+        self.legend = pg.LegendItem(colCount=4)
+        view.addItem(self.legend, row=3, col=0)
+        view.ci.layout.setRowStretchFactor(0, 2)
+        view.ci.layout.setRowStretchFactor(1, 3)
+        view.ci.layout.setRowStretchFactor(2, 3)
+
+        self.policies.setLabel("bottom", "tokens")
+        self.policies.invertY(True)
+        set_category_ticks(self.policies.getAxis("left"), packer.POLICIES)
+        self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7)
+        self.policies.addItem(self.bars)
+        self.row_labels = [pg.TextItem(anchor=(0, 0.5)) for _ in packer.POLICIES]
+        for i, label in enumerate(self.row_labels):
+            label.setPos(0, i)
+            self.policies.addItem(label)
+
+        self.survival.setLabel("bottom", "budget (tokens)")
+        self.survival.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.survival.addItem(self.image)
+
+        self.tradeoff.setLabel("bottom", "budget (tokens)")
+        self.tradeoff.setLabel("left", "tokens sent")
+        self.tradeoff_legend = self.tradeoff.addLegend(offset=(10, 10))
+        self.ceiling = self.tradeoff.plot([], [], name="budget (ceiling)")
+        self.curves = {p: self.tradeoff.plot([], [], name=p) for p in packer.POLICIES}
+
+        for plot in (self.survival, self.tradeoff):
+            plot.setXLink(self.policies)
+        for plot in (self.policies, self.survival, self.tradeoff):
+            plot.setMouseEnabled(x=True, y=False)
+            plot.hideButtons()
+        self.lines = [budget_line(p, on_budget_drag, "budget {value:,.0f}")
+                      for p in (self.policies, self.survival, self.tradeoff)]
+        self._legend_key: tuple[object, ...] = ()
+        self._x_max = -1
+        self._sweep_key: object = None
+        self._theme_name = ""
+
+    def update(self, out: PackerOutput, theme: Theme, force: bool = False) -> None:
+        """Draw ``out``; unchanged pieces (legend, survival image, curves) are left alone."""
+        res = out.result
+        colors = [mkcolor(theme.color(i)) for i in range(len(res.names))]
+        self._update_bars(res, colors, theme)
+        key = (res.names, res.tokens.tobytes(), res.pinned.tobytes(), res.policy, out.x_max,
+               tuple(out.sweeps), theme.name)
+        if force or key != self._sweep_key:
+            self._sweep_key = key
+            self._update_survival(out, colors, theme)
+            self._update_curves(out, theme)
+        if force or (res.names, theme.name) != self._legend_key:
+            self._legend_key = (res.names, theme.name)
+            self._update_legend(res.names, colors, theme)
+        if force or out.x_max != self._x_max:
+            self._x_max = out.x_max
+            self.policies.setXRange(0, out.x_max, padding=0.02)
+            for line in self.lines:
+                line.setBounds((0, out.x_max))
+        for line in self.lines:
+            set_line(line, float(res.budget))
+        if force or theme.name != self._theme_name:
+            self._theme_name = theme.name
+            self._restyle_text(theme)
+
+    def _restyle_text(self, theme: Theme) -> None:
+        font = QFont()
+        font.setPointSize(theme.font_pt)
+        for label in self.row_labels:
+            label.setFont(font)
+        for line in self.lines:
+            line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+            line.label.setColor(theme.accent)
+            line.label.setFont(font)
+
+    def _update_bars(self, res: packer.Result, colors: list, theme: Theme) -> None:
+        index = {n: i for i, n in enumerate(res.names)}
+        x0, width, y, brushes, pens = [], [], [], [], []
+        for row, policy in enumerate(packer.POLICIES):
+            packing = res.compare[policy]
+            x = 0
+            for name, kept in [(n, True) for n in packing.kept] + [(n, False) for n in packing.dropped]:
+                i = index[name]
+                x0.append(x)
+                width.append(int(res.tokens[i]))
+                y.append(row)
+                x += int(res.tokens[i])
+                fill = mkcolor(theme.color(i), 255 if kept else theme.faded_alpha)
+                brushes.append(pg.mkBrush(fill))
+                pens.append(pg.mkPen(colors[i], width=1) if not kept else pg.mkPen(theme.background))
+            label = self.row_labels[row]
+            sent = f"{packing.used:,} sent"
+            dropped = f", {len(packing.dropped)} dropped" if packing.dropped else ""
+            label.setText(f"{sent}{dropped}", color=theme.foreground)
+            label.setPos(x, row)
+        self.bars.setOpts(x0=np.array(x0, dtype=float), width=np.array(width, dtype=float),
+                          y=np.array(y, dtype=float), height=0.7, brushes=brushes, pens=pens)
+        chosen = [(i, ("▶ " if p == res.policy else "") + p) for i, p in enumerate(packer.POLICIES)]
+        self.policies.getAxis("left").setTicks([chosen, []])
+        self.policies.setYRange(-0.6, len(packer.POLICIES) - 0.4, padding=0)
+
+    def _update_survival(self, out: PackerOutput, colors: list, theme: Theme) -> None:
+        sweep = out.sweeps[out.result.policy]
+        n = len(out.result.names)
+        codes = np.where(sweep.kept, np.arange(1, n + 1, dtype=np.uint8)[:, None], 0).astype(np.uint8)
+        self.image.setLookupTable(category_lut(colors, mkcolor(theme.empty)))
+        self.image.setImage(codes if n else np.zeros((1, 1), np.uint8), autoLevels=False,
+                            levels=(0, 255))
+        top = float(sweep.budgets[-1]) if sweep.budgets.size else 1.0
+        self.image.setRect(QRectF(0, -0.5, top, max(n, 1)))
+        set_category_ticks(self.survival.getAxis("left"), out.result.names)
+        self.survival.setYRange(-0.5, max(n, 1) - 0.5, padding=0)
+        self.survival.setTitle(f"What survives at each budget ({out.result.policy})",
+                               color=theme.foreground, size=f"{theme.title_pt}pt")
+
+    def _update_curves(self, out: PackerOutput, theme: Theme) -> None:
+        for policy, curve in self.curves.items():
+            sweep = out.sweeps[policy]
+            width = theme.line_width + (1 if policy == out.result.policy else 0)
+            curve.setData(sweep.budgets, sweep.used, stepMode=None)
+            curve.setPen(pg.mkPen(theme.foreground if policy != "drop_oldest" else theme.color(0),
+                                  width=width, style=_POLICY_STYLE[policy]))
+        top = max(out.result.total, 1) * 1.05
+        self.ceiling.setData([0, min(out.x_max, top)], [0, min(out.x_max, top)])
+        self.ceiling.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DashDotLine))
+        self.tradeoff.setYRange(0, top, padding=0)
+        for sample, label in self.tradeoff_legend.items:
+            label.setText(label.text, color=theme.foreground)
+
+    def _update_legend(self, names: tuple[str, ...], colors: list, theme: Theme) -> None:
+        self.legend.clear()
+        self.legend.setLabelTextColor(theme.foreground)
+        self.legend.opts["labelTextSize"] = f"{theme.font_pt}pt"
+        for name, color in zip(names, colors, strict=True):
+            sample = pg.BarGraphItem(x=[0], height=[0], width=0, brush=color, pen=None)
+            self.legend.addItem(sample, name)
