@@ -15,8 +15,8 @@ import time
 from typing import Any
 
 import numpy as np
-import PySide6
 import pyqtgraph as pg
+import PySide6
 from PySide6.QtWidgets import QApplication
 
 from core import packer

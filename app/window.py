@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.nav = QTreeWidget()
         self.nav.setObjectName("nav")
         self.nav.setHeaderHidden(True)
+        self.nav.setMinimumWidth(250)
         self.stack = QStackedWidget()
         split = QSplitter()
         split.addWidget(self.nav)

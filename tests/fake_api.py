@@ -27,9 +27,9 @@ class FakeAnthropic:
             def log_message(self, *args):  # keep test output clean
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                owner.requests.append((self.path, dict(self.headers), body))
+                owner.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = owner.script.pop(0) if owner.script else 200
                 if status != 200:
                     kind = {401: "authentication_error", 429: "rate_limit_error",

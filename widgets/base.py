@@ -223,7 +223,7 @@ class BasePanel(QWidget):
         return not self._timer.isActive() and not self._running
 
     def output(self) -> Any:
-        """The last output drawn."""
+        """Return the last output drawn."""
         return self._output
 
     def _start(self) -> None:
@@ -328,7 +328,7 @@ class BasePanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(320)
+        scroll.setMinimumWidth(400)
         right = QWidget()
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)

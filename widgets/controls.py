@@ -64,10 +64,7 @@ class SliderSpin(QWidget):
         lo, hi = self.spin.minimum(), self.spin.maximum()
         if hi <= lo:
             return 0
-        if self._log:
-            frac = math.log1p(value - lo) / math.log1p(hi - lo)
-        else:
-            frac = (value - lo) / (hi - lo)
+        frac = math.log1p(value - lo) / math.log1p(hi - lo) if self._log else (value - lo) / (hi - lo)
         return round(frac * _TICKS)
 
     def _from_tick(self, tick: int) -> int:

@@ -37,7 +37,7 @@ class PackerOutput:
 
 
 def x_extent(total: int, budget: int) -> int:
-    """The budget axis' upper end: room past the total, stable while the budget moves."""
+    """Return the budget axis' upper end: room past the total, stable while the budget moves."""
     return int(max(-(-total * 3 // 200) * 100, budget, 100))
 
 
@@ -173,7 +173,7 @@ class PackerPlots:
         self.ceiling.setData([0, min(out.x_max, top)], [0, min(out.x_max, top)])
         self.ceiling.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DashDotLine))
         self.tradeoff.setYRange(0, top, padding=0)
-        for sample, label in self.tradeoff_legend.items:
+        for _sample, label in self.tradeoff_legend.items:
             label.setText(label.text, color=theme.foreground)
 
     def _update_legend(self, names: tuple[str, ...], colors: list, theme: Theme) -> None:

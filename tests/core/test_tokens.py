@@ -45,6 +45,6 @@ def test_caching_counter_asks_once_per_distinct_text():
 def test_exact_without_a_counter_names_the_field():
     with pytest.raises(InputError, match=r"params\.estimator: 'exact' needs"):
         counter_for("exact")
-    with pytest.raises(InputError, match="params.estimator"):
+    with pytest.raises(InputError, match=r"params\.estimator"):
         counter_for("bytes")
     assert counter_for("chars").name == "chars"

@@ -50,7 +50,7 @@ def test_dragging_the_slider_changes_params_kept_set_and_plots(panel, qtbot):
     after = panel.output().result
     assert panel.params.budget == panel.budget.spin.maximum() == after.budget
     assert after.packing.dropped == () and len(after.packing.kept) > len(before.kept)
-    x0, width = drawn_bars(panel)
+    _x0, width = drawn_bars(panel)
     assert width.sum() == 3 * after.total  # one bar row per policy, every part drawn
     assert all(float(line.value()) == after.budget for line in panel.plots_.lines)
     # the survival map depends on the parts, not on the budget: unchanged by a drag

@@ -1,0 +1,62 @@
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import core
+from widgets.resources import samples
+
+SAMPLE = samples("packer")[0]
+
+
+def ctxlab(*args, cwd=None):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, "-m", "app.main", *map(str, args)], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+def test_compute_prints_the_result_json():
+    out = ctxlab("compute", SAMPLE)
+    assert out.returncode == 0, out.stderr
+    scenario = json.loads(SAMPLE.read_text())
+    assert json.loads(out.stdout) == core.compute("packer", scenario["params"])
+
+
+def test_version():
+    out = ctxlab("--version")
+    assert out.returncode == 0 and out.stdout.startswith("ctxlab 0.")
+
+
+def test_bad_scenarios_give_one_line_and_exit_2(tmp_path):
+    cases = {
+        "budget.json": ({"lever": "packer", "params": {"parts": [], "budget": "x"}},
+                        "params.budget: expected an integer"),
+        "lever.json": ({"lever": "pager", "params": {}}, "unknown lever 'pager'"),
+        "broken.json": ("{not json", "broken.json: not valid JSON"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        out = ctxlab("compute", path)
+        assert out.returncode == 2, name
+        assert message in out.stderr and "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+    missing = ctxlab("compute", tmp_path / "nope.json")
+    assert missing.returncode == 2 and "nope.json: cannot read" in missing.stderr
+    bad_size = ctxlab("export", SAMPLE, "--size", "huge", "-o", tmp_path / "x.svg")
+    assert bad_size.returncode == 2 and "size: expected WIDTHxHEIGHT" in bad_size.stderr
+
+
+def test_export_writes_svg_with_axis_labels_and_the_scenario(tmp_path):
+    out = ctxlab("export", SAMPLE, "--format", "svg", "--size", "1920x1080", "-o",
+                 tmp_path / "chart.svg")
+    assert out.returncode == 0, out.stderr
+    svg, scenario = (Path(line) for line in out.stdout.split())
+    root = ET.parse(svg).getroot()
+    texts = {e.text.strip() for e in root.iter("{http://www.w3.org/2000/svg}text") if e.text}
+    assert {"budget (tokens)", "tokens sent"} <= texts
+    assert json.loads(scenario.read_text())["lever"] == "packer"
+    no_json = ctxlab("export", SAMPLE, "-o", tmp_path / "only.png", "--no-scenario")
+    assert no_json.returncode == 0 and not (tmp_path / "only.json").exists()

@@ -1,0 +1,129 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from app.sessions import SCHEMA, load_session
+from app.window import MainWindow, settings
+from widgets import PANELS
+from widgets.resources import samples
+
+KEY = "sk-ant-secret-for-window-test"
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def test_window_opens_every_panel_from_the_registry(window, qtbot):
+    listed = []
+    for i in range(window.nav.topLevelItemCount()):
+        top = window.nav.topLevelItem(i)
+        listed += [top.child(j).data(0, 256) for j in range(top.childCount())]
+    assert [s.id for s in PANELS] == [x for x in listed if x]
+    assert [window.nav.topLevelItem(i).text(0) for i in range(5)] == [
+        "Foundations", "Compression", "Caching", "Memory", "Architecture"]
+    for spec in PANELS:
+        panel = window.show_panel(spec.id)
+        qtbot.waitUntil(panel.is_idle)
+        assert panel.output() is not None
+        assert spec.title in window.windowTitle()
+
+
+def test_session_round_trip(window, qtbot, tmp_path):
+    panel = window.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle)
+    panel.budget.set_value(432)
+    panel.change(budget=432, policy="drop_largest")
+    path = tmp_path / "s.ctxlab.json"
+    assert window.save_session_to(path)
+    data = json.loads(path.read_text())
+    assert data["schema"] == SCHEMA and data["current"] == "packer"
+    panel.change(budget=1000, policy="drop_oldest")
+    assert window.open_path(path)
+    qtbot.waitUntil(panel.is_idle)
+    assert (panel.params.budget, panel.params.policy) == (432, "drop_largest")
+    assert panel.budget.value() == 432 and panel.policy.currentText() == "drop_largest"
+    assert str(path) in window.recent()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{ truncated", "not valid JSON"),
+    (json.dumps({"app": "ctxlab", "schema": 99, "scenarios": []}), "newer ctxlab"),
+    (json.dumps({"app": "ctxlab", "schema": 1, "scenarios": [
+        {"lever": "packer", "params": {"parts": [], "budget": -5}}]}), "params.budget"),
+])
+def test_a_bad_session_is_refused_and_the_open_one_kept(window, qtbot, tmp_path, content,
+                                                         message):
+    panel = window.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle)
+    panel.change(budget=777)
+    before = panel.params
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert not window.open_path(path)
+    assert message in window.last_error
+    assert panel.params == before
+
+
+def test_failed_save_leaves_the_previous_file_intact(window, tmp_path, monkeypatch):
+    path = tmp_path / "keep.json"
+    assert window.save_session_to(path)
+    good = path.read_text()
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    window.current().change(budget=123)
+    assert not window.save_session_to(path)
+    assert path.read_text() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.json"]  # no temp file left
+    assert load_session(path).scenarios
+
+
+def test_theme_switch_recolors_and_persists(window, qtbot):
+    panel = window.show_panel("packer")
+    window.apply_theme("dark")
+    assert panel.view.backgroundBrush().color().name() == "#1e1f22"
+    assert settings().value("theme") == "dark"
+
+
+def test_export_as_shown_and_as_slide(window, qtbot, tmp_path):
+    panel = window.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle)
+    shown = window.export_chart(tmp_path / "shown.svg")
+    slide = window.export_chart(tmp_path / "slide.png", size=(1280, 720), theme="slide")
+    assert all(p.exists() for p in shown + slide)
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(slide[0])).width() == 1280
+
+
+def test_the_api_key_never_reaches_sessions_exports_or_settings(qtbot, tmp_path,
+                                                                 isolated_settings):
+    w = MainWindow(api_key=KEY, base_url="http://127.0.0.1:9")
+    qtbot.addWidget(w)
+    assert "on" in w.api_label.text()
+    panel = w.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle)
+    w.save_session_to(tmp_path / "s.json")
+    w.export_chart(tmp_path / "c.svg")
+    w.close()
+    files = list(tmp_path.rglob("*")) + list(Path(isolated_settings).rglob("*"))
+    assert files
+    for f in files:
+        if f.is_file():
+            assert KEY.encode() not in f.read_bytes(), f
+
+
+def test_samples_are_loadable_scenarios(window):
+    for path in samples("packer"):
+        assert window.open_path(path)
