@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ class PackerPanel(BasePanel):
         budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
         sweeps = {}
         for policy in packer.POLICIES:
-            as_policy = params if policy == params.policy else _with_policy(params, policy)
+            as_policy = dataclasses.replace(params, policy=policy)
             sweeps[policy] = packer.sweep(as_policy, "budget", budgets, counter)
         estimates = None
         if params.estimator == "exact":
@@ -182,12 +183,6 @@ class PackerPanel(BasePanel):
         top = self.budget.spin.maximum()
         values = np.linspace(top * 0.05, top * 0.95, 200).astype(int).tolist()
         return self.budget.spin.setValue, values
-
-
-def _with_policy(params: packer.Params, policy: str) -> packer.Params:
-    import dataclasses
-
-    return dataclasses.replace(params, policy=policy)
 
 
 PANEL = PanelSpec(id="packer", title="Context-window packer", chapter=1, group="Foundations",
