@@ -45,11 +45,11 @@ class Rates:
                 f"{_WHERE}.model: unknown model {model!r}; known: {', '.join(PRICES)} "
                 "(or give params.prices with input and output)"
             )
-        base_in, base_out = PRICES.get(model, (override.get("input", 0.0), 0.0))
-        base_in = override.get("input", base_in)
+        listed_in, listed_out = PRICES.get(model, (0.0, 0.0))
+        base_in = override.get("input", listed_in)
         return cls(
             input=base_in,
-            output=override.get("output", base_out),
+            output=override.get("output", listed_out),
             cache_write=override.get("cache_write", base_in * CACHE_WRITE_FACTOR),
             cache_read=override.get("cache_read", base_in * CACHE_READ_FACTOR),
         )
