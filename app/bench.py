@@ -19,11 +19,13 @@ import pyqtgraph as pg
 import PySide6
 from PySide6.QtWidgets import QApplication
 
-from core import packer
+from core import bpe, packer
 from core.tokens import CachingCounter, WordEstimate
 from widgets import PANELS
 from widgets.base import BasePanel
 from widgets.export import wait_until
+from widgets.loaders import read_scenario
+from widgets.resources import samples
 
 _WARMUP = 3
 
@@ -46,7 +48,32 @@ def packer_bench_params(parts: int = 12, max_words: int = 5000, seed: int = 0) -
     return packer.Params(parts=made, budget=20_000)
 
 
-BENCH_PARAMS = {"packer": packer_bench_params}
+def bench_corpus(chars: int, distinct: int = 30_000, seed: int = 0) -> str:
+    """Text of ``chars`` characters: the BPE samples' words plus made-up ones, Zipf-weighted."""
+    vocab: dict[str, None] = {}
+    for path in samples("bpe"):
+        _lever, params = read_scenario(path)
+        vocab.update(dict.fromkeys(params["corpus"].split()))
+    rng = np.random.default_rng(seed)
+    # Real 1 MB corpora hold tens of thousands of distinct words; add made-up ones built from
+    # the samples' trigrams so training has that much to count, not just a few hundred words.
+    grams = np.array(sorted({w[i:i + 3] for w in vocab for i in range(0, max(len(w) - 2, 1), 2)}))
+    made = ["".join(rng.choice(grams, size=rng.integers(2, 5)).tolist()) for _ in range(distinct)]
+    words = np.array(list(dict.fromkeys([*vocab, *made])))
+    weights = 1.0 / np.arange(1, words.size + 1) ** 1.05
+    picked = rng.choice(words, size=chars // 6, p=weights / weights.sum())
+    text = " ".join(picked.tolist())
+    while len(text) < chars:
+        text += " " + text
+    return text[:chars]
+
+
+def bpe_bench_params() -> bpe.Params:
+    """A 50 KB text tokenized with up to 1,000 merges learned on it (the replay target)."""
+    return bpe.Params(corpus=bench_corpus(50_000), merges=500, curve_merges=1000)
+
+
+BENCH_PARAMS = {"packer": packer_bench_params, "bpe": bpe_bench_params}
 """Per panel: the heavy scenario the benchmark drives (default: the panel's sample)."""
 
 
@@ -113,7 +140,15 @@ def bench_core(repeats: int = 7) -> dict[str, Any]:
             packer.sweep(packer.Params(params.parts, params.budget, policy), "budget", budgets,
                          counter)
         warm.append(time.perf_counter() - t)
+    corpus = bench_corpus(1_000_000)
+    t = time.perf_counter()
+    trained = bpe.compute(bpe.Params(corpus=corpus, merges=1000, words=()))
+    train_s = time.perf_counter() - t
     return {
+        "bpe_train_1mb_1000_merges_s": round(train_s, 3),
+        "bpe_train_corpus_chars": len(corpus),
+        "bpe_train_merges_learned": trained.learned,
+        "bpe_train_distinct_words": len(set(corpus.split())),
         "packer_words": sum(len(p.text.split()) for p in params.parts),
         "packer_compute_cold_ms_median": round(statistics.median(cold) * 1e3, 3),
         "packer_compute_and_3_sweeps_warm_ms_median": round(statistics.median(warm) * 1e3, 3),

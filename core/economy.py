@@ -6,8 +6,10 @@ reads 0.1x, as on the Anthropic API. Prices drift, so every rate can be overridd
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from core import fields
 from core.errors import InputError
@@ -173,3 +175,23 @@ def compute(params: Params, counter: object = None) -> Result:
         save_100_output=(base - cut_out) * n,
         save_100_input=(base - cut_in) * n,
     )
+
+
+SWEEPABLE = ("input_tokens", "output_tokens", "calls", "cache_write_tokens", "cache_read_tokens")
+
+
+def sweep(params: Params, field: str, values: Any, counter: object = None) -> dict[str, np.ndarray]:
+    """Return the total, input and output cost of the workload at each value of ``field``."""
+    if field not in SWEEPABLE:
+        raise InputError(f"sweep: {field!r} cannot be swept; choose one of {', '.join(SWEEPABLE)}")
+    xs = np.asarray(values, dtype=np.int64)
+    if xs.size and xs.min() < 0:
+        raise InputError(f"sweep: {field} values must be >= 0")
+    changes: list[dict[str, Any]] = [{field: int(v)} for v in xs]
+    results = [compute(replace(params, **c)) for c in changes]
+    return {
+        field: xs,
+        "cost": np.array([r.cost for r in results]),
+        "input_cost": np.array([r.input_cost for r in results]),
+        "output_cost": np.array([r.output_cost for r in results]),
+    }

@@ -50,3 +50,19 @@ def make_panel(qtbot):
     yield make
     for panel in made:
         panel.shutdown()
+
+
+@pytest.fixture
+def sample_panel(make_panel, qtbot):
+    """Build a panel, load its first sample, show it and wait for the first result."""
+
+    def make(cls):
+        panel = make_panel(cls)
+        panel.load_sample()
+        panel.resize(1300, 900)
+        panel.show()
+        qtbot.waitExposed(panel)
+        qtbot.waitUntil(panel.is_idle, timeout=20000)
+        return panel
+
+    return make

@@ -6,13 +6,13 @@ PyInstaller bundle needs no hidden imports).
 
 from __future__ import annotations
 
-from widgets import packer_panel
+from widgets import bpe_panel, economy_panel, packer_panel
 from widgets.base import PanelSpec
 
-PANELS: list[PanelSpec] = [packer_panel.PANEL]
+PANELS: list[PanelSpec] = [packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL]
 
 GROUPS: list[tuple[str, list[tuple[int, str]]]] = [
-    ("Foundations", [(1, "Context-window packer"), (2, "Tokenizer and token economy")]),
+    ("Foundations", [(1, "Context-window packer"), (2, "BPE tokenizer"), (2, "Token economy")]),
     ("Compression", [(3, "Query-aware compression"), (5, "Call-graph slicing")]),
     ("Caching", [(8, "Paged KV blocks"), (8, "Radix prefix sharing")]),
     ("Memory", [(10, "Temporal knowledge graph"), (11, "Compaction lab")]),

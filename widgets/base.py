@@ -9,6 +9,7 @@ thread, with a stop flag for the running job and stale results dropped by reques
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import sys
 import threading
@@ -56,6 +57,8 @@ class PanelSpec:
 class _Bridge(QObject):
     sig_done = Signal(int, bool, object)
     """A worker finished request ``id``: ok flag and output (or error message)."""
+    sig_progress = Signal(float)
+    """The running request is this fraction done."""
 
 
 class BasePanel(QWidget):
@@ -88,6 +91,7 @@ class BasePanel(QWidget):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ctxlab-{self.lever}")
         self._bridge = _Bridge()
         self._bridge.sig_done.connect(self._on_worker_done)
+        self._bridge.sig_progress.connect(self._on_worker_progress)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -97,6 +101,7 @@ class BasePanel(QWidget):
         self.view = PlotView()
         self.status = QLabel()
         self.status.setObjectName("status")
+        self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._build_layout()
         self.build_plots(self.view)
@@ -116,6 +121,10 @@ class BasePanel(QWidget):
     def build_plots(self, view: PlotView) -> None:
         """Create every plot item once; :meth:`render` only updates them."""
         raise NotImplementedError
+
+    def build_extra(self) -> QWidget | None:
+        """Return a widget shown above the plots (text views, tables), or ``None``."""
+        return None
 
     def work(self, params: Any, counter: TokenCounter | None,
              should_stop: Callable[[], bool]) -> Any:
@@ -255,7 +264,7 @@ class BasePanel(QWidget):
             if retry is None:
                 return False, str(exc)
             try:
-                output = self.work(retry, self._counters.get(retry.estimator), should_stop)
+                output = self.work(retry, self.counter_for(retry), should_stop)
             except InputError as inner:
                 return False, str(inner)
             return True, dataclasses.replace(output, note=f"exact count unavailable: {exc}; "
@@ -265,6 +274,14 @@ class BasePanel(QWidget):
         except Exception as exc:  # a bug must not freeze or kill the window
             log.exception("compute failed in %s", self.lever)
             return False, f"internal error ({type(exc).__name__}: {exc}); see the log"
+
+    def report_progress(self, fraction: float) -> None:
+        """Tell the user how far the running work is (callable from the worker thread)."""
+        self._bridge.sig_progress.emit(fraction)
+
+    def _on_worker_progress(self, fraction: float) -> None:
+        if self._running:
+            self._set_status(f"computing… {fraction:.0%} (change a control to cancel)", error=False)
 
     def _on_worker_done(self, rid: int, ok: bool, payload: Any) -> None:
         self._running = False
@@ -298,6 +315,7 @@ class BasePanel(QWidget):
         if not self._closed:
             self._closed = True
             self._bridge.sig_done.disconnect(self._on_worker_done)
+            self._bridge.sig_progress.disconnect(self._on_worker_progress)
         self._running = False
 
     # ---- theme, layout, drops -------------------------------------------------------------
@@ -332,7 +350,16 @@ class BasePanel(QWidget):
         right = QWidget()
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
-        right_box.addWidget(self.view, 1)
+        extra = self.build_extra()
+        if extra is None:
+            right_box.addWidget(self.view, 1)
+        else:
+            stack = QSplitter(Qt.Orientation.Vertical)
+            stack.addWidget(extra)
+            stack.addWidget(self.view)
+            stack.setStretchFactor(1, 1)
+            stack.setSizes([300, 500])
+            right_box.addWidget(stack, 1)
         right_box.addWidget(self.status)
         split = QSplitter()
         split.addWidget(scroll)
@@ -369,6 +396,18 @@ class BasePanel(QWidget):
     def add_file(self, path: Path) -> None:
         """Take a non-scenario file as user data (subclasses that accept files override)."""
         raise InputError(f"{path.name}: this panel opens scenario .json files")
+
+
+def settle_heap() -> None:
+    """Collect garbage once, then exempt the survivors from later full collections.
+
+    Call after a heavy compute that left many long-lived objects (a trained model): without
+    it, Python's periodic full collection walks them all and stalls a drag for ~50 ms.
+    Unfreezing first lets cyclic garbage from earlier work be collected, not kept forever.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def preview(panel_cls: type[BasePanel]) -> None:

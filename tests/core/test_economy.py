@@ -30,3 +30,15 @@ def test_prices_can_be_overridden_and_unknown_models_need_them():
     with pytest.raises(InputError, match=r"params\.prices\.input: must be >= 0"):
         economy.Params.from_dict({"model": "claude-haiku-4-5", "input_tokens": 1,
                                   "output_tokens": 1, "prices": {"input": -1}})
+
+
+def test_sweep_prices_each_value_and_rejects_other_fields():
+    from core.economy import Params, compute, sweep
+
+    params = Params(model="claude-haiku-4-5", input_tokens=1000, output_tokens=200, calls=10)
+    out = sweep(params, "output_tokens", [0, 200, 400])
+    expected = [compute(Params("claude-haiku-4-5", 1000, t, 10)).cost for t in (0, 200, 400)]
+    assert out["cost"].tolist() == expected
+    assert out["output_cost"][2] == 2 * out["output_cost"][1]
+    with pytest.raises(InputError, match="cannot be swept"):
+        sweep(params, "model", [1])

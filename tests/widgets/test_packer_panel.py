@@ -20,14 +20,8 @@ def test_pyside_does_not_leak_none_references():
 
 
 @pytest.fixture
-def panel(make_panel, qtbot):
-    p = make_panel(PackerPanel)
-    p.load_sample()
-    p.resize(1300, 850)
-    p.show()
-    qtbot.waitExposed(p)
-    qtbot.waitUntil(p.is_idle)
-    return p
+def panel(sample_panel):
+    return sample_panel(PackerPanel)
 
 
 def drawn_bars(panel):

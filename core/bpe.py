@@ -1,0 +1,320 @@
+"""BPE tokenizer lever (book chapter 2): learn merges on a corpus, watch a text re-tokenize.
+
+``compute`` learns ``merges`` merges (``core.bpe_model`` has the algorithm), encodes the
+requested words, and measures a sample text: pieces per word at every merge count, and the
+two rules of thumb (words x 1.3, chars / 4) beside the learned count and, when a counter is
+given, the exact count. A :class:`Cache` lets a panel keep the trained model while only the
+merge count moves, and learn more merges without starting over.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from core import fields
+from core.bpe_model import (
+    ALPHABETS,
+    DEFAULT_PATTERN,
+    PRETOKENIZERS,
+    Encoder,
+    Trainer,
+    readable,
+    symbols,
+    tokens_by_merges,
+    word_spans,
+)
+from core.errors import InputError
+from core.tokens import CharEstimate, TokenCounter, WordEstimate
+
+MAX_MERGES = 100_000
+_WHERE = "params"
+_KEYS = ("corpus", "merges", "words", "sample", "alphabet", "pretokenizer", "pattern",
+         "curve_merges", "exact")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """What to learn from, how many merges, and what to encode with them."""
+
+    corpus: str
+    merges: int = 100
+    words: tuple[str, ...] = ()
+    sample: str | None = None
+    """The text shown re-tokenized; ``None`` uses the corpus."""
+    alphabet: str = "chars"
+    pretokenizer: str = "whitespace"
+    pattern: str = DEFAULT_PATTERN
+    curve_merges: int | None = None
+    """How far the tokens-per-word curve runs; ``None`` stops it at ``merges``."""
+    exact: bool = False
+    """Whether to compare against the exact (API) count too."""
+
+    @classmethod
+    def from_dict(cls, data: object) -> Params:
+        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
+        d = fields.mapping(data, _WHERE)
+        fields.only_keys(d, _KEYS, _WHERE)
+        words = fields.items(d, "words", _WHERE, [])
+        for i, w in enumerate(words):
+            if not isinstance(w, str) or len(w.split()) != 1 or w != w.strip():
+                raise InputError(f"{_WHERE}.words[{i}]: expected a word without spaces, got {w!r}")
+        sample = d.get("sample")
+        if sample is not None and not isinstance(sample, str):
+            raise InputError(f"{_WHERE}.sample: expected a string or null, got {type(sample).__name__}")
+        curve = d.get("curve_merges")
+        return cls(
+            corpus=fields.text(d, "corpus", _WHERE),
+            merges=fields.integer(d, "merges", _WHERE, 100, minimum=0, maximum=MAX_MERGES),
+            words=tuple(words),
+            sample=sample,
+            alphabet=fields.text(d, "alphabet", _WHERE, "chars", ALPHABETS),
+            pretokenizer=fields.text(d, "pretokenizer", _WHERE, "whitespace", PRETOKENIZERS),
+            pattern=fields.text(d, "pattern", _WHERE, DEFAULT_PATTERN),
+            curve_merges=None if curve is None else fields.integer(
+                d, "curve_merges", _WHERE, minimum=0, maximum=MAX_MERGES),
+            exact=fields.boolean(d, "exact", _WHERE, False),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the params as JSON-safe data."""
+        return {"corpus": self.corpus, "merges": self.merges, "words": list(self.words),
+                "sample": self.sample, "alphabet": self.alphabet,
+                "pretokenizer": self.pretokenizer, "pattern": self.pattern,
+                "curve_merges": self.curve_merges, "exact": self.exact}
+
+    @property
+    def top(self) -> int:
+        """The largest merge count this request needs learned."""
+        return max(self.merges, self.curve_merges or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """One drawn token of the sample text."""
+
+    text: str
+    token_id: int | None
+    """Vocabulary id (alphabet first, then one per merge); ``None``: unseen in the corpus."""
+    rank: int | None
+    """Rank of the merge that made this piece; ``None`` for a single starting symbol."""
+    newline: bool
+    """Whether a line break precedes it."""
+    space: bool
+    """Whether a gap (whitespace or unmatched text) precedes it."""
+
+
+class Cache:
+    """The trained model and replays for one corpus setup, kept across requests.
+
+    Not thread-safe: a panel uses it from its single worker thread only.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[str, ...] | None = None
+        self.trainer: Trainer | None = None
+        self.alphabet: dict[str, int] = {}
+        """Starting symbol -> vocabulary id (bytes: all 256; chars: those in the corpus)."""
+        self._encoder: Encoder | None = None
+        self._freq = np.zeros(0, np.int64)
+        self._spans: tuple[tuple[str, str, str] | None, list[tuple[int, int]]] = (None, [])
+        self._curves: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
+
+    def trained(self, params: Params, should_stop: Callable[[], bool],
+                progress: Callable[[float], None] | None) -> Trainer:
+        """Return a trainer for the params' corpus with at least ``params.top`` merges tried."""
+        key = (params.corpus, params.alphabet, params.pretokenizer, params.pattern)
+        if key != self._key or self.trainer is None:
+            words = _words(params.corpus, params, "corpus")
+            self._key, self.trainer, self._encoder = key, Trainer(words), None
+            self._freq = np.zeros(0, np.int64)
+            self.alphabet = _alphabet_ids(words, params.alphabet)
+            self._curves.clear()
+        before = len(self.trainer.merges)
+        self.trainer.train(params.top, should_stop, progress)
+        if len(self.trainer.merges) != before:
+            self._encoder = None
+            self._curves.clear()
+        return self.trainer
+
+    def encoder(self) -> Encoder:
+        """Return the encoder for every merge learned so far."""
+        assert self.trainer is not None
+        if self._encoder is None:
+            self._encoder = Encoder(self.trainer.merges)
+        return self._encoder
+
+    def frequencies(self, top: int) -> np.ndarray:
+        """Return the pair frequency of the first ``top`` merges (the same array until retrained)."""
+        assert self.trainer is not None
+        if self._freq.size != min(top, len(self.trainer.frequencies)):
+            self._freq = np.array(self.trainer.frequencies[:top], dtype=np.int64)
+        return self._freq
+
+    def spans(self, text: str, params: Params) -> list[tuple[int, int]]:
+        """Return (and keep, for the last text) the word spans of ``text``."""
+        key = (text, params.pretokenizer, params.pattern)
+        if self._spans[0] != key:
+            self._spans = (key, word_spans(text, params.pretokenizer, params.pattern))
+        return self._spans[1]
+
+    def curve(self, text: str, params: Params, top: int) -> tuple[np.ndarray, int]:
+        """Return pieces in ``text`` at every merge count ``0..top``, and its word count."""
+        key = (text, top)
+        if key not in self._curves:
+            weights = Counter(_words(text, params, "sample"))
+            enc = self.encoder()
+            replays = [enc.replay(w) for w in weights]
+            curve = tokens_by_merges(replays, np.array(list(weights.values()), np.int64), top)
+            self._curves[key] = (curve, weights.total())
+        return self._curves[key]
+
+
+def _alphabet_ids(words: list[str], alphabet: str) -> dict[str, int]:
+    if alphabet == "bytes":
+        return {chr(i): i for i in range(256)}
+    return {c: i for i, c in enumerate(sorted(set().union(*map(set, dict.fromkeys(words)))))}
+
+
+def _words(text: str, params: Params, field: str) -> list[str]:
+    words = [symbols(text[s:e], params.alphabet)
+             for s, e in word_spans(text, params.pretokenizer, params.pattern)]
+    if field == "corpus" and not words:
+        raise InputError(f"{_WHERE}.corpus: no words to learn from; paste or open some text")
+    return words
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """Merges learned, encoded words, and the sample's counts at every merge count."""
+
+    params: Params
+    merges: list[tuple[str, str]]
+    merge_frequencies: list[int]
+    exhausted: bool
+    alphabet_size: int
+    encoded: dict[str, list[str]]
+    corpus_words: int
+    corpus_curve: np.ndarray
+    sample_words: int
+    sample_chars: int
+    sample_curve: np.ndarray
+    estimate_words: int
+    estimate_chars: int
+    exact: int | None
+
+    @property
+    def learned(self) -> int:
+        """Merges in effect (fewer than asked when the corpus ran out of pairs)."""
+        return len(self.merges)
+
+    @property
+    def sample_tokens(self) -> int:
+        """The sample's learned-BPE token count with the merges in effect."""
+        return int(self.sample_curve[self.learned])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data (field names are DESIGN.md's contract)."""
+        words = max(self.sample_words, 1)
+        return {
+            "merges": [list(m) for m in self.merges],
+            "merge_frequencies": self.merge_frequencies,
+            "learned": self.learned,
+            "exhausted": self.exhausted,
+            "alphabet_size": self.alphabet_size,
+            "vocab_size": self.alphabet_size + self.learned,
+            "encoded": self.encoded,
+            "counts": {w: len(p) for w, p in self.encoded.items()},
+            "corpus": {"words": self.corpus_words,
+                       "tokens": int(self.corpus_curve[self.learned])},
+            "sample": {"words": self.sample_words, "chars": self.sample_chars,
+                       "tokens": self.sample_tokens, "estimate_words": self.estimate_words,
+                       "estimate_chars": self.estimate_chars, "exact": self.exact},
+            "curve": {"merges": list(range(self.sample_curve.size)),
+                      "corpus_tokens_per_word": (self.corpus_curve / max(self.corpus_words, 1)).tolist(),
+                      "sample_tokens_per_word": (self.sample_curve / words).tolist()},
+        }
+
+
+def compute(params: Params, counter: TokenCounter | None = None, cache: Cache | None = None,
+            should_stop: Callable[[], bool] = lambda: False,
+            progress: Callable[[float], None] | None = None) -> Result:
+    """Learn the merges, encode ``params.words`` and measure the sample.
+
+    ``counter``, when given, is the exact counter the sample is also counted with.
+    """
+    cache = cache or Cache()
+    trainer = cache.trained(params, should_stop, progress)
+    learned = min(params.merges, len(trainer.merges))
+    top = max(params.merges, params.curve_merges or 0)
+    enc = cache.encoder()
+    encoded = {w: [readable(p, params.alphabet) for p in enc.encode(symbols(w, params.alphabet), learned)]
+               for w in params.words}
+    sample = params.corpus if params.sample is None else params.sample
+    corpus_curve, corpus_words = cache.curve(params.corpus, params, top)
+    sample_curve, sample_words = cache.curve(sample, params, top)
+    return Result(
+        params=params,
+        merges=[(readable(a, params.alphabet), readable(b, params.alphabet))
+                for a, b in trainer.merges[:learned]],
+        merge_frequencies=trainer.frequencies[:learned],
+        exhausted=trainer.exhausted and learned == len(trainer.merges),
+        alphabet_size=len(cache.alphabet),
+        encoded=encoded,
+        corpus_words=corpus_words,
+        corpus_curve=corpus_curve,
+        sample_words=sample_words,
+        sample_chars=len(sample),
+        sample_curve=sample_curve,
+        estimate_words=WordEstimate().count(sample),
+        estimate_chars=CharEstimate().count(sample),
+        exact=counter.count(sample) if counter is not None and sample.strip() else None,
+    )
+
+
+def sweep(params: Params, field: str, values: Any, counter: TokenCounter | None = None,
+          cache: Cache | None = None) -> dict[str, np.ndarray]:
+    """Return the sample's and the corpus's token counts at each merge count in ``values``."""
+    if field != "merges":
+        raise InputError(f"sweep: only 'merges' can be swept, not {field!r}")
+    ks = np.asarray(values, dtype=np.int64)
+    if ks.size and ks.min() < 0:
+        raise InputError("sweep: merge counts must be >= 0")
+    wide = replace(params, words=(), curve_merges=int(ks.max(initial=0)))
+    res = compute(wide, None, cache)
+    return {"merges": ks, "sample_tokens": res.sample_curve[ks], "corpus_tokens": res.corpus_curve[ks]}
+
+
+def chips(params: Params, cache: Cache, limit: int) -> tuple[list[Chip], int]:
+    """Return the first ``limit`` tokens of the sample as chips, and the sample's word count.
+
+    Call after :func:`compute` on the same params and cache.
+    """
+    enc = cache.encoder()
+    assert cache.trainer is not None
+    learned = min(params.merges, len(cache.trainer.merges))
+    alphabet = cache.alphabet
+    ids: dict[str, tuple[int | None, int | None]] = {c: (i, None) for c, i in alphabet.items()}
+    for r, (a, b) in enumerate(cache.trainer.merges[:learned]):
+        ids.setdefault(a + b, (len(alphabet) + r, r))
+    text = params.corpus if params.sample is None else params.sample
+    spans = cache.spans(text, params)
+    memo: dict[str, list[tuple[str, int | None, int | None]]] = {}
+    out: list[Chip] = []
+    prev = 0
+    for s, e in spans:
+        gap = text[prev:s]
+        prev = e
+        word = text[s:e]
+        if word not in memo:
+            memo[word] = [(readable(p, params.alphabet), *ids.get(p, (None, None)))
+                          for p in enc.encode(symbols(word, params.alphabet), learned)]
+        for j, (piece, ident, rank) in enumerate(memo[word]):
+            out.append(Chip(piece, ident, rank, newline=j == 0 and "\n" in gap, space=j == 0 and bool(gap)))
+        if len(out) >= limit:
+            break
+    return out[:limit], len(spans)

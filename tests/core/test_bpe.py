@@ -1,0 +1,153 @@
+"""BPE: the fast trainer and encoder agree with a plain reading of the rules."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import bpe, compute
+from core.bpe_model import Encoder, Trainer
+from core.errors import InputError
+
+
+def reference_train(words: list[str], n: int) -> list[tuple[str, str]]:
+    """Recount every pair of the whole corpus each round; first seen wins a tie."""
+    corpus = [list(w) for w in words]
+    merges = []
+    for _ in range(n):
+        counts: dict[tuple[str, str], int] = {}
+        first: dict[tuple[str, str], int] = {}
+        position = 0
+        for seq in corpus:
+            for a, b in itertools.pairwise(seq):
+                counts[(a, b)] = counts.get((a, b), 0) + 1
+                first.setdefault((a, b), position)
+                position += 1
+        if not counts:
+            break
+        top = max(counts.values())
+        best = min((p for p, c in counts.items() if c == top), key=first.__getitem__)
+        merges.append(best)
+        for k, seq in enumerate(corpus):
+            out, i = [], 0
+            while i < len(seq):
+                if seq[i:i + 2] == list(best):
+                    out.append(best[0] + best[1])
+                    i += 2
+                else:
+                    out.append(seq[i])
+                    i += 1
+            corpus[k] = out
+    return merges
+
+
+def reference_encode(word: str, merges: list[tuple[str, str]]) -> list[str]:
+    """Apply the lowest-rank merge present, leftmost first, until none applies."""
+    ranks = {p: r for r, p in enumerate(merges)}
+    pieces = list(word)
+    while True:
+        found = [(ranks[(a, b)], i) for i, (a, b) in enumerate(itertools.pairwise(pieces))
+                 if (a, b) in ranks]
+        if not found:
+            return pieces
+        _, i = min(found)
+        pieces[i:i + 2] = [pieces[i] + pieces[i + 1]]
+
+
+# Small alphabets force ties and runs of repeated characters ("aaaa" overlaps).
+corpora = st.lists(st.text(alphabet="aab c", min_size=1, max_size=9).map(str.strip).filter(bool),
+                   min_size=1, max_size=25).map(lambda ws: " ".join(ws).split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=corpora, n=st.integers(0, 30))
+def test_fast_training_matches_the_reference(words, n):
+    trainer = Trainer(words)
+    trainer.train(n)
+    assert trainer.merges == reference_train(words, n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=corpora, n=st.integers(0, 30), probe=st.text(alphabet="abcd", min_size=1, max_size=12))
+def test_encoding_at_every_merge_count_matches_the_reference(words, n, probe):
+    trainer = Trainer(words)
+    trainer.train(n)
+    enc = Encoder(trainer.merges)
+    for k in range(len(trainer.merges) + 1):
+        prefix = trainer.merges[:k]
+        if len(set(prefix)) == len(prefix):  # a pair learned twice ranks by its last time
+            assert enc.encode(probe, k) == reference_encode(probe, prefix)
+
+
+def test_training_can_resume_where_it_stopped():
+    words = ["low", "lower", "lowest", "newer", "newest", "wider", "widest"] * 3
+    once = Trainer(words)
+    once.train(12)
+    twice = Trainer(words)
+    twice.train(5)
+    twice.train(12)
+    assert twice.merges == once.merges and twice.frequencies == once.frequencies
+
+
+def test_curve_counts_the_sample_at_every_merge_count():
+    corpus = "lantern lanterns latent latency patent patents " * 20
+    sample = "lantern patents latency unseen"
+    res = bpe.compute(bpe.Params(corpus=corpus, merges=8, sample=sample, curve_merges=15))
+    enc = Encoder([tuple(m) for m in bpe.compute(bpe.Params(corpus=corpus, merges=15)).merges])
+    expected = [sum(len(enc.encode(w, k)) for w in sample.split()) for k in range(16)]
+    assert res.sample_curve.tolist() == expected
+    assert res.sample_tokens == expected[8]
+    assert res.estimate_words == round(4 * 1.3) and res.estimate_chars == round(len(sample) / 4)
+
+
+def test_bytes_alphabet_splits_multibyte_characters_until_merged():
+    corpus = "café café crème brûlée " * 10
+    res = bpe.compute(bpe.Params(corpus=corpus, merges=0, words=("é",), alphabet="bytes"))
+    assert res.encoded["é"] == ["\\xc3", "\\xa9"]  # two bytes, shown escaped
+    merged = bpe.compute(bpe.Params(corpus=corpus, merges=40, words=("café",), alphabet="bytes"))
+    assert merged.encoded["café"] == ["café"] and merged.alphabet_size == 256
+
+
+def test_regex_pretokenizer_keeps_punctuation_apart():
+    res = compute("bpe", {"corpus": "retry(); retry(); retry();", "merges": 20, "words": ["retry"],
+                          "pretokenizer": "regex"})
+    assert res["encoded"]["retry"] == ["retry"]
+    assert all("(" not in a + b or a + b in ("();", "()", ");") for a, b in res["merges"])
+
+
+def test_chips_carry_ids_ranks_and_layout():
+    corpus = "graph graphs graphed\ngraph"
+    params = bpe.Params(corpus=corpus, merges=4)
+    cache = bpe.Cache()
+    bpe.compute(params, cache=cache)
+    chips, words = bpe.chips(params, cache, limit=100)
+    assert words == 4 and chips[0].text == "graph" and chips[0].rank == 3
+    assert chips[0].token_id == len(cache.alphabet) + 3
+    assert [c.newline for c in chips].count(True) == 1
+    short, _ = bpe.chips(params, cache, limit=2)
+    assert len(short) == 2
+
+
+def test_one_character_corpus_runs_out_of_pairs():
+    res = compute("bpe", {"corpus": "a a a", "merges": 50})
+    assert res["learned"] == 0 and res["exhausted"] and res["sample"]["tokens"] == 3
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"corpus": "   \n "}, "params.corpus: no words"),
+    ({"corpus": "x", "merges": -1}, "params.merges: must be >= 0"),
+    ({"corpus": "x", "alphabet": "runes"}, "params.alphabet: must be one of"),
+    ({"corpus": "x", "pretokenizer": "regex", "pattern": "("}, "params.pattern: not a valid"),
+    ({"corpus": "x", "words": ["two words"]}, "params.words[0]"),
+])
+def test_bad_params_name_the_field(params, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        compute("bpe", params)
+
+
+def test_sweep_reads_the_curve():
+    params = bpe.Params(corpus="abab abab cdcd " * 5, merges=2, sample="abab cdcd")
+    out = bpe.sweep(params, "merges", np.array([0, 1, 2, 3, 10]))
+    assert out["sample_tokens"].tolist() == [8, 6, 5, 3, 2]  # ab, then (ab,ab) wins the tie with cd

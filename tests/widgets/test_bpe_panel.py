@@ -1,0 +1,125 @@
+"""The BPE and token-economy panels: live replay, chips, user data, bad input, exact counts."""
+
+import pytest
+from PySide6.QtCore import QPoint
+
+from app.anthropic_service import ExactCounter
+from core import bpe, economy
+from tests.fake_api import FakeAnthropic, fake_count
+from widgets.bpe_panel import BpePanel
+from widgets.chips import describe
+from widgets.economy_panel import EconomyPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(BpePanel)
+
+
+def test_dragging_merges_retokenizes_the_sample_and_grows_the_table(panel, qtbot):
+    panel.merges.slider.setValue(0)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.learned == 0)
+    chips0 = [c.text for c in panel.chip_view.chips()]
+    assert all(len(c) == 1 for c in chips0) and panel.table.rowCount() == 0
+    panel.merges.slider.setValue(panel.merges.slider.maximum())
+    top = panel.top.value()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.learned == top)
+    res = panel.output().result
+    chips = [c.text for c in panel.chip_view.chips()]
+    assert "".join(chips) == "".join(chips0) and len(chips) < len(chips0)
+    assert panel.table.rowCount() == top == len(res.merges)
+    assert float(panel.plots_.line.value()) == top
+    xs, ys = panel.plots_.sample_curve.getData()
+    assert xs[-1] == top and ys[top] == res.sample_tokens / res.sample_words
+
+
+def test_chips_hover_names_piece_id_and_rank(panel, qtbot):
+    view = panel.chip_view
+    merged = next(i for i, c in enumerate(view.chips()) if c.rank is not None)
+    rect = view._rects[merged]
+    view.verticalScrollBar().setValue(0)
+    assert view.chip_at(QPoint(rect.center().x(), rect.center().y())) == merged
+    text = describe(view.chips()[merged])
+    assert f"merge rank {view.chips()[merged].rank}" in text and "id " in text
+
+
+def test_dragging_the_chart_line_sets_merges(panel, qtbot):
+    panel.plots_.line.setValue(37.4)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.learned == 37)
+    assert panel.params.merges == 37 == panel.merges.value()
+
+
+def test_play_steps_through_merges(panel, qtbot):
+    panel.merges.spin.setValue(0)
+    qtbot.waitUntil(panel.is_idle)
+    panel.play.setChecked(True)
+    qtbot.waitUntil(lambda: panel.params.merges >= panel.top.value() // 10, timeout=10000)
+    panel.play.setChecked(False)
+    assert panel.play.text().startswith("▶")
+
+
+def test_user_corpus_file_retrains_and_bad_files_are_refused(panel, qtbot, tmp_path):
+    good = tmp_path / "mine.txt"
+    good.write_text("banana bandana cabana " * 30, encoding="utf-8")
+    panel.open_paths([good])
+    qtbot.waitUntil(lambda: panel.is_idle() and "banana" in panel.params.corpus)
+    assert panel.corpus.toPlainText() == panel.params.corpus
+    assert panel.output().result.corpus_words == 90
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    panel.open_paths([bad])
+    assert "latin1.txt" in panel.status.text() and "banana" in panel.params.corpus
+
+
+def test_clearing_the_corpus_names_the_problem_and_keeps_the_chart(panel, qtbot):
+    before = panel.output()
+    panel.corpus.setPlainText("   ")
+    qtbot.waitUntil(lambda: "params.corpus" in panel.status.text(), timeout=5000)
+    assert panel.output() is before and panel.status.property("error")
+
+
+def test_exact_count_is_compared_and_failures_fall_back(panel, qtbot):
+    with FakeAnthropic() as api:
+        counter = ExactCounter("sk-ant-test", base_url=api.url)
+        panel.set_exact_counter(counter)
+        panel.exact.setChecked(True)
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.exact is not None, timeout=10000)
+        sample = panel.params.sample
+        assert panel.output().result.exact == fake_count(sample)
+        assert "exact (API)" in panel.plots_.bars_plot.titleLabel.text
+        api.script = [401] * 20
+        failing = ExactCounter("sk-ant-other", base_url=api.url, max_retries=0)
+        panel.set_exact_counter(failing)
+        panel.change(sample=sample + " more")
+        qtbot.waitUntil(lambda: panel.is_idle() and "unavailable" in panel.status.text(), timeout=10000)
+        assert panel.output().result.exact is None
+        counter.close()
+        failing.close()
+
+
+def test_economy_panel_prices_live_and_edits_prices(make_panel, qtbot):
+    panel = make_panel(EconomyPanel)
+    panel.load_sample()
+    qtbot.waitUntil(panel.is_idle)
+    res = panel.output().result
+    assert res.cost == pytest.approx(economy.compute(panel.params).cost)
+    panel.sliders["output_tokens"].spin.setValue(100)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.output_tokens == 100)
+    _x, saved = panel.save_out_curve.getData()
+    assert saved[-1] == pytest.approx(panel.output().result.output_cost)  # cutting all output
+    panel.rates["output"].setValue(20.0)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.rates.output == 20.0)
+    assert panel.params.prices == {"output": 20.0}
+    assert panel.scenario()["params"]["prices"] == {"output": 20.0}
+
+
+def test_bpe_sample_scenarios_all_compute():
+    from widgets.loaders import read_scenario
+    from widgets.resources import samples
+
+    found = samples("bpe")
+    assert len(found) >= 3
+    for path in found:
+        _lever, params = read_scenario(path)
+        res = bpe.compute(bpe.Params.from_dict(params))
+        assert res.learned == params["merges"] and res.sample_tokens < res.sample_curve[0]

@@ -1,0 +1,352 @@
+"""BPE tokenizer panel (book chapter 2): drag the merge count, watch a text re-tokenize.
+
+Live parameter: ``merges`` (and the chart's merges line) only replays cached encodings, so it
+redraws while dragged. Changing the corpus, the alphabet or the pre-tokenizer retrains on the
+worker thread, with progress; learning more merges than before continues the training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSignalBlocker, Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import bpe
+from core.bpe_model import ALPHABETS, PRETOKENIZERS
+from core.errors import InputError
+from core.tokens import TokenCounter
+from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.bpe_plots import BpeOutput, BpePlots, estimate_rows
+from widgets.chips import ChipView
+from widgets.controls import SliderSpin, section
+from widgets.loaders import read_text
+from widgets.plots import PlotView
+from widgets.resources import samples
+
+CHIP_LIMIT = 1500
+"""Chips drawn at most; counts and curves always cover the whole text."""
+_EDIT_PAUSE_MS = 400
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class MergeTable(QAbstractTableModel):
+    """Rank, pair, new token and pair frequency of every merge in effect."""
+
+    _HEAD = ("rank", "pair", "token", "frequency")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._merges: list[tuple[str, str]] = []
+        self._freq: list[int] = []
+
+    def set_merges(self, merges: list[tuple[str, str]], freq: list[int]) -> None:
+        """Show these merges (cheap: the view asks only for visible rows)."""
+        self.beginResetModel()
+        self._merges, self._freq = merges, freq
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        """Return the number of merges."""
+        return 0 if parent.isValid() else len(self._merges)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        """Return the number of columns."""
+        return 0 if parent.isValid() else len(self._HEAD)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return the cell text."""
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        a, b = self._merges[index.row()]
+        return (index.row(), f"{a!r} + {b!r}", repr(a + b), f"{self._freq[index.row()]:,}")[index.column()]
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt API)
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return the column titles."""
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self._HEAD[section]
+        return None
+
+
+class BpePanel(BasePanel):
+    """Learn byte-pair merges on a corpus and watch a sample text re-tokenize."""
+
+    lever = "bpe"
+    explain = (
+        "Tokenizers learn merges: start from characters (or bytes), repeatedly fuse the most "
+        "frequent adjacent pair, keep the merges as a ranked list. Drag the merge count and watch "
+        "the sample re-tokenize: words common in the corpus become one token, rare ones stay in "
+        "pieces. That is why the words × 1.3 rule is only a rule, and code or other languages cost more."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._cache = bpe.Cache()  # used only by the worker thread
+        super().__init__(*args, **kwargs)
+
+    def default_params(self) -> bpe.Params:
+        return bpe.Params(corpus="low lower lowest newer newest", merges=10, curve_merges=50)
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Corpus to learn from"))
+        self.sample_choice = QComboBox()
+        for path in samples(self.lever):
+            self.sample_choice.addItem(path.stem.split("_", 2)[-1].replace("_", " "), str(path))
+        self.sample_choice.activated.connect(lambda _: self._load_chosen_sample())
+        row = QHBoxLayout()
+        row.addWidget(self.sample_choice, 1)
+        open_btn = QPushButton("Open corpus…")
+        open_btn.clicked.connect(self._on_open_clicked)
+        row.addWidget(open_btn)
+        layout.addLayout(row)
+        self.corpus = self._editor("Paste or type a corpus; drop a text file on the panel")
+        layout.addWidget(self.corpus, 2)
+        layout.addWidget(QLabel("Text to tokenize (empty: the corpus itself)"))
+        self.sample = self._editor("A different text, to see how the learned merges carry over")
+        layout.addWidget(self.sample, 1)
+
+        layout.addWidget(section("Merges"))
+        self.merges = SliderSpin("Merges in effect", 0, 50, 10)
+        self.merges.sig_value_changed.connect(lambda v: self.change(merges=v))
+        layout.addWidget(self.merges)
+        form = QFormLayout()
+        self.top = QSpinBox()
+        self.top.setRange(1, bpe.MAX_MERGES)
+        self.top.setKeyboardTracking(False)
+        self.top.setGroupSeparatorShown(True)
+        self.top.setToolTip("How many merges to learn: the slider's and the curve's range")
+        self.top.valueChanged.connect(self._on_top_changed)
+        form.addRow("Learn up to", self.top)
+        self.play = QPushButton("▶ Play merges")
+        self.play.setCheckable(True)
+        self.play.toggled.connect(self._on_play_toggled)
+        self._player = QTimer(self)
+        self._player.setInterval(120)
+        self._player.timeout.connect(self._on_play_tick)
+        form.addRow(self.play)
+        self.alphabet = self._combo(ALPHABETS, "Start from characters (the book) or UTF-8 bytes",
+                                    lambda v: self.change(alphabet=v))
+        form.addRow("Starting alphabet", self.alphabet)
+        self.pretok = self._combo(PRETOKENIZERS, "Split words on whitespace (the book) or by a regex",
+                                  lambda v: self.change(pretokenizer=v))
+        form.addRow("Words from", self.pretok)
+        self.pattern = QLineEdit()
+        self.pattern.setToolTip("Regex whose matches are the words (used when 'Words from' is regex)")
+        self.pattern.editingFinished.connect(lambda: self.change(pattern=self.pattern.text()))
+        form.addRow("Regex", self.pattern)
+        self.words = QLineEdit()
+        self.words.setPlaceholderText("words to encode, space-separated")
+        self.words.editingFinished.connect(lambda: self.change(words=tuple(self.words.text().split())))
+        form.addRow("Encode", self.words)
+        self.exact = QCheckBox("Compare with Claude's exact count")
+        self.exact.toggled.connect(lambda on: self.change(exact=on))
+        form.addRow(self.exact)
+        layout.addLayout(form)
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(_EDIT_PAUSE_MS)
+        self._edit_timer.timeout.connect(self._on_text_settled)
+
+    def _editor(self, placeholder: str) -> QPlainTextEdit:
+        edit = QPlainTextEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.textChanged.connect(lambda: self._edit_timer.start())
+        return edit
+
+    @staticmethod
+    def _combo(items: Sequence[str], tip: str, slot: Callable[[str], None]) -> QComboBox:
+        combo = QComboBox()
+        combo.addItems(list(items))
+        combo.setToolTip(tip)
+        combo.currentTextChanged.connect(slot)
+        return combo
+
+    def build_extra(self) -> QWidget:
+        self.chip_note = QLabel()
+        self.chip_view = ChipView()
+        self.table = MergeTable()
+        self.table_view = QTableView()
+        self.table_view.setModel(self.table)
+        self.table_view.verticalHeader().hide()
+        self.table_view.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((48, 110, 80)):
+            self.table_view.setColumnWidth(column, width)
+        left = QWidget()
+        box = QVBoxLayout(left)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.chip_note)
+        box.addWidget(self.chip_view, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.table_view)
+        split.setSizes([700, 300])
+        return split
+
+    def sync_controls(self) -> None:
+        p: bpe.Params = self.params
+        for edit, text in ((self.corpus, p.corpus), (self.sample, p.sample or "")):
+            if edit.toPlainText() != text:
+                with QSignalBlocker(edit):
+                    edit.setPlainText(text)
+        top = max(p.curve_merges or p.merges, p.merges, 1)
+        with QSignalBlocker(self.top):
+            self.top.setValue(top)
+        self.merges.set_range(0, top)
+        self.merges.set_value(p.merges)
+        for combo, value in ((self.alphabet, p.alphabet), (self.pretok, p.pretokenizer)):
+            with QSignalBlocker(combo):
+                combo.setCurrentText(value)
+        self.pattern.setText(p.pattern)
+        self.pattern.setEnabled(p.pretokenizer == "regex")
+        self.words.setText(" ".join(p.words))
+        with QSignalBlocker(self.exact):
+            self.exact.setEnabled(self.has_exact_counter())
+            self.exact.setChecked(p.exact and self.has_exact_counter())
+            self.exact.setToolTip("" if self.has_exact_counter() else
+                                  "Set ANTHROPIC_API_KEY (or API > Set key) for exact counts")
+
+    def set_exact_counter(self, counter: TokenCounter | None) -> None:
+        if counter is None and self.params.exact:
+            self.change(exact=False)
+        super().set_exact_counter(counter)
+
+    # ---- events ---------------------------------------------------------------------------
+    def _on_text_settled(self) -> None:
+        sample = self.sample.toPlainText()
+        self.change(corpus=self.corpus.toPlainText(), sample=sample if sample.strip() else None)
+
+    def _on_top_changed(self, top: int) -> None:
+        self.merges.set_range(0, top)
+        self.change(curve_merges=top, merges=min(self.params.merges, top))
+
+    def _on_play_toggled(self, on: bool) -> None:
+        self.play.setText("⏸ Pause" if on else "▶ Play merges")
+        if on and self.params.merges >= self.top.value():
+            self._set_merges(0)
+        self._player.setInterval(120)
+        (self._player.start if on else self._player.stop)()
+
+    def _on_play_tick(self) -> None:
+        if not self.is_idle():
+            return  # let the previous frame land before stepping again
+        step = max(1, self.top.value() // 100)
+        nxt = min(self.params.merges + step, self.top.value())
+        self._set_merges(nxt)
+        if nxt >= self.top.value():
+            self.play.setChecked(False)
+
+    def _set_merges(self, value: int) -> None:
+        self.merges.set_value(value)
+        self.change(merges=value)
+
+    def _on_line_dragged(self, value: float) -> None:
+        self._set_merges(max(0, min(round(value), self.top.value())))
+
+    def _load_chosen_sample(self) -> None:
+        path = self.sample_choice.currentData()
+        if path:
+            try:
+                self.load_file(path)
+            except InputError as exc:
+                self._set_status(str(exc), error=True)
+
+    def _on_open_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a corpus", "", "All files (*)")
+        if name:
+            self.open_paths([Path(name)])
+
+    def add_file(self, path: Path) -> None:
+        self.change(corpus=read_text(path))
+        self.sync_controls()
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def counter_for(self, params: Any) -> TokenCounter | None:
+        return self._counters.get("exact") if params.exact else None
+
+    def is_cheap(self, params: Any) -> bool:
+        return False  # training may take seconds; replays are cheap but share the cache
+
+    def fallback(self, params: Any) -> Any:
+        return dataclasses.replace(params, exact=False) if params.exact else None
+
+    def work(self, params: bpe.Params, counter: TokenCounter | None,
+             should_stop: Callable[[], bool]) -> BpeOutput:
+        trained_before = self._cache.trainer, len(self._cache.trainer.merges) if self._cache.trainer else 0
+        result = bpe.compute(params, counter, self._cache, should_stop, self.report_progress)
+        assert self._cache.trainer is not None
+        retrained = trained_before != (self._cache.trainer, len(self._cache.trainer.merges))
+        chips, words = bpe.chips(params, self._cache, CHIP_LIMIT)
+        freq = self._cache.frequencies(params.top)
+        return BpeOutput(result=result, chips=chips, words_total=words, frequencies=freq,
+                         retrained=retrained)
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = BpePlots(view, self._on_line_dragged)
+
+    def render(self, output: BpeOutput) -> None:
+        if output.retrained:
+            settle_heap()
+        self.plots_.update(output, self.theme)
+        res = output.result
+        self.chip_view.set_chips(output.chips)
+        shown = len(output.chips)
+        capped = f"showing the first {shown:,} tokens (of {res.sample_tokens:,}); " if (
+            shown < res.sample_tokens) else ""
+        self.chip_note.setText(f"{capped}hover a chip for its id and merge rank")
+        self.table.set_merges(res.merges, res.merge_frequencies)
+        self.table_view.scrollToBottom()
+
+    def theme_changed(self) -> None:
+        self.chip_view.set_theme(self.theme)
+        if self.output() is not None:
+            self.plots_.update(self.output(), self.theme, force=True)
+
+    def headline(self, output: BpeOutput) -> str:
+        res = output.result
+        ran_out = "  (no pair left to merge)" if res.exhausted and res.learned < res.params.merges else ""
+        parts = [f"{res.learned:,} merges{ran_out} · vocabulary {res.alphabet_size + res.learned:,}",
+                 f"sample: {res.sample_words:,} words → {res.sample_tokens:,} tokens "
+                 f"({res.sample_tokens / max(res.sample_words, 1):.2f}/word)"]
+        parts += [f"{label} {n:,}" + ("" if err is None else f" ({err:+.0%})")
+                  for label, n, err in estimate_rows(res) if label != "learned BPE"]
+        enc = " · ".join(f"{w} → {'|'.join(p)}" for w, p in res.encoded.items())
+        return " · ".join(parts) + (f"\n{enc}" if enc else "")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: BpeOutput | None = self.output()
+        if out is None:
+            return []
+        res = out.result
+        rows: list[list[Any]] = [["rank", "left", "right", "token", "frequency"]]
+        pairs = zip(res.merges, res.merge_frequencies, strict=True)
+        rows += [[i, a, b, a + b, f] for i, ((a, b), f) in enumerate(pairs)]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        top = self.top.value()
+        return self.merges.spin.setValue, [round(top * i / 199) for i in range(200)]
+
+
+PANEL = PanelSpec(id="bpe", title="BPE tokenizer", chapter=2, group="Foundations", factory=BpePanel)
+
+if __name__ == "__main__":
+    preview(BpePanel)
