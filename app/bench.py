@@ -19,7 +19,7 @@ import pyqtgraph as pg
 import PySide6
 from PySide6.QtWidgets import QApplication
 
-from core import bpe, packer
+from core import bpe, kv_blocks, packer
 from core.tokens import CachingCounter, WordEstimate
 from widgets import PANELS
 from widgets.base import BasePanel
@@ -73,7 +73,13 @@ def bpe_bench_params() -> bpe.Params:
     return bpe.Params(corpus=bench_corpus(50_000), merges=500, curve_merges=1000)
 
 
-BENCH_PARAMS = {"packer": packer_bench_params, "bpe": bpe_bench_params}
+def kv_bench_params() -> kv_blocks.Params:
+    """10,000 requests (lognormal, mean 300 tokens) over 2,000 steps on 8,192 blocks."""
+    return kv_blocks.Params(generate={"count": 10_000, "seed": 0, "mean_length": 300},
+                            arrival_rate=5.0, steps=2000, capacity_blocks=8192)
+
+
+BENCH_PARAMS = {"packer": packer_bench_params, "bpe": bpe_bench_params, "kv_blocks": kv_bench_params}
 """Per panel: the heavy scenario the benchmark drives (default: the panel's sample)."""
 
 
@@ -144,7 +150,13 @@ def bench_core(repeats: int = 7) -> dict[str, Any]:
     t = time.perf_counter()
     trained = bpe.compute(bpe.Params(corpus=corpus, merges=1000, words=()))
     train_s = time.perf_counter() - t
+    kv_times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        kv_blocks.compute(kv_bench_params())
+        kv_times.append(time.perf_counter() - t)
     return {
+        "kv_simulate_10k_requests_2000_steps_s_median": round(statistics.median(kv_times), 3),
         "bpe_train_1mb_1000_merges_s": round(train_s, 3),
         "bpe_train_corpus_chars": len(corpus),
         "bpe_train_merges_learned": trained.learned,

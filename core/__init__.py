@@ -10,11 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from core import bpe, economy, packer
+from core import bpe, economy, kv_blocks, packer
 from core.errors import InputError
 from core.tokens import TokenCounter
 
-REGISTRY: dict[str, ModuleType] = {"packer": packer, "economy": economy, "bpe": bpe}
+REGISTRY: dict[str, ModuleType] = {"packer": packer, "economy": economy, "bpe": bpe, "kv_blocks": kv_blocks}
 """Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""
 
 

@@ -1,0 +1,209 @@
+"""Paged KV blocks lever (book chapter 8): contiguous reservation against paging.
+
+The static comparison is the book's: contiguous reserves ``max_seq_len`` per request, paged
+reserves ``ceil(len / block_size)`` blocks. The simulation (``core.kv_sim``) replays the same
+lengths as a request stream through both allocators with a fixed capacity in blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core import fields
+from core.errors import InputError
+from core.kv_sim import Contiguous, Paged, Trace, simulate
+
+MAX_REQUESTS = 100_000
+MAX_STEPS = 20_000
+_WHERE = "params"
+_KEYS = ("lengths", "max_seq_len", "block_size", "capacity_blocks", "arrival_rate",
+         "prompt_share", "steps", "generate", "at_step")
+_GEN_KEYS = ("count", "seed", "mean_length")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """The request lengths, the allocation grain, and the simulated stream."""
+
+    lengths: tuple[int, ...] = ()
+    max_seq_len: int = 2048
+    block_size: int = 16
+    capacity_blocks: int | None = None
+    """Pool size for the simulation; ``None``: room for eight contiguous reservations."""
+    arrival_rate: float = 1.0
+    """Requests arriving per step."""
+    prompt_share: float = 0.5
+    """Share of each request's length present on arrival (the prompt); the rest is generated."""
+    steps: int | None = None
+    """Steps to simulate; ``None``: until every request finishes (at most 20,000)."""
+    generate: dict[str, Any] = field(default_factory=dict)
+    """``{count, seed, mean_length}``: draw lengths instead of giving them."""
+    at_step: int = 0
+    """The step whose block maps are shown (clamped to the last simulated step)."""
+
+    @classmethod
+    def from_dict(cls, data: object) -> Params:
+        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
+        d = fields.mapping(data, _WHERE)
+        fields.only_keys(d, _KEYS, _WHERE)
+        gen = dict(fields.mapping(d.get("generate") or {}, f"{_WHERE}.generate"))
+        fields.only_keys(gen, _GEN_KEYS, f"{_WHERE}.generate")
+        if gen:
+            where = f"{_WHERE}.generate"
+            gen = {"count": fields.integer(gen, "count", where, minimum=1, maximum=MAX_REQUESTS),
+                   "seed": fields.integer(gen, "seed", where, 0),
+                   "mean_length": fields.integer(gen, "mean_length", where, minimum=1)}
+        lengths = fields.items(d, "lengths", _WHERE, [])
+        for i, v in enumerate(lengths):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError(f"{_WHERE}.lengths[{i}]: expected a positive integer, got {v!r}")
+        checked = tuple(lengths)
+        cap, steps = d.get("capacity_blocks"), d.get("steps")
+        params = cls(
+            lengths=checked,
+            max_seq_len=fields.integer(d, "max_seq_len", _WHERE, 2048, minimum=1),
+            block_size=fields.integer(d, "block_size", _WHERE, 16, minimum=1),
+            capacity_blocks=None if cap is None else fields.integer(d, "capacity_blocks", _WHERE, minimum=1),
+            arrival_rate=fields.number(d, "arrival_rate", _WHERE, 1.0, minimum=1e-3),
+            prompt_share=fields.number(d, "prompt_share", _WHERE, 0.5, minimum=0.0),
+            steps=None if steps is None else fields.integer(d, "steps", _WHERE, minimum=1, maximum=MAX_STEPS),
+            generate=gen,
+            at_step=fields.integer(d, "at_step", _WHERE, 0, minimum=0),
+        )
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """Raise :class:`InputError` when the params cannot describe a stream."""
+        if not self.lengths and not self.generate:
+            raise InputError(f"{_WHERE}.lengths: give request lengths (or params.generate)")
+        if len(self.lengths) > MAX_REQUESTS:
+            raise InputError(f"{_WHERE}.lengths: at most {MAX_REQUESTS:,} requests, "
+                             f"got {len(self.lengths):,}")
+        too_long = [i for i, n in enumerate(self.lengths) if n > self.max_seq_len]
+        if too_long:
+            i = too_long[0]
+            raise InputError(f"{_WHERE}.lengths[{i}]: {self.lengths[i]} is longer than "
+                             f"max_seq_len {self.max_seq_len}")
+        if self.prompt_share > 1:
+            raise InputError(f"{_WHERE}.prompt_share: must be <= 1, got {self.prompt_share}")
+        if self.capacity_blocks is not None and self.capacity_blocks < self.slot_blocks:
+            raise InputError(f"{_WHERE}.capacity_blocks: {self.capacity_blocks} cannot hold one "
+                             f"max_seq_len request ({self.slot_blocks} blocks)")
+
+    @property
+    def slot_blocks(self) -> int:
+        """Blocks one contiguous reservation takes."""
+        return -(-self.max_seq_len // self.block_size)
+
+    @property
+    def capacity(self) -> int:
+        """The simulated pool size in blocks."""
+        return self.capacity_blocks or 8 * self.slot_blocks
+
+    def request_lengths(self) -> np.ndarray:
+        """Return the given lengths, or lengths drawn by ``generate`` (lognormal, capped)."""
+        if self.lengths:
+            return np.array(self.lengths, dtype=np.int64)
+        rng = np.random.default_rng(self.generate["seed"])
+        sigma = 0.6
+        mu = np.log(self.generate["mean_length"]) - sigma**2 / 2
+        drawn = rng.lognormal(mu, sigma, self.generate["count"]).round().astype(np.int64)
+        clipped: np.ndarray = np.clip(drawn, 1, self.max_seq_len)
+        return clipped
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the params as JSON-safe data."""
+        return {"lengths": list(self.lengths), "max_seq_len": self.max_seq_len,
+                "block_size": self.block_size, "capacity_blocks": self.capacity_blocks,
+                "arrival_rate": self.arrival_rate, "prompt_share": self.prompt_share,
+                "steps": self.steps, "generate": dict(self.generate), "at_step": self.at_step}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The static comparison and the two simulated traces."""
+
+    params: Params
+    lengths: np.ndarray
+    contiguous: Trace
+    paged: Trace
+
+    @property
+    def used(self) -> int:
+        """Tokens the requests actually hold at full length."""
+        return int(self.lengths.sum())
+
+    def reserved(self) -> tuple[int, int]:
+        """Token slots reserved at full length: contiguous, paged."""
+        p = self.params
+        blocks = -(-self.lengths // p.block_size)
+        return self.lengths.size * p.max_seq_len, int(blocks.sum()) * p.block_size
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data (field names are DESIGN.md's contract)."""
+        contiguous, paged = self.reserved()
+        used = self.used
+        bs = self.params.block_size
+        return {
+            "used": used,
+            "reserved_contiguous": contiguous,
+            "utilization_contiguous": used / contiguous,
+            "reserved_paged": paged,
+            "utilization_paged": used / paged,
+            "internal_fragmentation": paged - used,
+            "simulation": {"capacity_blocks": self.params.capacity, "requests": int(self.lengths.size),
+                           **{t.name: _summary(t, bs) for t in (self.contiguous, self.paged)}},
+            "at_step": {t.name: _snapshot(t, self.params.at_step) for t in (self.contiguous, self.paged)},
+        }
+
+
+def _summary(t: Trace, block_size: int) -> dict[str, Any]:
+    util = t.utilization(block_size)
+    return {"steps": int(t.running.size), "admitted": t.admitted, "finished": t.finished,
+            "preemptions": t.preemptions, "peak_running": int(t.running.max(initial=0)),
+            "peak_waiting": int(t.waiting.max(initial=0)),
+            "mean_utilization": float(util[busy].mean()) if (busy := t.reserved_blocks > 0).any() else 0.0}
+
+
+def _snapshot(t: Trace, step: int) -> dict[str, int]:
+    at = min(step, t.running.size - 1)
+    return {"step": at, "running": int(t.running[at]), "waiting": int(t.waiting[at]),
+            "used_tokens": int(t.used_tokens[at]), "reserved_blocks": int(t.reserved_blocks[at])}
+
+
+def compute(params: Params, counter: object = None,
+            should_stop: Callable[[], bool] = lambda: False) -> Result:
+    """Compare the allocators statically and simulate the stream through both."""
+    lengths = params.request_lengths()
+    prompts = np.maximum(1, np.floor(lengths * params.prompt_share)).astype(np.int64)
+    prompts = np.minimum(prompts, lengths)
+    arrivals = np.floor(np.arange(lengths.size) / params.arrival_rate).astype(np.int64)
+    steps = params.steps or MAX_STEPS
+    cap = params.capacity
+    allocators = (Contiguous(cap, params.block_size, params.slot_blocks), Paged(cap, params.block_size))
+    traces = [simulate(alloc, lengths, prompts, arrivals, steps, should_stop) for alloc in allocators]
+    return Result(params, lengths, *traces)
+
+
+def sweep(params: Params, field_name: str, values: Any, counter: object = None) -> dict[str, np.ndarray]:
+    """Return the static reservations and utilizations at each value of a block size or max length."""
+    if field_name not in ("block_size", "max_seq_len"):
+        raise InputError(f"sweep: only block_size or max_seq_len can be swept, not {field_name!r}")
+    lengths = params.request_lengths()
+    xs = np.asarray(values, dtype=np.int64)
+    if xs.size and xs.min() < 1:
+        raise InputError(f"sweep: {field_name} values must be >= 1")
+    if field_name == "block_size":
+        paged = (-(-lengths[None, :] // xs[:, None]) * xs[:, None]).sum(axis=1)
+        contiguous = np.full(xs.size, lengths.size * params.max_seq_len)
+    else:
+        paged = np.full(xs.size, (-(-lengths // params.block_size)).sum() * params.block_size)
+        contiguous = lengths.size * xs
+    used = lengths.sum()
+    return {field_name: xs, "reserved_paged": paged, "reserved_contiguous": contiguous,
+            "utilization_paged": used / paged, "utilization_contiguous": used / contiguous}

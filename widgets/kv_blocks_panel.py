@@ -1,0 +1,255 @@
+"""Paged KV blocks panel (book chapter 8): the same stream under two allocators, scrubbed in time.
+
+Live parameter: the time step only indexes the simulated traces, so it redraws on the UI
+thread while dragged. Block size, max length, capacity, arrival rate and the lengths
+re-simulate on the worker thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPlainTextEdit, QPushButton, QVBoxLayout
+
+from core import kv_blocks
+from core.errors import InputError
+from core.tokens import TokenCounter
+from widgets.base import BasePanel, PanelSpec, preview
+from widgets.controls import SliderSpin, section
+from widgets.kv_plots import KvPlots
+from widgets.loaders import read_text
+from widgets.plots import PlotView
+
+
+@dataclass(frozen=True, slots=True)
+class KvOutput:
+    """The simulated result and the step shown."""
+
+    result: kv_blocks.Result
+    step: int
+    note: str = ""
+
+
+def parse_lengths(text: str, name: str = "lengths") -> tuple[int, ...]:
+    """Read request lengths from a JSON list or numbers separated by commas, spaces or lines."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            values = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    else:
+        values = [v for v in re.split(r"[,\s;]+", stripped) if v]
+    out = []
+    for i, v in enumerate(values):
+        try:
+            n = int(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{name}: item {i + 1} ({v!r}) is not a whole number") from None
+        if n < 1:
+            raise InputError(f"{name}: item {i + 1} is {n}; lengths must be >= 1")
+        out.append(n)
+    return tuple(out)
+
+
+class KvBlocksPanel(BasePanel):
+    """Contiguous reservation against paged blocks, on one request stream."""
+
+    lever = "kv_blocks"
+    explain = (
+        "Serving keeps each request's keys and values in GPU memory. Reserving the maximum "
+        "length up front (contiguous) wastes most of it; paging hands out small blocks as tokens "
+        "arrive, so only the last block of each request is partly empty. Scrub through the stream: "
+        "cells are blocks, colored by owner; faded cells are reserved but hold no tokens."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._last: kv_blocks.Result | None = None
+        super().__init__(*args, **kwargs)
+
+    def default_params(self) -> kv_blocks.Params:
+        return kv_blocks.Params(generate={"count": 200, "seed": 1, "mean_length": 300},
+                                arrival_rate=1.0, capacity_blocks=512)
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Time"))
+        self.step = SliderSpin("Step shown", 0, 100, 0)
+        self.step.sig_value_changed.connect(lambda v: self.change(at_step=v))
+        layout.addWidget(self.step)
+        self.play = QPushButton("▶ Play")
+        self.play.setCheckable(True)
+        self.play.toggled.connect(self._on_play_toggled)
+        self._player = QTimer(self)
+        self._player.setInterval(40)
+        self._player.timeout.connect(self._on_play_tick)
+        layout.addWidget(self.play)
+
+        layout.addWidget(section("Allocator"))
+        self.block = SliderSpin("Block size (tokens)", 1, 256, 16, log=True)
+        self.block.sig_value_changed.connect(lambda v: self.change(block_size=v))
+        self.max_len = SliderSpin("Max sequence length (tokens)", 16, 32_768, 2048, log=True)
+        self.max_len.sig_value_changed.connect(lambda v: self.change(max_seq_len=v))
+        self.capacity = SliderSpin("Pool capacity (blocks)", 1, 65_536, 512, log=True)
+        self.capacity.sig_value_changed.connect(lambda v: self.change(capacity_blocks=v))
+        for w in (self.block, self.max_len, self.capacity):
+            layout.addWidget(w)
+
+        layout.addWidget(section("Request stream"))
+        form = QFormLayout()
+        self.rate = QDoubleSpinBox()
+        self.rate.setRange(0.01, 100.0)
+        self.rate.setDecimals(2)
+        self.rate.setKeyboardTracking(False)
+        self.rate.valueChanged.connect(lambda v: self.change(arrival_rate=v))
+        form.addRow("Arrivals per step", self.rate)
+        self.prompt = QDoubleSpinBox()
+        self.prompt.setRange(0.0, 1.0)
+        self.prompt.setSingleStep(0.1)
+        self.prompt.setKeyboardTracking(False)
+        self.prompt.valueChanged.connect(lambda v: self.change(prompt_share=v))
+        form.addRow("Prompt share of length", self.prompt)
+        layout.addLayout(form)
+        self.lengths = QPlainTextEdit()
+        self.lengths.setPlaceholderText("Request lengths in tokens (commas, spaces or a JSON list). "
+                                        "Empty: lengths drawn at random (lognormal).")
+        self.lengths.setMaximumHeight(90)
+        layout.addWidget(self.lengths)
+        apply = QPushButton("Use these lengths")
+        apply.clicked.connect(self._on_lengths_applied)
+        layout.addWidget(apply)
+
+    def sync_controls(self) -> None:
+        p: kv_blocks.Params = self.params
+        self.block.set_value(p.block_size)
+        self.max_len.set_value(p.max_seq_len)
+        self.capacity.set_value(p.capacity)
+        self.step.set_value(p.at_step)
+        for spin, value in ((self.rate, p.arrival_rate), (self.prompt, p.prompt_share)):
+            with QSignalBlocker(spin):
+                spin.setValue(value)
+        with QSignalBlocker(self.lengths):
+            self.lengths.setPlainText(", ".join(map(str, p.lengths)))
+
+    def _on_lengths_applied(self) -> None:
+        try:
+            lengths = parse_lengths(self.lengths.toPlainText())
+        except InputError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        gen = {} if lengths else {"count": 200, "seed": 1, "mean_length": 300}
+        self._apply(dataclasses.replace(self.params, lengths=lengths, generate=gen))
+
+    def _apply(self, params: kv_blocks.Params) -> None:
+        try:
+            params.check()
+        except InputError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        self.set_params(params)
+
+    def change(self, **changes: Any) -> None:
+        new = dataclasses.replace(self.params, **changes)
+        try:
+            new.check()
+        except InputError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        super().change(**changes)
+
+    def add_file(self, path: Path) -> None:
+        lengths = parse_lengths(read_text(path), path.name)
+        if not lengths:
+            raise InputError(f"{path.name}: no lengths found")
+        self._apply(dataclasses.replace(self.params, lengths=lengths, generate={}))
+
+    def _on_play_toggled(self, on: bool) -> None:
+        self.play.setText("⏸ Pause" if on else "▶ Play")
+        if on and self.params.at_step >= self.step.spin.maximum():
+            self.step.spin.setValue(0)
+        (self._player.start if on else self._player.stop)()
+
+    def _on_play_tick(self) -> None:
+        top = self.step.spin.maximum()
+        nxt = min(self.params.at_step + max(1, top // 200), top)
+        self.step.spin.setValue(nxt)
+        if nxt >= top:
+            self.play.setChecked(False)
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def _reusable(self, params: kv_blocks.Params) -> bool:
+        last = self._last
+        return last is not None and dataclasses.replace(last.params, at_step=params.at_step) == params
+
+    def is_cheap(self, params: Any) -> bool:
+        return self._reusable(params)
+
+    def counter_for(self, params: Any) -> TokenCounter | None:
+        return None
+
+    def work(self, params: kv_blocks.Params, counter: TokenCounter | None,
+             should_stop: Callable[[], bool]) -> KvOutput:
+        last = self._last
+        if last is not None and self._reusable(params):
+            result = dataclasses.replace(last, params=params)
+        else:
+            result = kv_blocks.compute(params, should_stop=should_stop)
+        return KvOutput(result, params.at_step)
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = KvPlots(view, lambda v: self.step.spin.setValue(max(0, round(v))))
+
+    def render(self, output: KvOutput) -> None:
+        res = output.result
+        fresh = self._last is None or res.contiguous is not self._last.contiguous
+        self._last = res
+        if fresh:
+            self.step.set_range(0, max(res.contiguous.running.size, res.paged.running.size) - 1)
+        self.plots_.update(res, output.step, self.theme, force=fresh)
+
+    def theme_changed(self) -> None:
+        if self.output() is not None:
+            self.plots_.update(self.output().result, self.params.at_step, self.theme, force=True)
+
+    def headline(self, output: KvOutput) -> str:
+        d = output.result.to_dict()
+        sim = d["simulation"]
+        c, p = sim["contiguous"], sim["paged"]
+        return (f"at full length: {d['used']:,} tokens held · contiguous reserves "
+                f"{d['reserved_contiguous']:,} ({d['utilization_contiguous']:.1%} used) · paged reserves "
+                f"{d['reserved_paged']:,} ({d['utilization_paged']:.1%} used, "
+                f"{d['internal_fragmentation']:,} tokens of last-block slack) · stream of "
+                f"{sim['requests']:,} on {sim['capacity_blocks']:,} blocks: contiguous peaks at "
+                f"{c['peak_running']} running and finishes {c['finished']:,} in "
+                f"{c['steps']:,} steps; paged peaks at {p['peak_running']}, finishes {p['finished']:,} in "
+                f"{p['steps']:,} steps with {p['preemptions']:,} preemptions")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: KvOutput | None = self.output()
+        if out is None:
+            return []
+        res, bs = out.result, out.result.params.block_size
+        rows: list[list[Any]] = [["allocator", "step", "running", "waiting", "used_tokens",
+                                  "reserved_blocks", "utilization"]]
+        for t in (res.contiguous, res.paged):
+            util = t.utilization(bs)
+            rows += [[t.name, i, int(t.running[i]), int(t.waiting[i]), int(t.used_tokens[i]),
+                      int(t.reserved_blocks[i]), float(util[i])] for i in range(t.running.size)]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        top = self.step.spin.maximum()
+        return self.step.spin.setValue, [round(top * i / 199) for i in range(200)]
+
+
+PANEL = PanelSpec(id="kv_blocks", title="Paged KV blocks", chapter=8, group="Caching", factory=KvBlocksPanel)
+
+if __name__ == "__main__":
+    preview(KvBlocksPanel)
