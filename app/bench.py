@@ -19,7 +19,7 @@ import pyqtgraph as pg
 import PySide6
 from PySide6.QtWidgets import QApplication
 
-from core import bpe, kv_blocks, packer
+from core import bpe, kv_blocks, packer, radix
 from core.tokens import CachingCounter, WordEstimate
 from widgets import PANELS
 from widgets.base import BasePanel
@@ -79,7 +79,85 @@ def kv_bench_params() -> kv_blocks.Params:
                             arrival_rate=5.0, steps=2000, capacity_blocks=8192)
 
 
-BENCH_PARAMS = {"packer": packer_bench_params, "bpe": bpe_bench_params, "kv_blocks": kv_bench_params}
+def radix_bench_stream(total_blocks: int = 100_000, seed: int = 0) -> tuple[tuple[str, ...], ...]:
+    """Requests of a shared system prompt (one of 8), few-shot set (one of 6), question template
+    (one of 300) and a unique tail, until ``total_blocks`` blocks."""
+    rng = np.random.default_rng(seed)
+    out: list[tuple[str, ...]] = []
+    blocks = 0
+    while blocks < total_blocks:
+        s, f, t = (int(v) for v in rng.integers((8, 6, 300)))
+        tail = int(rng.integers(1, 6))
+        req = (tuple(f"sys{s}.{i}" for i in range(12)) + tuple(f"shot{s}.{f}.{i}" for i in range(8))
+               + tuple(f"tmpl{t}.{i}" for i in range(int(rng.integers(2, 6))))
+               + tuple(f"r{len(out)}.{i}" for i in range(tail)))
+        out.append(req)
+        blocks += len(req)
+    return tuple(out)
+
+
+def radix_bench_params() -> radix.Params:
+    """The 100,000-block stream, shown from its middle."""
+    stream = radix_bench_stream()
+    return radix.Params(requests=stream, at_step=len(stream) // 2)
+
+
+def _trie_insert(trie: dict[str, Any], seq: tuple[str, ...]) -> int:
+    node, matched, new = trie, 0, False
+    for block in seq:
+        nxt = node.get(block)
+        if nxt is None:
+            new = True
+            nxt = node[block] = {}
+        elif not new:
+            matched += 1
+        node = nxt
+    return matched
+
+
+def bench_radix(repeats: int = 5) -> dict[str, Any]:
+    """Time replaying the stream into the radix tree and into a plain dict-of-dicts trie."""
+    stream = radix_bench_stream()
+    tree_times, trie_times = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        tree = radix.Replay(list(stream), None, 1).advance(len(stream))
+        for req in stream:
+            tree.match_prefix(req)
+        tree_times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        trie: dict[str, Any] = {}
+        for req in stream:
+            _trie_insert(trie, req)
+        for req in stream:
+            _trie_insert(trie, req)
+        trie_times.append(time.perf_counter() - t)
+    tree_s, trie_s = statistics.median(tree_times), statistics.median(trie_times)
+    return {"radix_blocks": sum(map(len, stream)), "radix_requests": len(stream),
+            "radix_nodes": len(tree.nodes()), "radix_replay_and_match_s_median": round(tree_s, 4),
+            "dict_trie_insert_and_match_s_median": round(trie_s, 4),
+            "dict_trie_nodes": _count_nodes(trie),
+            "radix_vs_dict_trie_time_ratio": round(tree_s / trie_s, 2),
+            "radix_full_compute_s": round(_timed(lambda: radix.compute(radix.Params(requests=stream))), 3)}
+
+
+def _count_nodes(trie: dict[str, Any]) -> int:
+    count, stack = 0, [trie]
+    while stack:
+        node = stack.pop()
+        count += len(node)
+        stack.extend(node.values())
+    return count
+
+
+def _timed(fn: Any) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+BENCH_PARAMS = {"packer": packer_bench_params, "bpe": bpe_bench_params, "kv_blocks": kv_bench_params,
+                "radix": radix_bench_params}
 """Per panel: the heavy scenario the benchmark drives (default: the panel's sample)."""
 
 
@@ -156,6 +234,7 @@ def bench_core(repeats: int = 7) -> dict[str, Any]:
         kv_blocks.compute(kv_bench_params())
         kv_times.append(time.perf_counter() - t)
     return {
+        **bench_radix(),
         "kv_simulate_10k_requests_2000_steps_s_median": round(statistics.median(kv_times), 3),
         "bpe_train_1mb_1000_merges_s": round(train_s, 3),
         "bpe_train_corpus_chars": len(corpus),

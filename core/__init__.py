@@ -10,11 +10,12 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from core import bpe, economy, kv_blocks, packer
+from core import bpe, economy, kv_blocks, packer, radix
 from core.errors import InputError
 from core.tokens import TokenCounter
 
-REGISTRY: dict[str, ModuleType] = {"packer": packer, "economy": economy, "bpe": bpe, "kv_blocks": kv_blocks}
+REGISTRY: dict[str, ModuleType] = {"packer": packer, "economy": economy, "bpe": bpe, "kv_blocks": kv_blocks,
+                                  "radix": radix}
 """Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""
 
 
