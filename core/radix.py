@@ -218,18 +218,25 @@ class Result:
     frame: tuple[int, int]
     """Depth in blocks and leaf rows of the whole stream's tree: a fixed frame to grow into."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return JSON-safe data (field names are DESIGN.md's contract)."""
+    def summary(self) -> dict[str, Any]:
+        """Return the headline numbers (cheap: no per-node data)."""
         total = int(self.lengths.sum())
         stored = int(self.stored[-1]) if self.stored.size else 0
-        lay = self.drawn
         return {
             "blocks_no_share": total,
             "blocks_stored": stored,
             "blocks_saved": total - stored,
             "hit_rate": float(self.matched.sum() / total) if total else 0.0,
+            "at_step": {"step": self.step, "blocks_stored": self.tree_stored, "evicted": self.tree_evicted,
+                        "nodes": len(self.drawn.ids) - 1},
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data (field names are DESIGN.md's contract)."""
+        lay = self.drawn
+        return {
+            **self.summary(),
             "matched": self.matched.tolist(),
-            "at_step": {"step": self.step, "blocks_stored": self.tree_stored, "evicted": self.tree_evicted},
             "nodes": [{"id": lay.ids[i], "parent": lay.parents[i], "label": label(lay, i),
                        "refs": int(lay.refs[i]), "active": int(lay.active[i]),
                        "x0": float(lay.x0[i]), "x1": float(lay.x1[i]), "y": float(lay.y[i])}

@@ -211,14 +211,14 @@ class RadixPanel(BasePanel):
             self.plots_.update(self.output().result, self.theme, force=True)
 
     def headline(self, output: RadixOutput) -> str:
-        d = output.result.to_dict()
+        d = output.result.summary()
         at = d["at_step"]
         cap = self.params.capacity_blocks
         return (f"whole stream: {d['blocks_no_share']:,} blocks without sharing → {d['blocks_stored']:,} "
                 f"stored, {d['blocks_saved']:,} saved; prefix hit rate {d['hit_rate']:.0%}"
                 + (f" (capacity {cap:,})" if cap else "")
                 + f" · after {at['step']:,} requests: {at['blocks_stored']:,} blocks in "
-                f"{len(d['nodes']) - 1:,} nodes, {at['evicted']:,} evicted")
+                f"{at['nodes']:,} nodes, {at['evicted']:,} evicted")
 
     def csv_rows(self) -> list[list[Any]]:
         out: RadixOutput | None = self.output()

@@ -78,7 +78,8 @@ class RadixPlots:
             self._curves_of = res.matched
         lay = res.drawn
         xs, ys = edge_segments(lay)
-        self.edges.setData(xs, ys, pen=pg.mkPen(theme.muted, width=1.5))
+        # 1-pixel pens: Qt draws thousands of wide lines several times slower.
+        self.edges.setData(xs, ys, pen=pg.mkPen(theme.muted, width=1))
         shade = shade_index(lay.refs)
         shade[0] = -1  # the root is not drawn
         for k, item in enumerate(self.shades):
@@ -121,7 +122,7 @@ class RadixPlots:
         n = res.lengths.size
         edges = np.arange(n + 1) - 0.5
         self.length_curve.setData(edges, res.lengths, pen=pg.mkPen(theme.muted))
-        self.matched_curve.setData(edges, res.matched, pen=pg.mkPen(theme.color(2), width=theme.line_width))
+        self.matched_curve.setData(edges, res.matched, pen=pg.mkPen(theme.color(2), width=1))
         xs = np.arange(n)
         wide = theme.line_width
         self.no_share.setData(xs, np.cumsum(res.lengths), pen=pg.mkPen(theme.color(0), width=wide))
