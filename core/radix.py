@@ -148,15 +148,23 @@ def layout(tree: RadixTree) -> Layout:
     pass puts leaves on consecutive rows and each parent midway between its first and last
     child (in depth-first order the first child directly follows its parent).
     """
-    nodes: list[Node] = []
+    ids: list[int] = []
+    parents: list[int | None] = []
+    edges: list[tuple[Hashable, ...]] = []
+    refs: list[int] = []
+    active: list[int] = []
     parent: list[int] = []
     x1: list[int] = []
     last: list[int] = []
     stack: list[tuple[Node, int, int]] = [(tree.root, -1, 0)]
-    while stack:
+    while stack:  # one pass collects everything: this runs on every step of a replay
         node, up, depth = stack.pop()
-        i = len(nodes)
-        nodes.append(node)
+        i = len(ids)
+        ids.append(node.id)
+        parents.append(None if up < 0 else ids[up])
+        edges.append(node.edge)
+        refs.append(node.refs)
+        active.append(node.active)
         parent.append(up)
         end = depth + len(node.edge)
         x1.append(end)
@@ -164,23 +172,19 @@ def layout(tree: RadixTree) -> Layout:
         if up >= 0:
             last[up] = i
         stack.extend((child, i, end) for child in reversed(node.children.values()))
-    y = [0.0] * len(nodes)
+    y = [0.0] * len(ids)
     row = 0
-    for i in range(len(nodes) - 1, -1, -1):
+    for i in range(len(ids) - 1, -1, -1):
         if last[i] < 0:
             y[i] = row
             row += 1
         else:
             y[i] = (y[i + 1] + y[last[i]]) / 2
     ends = np.array(x1, dtype=np.float64)
-    lengths = np.array([len(n.edge) for n in nodes], dtype=np.float64)
-    return Layout(ids=[n.id for n in nodes],
-                  parents=[None if n.parent is None else n.parent.id for n in nodes],
-                  edges=[n.edge for n in nodes],
-                  refs=np.array([n.refs for n in nodes], dtype=np.int64),
-                  active=np.array([n.active for n in nodes], dtype=np.int64),
-                  x0=ends - lengths, x1=ends, y=max(y, default=0.0) - np.array(y),
-                  parent_index=np.array(parent))
+    lengths = np.fromiter(map(len, edges), dtype=np.float64, count=len(edges))
+    return Layout(ids=ids, parents=parents, edges=edges, refs=np.array(refs, dtype=np.int64),
+                  active=np.array(active, dtype=np.int64), x0=ends - lengths, x1=ends,
+                  y=max(y, default=0.0) - np.array(y), parent_index=np.array(parent))
 
 
 def label(lay: Layout, i: int) -> str:
