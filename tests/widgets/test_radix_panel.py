@@ -55,3 +55,12 @@ def test_capacity_evicts_and_user_streams_load(panel, qtbot, tmp_path):
 def test_stream_from_text_modes():
     assert stream_from_text("a b\nc", "blocks")["requests"] == (("a", "b"), ("c",))
     assert stream_from_text("hello there\n", "prompts")["prompts"] == ("hello there",)
+
+
+def test_clicking_a_drawn_node_reports_it(panel):
+    lay = panel.output().result.drawn
+    i = int(np.argmax(lay.refs[1:])) + 1
+    item = next(s for s in panel.plots_.shades if i in s.data["data"])
+    point = next(p for p in item.points() if p.data() == i)
+    item.sigClicked.emit(item, [point], None)
+    assert f"node {lay.ids[i]} " in panel.status.text()
