@@ -141,6 +141,16 @@ class Cache:
             self._curves.clear()
         return self.trainer
 
+    def ready(self, params: Params) -> bool:
+        """Whether ``params`` needs no training and no new curve: only replays (cheap)."""
+        key = (params.corpus, params.alphabet, params.pretokenizer, params.pattern)
+        if key != self._key or self.trainer is None:
+            return False
+        if len(self.trainer.merges) < params.top and not self.trainer.exhausted:
+            return False
+        sample = params.corpus if params.sample is None else params.sample
+        return all((text, params.top) in self._curves for text in (params.corpus, sample))
+
     def encoder(self) -> Encoder:
         """Return the encoder for every merge learned so far."""
         assert self.trainer is not None

@@ -295,8 +295,16 @@ class BasePanel(QWidget):
             self._set_status(payload, error=True)
             self.sig_failed.emit(payload)
             return
-        self._output = payload
-        self.render(payload)
+        previous, self._output = self._output, payload
+        try:
+            self.render(payload)
+        except Exception as exc:  # a drawing bug must not leave a traceback and a stale screen
+            log.exception("render failed in %s", self.lever)
+            self._output = previous
+            message = f"internal error while drawing ({type(exc).__name__}: {exc}); see the log"
+            self._set_status(message, error=True)
+            self.sig_failed.emit(message)
+            return
         note = getattr(payload, "note", "")
         self._set_status(self.headline(payload) + (f"   ⚠ {note}" if note else ""), error=False)
         self.sig_rendered.emit(rid)

@@ -42,7 +42,7 @@ from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.resources import samples
 
-CHIP_LIMIT = 1500
+CHIP_LIMIT = 600
 """Chips drawn at most; counts and curves always cover the whole text."""
 _EDIT_PAUSE_MS = 400
 _Index = QModelIndex | QPersistentModelIndex
@@ -283,7 +283,9 @@ class BpePanel(BasePanel):
         return self._counters.get("exact") if params.exact else None
 
     def is_cheap(self, params: Any) -> bool:
-        return False  # training may take seconds; replays are cheap but share the cache
+        # Replays of a trained model run here; training goes to the worker. The base runs cheap
+        # work only while the worker is idle, so the cache is never used by both at once.
+        return not params.exact and self._cache.ready(params)
 
     def fallback(self, params: Any) -> Any:
         return dataclasses.replace(params, exact=False) if params.exact else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 _TICKS = 1000
 
@@ -83,6 +83,19 @@ class SliderSpin(QWidget):
         with QSignalBlocker(self.slider):
             self.slider.setValue(self._to_tick(value))
         self.sig_value_changed.emit(value)
+
+
+ESTIMATOR_CHOICES = [("words", "words × 1.3 (book)"), ("chars", "characters / 4"),
+                     ("exact", "exact: Claude count_tokens")]
+"""The token counters a panel can offer, with their labels (``exact`` needs an API key)."""
+
+
+def estimator_combo() -> QComboBox:
+    """Return a combo box listing :data:`ESTIMATOR_CHOICES` (item data = the counter name)."""
+    combo = QComboBox()
+    for key, label in ESTIMATOR_CHOICES:
+        combo.addItem(label, key)
+    return combo
 
 
 def section(title: str) -> QLabel:

@@ -14,13 +14,11 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QPushButton, QSpinBox, QVB
 from core import economy, packer
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, PanelSpec, preview
-from widgets.controls import SliderSpin, section
+from widgets.controls import ESTIMATOR_CHOICES, SliderSpin, estimator_combo, section
 from widgets.packer_plots import PackerOutput, PackerPlots, x_extent
 from widgets.parts_editor import PartsEditor
 from widgets.plots import PlotView
 
-_ESTIMATORS = [("words", "words × 1.3 (book)"), ("chars", "characters / 4"),
-               ("exact", "exact: Claude count_tokens")]
 _SWEEP_COLUMNS = 1200
 """Budgets sampled across the axis for the survival map and the trade-off curves."""
 
@@ -61,9 +59,7 @@ class PackerPanel(BasePanel):
                                "smallest; priority keeps by rank (1 first)")
         self.policy.currentTextChanged.connect(lambda p: self.change(policy=p))
         form.addRow("Policy", self.policy)
-        self.estimator = QComboBox()
-        for key, label in _ESTIMATORS:
-            self.estimator.addItem(label, key)
+        self.estimator = estimator_combo()
         self.estimator.currentIndexChanged.connect(
             lambda _: self.change(estimator=self.estimator.currentData()))
         form.addRow("Count tokens by", self.estimator)
@@ -104,7 +100,7 @@ class PackerPanel(BasePanel):
             exact_item.setEnabled(self.has_exact_counter())
             exact_item.setToolTip("" if self.has_exact_counter() else
                                   "Set ANTHROPIC_API_KEY (or API > Set key) for exact counts")
-            self.estimator.setCurrentIndex([k for k, _ in _ESTIMATORS].index(p.estimator))
+            self.estimator.setCurrentIndex([k for k, _ in ESTIMATOR_CHOICES].index(p.estimator))
         for spin, value in ((self.output_tokens, p.output_tokens), (self.calls, p.calls)):
             with QSignalBlocker(spin):
                 spin.setValue(value)

@@ -1,0 +1,60 @@
+"""The compression panel: live budget on cached scores, the probe, user text, the text view."""
+
+import numpy as np
+import pytest
+
+from widgets.compression_panel import CompressionPanel
+from widgets.compression_plots import binned_scores
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(CompressionPanel)
+
+
+def test_budget_drag_reuses_scores_and_tracks_the_answer(panel, qtbot):
+    first = panel.output().result
+    assert first.answer_kept is True and "answer kept" in panel.status.text()
+    assert panel.is_cheap(panel.params)  # same text and query: only the greedy pass reruns
+    panel.plots_.line.setValue(5)  # drag the chart's budget line
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.budget == 5)
+    res = panel.output().result
+    assert res.scored is first.scored and panel.budget.value() == 5
+    assert res.answer_kept is False and "answer lost" in panel.status.text()
+    _x, kept = panel.plots_.kept_bars.getData()
+    assert np.count_nonzero(kept) == int(res.kept.sum())
+
+
+def test_query_edit_rescores_on_the_worker(panel, qtbot):
+    before = panel.output().result.scored
+    panel.query.setText("Who flagged the stale dashboards?")
+    panel.query.editingFinished.emit()
+    assert not panel.is_cheap(panel.params)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.scored is not before, timeout=10000)
+    best = panel.output().result.scored.order[0]
+    assert "flagged" in panel.output().result.scored.sentences[best]
+
+
+def test_text_view_strikes_fine_pass_words_after_a_pause(panel, qtbot):
+    qtbot.waitUntil(lambda: "<s " in panel._html, timeout=3000)
+    assert "text-decoration:underline" in panel._html  # the probe's sentence
+
+
+def test_user_file_and_empty_text(panel, qtbot, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Alpha beta gamma. The budget owner is Priya. Delta epsilon.", encoding="utf-8")
+    panel.open_paths([path])
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().result.scored.sentences) == 3,
+                    timeout=10000)
+    before = panel.output()
+    panel.text.setPlainText("   ")
+    qtbot.waitUntil(lambda: "params.text: nothing to compress" in panel.status.text(), timeout=5000)
+    assert panel.output() is before
+
+
+def test_binning_keeps_the_tallest_score_per_column():
+    scores = np.arange(10.0)
+    kept = scores % 2 == 0
+    edges, top_kept, top_dropped = binned_scores(scores, kept, bins=5)
+    assert edges.size == 6 and top_kept.tolist() == [0, 2, 4, 6, 8]
+    assert top_dropped.tolist() == [1, 3, 5, 7, 9]

@@ -1,0 +1,224 @@
+"""Query-aware compression panel (book chapter 3): drag the budget, see which sentences survive.
+
+Live parameter: the budget (slider or the chart's line) only reruns the greedy pass on cached
+scores, on the UI thread. Text, question, scorer and counting rescore on the worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import compression
+from core.tokens import TokenCounter, counter_for
+from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.compression_plots import CompressionOutput, CompressionPlots, marked_html
+from widgets.controls import ESTIMATOR_CHOICES, SliderSpin, estimator_combo, section
+from widgets.loaders import read_text
+from widgets.plots import PlotView
+
+_SWEEP_POINTS = 400
+_EDIT_PAUSE_MS = 400
+_TEXT_PAUSE_MS = 250
+"""The marked-up text follows the budget after a pause; the charts follow it live."""
+
+
+class CompressionPanel(BasePanel):
+    """Score sentences against a question and keep the best ones within a token budget."""
+
+    lever = "compression"
+    explain = (
+        "Extractive, query-aware compression keeps the original sentences that matter for this "
+        "question. Each sentence is scored by the rare query words it holds (idf, or BM25); the best "
+        "are kept while they fit the budget (coarse), then filler words are struck from them (fine), "
+        "never a query word. Drag the budget; give the answer's text as a probe to see where it is lost."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._scored: tuple[Any, compression.Scored, dict[str, np.ndarray]] | None = None
+        super().__init__(*args, **kwargs)
+
+    def default_params(self) -> compression.Params:
+        return compression.Params(text="Nothing loaded yet. Load the sample or paste a document.",
+                                  query="sample document", budget=20)
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Question"))
+        self.query = QLineEdit()
+        self.query.editingFinished.connect(lambda: self.change(query=self.query.text()))
+        layout.addWidget(self.query)
+        layout.addWidget(section("Document (paste, open or drop a text file)"))
+        self.text = QPlainTextEdit()
+        self.text.textChanged.connect(lambda: self._edit_timer.start())
+        layout.addWidget(self.text, 1)
+        row = QPushButton("Load sample")
+        row.clicked.connect(self.load_sample)
+        layout.addWidget(row)
+        layout.addWidget(section("Budget"))
+        self.budget = SliderSpin("Token budget", 0, 1000, 100, suffix=" tok")
+        self.budget.sig_value_changed.connect(lambda v: self.change(budget=v))
+        layout.addWidget(self.budget)
+        form = QFormLayout()
+        self.scorer = QComboBox()
+        self.scorer.addItems(list(compression.SCORERS))
+        self.scorer.setToolTip("idf: the book's density score; bm25: the search-engine classic")
+        self.scorer.currentTextChanged.connect(lambda v: self.change(scorer=v))
+        form.addRow("Scorer", self.scorer)
+        self.estimator = estimator_combo()
+        self.estimator.currentIndexChanged.connect(
+            lambda _: self.change(estimator=self.estimator.currentData()))
+        form.addRow("Count tokens by", self.estimator)
+        self.fine = QCheckBox("Fine pass: strike stopwords (query words kept)")
+        self.fine.toggled.connect(lambda on: self.change(fine=on))
+        form.addRow(self.fine)
+        self.probe = QLineEdit()
+        self.probe.setPlaceholderText("text of the answer, to track it")
+        self.probe.editingFinished.connect(lambda: self.change(probe=self.probe.text()))
+        form.addRow("Answer probe", self.probe)
+        self.stopwords = QLineEdit()
+        self.stopwords.setPlaceholderText("empty: the built-in English list")
+        self.stopwords.editingFinished.connect(self._on_stopwords_edited)
+        form.addRow("Stopwords", self.stopwords)
+        layout.addLayout(form)
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(_EDIT_PAUSE_MS)
+        self._edit_timer.timeout.connect(lambda: self.change(text=self.text.toPlainText()))
+
+    def build_extra(self) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Kept sentences on a shaded ground, dropped ones faded, struck words "
+                             "removed by the fine pass; the probe's sentence is underlined"))
+        self.view_text = QTextBrowser()
+        lay.addWidget(self.view_text, 1)
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(_TEXT_PAUSE_MS)
+        self._text_timer.timeout.connect(self._update_text)
+        self._html = ""
+        self._settled: object = None
+        return box
+
+    def _update_text(self) -> None:
+        out: CompressionOutput | None = self.output()
+        if out is not None:
+            markup = marked_html(out.result, self.theme)
+            if markup != self._html:
+                self._html = markup
+                self.view_text.setHtml(markup)
+
+    def _on_stopwords_edited(self) -> None:
+        words = tuple(self.stopwords.text().replace(",", " ").lower().split())
+        self.change(stopwords=words or None)
+
+    def sync_controls(self) -> None:
+        p: compression.Params = self.params
+        if self.text.toPlainText() != p.text:
+            with QSignalBlocker(self.text):
+                self.text.setPlainText(p.text)
+        self.query.setText(p.query)
+        self.probe.setText(p.probe)
+        self.stopwords.setText(" ".join(p.stopwords or ()))
+        self.budget.set_range(0, max(self.budget.spin.maximum(), p.budget))
+        self.budget.set_value(p.budget)
+        with QSignalBlocker(self.scorer):
+            self.scorer.setCurrentText(p.scorer)
+        with QSignalBlocker(self.fine):
+            self.fine.setChecked(p.fine)
+        with QSignalBlocker(self.estimator):
+            self.estimator.model().item(2).setEnabled(self.has_exact_counter())  # type: ignore[attr-defined]
+            self.estimator.setCurrentIndex([k for k, _ in ESTIMATOR_CHOICES].index(p.estimator))
+
+    def add_file(self, path: Path) -> None:
+        self.change(text=read_text(path))
+        self.sync_controls()
+
+    # ---- compute and draw -----------------------------------------------------------------
+    @staticmethod
+    def _key(p: compression.Params) -> tuple[Any, ...]:
+        return (p.text, p.query, p.scorer, p.estimator, p.probe, p.stopwords)
+
+    def is_cheap(self, params: Any) -> bool:
+        return self._scored is not None and self._scored[0] == self._key(params)
+
+    def work(self, params: compression.Params, counter: TokenCounter | None,
+             should_stop: Callable[[], bool]) -> CompressionOutput:
+        active = counter_for(params.estimator, counter)
+        cached = self._scored
+        if cached is None or cached[0] != self._key(params):
+            scored = compression.score(params, active)
+            top = max(scored.original_tokens, 1)
+            budgets = np.unique(np.linspace(0, top, _SWEEP_POINTS).round().astype(np.int64))
+            sweep = compression.sweep(params, "budget", budgets, scored=scored)
+            cached = self._scored = (self._key(params), scored, sweep)
+        return CompressionOutput(compression.compress(params, cached[1], active), cached[2])
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = CompressionPlots(view, lambda v: self.budget.spin.setValue(max(0, round(v))))
+
+    def render(self, output: CompressionOutput) -> None:
+        res = output.result
+        if res.scored is not self._settled:
+            self._settled = res.scored
+            settle_heap()  # a rescore left many long-lived objects; keep later drags GC-free
+        top = max(res.scored.original_tokens, 1)
+        if self.budget.spin.maximum() != top:
+            self.budget.set_range(0, top)
+        self.plots_.update(output, self.theme)
+        self._text_timer.start()  # the text view lays out slowly: redo it once the drag pauses
+
+    def theme_changed(self) -> None:
+        if self.output() is not None:
+            self.plots_.update(self.output(), self.theme, force=True)
+            self._html = ""
+            self._text_timer.start()
+
+    def headline(self, output: CompressionOutput) -> str:
+        res = output.result  # not to_dict(): that lists every sentence, too slow per drag tick
+        original = max(res.scored.original_tokens, 1)
+        fine = f" → fine {res.fine_tokens:,} ({res.fine_tokens / original:.0%})" if self.params.fine else ""
+        answer = {None: "", True: " · answer kept", False: " · ⚠ answer lost"}[res.answer_kept]
+        return (f"kept {int(res.kept.sum()):,} of {res.kept.size:,} sentences · "
+                f"{res.scored.original_tokens:,} → coarse {res.coarse_tokens:,} tokens "
+                f"({res.coarse_tokens / original:.0%}){fine}{answer} · {self.params.scorer}, "
+                f"{self.params.estimator}")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: CompressionOutput | None = self.output()
+        if out is None:
+            return []
+        rows: list[list[Any]] = [["sentence", "score", "tokens", "kept", "text"]]
+        s = out.result.scored
+        rows += [[i, float(s.scores[i]), int(s.tokens[i]), bool(out.result.kept[i]), s.sentences[i]]
+                 for i in range(len(s.sentences))]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        top = self.budget.spin.maximum()
+        return self.budget.spin.setValue, np.linspace(top * 0.02, top * 0.98, 200).astype(int).tolist()
+
+
+PANEL = PanelSpec(id="compression", title="Query-aware compression", chapter=3, group="Compression",
+                  factory=CompressionPanel)
+
+if __name__ == "__main__":
+    preview(CompressionPanel)

@@ -1,0 +1,133 @@
+"""The compression panel's charts: sentence scores, ratio against budget, token counts."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+
+from core import compression
+from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line
+from widgets.theme import Theme
+
+SCORE_BINS = 800
+"""Columns of the sentence-score chart at most."""
+TEXT_SENTENCES = 400
+"""Sentences shown in the kept/struck text view; counts always cover the whole text."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompressionOutput:
+    """The result at the current budget, and the sweep over budgets (cached with the scores)."""
+
+    result: compression.Result
+    sweep: dict[str, np.ndarray]
+    note: str = ""
+
+
+def marked_html(res: compression.Result, theme: Theme, limit: int = TEXT_SENTENCES) -> str:
+    """Return the text as HTML: kept sentences plain, dropped ones faded, fine-pass cuts struck."""
+    s, p = res.scored, res.params
+    stop = compression.STOPWORDS if p.stopwords is None else frozenset(p.stopwords)
+    query = set(compression.words(p.query))
+    parts = []
+    for i, sentence in enumerate(s.sentences[:limit]):
+        if not res.kept[i]:
+            parts.append(f'<span style="color:{theme.muted}">{html.escape(sentence)}</span>')
+            continue
+        ws = (compression.fine_words(sentence, stop, query) if p.fine
+              else [(w, True) for w in sentence.split()])
+        body = " ".join(html.escape(w) if keep else f'<s style="color:{theme.accent}">{html.escape(w)}</s>'
+                        for w, keep in ws)
+        mark = "text-decoration:underline" if i == s.answer else ""
+        parts.append(f'<span style="background:{theme.empty};{mark}">{body}</span>')
+    more = len(s.sentences) - limit
+    tail = f"<p><i>… {more:,} more sentences not shown (all are counted)</i></p>" if more > 0 else ""
+    return f'<div style="color:{theme.foreground}">' + " ".join(parts) + "</div>" + tail
+
+
+def binned_scores(scores: np.ndarray, kept: np.ndarray, bins: int = SCORE_BINS
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return step edges and the highest kept / dropped score per column.
+
+    Up to ``bins`` sentences get a column each; longer texts share columns (there are not
+    more pixels than that), so the chart costs the same for 10,000 sentences as for 800.
+    """
+    n = scores.size
+    if n <= bins:
+        return np.arange(n + 1) - 0.5, np.where(kept, scores, 0.0), np.where(kept, 0.0, scores)
+    cuts = np.linspace(0, n, bins + 1).astype(np.int64)
+    starts = cuts[:-1]
+    kept_top = np.maximum.reduceat(np.where(kept, scores, 0.0), starts)
+    dropped_top = np.maximum.reduceat(np.where(kept, 0.0, scores), starts)
+    return cuts - 0.5, kept_top, dropped_top
+
+
+class CompressionPlots:
+    """Items made once; a budget drag moves lines and recolors bars only."""
+
+    def __init__(self, view: PlotView, on_drag: Callable[[float], None]) -> None:
+        self.scores = view.addPlot(row=0, col=0, colspan=2, title="Sentence scores (reading order)")
+        self.scores.setLabel("bottom", "sentence")
+        self.scores.setLabel("left", "score")
+        self.scores.getAxis("left").enableAutoSIPrefix(False)
+        # Two filled step curves (scores of kept / dropped sentences, zero elsewhere) rather than
+        # bar items: a bar item redraws every bar in Python, too slow for 10,000 sentences.
+        self.kept_bars = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.dropped_bars = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.answer = pg.ScatterPlotItem(size=12, symbol="t")
+        for item in (self.dropped_bars, self.kept_bars, self.answer):
+            self.scores.addItem(item)
+        self.curve_plot = view.addPlot(row=1, col=0, title="Kept share of the text against budget")
+        self.curve_plot.setLabel("bottom", "budget (tokens)")
+        self.curve_plot.setLabel("left", "compression ratio")
+        self.ratio = self.curve_plot.plot()
+        self.lost = self.curve_plot.plot()
+        self.line = budget_line(self.curve_plot, on_drag)
+        self.counts = view.addPlot(row=1, col=1, title="Tokens")
+        self.count_bars = pg.BarGraphItem(x=np.arange(3), height=np.zeros(3), width=0.6)
+        self.counts.addItem(self.count_bars)
+        self.count_labels = [pg.TextItem(anchor=(0.5, 1.0)) for _ in range(3)]
+        for label in self.count_labels:
+            self.counts.addItem(label)
+        set_category_ticks(self.counts.getAxis("bottom"), ["original", "coarse", "fine"])
+        self.counts.setMouseEnabled(x=False, y=False)
+        self._scored: object = None
+
+    def update(self, out: CompressionOutput, theme: Theme, force: bool = False) -> None:
+        """Draw ``out``; the sweep curve only changes with the scores."""
+        res = out.result
+        s = res.scored
+        if force or s is not self._scored:
+            self._update_curve(out, theme)
+            self._scored = s
+        edges, kept, dropped = binned_scores(s.scores, res.kept)
+        self.kept_bars.setData(edges, kept, pen=None, fillBrush=mkcolor(theme.color(2)))
+        self.dropped_bars.setData(edges, dropped, pen=None, fillBrush=mkcolor(theme.muted, 120))
+        top = float(s.scores.max(initial=0))
+        self.answer.setData([s.answer] if s.answer >= 0 else [], [top * 1.08] if s.answer >= 0 else [],
+                            brush=theme.accent, pen=None)
+        set_line(self.line, float(res.params.budget))
+        self.line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        fine = res.fine_tokens if res.params.fine else res.coarse_tokens
+        heights = [s.original_tokens, res.coarse_tokens, fine]
+        self.count_bars.setOpts(height=heights, brushes=[mkcolor(theme.color(i)) for i in (7, 2, 4)],
+                                pens=[pg.mkPen(None)] * 3)
+        for i, (label, n) in enumerate(zip(self.count_labels, heights, strict=True)):
+            share = f" ({n / max(s.original_tokens, 1):.0%})" if i else ""
+            label.setText(f"{n:,}{share}", color=theme.foreground)
+            label.setPos(i, n)
+        self.counts.setYRange(0, max(s.original_tokens, 1) * 1.2, padding=0)
+        self.counts.setXRange(-0.6, 2.6, padding=0)
+
+    def _update_curve(self, out: CompressionOutput, theme: Theme) -> None:
+        sw = out.sweep
+        self.ratio.setData(sw["budget"], sw["ratio"], pen=pg.mkPen(theme.color(0), width=theme.line_width))
+        lost = ~sw["answer_kept"] if out.result.scored.answer >= 0 else np.zeros(sw["budget"].size, bool)
+        self.lost.setData(sw["budget"][lost], sw["ratio"][lost], pen=None, symbol="x", symbolSize=6,
+                          symbolPen=pg.mkPen(theme.accent), symbolBrush=None)
+        self.curve_plot.setXRange(0, float(sw["budget"][-1]) if sw["budget"].size else 1.0, padding=0.02)
+        self.curve_plot.setYRange(0, 1.05, padding=0)
