@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 
 from core import radix
 from widgets.plots import PlotView, budget_line, mkcolor, set_line
@@ -14,6 +15,8 @@ from widgets.theme import Theme
 LABELS_MAX = 60
 """Edge labels are drawn only on trees this small (and only for short edges)."""
 _SHADES = 6
+LEAF_MARKERS_MAX = 1500
+"""Above this many nodes only internal (shared) nodes get a marker; every edge is still drawn."""
 
 
 def edge_segments(lay: radix.Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +68,10 @@ class RadixPlots:
         for plot in (self.hits, self.store):  # thousands of requests: draw what the pixels show
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
+        # The stream curves change only with the stream, but every step repaints the scene:
+        # keep them as cached pixmaps so a step pays for a blit, not for thousands of lines.
+        for item in (self.length_curve, self.matched_curve, self.no_share, self.stored):
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.line = budget_line(self.hits, on_drag, label="step")
         self.store_line = pg.InfiniteLine(angle=90, movable=False)
         self.store.addItem(self.store_line)
@@ -82,6 +89,10 @@ class RadixPlots:
         self.edges.setData(xs, ys, pen=pg.mkPen(theme.muted, width=1))
         shade = shade_index(lay.refs)
         shade[0] = -1  # the root is not drawn
+        if len(lay.ids) > LEAF_MARKERS_MAX:  # rows are thinner than a pixel: mark shared nodes only
+            leaves = np.ones(len(lay.ids), dtype=bool)
+            leaves[lay.parent_index[1:]] = False
+            shade[leaves] = -1
         for k, item in enumerate(self.shades):
             pick = np.flatnonzero(shade == k)
             item.setData(lay.x1[pick], lay.y[pick], data=pick)
@@ -124,7 +135,7 @@ class RadixPlots:
         self.length_curve.setData(edges, res.lengths, pen=pg.mkPen(theme.muted))
         self.matched_curve.setData(edges, res.matched, pen=pg.mkPen(theme.color(2), width=1))
         xs = np.arange(n)
-        wide = theme.line_width
-        self.no_share.setData(xs, np.cumsum(res.lengths), pen=pg.mkPen(theme.color(0), width=wide))
-        self.stored.setData(xs, res.stored, pen=pg.mkPen(theme.color(1), width=theme.line_width))
+        # One-pixel pens here too: a 2-pixel pen made these two curves half of every repaint.
+        self.no_share.setData(xs, np.cumsum(res.lengths), pen=pg.mkPen(theme.color(0), width=1))
+        self.stored.setData(xs, res.stored, pen=pg.mkPen(theme.color(1), width=1))
         self.line.setPen(pg.mkPen(theme.accent, width=theme.line_width))

@@ -22,7 +22,7 @@ def test_stepping_grows_the_tree_and_moves_the_line(panel, qtbot):
     xs, ys = panel.plots_.edges.getData()
     ex, ey = edge_segments(big.drawn)
     assert np.array_equal(xs, ex) and np.array_equal(ys, ey)
-    assert panel.plots_.node_count() == len(big.drawn.ids) - 1
+    assert panel.plots_.node_count() == len(big.drawn.ids) - 1  # small tree: every node marked
     assert float(panel.plots_.line.value()) == big.step - 0.5
     panel.step.spin.setValue(3)  # back: a fresh replay gives the smaller tree again
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.step == 3)
