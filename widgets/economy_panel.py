@@ -18,7 +18,7 @@ from core import economy
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, PanelSpec, preview
 from widgets.controls import SliderSpin, section
-from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line
+from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line, steady_top
 from widgets.theme import Theme
 
 _KINDS = ("input", "output", "cache")
@@ -45,6 +45,8 @@ def _labelled_bars(plot: pg.PlotItem, n: int) -> tuple[pg.BarGraphItem, list[pg.
     for label in labels:
         plot.addItem(label)
     plot.setMouseEnabled(x=False, y=False)
+    plot.setXRange(-0.6, n - 0.4, padding=0)
+    plot.setYRange(0, 1, padding=0)
     return bars, labels
 
 
@@ -55,8 +57,9 @@ def _set_bars(plot: pg.PlotItem, bars: pg.BarGraphItem, labels: list[pg.TextItem
     for i, (label, v) in enumerate(zip(labels, heights, strict=True)):
         label.setText(f"${v:,.2f}", color=theme.foreground)
         label.setPos(i, v)
-    plot.setYRange(0, max(heights.max(initial=0), 1e-9) * 1.2, padding=0)
-    plot.setXRange(-0.6, len(values) - 0.4, padding=0)
+    top = steady_top(plot.viewRange()[1][1], float(heights.max(initial=0)) * 1.2)
+    if top != plot.viewRange()[1][1]:
+        plot.setYRange(0, top, padding=0)
 
 
 class EconomyPanel(BasePanel):
@@ -170,6 +173,8 @@ class EconomyPanel(BasePanel):
         self.save_out_curve = self.curve_plot.plot(name="cut output")
         self.save_in_curve = self.curve_plot.plot(name="cut input")
         self.marker = budget_line(self.curve_plot, lambda _: None, label="100")
+        self.curve_plot.disableAutoRange()
+        self.curve_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.marker.setMovable(False)
 
     def render(self, output: EconomyOutput) -> None:
@@ -186,6 +191,11 @@ class EconomyPanel(BasePanel):
                                  (self.save_in_curve, output.save_input, t.color(0))):
             curve.setData(output.cuts, ys, pen=pg.mkPen(color, width=t.line_width))
         self.marker.setPen(pg.mkPen(t.accent))
+        (_x0, x1), (_y0, y1) = self.curve_plot.viewRange()
+        xt = steady_top(x1, float(output.cuts[-1]))
+        yt = steady_top(y1, float(max(output.save_output.max(), output.save_input.max())) * 1.05)
+        if (xt, yt) != (x1, y1):
+            self.curve_plot.setRange(xRange=(0, xt), yRange=(0, yt), padding=0)
         set_line(self.marker, 100.0)
 
     def headline(self, output: EconomyOutput) -> str:

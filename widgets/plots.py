@@ -81,6 +81,20 @@ def set_line(line: pg.InfiniteLine, value: float) -> None:
         line.setValue(value)
 
 
+def steady_top(current: float, needed: float) -> float:
+    """Return an axis top for ``needed`` that moves rarely: keep ``current`` while it fits and
+    is not more than 2.5x too tall, else round ``needed`` up to 1, 2 or 5 x 10^k.
+
+    A range that changes on every slider tick re-lays out the axis and repaints twice.
+    """
+    if needed <= 0:
+        return current if current > 0 else 1.0
+    if needed <= current <= needed * 2.5:
+        return current
+    scale = 10.0 ** np.floor(np.log10(needed))
+    return float(next(m * scale for m in (1, 2, 5, 10) if m * scale >= needed))
+
+
 def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str]) -> None:
     """Label integer positions 0..n-1 of ``axis`` with ``labels``."""
     axis.setTicks([[(i, label) for i, label in enumerate(labels)], []])
