@@ -94,3 +94,12 @@ def test_write_chart_refuses_an_out_of_range_scale(qtbot, tmp_path):
     qtbot.addWidget(view)
     with pytest.raises(InputError, match="scale: must be between 1 and 4"):
         write_chart(view, tmp_path / "x.png", scale=9)
+
+
+def test_steady_top_moves_rarely_and_rounds_up():
+    from widgets.plots import steady_top
+
+    assert steady_top(0.0, 37.0) == 50.0
+    assert steady_top(50.0, 41.0) == 50.0  # still fits, not too tall: unchanged
+    assert steady_top(50.0, 51.0) == 100.0
+    assert steady_top(100.0, 12.0) == 20.0  # far too tall: shrinks
