@@ -85,7 +85,8 @@ def steady_top(current: float, needed: float) -> float:
     """Return an axis top for ``needed`` that moves rarely.
 
     ``current`` is kept while it fits and is not more than 2.5x too tall; otherwise ``needed``
-    is rounded up to 1, 2 or 5 x 10^k. A range that changes on every slider tick re-lays out the axis and repaints twice.
+    is rounded up to 1, 2 or 5 x 10^k. A range that changes on every slider tick re-lays out
+    the axis and repaints twice.
     """
     if needed <= 0:
         return current if current > 0 else 1.0
