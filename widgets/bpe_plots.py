@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import bpe
-from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_category_ticks, set_line
 from widgets.theme import Theme
 
 _BARS = ("words × 1.3", "chars / 4", "learned BPE", "exact (API)")
@@ -59,10 +59,12 @@ class BpePlots:
                                           labelOpts={"position": 0.75})
         self.curve_plot.addItem(self.exact_line)
         self.line = budget_line(self.curve_plot, on_drag, label="merges")
+        cache_pixmaps(self.corpus_curve, self.sample_curve)
         self.line2_plot = view.addPlot(row=1, col=0, title="How often each merge's pair occurred")
         self.line2_plot.setLabel("bottom", "merge rank")
         self.line2_plot.setLabel("left", "pair frequency")
         self.freq = self.line2_plot.plot()
+        cache_pixmaps(self.freq)
         self.freq_line = pg.InfiniteLine(angle=90, movable=False)
         self.line2_plot.addItem(self.freq_line)
         self.bars_plot = view.addPlot(row=1, col=1, title="Counting the sample (% = error vs the reference)")
@@ -99,9 +101,9 @@ class BpePlots:
     def _update_curves(self, res: bpe.Result, theme: Theme) -> None:
         xs = np.arange(res.sample_curve.size)
         self.corpus_curve.setData(xs, res.corpus_curve / max(res.corpus_words, 1),
-                                  pen=pg.mkPen(theme.color(0), width=theme.line_width))
+                                  pen=pg.mkPen(theme.color(0), width=1))
         self.sample_curve.setData(xs, res.sample_curve / max(res.sample_words, 1),
-                                  pen=pg.mkPen(theme.color(1), width=theme.line_width))
+                                  pen=pg.mkPen(theme.color(1), width=1))
         dash = pg.QtCore.Qt.PenStyle.DashLine
         self.rule_line.setPos(1.3)
         self.rule_line.setPen(pg.mkPen(theme.muted, style=dash))

@@ -21,7 +21,7 @@ from typing import Any
 from PySide6.QtCore import QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QApplication, QGraphicsView
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from core.errors import InputError
 
@@ -48,6 +48,12 @@ def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float
     items = [item for item in scene.items() if hasattr(item, "setExportMode")]
     for item in items:
         item.setExportMode(True, opts)
+    # Curves cached as pixmaps for fast live repaints would be written as pictures: draw them
+    # as vectors (and at full resolution) while exporting.
+    cached = [(item, item.cacheMode()) for item in scene.items()
+              if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    for item, _mode in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     try:
         if hasattr(scene, "prepareForPaint"):
             scene.prepareForPaint()
@@ -56,6 +62,8 @@ def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float
     finally:
         for item in items:
             item.setExportMode(False, opts)
+        for item, mode in cached:
+            item.setCacheMode(mode)
 
 
 def render_image(view: QGraphicsView, scale: float = 1.0) -> QImage:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 
 from core import kv_blocks
 from core.kv_sim import FREE, Trace
-from widgets.plots import PlotView, budget_line, category_lut, mkcolor, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, category_lut, mkcolor, set_line
 from widgets.theme import Theme
 
 PADDING = 255
@@ -64,6 +64,7 @@ class KvPlots:
         self.running = {n: self.load.plot() for n in ("contiguous", "paged")}
         self.waiting = {n: self.load.plot() for n in ("contiguous", "paged")}
         self.line = budget_line(self.util, on_drag, label="step")
+        cache_pixmaps(*self.util_curves.values(), *self.running.values(), *self.waiting.values())
         self.load_line = pg.InfiniteLine(angle=90, movable=False)
         self.load.addItem(self.load_line)
         self._drawn: object = None
@@ -95,8 +96,8 @@ class KvPlots:
             color = theme.color(i)
             xs = np.arange(trace.running.size)
             self.util_curves[trace.name].setData(xs, trace.utilization(res.params.block_size),
-                                                 pen=pg.mkPen(color, width=theme.line_width))
-            self.running[trace.name].setData(xs, trace.running, pen=pg.mkPen(color, width=theme.line_width))
+                                                 pen=pg.mkPen(color, width=1))
+            self.running[trace.name].setData(xs, trace.running, pen=pg.mkPen(color, width=1))
             self.waiting[trace.name].setData(xs, trace.waiting,
                                              pen=pg.mkPen(color, style=pg.QtCore.Qt.PenStyle.DashLine))
         self.line.setPen(pg.mkPen(theme.accent, width=theme.line_width))

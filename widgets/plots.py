@@ -9,6 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtGui import QColor, QFont, QPaintEvent
+from PySide6.QtWidgets import QGraphicsItem
 
 from widgets.theme import Theme
 
@@ -79,6 +80,16 @@ def set_line(line: pg.InfiniteLine, value: float) -> None:
     """Move a line to ``value``; the drag handler sees an unchanged value and does nothing."""
     if float(line.value()) != value:
         line.setValue(value)
+
+
+def cache_pixmaps(*items: pg.PlotDataItem) -> None:
+    """Keep curves that do not change while a slider moves as cached pixmaps.
+
+    The whole scene repaints on every tick; a cached curve costs a blit instead of thousands of
+    line segments (its cache is redrawn when its data or the view range changes).
+    """
+    for item in items:
+        item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def steady_top(current: float, needed: float) -> float:

@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
 
 from core import radix
-from widgets.plots import PlotView, budget_line, mkcolor, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_line
 from widgets.theme import Theme
 
 LABELS_MAX = 60
@@ -68,10 +67,7 @@ class RadixPlots:
         for plot in (self.hits, self.store):  # thousands of requests: draw what the pixels show
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-        # The stream curves change only with the stream, but every step repaints the scene:
-        # keep them as cached pixmaps so a step pays for a blit, not for thousands of lines.
-        for item in (self.length_curve, self.matched_curve, self.no_share, self.stored):
-            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        cache_pixmaps(self.length_curve, self.matched_curve, self.no_share, self.stored)
         self.line = budget_line(self.hits, on_drag, label="step")
         self.store_line = pg.InfiniteLine(angle=90, movable=False)
         self.store.addItem(self.store_line)

@@ -2,6 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QSpinBox
@@ -46,8 +47,11 @@ def test_panel_contract(spec, make_panel, qtbot, tmp_path):
     image = QImage(str(png))
     assert image.width() == 2 * panel.view.viewport().width()
     svg = write_chart(panel.view, tmp_path / "chart.svg")
-    texts = [e.text for e in ET.parse(svg).getroot().iter() if e.tag.endswith("text")]
-    assert texts
+    elements = list(ET.parse(svg).getroot().iter())
+    assert [e.text for e in elements if e.tag.endswith("text")]
+    heatmaps = [i for i in panel.view.scene().items() if isinstance(i, pg.ImageItem) and i.isVisible()]
+    pictures = [e for e in elements if e.tag.endswith("image")]
+    assert len(pictures) <= len(heatmaps), "only heatmaps are pictures; curves export as vectors"
 
     panel.shutdown()
     assert panel.is_idle()
