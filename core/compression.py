@@ -44,7 +44,8 @@ _WORD = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\u
 _END = re.compile(r"[.!?]+[\"')\]]*\s+|[。！？]+")
 _MAX_WORDS = 60
 _WHERE = "params"
-_KEYS = ("text", "query", "budget", "stopwords", "scorer", "fine", "probe", "estimator")
+_KEYS = ("text", "query", "budget", "stopwords", "scorer", "fine", "probe", "estimator", "order")
+ORDERS = ("reading", "score")
 
 
 def words(text: str) -> list[str]:
@@ -100,6 +101,8 @@ class Params:
     probe: str = ""
     """Text of the answer: the curve marks the budgets where it is lost."""
     estimator: str = "words"
+    order: str = "reading"
+    """How a viewer lays out the sentences (reading order or best first); no effect on results."""
 
     @classmethod
     def from_dict(cls, data: object) -> Params:
@@ -119,13 +122,15 @@ class Params:
             fine=fields.boolean(d, "fine", _WHERE, True),
             probe=fields.text(d, "probe", _WHERE, ""),
             estimator=fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")),
+            order=fields.text(d, "order", _WHERE, "reading", ORDERS),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the params as JSON-safe data."""
         return {"text": self.text, "query": self.query, "budget": self.budget,
                 "stopwords": None if self.stopwords is None else list(self.stopwords),
-                "scorer": self.scorer, "fine": self.fine, "probe": self.probe, "estimator": self.estimator}
+                "scorer": self.scorer, "fine": self.fine, "probe": self.probe, "estimator": self.estimator,
+                "order": self.order}
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,12 @@ class CompressionPanel(BasePanel):
         self.scorer.setToolTip("idf: the book's density score; bm25: the search-engine classic")
         self.scorer.currentTextChanged.connect(lambda v: self.change(scorer=v))
         form.addRow("Scorer", self.scorer)
+        self.order = QComboBox()
+        self.order.addItems(list(compression.ORDERS))
+        self.order.setToolTip("Score bars in reading order, or best first "
+                              "(the order the coarse pass offers them)")
+        self.order.currentTextChanged.connect(lambda v: self.change(order=v))
+        form.addRow("Bars in order of", self.order)
         self.estimator = estimator_combo()
         self.estimator.currentIndexChanged.connect(
             lambda _: self.change(estimator=self.estimator.currentData()))
@@ -140,8 +146,9 @@ class CompressionPanel(BasePanel):
         self.stopwords.setText(" ".join(p.stopwords or ()))
         self.budget.set_range(0, max(self.budget.spin.maximum(), p.budget))
         self.budget.set_value(p.budget)
-        with QSignalBlocker(self.scorer):
-            self.scorer.setCurrentText(p.scorer)
+        for combo, value in ((self.scorer, p.scorer), (self.order, p.order)):
+            with QSignalBlocker(combo):
+                combo.setCurrentText(value)
         with QSignalBlocker(self.fine):
             self.fine.setChecked(p.fine)
         with QSignalBlocker(self.estimator):

@@ -104,11 +104,18 @@ class CompressionPlots:
         if force or s is not self._scored:
             self._update_curve(out, theme)
             self._scored = s
-        edges, kept, dropped = binned_scores(s.scores, res.kept)
+        by_score = res.params.order == "score"
+        index = s.order if by_score else np.arange(len(s.sentences))
+        title = "Sentence scores (best first)" if by_score else "Sentence scores (reading order)"
+        if self.scores.titleLabel.text != title:
+            self.scores.setTitle(title, color=theme.foreground, size=f"{theme.title_pt}pt")
+            self.scores.getAxis("bottom").setLabel("rank" if by_score else "sentence")
+        edges, kept, dropped = binned_scores(s.scores[index], res.kept[index])
         self.kept_bars.setData(edges, kept, pen=None, fillBrush=mkcolor(theme.color(2)))
         self.dropped_bars.setData(edges, dropped, pen=None, fillBrush=mkcolor(theme.muted, 120))
         top = float(s.scores.max(initial=0))
-        self.answer.setData([s.answer] if s.answer >= 0 else [], [top * 1.08] if s.answer >= 0 else [],
+        at = int(np.flatnonzero(index == s.answer)[0]) if s.answer >= 0 else -1
+        self.answer.setData([at] if at >= 0 else [], [top * 1.08] if at >= 0 else [],
                             brush=theme.accent, pen=None)
         set_line(self.line, float(res.params.budget))
         self.line.setPen(pg.mkPen(theme.accent, width=theme.line_width))

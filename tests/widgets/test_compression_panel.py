@@ -58,3 +58,13 @@ def test_binning_keeps_the_tallest_score_per_column():
     edges, top_kept, top_dropped = binned_scores(scores, kept, bins=5)
     assert edges.size == 6 and top_kept.tolist() == [0, 2, 4, 6, 8]
     assert top_dropped.tolist() == [1, 3, 5, 7, 9]
+
+
+def test_bars_can_be_shown_best_first(panel, qtbot):
+    panel.order.setCurrentText("score")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.order == "score")
+    _x, dropped = panel.plots_.dropped_bars.getData()
+    _x, kept = panel.plots_.kept_bars.getData()
+    heights = np.maximum(kept, dropped)
+    assert (np.diff(heights) <= 1e-12).all()  # best first: never rising
+    assert panel.scenario()["params"]["order"] == "score"
