@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import radix
-from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_line, steady_top
 from widgets.theme import Theme
 
 LABELS_MAX = 60
@@ -43,7 +43,10 @@ class RadixPlots:
         self.tree.setLabel("bottom", "depth (blocks)")
         self.tree.hideAxis("left")
         self.tree.disableAutoRange()
-        self.edges = pg.PlotCurveItem(connect="pairs")
+        self.tree.invertY(True)
+        # Drawn as independent segments (one drawLines call) rather than a painter path:
+        # building and stroking an 8,000-segment path was half of every step.
+        self.edges = pg.PlotCurveItem(connect="pairs", segmentedLineMode="on", skipFiniteCheck=True)
         self.tree.addItem(self.edges)
         # One scatter per shade, each with a single brush: per-point brushes cost more than the
         # whole rest of a step on a 5,000-node tree.
@@ -92,12 +95,14 @@ class RadixPlots:
         for k, item in enumerate(self.shades):
             pick = np.flatnonzero(shade == k)
             item.setData(lay.x1[pick], lay.y[pick], data=pick)
-        # A fixed frame (the whole stream's tree) instead of auto-ranging: the tree grows into
-        # it, and the view does not re-range (and repaint twice) on every step.
-        frame = (res.frame[0], max(res.frame[1], int(lay.y.max(initial=0)) + 1))
+        # A steady frame instead of auto-ranging: as deep as the longest request, and rows that
+        # change only in 1-2-5 steps, so the view does not re-range (and repaint twice) on
+        # every step while the tree still fills it, growing downwards from the top.
+        rows = int(lay.y.max(initial=0)) + 1
+        frame = (res.frame[0], int(steady_top(float(self._frame[1]), float(rows))))
         if force or frame != self._frame:
             self._frame = frame
-            self.tree.setRange(xRange=(0, frame[0]), yRange=(-0.5, frame[1] - 0.5), padding=0.02)
+            self.tree.setRange(xRange=(0, frame[0]), yRange=(-1.5, frame[1] - 0.5), padding=0.02)
         self._update_labels(lay, theme)
         set_line(self.line, res.step - 0.5)
         self.store_line.setPos(res.step - 0.5)
