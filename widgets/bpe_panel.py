@@ -37,7 +37,7 @@ from core.tokens import TokenCounter
 from widgets.base import BasePanel, PanelSpec, preview, settle_heap
 from widgets.bpe_plots import BpeOutput, BpePlots, estimate_rows
 from widgets.chips import ChipView
-from widgets.controls import SliderSpin, section
+from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.resources import samples
@@ -136,12 +136,7 @@ class BpePanel(BasePanel):
         self.top.setToolTip("How many merges to learn: the slider's and the curve's range")
         self.top.valueChanged.connect(self._on_top_changed)
         form.addRow("Learn up to", self.top)
-        self.play = QPushButton("▶ Play merges")
-        self.play.setCheckable(True)
-        self.play.toggled.connect(self._on_play_toggled)
-        self._player = QTimer(self)
-        self._player.setInterval(120)
-        self._player.timeout.connect(self._on_play_tick)
+        self.play = PlayButton(self.merges, "Play merges", 120, 100, ready=self.is_idle)
         form.addRow(self.play)
         self.alphabet = self._combo(ALPHABETS, "Start from characters (the book) or UTF-8 bytes",
                                     lambda v: self.change(alphabet=v))
@@ -238,28 +233,8 @@ class BpePanel(BasePanel):
         self.merges.set_range(0, top)
         self.change(curve_merges=top, merges=min(self.params.merges, top))
 
-    def _on_play_toggled(self, on: bool) -> None:
-        self.play.setText("⏸ Pause" if on else "▶ Play merges")
-        if on and self.params.merges >= self.top.value():
-            self._set_merges(0)
-        self._player.setInterval(120)
-        (self._player.start if on else self._player.stop)()
-
-    def _on_play_tick(self) -> None:
-        if not self.is_idle():
-            return  # let the previous frame land before stepping again
-        step = max(1, self.top.value() // 100)
-        nxt = min(self.params.merges + step, self.top.value())
-        self._set_merges(nxt)
-        if nxt >= self.top.value():
-            self.play.setChecked(False)
-
-    def _set_merges(self, value: int) -> None:
-        self.merges.set_value(value)
-        self.change(merges=value)
-
     def _on_line_dragged(self, value: float) -> None:
-        self._set_merges(max(0, min(round(value), self.top.value())))
+        self.merges.spin.setValue(max(0, min(round(value), self.top.value())))
 
     def _load_chosen_sample(self) -> None:
         path = self.sample_choice.currentData()

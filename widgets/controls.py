@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 _TICKS = 1000
 
@@ -96,6 +106,40 @@ def estimator_combo() -> QComboBox:
     for key, label in ESTIMATOR_CHOICES:
         combo.addItem(label, key)
     return combo
+
+
+class PlayButton(QPushButton):
+    """Step a :class:`SliderSpin` up to its maximum on a timer; the button toggles play/pause.
+
+    Each tick moves ``1/steps`` of the range and waits while ``ready()`` is false, so a slow
+    frame is never skipped over. Playing from the end starts again at the minimum.
+    """
+
+    def __init__(self, target: SliderSpin, label: str, interval_ms: int, steps: int,
+                 ready: Callable[[], bool] = lambda: True) -> None:
+        super().__init__(f"▶ {label}")
+        self.setCheckable(True)
+        self._label, self._target, self._steps, self._ready = label, target, steps, ready
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timer_tick)
+        self.toggled.connect(self._on_toggled)
+
+    def _on_toggled(self, on: bool) -> None:
+        self.setText("⏸ Pause" if on else f"▶ {self._label}")
+        spin = self._target.spin
+        if on and spin.value() >= spin.maximum():
+            spin.setValue(spin.minimum())
+        (self._timer.start if on else self._timer.stop)()
+
+    def _on_timer_tick(self) -> None:
+        if not self._ready():
+            return
+        spin = self._target.spin
+        nxt = min(spin.value() + max(1, (spin.maximum() - spin.minimum()) // self._steps), spin.maximum())
+        spin.setValue(nxt)
+        if nxt >= spin.maximum():
+            self.setChecked(False)
 
 
 def section(title: str) -> QLabel:

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from core import kv_blocks
 from core.errors import InputError
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, PanelSpec, preview
-from widgets.controls import SliderSpin, section
+from widgets.controls import PlayButton, SliderSpin, section
 from widgets.kv_plots import KvPlots
 from widgets.loaders import read_text
 from widgets.plots import PlotView
@@ -84,12 +84,7 @@ class KvBlocksPanel(BasePanel):
         self.step = SliderSpin("Step shown", 0, 100, 0)
         self.step.sig_value_changed.connect(lambda v: self.change(at_step=v))
         layout.addWidget(self.step)
-        self.play = QPushButton("▶ Play")
-        self.play.setCheckable(True)
-        self.play.toggled.connect(self._on_play_toggled)
-        self._player = QTimer(self)
-        self._player.setInterval(40)
-        self._player.timeout.connect(self._on_play_tick)
+        self.play = PlayButton(self.step, "Play", 40, 200)
         layout.addWidget(self.play)
 
         layout.addWidget(section("Allocator"))
@@ -169,19 +164,6 @@ class KvBlocksPanel(BasePanel):
         if not lengths:
             raise InputError(f"{path.name}: no lengths found")
         self._apply(dataclasses.replace(self.params, lengths=lengths, generate={}))
-
-    def _on_play_toggled(self, on: bool) -> None:
-        self.play.setText("⏸ Pause" if on else "▶ Play")
-        if on and self.params.at_step >= self.step.spin.maximum():
-            self.step.spin.setValue(0)
-        (self._player.start if on else self._player.stop)()
-
-    def _on_play_tick(self) -> None:
-        top = self.step.spin.maximum()
-        nxt = min(self.params.at_step + max(1, top // 200), top)
-        self.step.spin.setValue(nxt)
-        if nxt >= top:
-            self.play.setChecked(False)
 
     # ---- compute and draw -----------------------------------------------------------------
     def _reusable(self, params: kv_blocks.Params) -> bool:

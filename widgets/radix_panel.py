@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QFormLayout, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout
 
 from core import radix
 from core.errors import InputError
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, PanelSpec, preview, settle_heap
-from widgets.controls import SliderSpin, section
+from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.radix_plots import RadixPlots
@@ -75,12 +75,7 @@ class RadixPanel(BasePanel):
         self.step = SliderSpin("Requests replayed", 0, 2, 2)
         self.step.sig_value_changed.connect(lambda v: self.change(at_step=v))
         layout.addWidget(self.step)
-        self.play = QPushButton("▶ Play")
-        self.play.setCheckable(True)
-        self.play.toggled.connect(self._on_play_toggled)
-        self._player = QTimer(self)
-        self._player.setInterval(60)
-        self._player.timeout.connect(self._on_play_tick)
+        self.play = PlayButton(self.step, "Play", 60, 150, ready=self.is_idle)
         layout.addWidget(self.play)
         layout.addWidget(section("Cache"))
         self.capacity = SliderSpin("Capacity in blocks (0 = unbounded)", 0, 100_000, 0, log=True)
@@ -140,20 +135,6 @@ class RadixPanel(BasePanel):
 
     def add_file(self, path: Path) -> None:
         self.set_stream(stream_from_text(read_text(path), self.mode.currentData()))
-
-    def _on_play_toggled(self, on: bool) -> None:
-        self.play.setText("⏸ Pause" if on else "▶ Play")
-        if on and self.step.value() >= self.step.spin.maximum():
-            self.step.spin.setValue(0)
-        (self._player.start if on else self._player.stop)()
-
-    def _on_play_tick(self) -> None:
-        if not self.is_idle():
-            return
-        top = self.step.spin.maximum()
-        self.step.spin.setValue(min(self.step.value() + max(1, top // 150), top))
-        if self.step.value() >= top:
-            self.play.setChecked(False)
 
     def _on_node_clicked(self, index: int) -> None:
         out: RadixOutput | None = self.output()
