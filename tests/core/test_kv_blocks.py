@@ -76,13 +76,18 @@ def test_a_dry_pool_preempts_and_the_victim_finishes_later():
 
 
 def test_snapshots_thin_out_instead_of_growing_without_bound():
-    params = kv_blocks.Params(generate={"count": 300, "seed": 3, "mean_length": 200},
-                              capacity_blocks=2000, arrival_rate=2.0)
-    res = kv_blocks.compute(params)
-    trace = res.paged
-    assert trace.owner.size <= 8_000_000 + trace.owner.shape[1]
-    steps = trace.running.size
-    assert trace.snapshot(steps - 1) == trace.owner.shape[0] - 1 or trace.stride > 1
+    lengths = np.full(40, 30)
+    args = (lengths, np.full(40, 10), np.arange(40), 10_000)
+    full = simulate(Paged(capacity=64, block_size=4), *args)
+    thin = simulate(Paged(capacity=64, block_size=4), *args, max_cells=64 * 50)
+    steps = full.running.size
+    assert full.stride == 1 and full.owner.shape[0] == steps > 50
+    assert thin.stride > 1 and thin.owner.shape[0] * 64 <= 64 * 50
+    assert (thin.running == full.running).all()  # the series stay per step
+    for step in (0, steps // 2, steps - 1):  # a thinned map shows the latest kept step
+        kept = thin.snapshot(step)
+        assert kept * thin.stride <= step
+        assert (thin.owner[kept] == full.owner[kept * thin.stride]).all()
 
 
 @pytest.mark.parametrize("params, message", [
