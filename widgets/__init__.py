@@ -6,11 +6,20 @@ PyInstaller bundle needs no hidden imports).
 
 from __future__ import annotations
 
-from widgets import bpe_panel, compression_panel, economy_panel, kv_blocks_panel, packer_panel, radix_panel
+from widgets import (
+    bpe_panel,
+    compression_panel,
+    economy_panel,
+    kv_blocks_panel,
+    packer_panel,
+    radix_panel,
+    temporal_panel,
+)
 from widgets.base import PanelSpec
 
 PANELS: list[PanelSpec] = [packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL,
-                           compression_panel.PANEL, kv_blocks_panel.PANEL, radix_panel.PANEL]
+                           compression_panel.PANEL, kv_blocks_panel.PANEL, radix_panel.PANEL,
+                           temporal_panel.PANEL]
 
 GROUPS: list[tuple[str, list[tuple[int, str]]]] = [
     ("Foundations", [(1, "Context-window packer"), (2, "BPE tokenizer"), (2, "Token economy")]),

@@ -1,0 +1,104 @@
+"""The heavy scenarios ``ctxlab bench`` drives each panel and core through."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core import bpe, compression, kv_blocks, packer, radix, temporal
+from widgets.loaders import read_scenario
+from widgets.resources import samples
+
+
+def packer_bench_params(parts: int = 12, max_words: int = 5000, seed: int = 0) -> packer.Params:
+    """Twelve parts of up to 5,000 words each (the foundation issue's target load)."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array(["token", "budget", "context", "window", "cache", "prefix", "summary",
+                      "query", "retrieval", "agent", "tool", "result", "the", "a", "of", "and"])
+    sizes = np.linspace(max_words // 10, max_words, parts).astype(int)
+    made = tuple(
+        packer.Part(f"part_{i:02d}", " ".join(vocab[rng.integers(0, vocab.size, n)]),
+                    pinned=i in (0, parts - 1), rank=int(rng.integers(1, 10)))
+        for i, n in enumerate(sizes))
+    return packer.Params(parts=made, budget=20_000)
+
+
+def bench_corpus(chars: int, distinct: int = 30_000, seed: int = 0) -> str:
+    """Text of ``chars`` characters: the BPE samples' words plus made-up ones, Zipf-weighted."""
+    vocab: dict[str, None] = {}
+    for path in samples("bpe"):
+        _lever, params = read_scenario(path)
+        vocab.update(dict.fromkeys(params["corpus"].split()))
+    rng = np.random.default_rng(seed)
+    # Real 1 MB corpora hold tens of thousands of distinct words; add made-up ones built from
+    # the samples' trigrams so training has that much to count, not just a few hundred words.
+    grams = np.array(sorted({w[i:i + 3] for w in vocab for i in range(0, max(len(w) - 2, 1), 2)}))
+    made = ["".join(rng.choice(grams, size=rng.integers(2, 5)).tolist()) for _ in range(distinct)]
+    words = np.array(list(dict.fromkeys([*vocab, *made])))
+    weights = 1.0 / np.arange(1, words.size + 1) ** 1.05
+    picked = rng.choice(words, size=chars // 6, p=weights / weights.sum())
+    text = " ".join(picked.tolist())
+    while len(text) < chars:
+        text += " " + text
+    return text[:chars]
+
+
+def bpe_bench_params() -> bpe.Params:
+    """A 50 KB text tokenized with up to 1,000 merges learned on it (the replay target)."""
+    return bpe.Params(corpus=bench_corpus(50_000), merges=500, curve_merges=1000)
+
+
+def kv_bench_params() -> kv_blocks.Params:
+    """10,000 requests (lognormal, mean 300 tokens) over 2,000 steps on 8,192 blocks."""
+    return kv_blocks.Params(generate={"count": 10_000, "seed": 0, "mean_length": 300},
+                            arrival_rate=5.0, steps=2000, capacity_blocks=8192)
+
+
+def radix_bench_stream(total_blocks: int = 100_000, seed: int = 0) -> tuple[tuple[str, ...], ...]:
+    """Requests of a shared system prompt (one of 8), few-shot set (one of 6), question template
+    (one of 300) and a unique tail, until ``total_blocks`` blocks."""
+    rng = np.random.default_rng(seed)
+    out: list[tuple[str, ...]] = []
+    blocks = 0
+    while blocks < total_blocks:
+        s, f, t = (int(v) for v in rng.integers((8, 6, 300)))
+        tail = int(rng.integers(1, 6))
+        req = (tuple(f"sys{s}.{i}" for i in range(12)) + tuple(f"shot{s}.{f}.{i}" for i in range(8))
+               + tuple(f"tmpl{t}.{i}" for i in range(int(rng.integers(2, 6))))
+               + tuple(f"r{len(out)}.{i}" for i in range(tail)))
+        out.append(req)
+        blocks += len(req)
+    return tuple(out)
+
+
+def radix_bench_params() -> radix.Params:
+    """The 100,000-block stream, shown from its middle."""
+    stream = radix_bench_stream()
+    return radix.Params(requests=stream, at_step=len(stream) // 2)
+
+
+
+def compression_bench_params(sentences: int = 10_000) -> compression.Params:
+    """The shipped compression sample's sentences drawn at random into a 10,000-sentence text."""
+    _lever, raw = read_scenario(samples("compression")[0])
+    pool = compression.split_sentences(raw["text"])
+    rng = np.random.default_rng(0)
+    text = " ".join(pool[i] for i in rng.integers(0, len(pool), sentences))
+    return compression.Params(text=text, query=raw["query"], budget=4000, probe=raw["probe"])
+
+
+
+def temporal_bench_params() -> temporal.Params:
+    """100,000 facts over 1,000 keys (10 % recorded late), as of the middle of the span."""
+    return temporal.Params(generate={"keys": 1000, "events": 100_000, "seed": 0, "backdated": 10},
+                           as_of="2022-06-01")
+
+
+BENCH_PARAMS = {
+    "compression": compression_bench_params,
+    "packer": packer_bench_params,
+    "bpe": bpe_bench_params,
+    "kv_blocks": kv_bench_params,
+    "radix": radix_bench_params,
+    "temporal": temporal_bench_params,
+}
+"""Per panel: the heavy scenario the benchmark drives (default: the panel's sample)."""

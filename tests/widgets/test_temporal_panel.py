@@ -1,0 +1,96 @@
+"""The temporal panel: as-of drags reuse the graph, known-at replays belief, user events."""
+
+import numpy as np
+import pytest
+
+from core import temporal
+from widgets.temporal_panel import TemporalPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(TemporalPanel)
+
+
+def drawn_rows(panel):
+    """Rows and x-spans of the drawn bars, read back from the item's rectangles."""
+    return sorted((r.y(), r.x(), r.right()) for _b, _p, rects in panel.plots_.bars._groups for r in rects)
+
+
+def test_dragging_as_of_reuses_the_graph_and_moves_the_overlays(panel, qtbot):
+    graph = panel.output().result.graph
+    assert panel.is_cheap(panel.params)
+    panel.as_of.spin.setValue(40)  # early on: most keys still hold their first value
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.as_of == panel.params.as_of)
+    out = panel.output()
+    assert out.result.graph is graph
+    at = temporal.to_seconds(panel.params.as_of, "as_of")
+    assert float(panel.plots_.as_of.value()) == at
+    # the outlined bars are exactly the facts holding at the instant
+    outlined = {(round(r.y() - 0.08), int(r.x()))
+                for _b, _p, rects in panel.plots_.current._groups for r in rects}
+    t = out.result.tiling
+    holding = {(int(graph.key[t.seen[i]]), int(graph.start[t.seen[i]])) for i in range(t.seen.size)
+               if graph.start[t.seen[i]] <= at < t.end[i]}
+    assert outlined == holding and holding
+    # the table's naive column disagrees exactly on the rows the crosses mark
+    xs, ys = panel.plots_.wrong.getData()
+    cell = panel.facts.data
+    wrong_rows = [r for r in range(panel.facts.rowCount())
+                  if cell(panel.facts.index(r, 1), 0) != cell(panel.facts.index(r, 2), 0)]
+    assert sorted((ys - 0.5).astype(int).tolist()) == wrong_rows
+    assert np.all(xs == at)
+
+
+def test_known_at_hides_later_facts_and_reopens_intervals(panel, qtbot):
+    before = drawn_rows(panel)
+    panel.replay.setChecked(True)
+    panel.known.spin.setValue(panel._days("2024-04-20"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.known_at == "2024-04-20")
+    res = panel.output().result
+    plan = res.graph.keys.index(("lumen-co", "plan"))
+    values = [res.graph.objects[int(p)] for p in res.tiling.seen if res.graph.key[p] == plan]
+    assert values == ["Trial", "Team", "Enterprise"]  # the April downgrade was recorded in May
+    assert res.tiling.end[-1] == temporal.NEVER
+    assert len(drawn_rows(panel)) == len(before) - 2  # the May corrections are not drawn
+    assert "known at 2024-04-20" in panel.status.text()
+    panel.replay.setChecked(False)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.known_at is None)
+    assert drawn_rows(panel) == before
+
+
+def test_picking_a_row_draws_that_keys_history(panel, qtbot):
+    panel._on_row_picked(0)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().focus == 0)
+    assert "harbor-api · owner" in panel.plots_.belief.titleLabel.text
+    versions = panel.output().history
+    assert {v["object"] for v in versions} == {"Payments", "Platform", "Checkout"}
+
+
+def test_typed_events_replace_the_graph_and_bad_lines_are_named(panel, qtbot):
+    before = panel.params
+    panel.editor.setPlainText("a,stage,draft,2025-01-01\na,stage,sent,2025/02/01\n")
+    panel._on_events_applied()
+    assert "line 2.valid_from" in panel.status.text() and panel.params == before
+    panel.editor.setPlainText("a,stage,draft,2025-01-01\na,stage,sent,2025-02-01\n")
+    panel._on_events_applied()
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().result.graph.keys) == 1)
+    assert panel.facts.rowCount() == 1
+    assert panel.params.as_of is None and panel.output().result.as_of == temporal.to_seconds("2025-02-01", "")
+
+
+def test_a_csv_file_opens_as_events(panel, qtbot, tmp_path):
+    path = tmp_path / "facts.csv"
+    path.write_text("subject,predicate,object,valid_from,ingested_on\nx,y,1,2020-01-01,\nx,y,2,2020-06-01,2020-09-01\n")
+    panel.open_paths([path])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.graph.key.size == 2)
+    assert panel.csv_rows()[1:] == [["x", "y", "1", "2020-01-01", "2020-06-01", "2020-01-01"],
+                                    ["x", "y", "2", "2020-06-01", None, "2020-09-01"]]
+
+
+def test_dragging_the_line_on_the_chart_sets_as_of(panel, qtbot):
+    line = panel.plots_.as_of
+    line.setValue(float(temporal.to_seconds("2023-05-02", "")))
+    line.sigDragged.emit(line)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.as_of == "2023-05-02")
+    assert panel.as_of.value() == panel._days("2023-05-02")
