@@ -10,13 +10,14 @@ import numpy as np
 
 from app.bench_loads import (
     bench_corpus,
+    callgraph_bench_params,
     compression_bench_params,
     kv_bench_params,
     packer_bench_params,
     radix_bench_stream,
     temporal_bench_params,
 )
-from core import bpe, compression, kv_blocks, packer, radix, temporal
+from core import bpe, callgraph, compression, kv_blocks, packer, radix, temporal
 from core.tokens import CachingCounter, WordEstimate
 
 
@@ -115,6 +116,20 @@ def bench_temporal(repeats: int = 5) -> dict[str, Any]:
             "temporal_as_of_all_keys_ms_median": round(statistics.median(snap) * 1e3, 3)}
 
 
+def bench_callgraph(repeats: int = 3) -> dict[str, Any]:
+    """Time analysing the standard-library stand-in for a 50,000-line package."""
+    params = callgraph_bench_params()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        graph = callgraph.analyse(params)
+        times.append(time.perf_counter() - t)
+    return {"callgraph_files": len(params.files),
+            "callgraph_lines": sum(text.count("\n") for text in params.files.values()),
+            "callgraph_functions": len(graph.names), "callgraph_edges": int(graph.edges.shape[0]),
+            "callgraph_analyse_s_median": round(statistics.median(times), 3)}
+
+
 def bench_core(repeats: int = 7) -> dict[str, Any]:
     """Time the packer core on the bench load: a cold count, then warm recomputes."""
     params = packer_bench_params()
@@ -144,6 +159,7 @@ def bench_core(repeats: int = 7) -> dict[str, Any]:
         **bench_compression(),
         **bench_radix(),
         **bench_temporal(),
+        **bench_callgraph(),
         "kv_simulate_10k_requests_2000_steps_s_median": round(statistics.median(kv_times), 3),
         "bpe_train_1mb_1000_merges_s": round(train_s, 3),
         "bpe_train_corpus_chars": len(corpus),

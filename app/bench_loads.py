@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sysconfig
+from pathlib import Path
+
 import numpy as np
 
-from core import bpe, compression, kv_blocks, packer, radix, temporal
-from widgets.loaders import read_scenario
+from core import bpe, callgraph, compression, kv_blocks, packer, radix, temporal
+from widgets.loaders import read_python_tree, read_scenario
 from widgets.resources import samples
 
 
@@ -93,7 +96,21 @@ def temporal_bench_params() -> temporal.Params:
                            as_of="2022-06-01")
 
 
+CALLGRAPH_PACKAGES = ("email", "json", "http", "asyncio", "xml", "logging", "urllib", "multiprocessing")
+
+
+def callgraph_bench_params() -> callgraph.Params:
+    """Eight standard-library packages read as one code base (about 57,000 lines, no tests)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = {}
+    for package in CALLGRAPH_PACKAGES:
+        found, _skipped = read_python_tree(root / package)
+        files.update({path: text for path, text in found.items() if "test" not in path.split("/")})
+    return callgraph.Params(files=files, direction="both")
+
+
 BENCH_PARAMS = {
+    "callgraph": callgraph_bench_params,
     "compression": compression_bench_params,
     "packer": packer_bench_params,
     "bpe": bpe_bench_params,

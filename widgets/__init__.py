@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from widgets import (
     bpe_panel,
+    callgraph_panel,
     compression_panel,
     economy_panel,
     kv_blocks_panel,
@@ -18,8 +19,8 @@ from widgets import (
 from widgets.base import PanelSpec
 
 PANELS: list[PanelSpec] = [packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL,
-                           compression_panel.PANEL, kv_blocks_panel.PANEL, radix_panel.PANEL,
-                           temporal_panel.PANEL]
+                           compression_panel.PANEL, callgraph_panel.PANEL, kv_blocks_panel.PANEL,
+                           radix_panel.PANEL, temporal_panel.PANEL]
 
 GROUPS: list[tuple[str, list[tuple[int, str]]]] = [
     ("Foundations", [(1, "Context-window packer"), (2, "BPE tokenizer"), (2, "Token economy")]),

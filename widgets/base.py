@@ -103,6 +103,9 @@ class BasePanel(QWidget):
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # room for two lines up front: a headline that wraps onto one more line on some ticks
+        # would resize the plots under it and throw away every cached curve pixmap
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self._build_layout()
         self.build_plots(self.view)
         self.apply_theme(self.theme)

@@ -51,3 +51,40 @@ def read_scenario(path: str | Path) -> tuple[str, dict[str, Any]]:
     fields.only_keys(data, ("lever", "params"), p.name)
     lever = fields.text(data, "lever", p.name)
     return lever, dict(fields.mapping(data.get("params", {}), f"{p.name}: params"))
+
+
+_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", ".venv"}
+MAX_TREE_FILES = 5000
+
+
+def read_python_tree(folder: str | Path, limit: int = MAX_TEXT_BYTES) -> tuple[dict[str, str], list[str]]:
+    """Read every ``.py`` file under ``folder`` as {relative path: text}, plus skipped-file notes.
+
+    Paths start with the folder's own name when it is a package (has ``__init__.py``), so module
+    names come out as the package's (``email/utils.py`` -> ``email.utils``). Hidden folders,
+    caches and virtual environments are skipped; so are unreadable or non-UTF-8 files (noted).
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{root.name}: not a folder")
+    base = root.parent if (root / "__init__.py").exists() else root
+    files: dict[str, str] = {}
+    skipped: list[str] = []
+    total = 0
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(base)
+        if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts[:-1]):
+            continue
+        if len(files) >= MAX_TREE_FILES or total > limit:
+            raise InputError(f"{root.name}: more than {MAX_TREE_FILES:,} Python files or "
+                             f"{limit / 1e6:.0f} MB; open a sub-package")
+        try:
+            text = read_text(path)
+        except InputError as exc:
+            skipped.append(str(exc))
+            continue
+        files[rel.as_posix()] = text
+        total += len(text)
+    if not files:
+        raise InputError(f"{root.name}: no Python files found")
+    return files, skipped

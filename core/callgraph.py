@@ -1,0 +1,254 @@
+"""Call-graph slicing lever (book chapter 5): send the functions a task needs, not the whole file.
+
+``analyse`` parses the code once (``core.callgraph_ast``, never importing it), numbers the
+functions in source order and lays the graph out; ``cut`` then takes a breadth-first slice
+from the target along callees, callers or both, up to a depth, and counts the slice against
+the whole file and the whole package. Switching target or depth only reruns ``cut``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core import fields
+from core.callgraph_ast import Analysis, Function
+from core.callgraph_layout import layered
+from core.errors import InputError
+from core.tokens import TokenCounter, counter_for
+
+DIRECTIONS = ("callees", "callers", "both")
+_KINDS = ("builtin", "external", "unknown", "dynamic")
+MAX_FILES = 5000
+_WHERE = "params"
+_KEYS = ("source", "files", "target", "direction", "depth", "estimator")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """The code (one module, or files by relative path), the target and how far to follow."""
+
+    source: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    """The function to slice from (None: the first function defined)."""
+    direction: str = "callees"
+    depth: int | None = None
+    """How many calls away to follow (None: all the way)."""
+    estimator: str = "words"
+
+    @classmethod
+    def from_dict(cls, data: object) -> Params:
+        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
+        d = fields.mapping(data, _WHERE)
+        fields.only_keys(d, _KEYS, _WHERE)
+        files = dict(fields.mapping(d.get("files") or {}, f"{_WHERE}.files"))
+        if len(files) > MAX_FILES:
+            raise InputError(f"{_WHERE}.files: at most {MAX_FILES:,} files, got {len(files):,}")
+        for path, text in files.items():
+            if not isinstance(text, str):
+                raise InputError(f"{_WHERE}.files[{path!r}]: expected the file's source text")
+        source = fields.text(d, "source", _WHERE, "")
+        if not source.strip() and not files:
+            raise InputError(f"{_WHERE}.source: give Python source (or params.files)")
+        if source.strip() and files:
+            raise InputError(f"{_WHERE}: give either source or files, not both")
+        target = d.get("target")
+        depth = d.get("depth")
+        return cls(source, files, None if target is None else fields.text(d, "target", _WHERE),
+                   fields.text(d, "direction", _WHERE, "callees", DIRECTIONS),
+                   None if depth is None else fields.integer(d, "depth", _WHERE, minimum=0),
+                   fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the params as JSON-safe data."""
+        code: dict[str, Any] = {"files": dict(self.files)} if self.files else {"source": self.source}
+        return {**code, "target": self.target, "direction": self.direction, "depth": self.depth,
+                "estimator": self.estimator}
+
+    def code(self) -> dict[str, str]:
+        """Return the analysed files (one unnamed module for ``source``)."""
+        return dict(self.files) if self.files else {"<source>": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """The analysed code: functions in source order, edges by index, a layout, file sizes."""
+
+    names: tuple[str, ...]
+    functions: tuple[Function, ...]
+    edges: NDArray[np.int64]
+    """m x 2 (caller, callee) indices."""
+    callees: tuple[tuple[int, ...], ...]
+    """Per function, its callees' indices sorted by name (the visiting order)."""
+    callers: tuple[tuple[int, ...], ...]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    file_tokens: dict[str, int]
+    errors: tuple[dict[str, object], ...]
+    estimator: str
+    index: dict[str, int]
+    """Function name -> index."""
+
+
+def analyse(params: Params, counter: TokenCounter | None = None,
+            progress: Callable[[float], None] = lambda f: None) -> Graph:
+    """Parse the code, resolve calls, lay the graph out and count every file."""
+    files = params.code()
+    analysis = Analysis(files, prefix=bool(params.files), progress=progress)
+    fns = sorted(analysis.functions.values(), key=lambda f: (f.path, f.start))
+    names = tuple(f.name for f in fns)
+    index = {name: i for i, name in enumerate(names)}
+    pairs = [(index[f.name], index[c]) for f in fns for c in f.calls]
+    edges = np.array(pairs, np.int64).reshape(-1, 2)
+    callees: list[list[int]] = [[] for _ in fns]
+    callers: list[list[int]] = [[] for _ in fns]
+    for a, b in pairs:
+        callees[a].append(b)
+        callers[b].append(a)
+    x, y = layered(len(fns), edges)
+    count = counter_for(params.estimator, counter)
+    sizes = count.count_many(list(files.values()))
+    return Graph(names, tuple(fns), edges,
+                 tuple(tuple(sorted(set(c), key=names.__getitem__)) for c in callees),
+                 tuple(tuple(sorted(set(c), key=names.__getitem__)) for c in callers),
+                 x, y, dict(zip(files, sizes, strict=True)), tuple(analysis.errors), params.estimator, index)
+
+
+def bfs(start: int, neighbours: tuple[tuple[int, ...], ...], depth: int | None) -> dict[int, int]:
+    """Return {node: distance} in breadth-first discovery order, up to ``depth`` calls away."""
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        if depth is not None and seen[v] >= depth:
+            continue
+        for w in neighbours[v]:
+            if w not in seen:
+                seen[w] = seen[v] + 1
+                queue.append(w)
+    return seen
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One slice of the graph."""
+
+    params: Params
+    graph: Graph
+    target: int
+    """Index of the target (-1: no function in the code)."""
+    distance: dict[int, int]
+    """Slice members in discovery order -> calls away (negative: callers)."""
+    slice_text: str
+    slice_tokens: int
+    note: str = ""
+
+    @property
+    def members(self) -> list[int]:
+        """Slice indices in discovery order."""
+        return list(self.distance)
+
+    @property
+    def whole_tokens(self) -> int:
+        """Tokens of every analysed file together."""
+        return sum(self.graph.file_tokens.values())
+
+    @property
+    def target_file_tokens(self) -> int:
+        """Tokens of the file that defines the target."""
+        if self.target < 0:
+            return 0
+        return self.graph.file_tokens.get(self.graph.functions[self.target].path, 0)
+
+    def unresolved(self) -> list[dict[str, Any]]:
+        """Return the calls out of the slice that resolve to nothing analysed, by kind then name."""
+        found: dict[tuple[str, str], list[str]] = {}
+        for i in self.distance:
+            fn = self.graph.functions[i]
+            for entry in fn.unresolved:
+                found.setdefault(entry, []).append(fn.name)
+        rows = [{"call": c, "kind": k, "from": who} for (c, k), who in found.items()]
+        return sorted(rows, key=lambda r: (_KINDS.index(r["kind"]), r["call"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data (field names are DESIGN.md's contract)."""
+        g = self.graph
+        kept = set(self.distance)
+        return {
+            "functions": list(g.names),
+            "edges": [[g.names[a], g.names[b]] for a, b in g.edges.tolist()],
+            "target": None if self.target < 0 else g.names[self.target],
+            "slice": [g.names[i] for i in self.distance],
+            "distance": {g.names[i]: d for i, d in self.distance.items()},
+            "dropped": [name for i, name in enumerate(g.names) if i not in kept],
+            "whole_tokens": self.whole_tokens,
+            "file_tokens": self.target_file_tokens,
+            "slice_tokens": self.slice_tokens,
+            "slice_text": self.slice_text,
+            "unresolved": self.unresolved(),
+            "errors": list(g.errors),
+        }
+
+
+def slice_text(graph: Graph, members: list[int]) -> str:
+    """Return the kept functions' exact source in source order, two blank lines apart.
+
+    A nested function whose enclosing function is kept is already inside its source.
+    """
+    kept = set(members)
+    index = graph.index if any(graph.functions[i].parent for i in kept) else {}
+    texts = [graph.functions[i].text for i in sorted(kept)
+             if graph.functions[i].parent is None or index.get(graph.functions[i].parent or "") not in kept]
+    return "\n\n\n".join(texts)
+
+
+def cut(params: Params, graph: Graph, counter: TokenCounter | None = None) -> Result:
+    """Slice ``graph`` from the params' target (cheap: what a new target or depth reruns)."""
+    index = graph.index
+    if params.target is not None and params.target not in index:
+        raise InputError(f"{_WHERE}.target: no function named {params.target!r} in the code"
+                         + (f" (e.g. {', '.join(graph.names[:3])})" if graph.names else ""))
+    if not graph.names:
+        return Result(params, graph, -1, {}, "", 0, note="no functions found")
+    target = index[params.target] if params.target is not None else 0
+    distance: dict[int, int] = {}
+    if params.direction in ("callees", "both"):
+        distance.update(bfs(target, graph.callees, params.depth))
+    if params.direction in ("callers", "both"):
+        for i, d in bfs(target, graph.callers, params.depth).items():
+            distance.setdefault(i, -d)
+    text = slice_text(graph, list(distance))
+    tokens = counter_for(params.estimator, counter).count(text)
+    note = "; ".join(f"{e['path']} line {e['line']}: {e['message']}" for e in graph.errors[:3])
+    return Result(params, graph, target, distance, text, tokens,
+                  note=f"skipped {len(graph.errors)} file(s) with syntax errors: {note}" if note else "")
+
+
+def compute(params: Params, counter: TokenCounter | None = None,
+            should_stop: Callable[[], bool] = lambda: False,
+            progress: Callable[[float], None] = lambda f: None) -> Result:
+    """Analyse the code and slice it from the target."""
+    return cut(params, analyse(params, counter, progress), counter)
+
+
+def sweep(params: Params, field_name: str, values: Any, counter: TokenCounter | None = None,
+          graph: Graph | None = None) -> dict[str, NDArray[np.int64]]:
+    """Slice size (functions and tokens) at each depth: the trade-off curve of the depth slider."""
+    if field_name != "depth":
+        raise InputError(f"sweep: only depth can be swept, not {field_name!r}")
+    g = graph or analyse(params, counter)
+    depths = np.asarray(values, dtype=np.int64)
+    sizes, tokens = [], []
+    for d in depths.tolist():
+        res = cut(Params(params.source, params.files, params.target, params.direction, d, params.estimator),
+                  g, counter)
+        sizes.append(len(res.distance))
+        tokens.append(res.slice_tokens)
+    return {"depth": depths, "functions": np.array(sizes, np.int64),
+            "slice_tokens": np.array(tokens, np.int64)}

@@ -1,0 +1,92 @@
+"""The call-graph panel: clicks and search re-slice cheaply, folders analyse in the worker."""
+
+import numpy as np
+import pytest
+
+from core import callgraph
+from widgets.callgraph_panel import CallgraphPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(CallgraphPanel)
+
+
+def test_clicking_a_node_re_slices_without_re_analysing(panel, qtbot):
+    graph = panel.output().result.graph
+    i = graph.names.index("Page.render")
+    assert panel.is_cheap(panel.params)
+    panel._on_node_clicked(i)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.target == i)
+    res = panel.output().result
+    assert res.graph is graph
+    assert [graph.names[m] for m in res.members] == ["Page.render", "markdown_to_html",
+                                                    "markdown_to_html.paragraph", "markdown_to_html.inline"]
+    # the lit nodes are the slice, the square is the target, the text view is the slice source
+    xs, ys = panel.plots_.callees.getData()
+    lit = sorted(zip(xs.tolist(), ys.tolist(), strict=True))
+    assert lit == sorted((graph.x[m], graph.y[m]) for m in res.members[1:])
+    assert panel.plots_.target.getData()[0].tolist() == [graph.x[i]]
+    assert panel.slice_view.toPlainText() == res.slice_text
+    assert panel.plots_.token_bars.opts["width"] == [res.slice_tokens, 432, 432]
+    panel._on_zoom(True)
+    (x0, x1), (y0, y1) = panel.plots_.graph.viewRange()
+    assert all(x0 < graph.x[m] < x1 and y0 < graph.y[m] < y1 for m in res.members)
+    assert x1 - x0 < graph.x.max() - graph.x.min()
+
+
+def test_search_direction_and_depth(panel, qtbot):
+    panel.search.setText("coer")
+    panel.search.returnPressed.emit()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.target == "coerce")
+    panel.direction.setCurrentIndex(panel.direction.findData("callers"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.direction == "callers")
+    names = [panel.output().result.graph.names[m] for m in panel.output().result.members]
+    assert names == ["coerce", "parse_header", "split_front_matter", "Page.load", "build"]
+    panel.depth.spin.setValue(2)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.depth == 2)
+    assert len(panel.output().result.members) == 3
+    curve = panel.plots_.depth_curve.getData()
+    assert curve[0].tolist() == [0, 1, 2, 3, 4] and np.all(np.diff(curve[1]) > 0)
+    panel.search.setText("no_such_function")
+    panel.search.returnPressed.emit()
+    assert "no function matches" in panel.status.text() and panel.params.target == "coerce"
+
+
+def test_opening_a_package_folder_analyses_it_in_the_worker(panel, qtbot, tmp_path):
+    pkg = tmp_path / "billing"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "rates.py").write_text("def rate(x):\n    return x * 2\n")
+    (pkg / "invoice.py").write_text("from .rates import rate\n\n\n"
+                                    "def total(xs):\n    return sum(rate(x) for x in xs)\n")
+    (pkg / "broken.py").write_text("def oops(:\n")
+    (pkg / "__pycache__").mkdir()
+    (pkg / "__pycache__" / "junk.py").write_text("def hidden():\n    pass\n")
+    progress = []
+    panel._bridge.sig_progress.connect(progress.append)
+    panel.open_paths([pkg])
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().result.graph.file_tokens) == 4,
+                    timeout=10000)
+    res = panel.output().result
+    assert res.graph.names == ("billing.invoice:total", "billing.rates:rate")
+    assert res.to_dict()["slice"] == ["billing.invoice:total", "billing.rates:rate"]
+    assert "billing/broken.py line 1" in panel.status.text()
+    assert progress and progress[-1] <= 1.0
+
+
+def test_pasted_code_with_a_syntax_error_keeps_the_graph(panel, qtbot):
+    before = panel.output()
+    panel.paste.setPlainText("def broken(:\n")
+    panel._on_paste_analysed()
+    qtbot.waitUntil(panel.is_idle)
+    assert "no functions found" in panel.status.text() or "syntax" in panel.status.text()
+    assert panel.output().result.graph is not before.result.graph
+    panel.paste.setPlainText("")
+    panel._on_paste_analysed()
+    assert "nothing to analyse" in panel.status.text()
+
+
+def test_scenario_round_trips(panel):
+    params = callgraph.Params.from_dict(panel.scenario()["params"])
+    assert params == panel.params

@@ -1,0 +1,297 @@
+"""Call-graph slicing panel (book chapter 5): pick a function, send only what it reaches.
+
+Live parameters: the target (search, click a node), the direction and the depth only re-slice
+the analysed graph on the UI thread. New code (a pasted module, an opened file or folder) is
+parsed and laid out on the worker thread with progress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, QStringListModel, Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import callgraph
+from core.errors import InputError
+from core.tokens import TokenCounter
+from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.callgraph_plots import CallgraphOutput, CallgraphPlots
+from widgets.controls import SliderSpin, estimator_combo, section
+from widgets.loaders import read_python_tree, read_text
+from widgets.plots import PlotView
+
+_DIRECTIONS = (("callees", "callees: what it needs"), ("callers", "callers: who needs it"),
+               ("both", "both: blast radius of a change"))
+_MAX_DEPTH = 15
+
+
+def depth_curve(res: callgraph.Result, counter: TokenCounter | None) -> dict[str, np.ndarray]:
+    """Slice tokens at every depth from 0 to where the slice stops growing."""
+    far = max((abs(d) for d in res.distance.values()), default=0)
+    depths = np.arange(far + 1)
+    tokens = [callgraph.cut(dataclasses.replace(res.params, depth=int(d)), res.graph, counter).slice_tokens
+              for d in depths]
+    return {"depth": depths, "slice_tokens": np.array(tokens, np.int64)}
+
+
+class CallgraphPanel(BasePanel):
+    """Slice a call graph from one function and compare what it costs to send."""
+
+    lever = "callgraph"
+    explain = (
+        "An assistant asked to change one function rarely needs the whole file, let alone the "
+        "package: it needs that function and what it calls. The call graph is read from the "
+        "source (never run). Click a function or search for it; its callees light up (or its "
+        "callers, or both: the blast radius of a change), as far as the depth allows. The bars "
+        "compare the slice with the whole file and package; the slice's source is ready to copy."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._code_key: object = None
+        self._graph: callgraph.Graph | None = None
+        self._curves: dict[tuple[Any, ...], dict[str, np.ndarray]] = {}
+        super().__init__(*args, **kwargs)
+
+    def default_params(self) -> callgraph.Params:
+        return callgraph.Params(source="def main():\n    helper()\n\n\ndef helper():\n    pass\n")
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Target"))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search a function, Enter to pick it")
+        self.names = QStringListModel()
+        completer = QCompleter(self.names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated.connect(self._on_target_searched)
+        self.search.setCompleter(completer)
+        self.search.returnPressed.connect(lambda: self._on_target_searched(self.search.text()))
+        layout.addWidget(self.search)
+        self.direction = QComboBox()
+        for key, label in _DIRECTIONS:
+            self.direction.addItem(label, key)
+        self.direction.currentIndexChanged.connect(
+            lambda _i: self.change(direction=self.direction.currentData()))
+        layout.addWidget(self.direction)
+        self.depth = SliderSpin("Depth (calls away; 0 = all the way)", 0, _MAX_DEPTH, 0)
+        self.depth.spin.setSpecialValueText("all")
+        self.depth.sig_value_changed.connect(lambda v: self.change(depth=v or None))
+        layout.addWidget(self.depth)
+        row = QHBoxLayout()
+        for label, members in (("Zoom to slice", True), ("Whole graph", False)):
+            button = QPushButton(label)
+            button.clicked.connect(lambda _c=False, m=members: self._on_zoom(m))
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.estimator = estimator_combo()
+        self.estimator.currentIndexChanged.connect(
+            lambda _i: self.change(estimator=self.estimator.currentData()))
+        layout.addWidget(self.estimator)
+
+        layout.addWidget(section("Code"))
+        row = QHBoxLayout()
+        for label, slot in (("Open file…", self._on_open_file), ("Open folder…", self._on_open_folder)):
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.paste = QPlainTextEdit()
+        self.paste.setPlaceholderText("…or paste a Python module here")
+        self.paste.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.paste.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        layout.addWidget(self.paste, 1)
+        analyse = QPushButton("Analyse pasted code")
+        analyse.clicked.connect(self._on_paste_analysed)
+        layout.addWidget(analyse)
+
+    def build_extra(self) -> QWidget:
+        split = QSplitter()
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        left = QWidget()
+        box = QVBoxLayout(left)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.slice_view = QPlainTextEdit()
+        self.slice_view.setReadOnly(True)
+        self.slice_view.setFont(fixed)
+        self.slice_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        box.addWidget(self.slice_view)
+        copy = QPushButton("Copy slice")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.slice_view.toPlainText()))
+        box.addWidget(copy)
+        self.unresolved = QPlainTextEdit()
+        self.unresolved.setReadOnly(True)
+        self.unresolved.setFont(fixed)
+        split.addWidget(left)
+        split.addWidget(self.unresolved)
+        split.setSizes([600, 300])
+        return split
+
+    def sync_controls(self) -> None:
+        p: callgraph.Params = self.params
+        self.depth.set_value(p.depth or 0)
+        for combo, value in ((self.direction, p.direction), (self.estimator, p.estimator)):
+            with QSignalBlocker(combo):
+                combo.setCurrentIndex(max(0, combo.findData(value)))
+        self.estimator.model().item(2).setEnabled(self.has_exact_counter())
+        with QSignalBlocker(self.search):
+            self.search.setText(p.target or "")
+        if not self.paste.document().isModified():
+            self.paste.setPlainText(p.source)  # empty for a package: the box is for pasting
+            self.paste.document().setModified(False)
+
+    def _on_target_searched(self, text: str) -> None:
+        graph = self._graph
+        text = text.strip()
+        if graph is None or not text:
+            return
+        exact = [n for n in graph.names if n == text]
+        found = exact or [n for n in graph.names if text.lower() in n.lower()]
+        if not found:
+            self._set_status(f"no function matches {text!r}", error=True)
+            return
+        self.change(target=found[0])
+
+    def _on_zoom(self, to_slice: bool) -> None:
+        out: CallgraphOutput | None = self.output()
+        self.plots_.zoom(out.result.members if out is not None and to_slice else None)
+
+    def _on_node_clicked(self, index: int) -> None:
+        if self._graph is not None and 0 <= index < len(self._graph.names):
+            self.change(target=self._graph.names[index])
+
+    def set_code(self, source: str = "", files: dict[str, str] | None = None) -> None:
+        """Analyse new code (a module's source, or files by relative path)."""
+        params = dataclasses.replace(self.params, source=source, files=files or {}, target=None)
+        if not source.strip() and not files:
+            raise InputError("code: nothing to analyse (the text is empty)")
+        self.set_params(params)
+
+    def _on_paste_analysed(self) -> None:
+        try:
+            self.paste.document().setModified(False)
+            self.set_code(source=self.paste.toPlainText())
+        except InputError as exc:
+            self._set_status(str(exc), error=True)
+
+    def _on_open_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a Python module", "",
+                                              "Python (*.py);;All files (*)")
+        if name:
+            self.open_paths([Path(name)])
+
+    def _on_open_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Open a package folder")
+        if name:
+            self.open_paths([Path(name)])
+
+    def add_file(self, path: Path) -> None:
+        if path.is_dir():
+            files, skipped = read_python_tree(path)
+            self.set_code(files=files)
+            if skipped:
+                self._set_status(f"skipped {len(skipped)} file(s): {skipped[0]}", error=True)
+            return
+        self.paste.setPlainText(read_text(path))
+        self.paste.document().setModified(False)
+        self.set_code(source=self.paste.toPlainText())
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def _code_of(self, params: callgraph.Params) -> object:
+        return params.source, params.files, params.estimator
+
+    def is_cheap(self, params: Any) -> bool:
+        same_code = self._graph is not None and self._code_of(params) == self._code_key
+        return same_code and params.estimator != "exact"
+
+    def work(self, params: callgraph.Params, counter: TokenCounter | None,
+             should_stop: Callable[[], bool]) -> CallgraphOutput:
+        if self._graph is None or self._code_of(params) != self._code_key:
+            self._graph = callgraph.analyse(params, counter, self.report_progress)
+            self._code_key, self._curves = self._code_of(params), {}
+        res = callgraph.cut(params, self._graph, counter)
+        key = (res.target, params.direction, params.estimator)
+        if key not in self._curves:
+            unlimited = callgraph.cut(dataclasses.replace(params, depth=None), self._graph, counter)
+            self._curves[key] = depth_curve(unlimited, counter)
+        return CallgraphOutput(res, self._curves[key], note=res.note)
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = CallgraphPlots(view, self._on_node_clicked)
+
+    def render(self, output: CallgraphOutput) -> None:
+        res = output.result
+        if res.graph is not self.plots_._drawn:
+            settle_heap()  # the parsed package leaves many long-lived objects
+            self.names.setStringList(list(res.graph.names))
+        self.plots_.update(output, self.theme)
+        if self.slice_view.toPlainText() != res.slice_text:
+            self.slice_view.setPlainText(res.slice_text)
+        self.unresolved.setPlainText(self._unresolved_text(res))
+        with QSignalBlocker(self.search):
+            self.search.setText("" if res.target < 0 else res.graph.names[res.target])
+
+    def _unresolved_text(self, res: callgraph.Result) -> str:
+        rows = res.unresolved()
+        lines = [f"Calls from the slice that resolve to nothing analysed ({len(rows)}):"]
+        for kind, what in (("builtin", "Python builtins"), ("external", "imported from code not analysed"),
+                           ("unknown", "names defined nowhere here"),
+                           ("dynamic", "methods of values (type unknown statically)")):
+            calls = [r["call"] for r in rows if r["kind"] == kind]
+            if calls:
+                lines.append(f"\n{what} ({len(calls)}): {', '.join(calls[:200])}")
+        return "\n".join(lines)
+
+    def theme_changed(self) -> None:
+        if self.output() is not None:
+            self.plots_.update(self.output(), self.theme, force=True)
+
+    def headline(self, output: CallgraphOutput) -> str:
+        res = output.result
+        if res.target < 0:
+            return "no functions found in the code"
+        whole = max(res.whole_tokens, 1)
+        return (f"{res.graph.names[res.target]}: slice of {len(res.members):,} of {len(res.graph.names):,} "
+                f"functions, {res.slice_tokens:,} tokens = {res.slice_tokens / whole:.1%} of the "
+                f"{res.whole_tokens:,} in {len(res.graph.file_tokens):,} file(s) "
+                f"(its file: {res.target_file_tokens:,}) · {len(res.unresolved()):,} unresolved calls")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: CallgraphOutput | None = self.output()
+        if out is None:
+            return []
+        res = out.result
+        rows: list[list[Any]] = [["function", "path", "line", "in_slice", "distance", "calls"]]
+        rows += [[f.name, f.path, f.start, i in res.distance, res.distance.get(i, ""), " ".join(f.calls)]
+                 for i, f in enumerate(res.graph.functions)]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        graph = self._graph
+        names = graph.names if graph is not None else ()
+        picks = np.linspace(0, max(len(names) - 1, 0), 200).astype(int).tolist()
+        return (lambda i: self._on_node_clicked(i)), picks
+
+
+PANEL = PanelSpec(id="callgraph", title="Call-graph slicing", chapter=5, group="Compression",
+                  factory=CallgraphPanel)
+
+if __name__ == "__main__":
+    preview(CallgraphPanel)

@@ -1,0 +1,167 @@
+"""The call-graph panel's charts: the layered graph with the slice lit, tokens, and the depth curve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
+
+from core import callgraph
+from widgets.plots import PlotView, cache_pixmaps, mkcolor, steady_top
+from widgets.theme import Theme
+
+LABELS_MAX = 40
+"""Slice members get a name label only when the slice is this small (the target always does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallgraphOutput:
+    """A slice and the slice size at every depth (the trade-off curve)."""
+
+    result: callgraph.Result
+    curve: dict[str, np.ndarray]
+    note: str = ""
+
+
+def _segments(graph: callgraph.Graph, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not edges.size:
+        return np.zeros(0), np.zeros(0)
+    return graph.x[edges].ravel(), graph.y[edges].ravel()
+
+
+class CallgraphPlots:
+    """Items made once; a new target or depth only re-colors nodes and re-draws the slice edges."""
+
+    def __init__(self, view: PlotView, on_node: Callable[[int], None]) -> None:
+        self.graph = view.addPlot(row=0, col=0, colspan=2, title="Call graph (callers left of callees)")
+        self.graph.hideAxis("left")
+        self.graph.hideAxis("bottom")
+        self.graph.invertY(True)
+        self.all_edges = pg.PlotCurveItem(connect="pairs", skipFiniteCheck=True)
+        self.slice_edges = pg.PlotCurveItem(connect="pairs", skipFiniteCheck=True)
+        self.nodes = pg.ScatterPlotItem(size=7, hoverable=True, tip=self._tip)
+        self.nodes.sigClicked.connect(lambda _item, points, _ev: on_node(int(points[0].data())))
+        self.callees = pg.ScatterPlotItem(size=10)
+        self.callers = pg.ScatterPlotItem(size=10)
+        self.target = pg.ScatterPlotItem(size=15, symbol="s")
+        for item in (self.all_edges, self.slice_edges, self.callees, self.callers, self.target, self.nodes):
+            self.graph.addItem(item)
+        self.all_edges.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # static per graph
+        self.labels: list[pg.TextItem] = []
+
+        self.tokens = view.addPlot(row=1, col=0, title="Tokens sent")
+        self.tokens.setLabel("bottom", "tokens")
+        self.tokens.getAxis("left").setTicks([[(0, "slice"), (1, "file"), (2, "package")], []])
+        self.tokens.invertY(True)
+        self.token_bars = pg.BarGraphItem(x0=[0, 0, 0], y=[0, 1, 2], height=0.6, width=[0, 0, 0])
+        self.tokens.addItem(self.token_bars)
+        self.token_text = [pg.TextItem(anchor=(0, 0.5)) for _ in range(3)]
+        for i, label in enumerate(self.token_text):
+            label.setPos(0, i)
+            self.tokens.addItem(label)
+        self.depth = view.addPlot(row=1, col=1, title="Slice size by depth")
+        self.depth.setLabel("bottom", "depth (calls away)")
+        self.depth.setLabel("left", "tokens")
+        self.depth.setLogMode(y=True)
+        self.depth.disableAutoRange()
+        self.depth_curve = self.depth.plot(symbol="o", symbolSize=6)
+        self.depth_now = pg.InfiniteLine(angle=90, movable=False)
+        self.depth.addItem(self.depth_now)
+        cache_pixmaps(self.depth_curve)
+        view.ci.layout.setRowStretchFactor(0, 4)
+        view.ci.layout.setRowStretchFactor(1, 1)
+        self._drawn: callgraph.Graph | None = None
+        self._names: tuple[str, ...] = ()
+        self._top = 0.0
+        self._depth_right = self._depth_top = 0.0
+
+    def _tip(self, x: float, y: float, data: object) -> str:
+        known = isinstance(data, int | np.integer) and data < len(self._names)
+        return self._names[int(data)] if known else ""
+
+    def update(self, out: CallgraphOutput, theme: Theme, force: bool = False) -> None:
+        """Draw ``out``; the whole graph is re-laid only when the code changed."""
+        res = out.result
+        g = res.graph
+        if force or g is not self._drawn:
+            self._update_graph(g, theme)
+        self._update_slice(res, theme)
+        self._update_tokens(res, theme)
+        self._update_curve(out, res, theme)
+
+    def _update_graph(self, g: callgraph.Graph, theme: Theme) -> None:
+        self._drawn, self._names = g, g.names
+        xs, ys = _segments(g, g.edges)
+        self.all_edges.setData(xs, ys, pen=pg.mkPen(mkcolor(theme.muted, 110), width=1))
+        self.nodes.setData(g.x, g.y, data=np.arange(len(g.names)), brush=mkcolor(theme.muted, 170), pen=None)
+        self.zoom(None)
+
+    def zoom(self, members: list[int] | None) -> None:
+        """Frame the given nodes (None: the whole graph)."""
+        g = self._drawn
+        if g is None or not len(g.names):
+            return
+        sel = np.arange(len(g.names)) if not members else np.array(members)
+        self.graph.setRange(xRange=(g.x[sel].min() - 1, g.x[sel].max() + 1),
+                            yRange=(g.y[sel].min() - 2, g.y[sel].max() + 2))
+
+    def _update_slice(self, res: callgraph.Result, theme: Theme) -> None:
+        g = res.graph
+        members = np.array(res.members, np.int64)
+        dist = np.array([res.distance[i] for i in res.members], np.int64)
+        kept = np.zeros(len(g.names), bool)
+        kept[members] = True
+        inside = g.edges[kept[g.edges[:, 0]] & kept[g.edges[:, 1]]] if g.edges.size else g.edges
+        xs, ys = _segments(g, inside)
+        self.slice_edges.setData(xs, ys, pen=pg.mkPen(theme.color(0), width=2))
+        sides = ((self.callees, dist > 0, theme.color(0)), (self.callers, dist < 0, theme.color(1)))
+        for item, pick, color in sides:
+            sel = members[pick]
+            item.setData(g.x[sel], g.y[sel], brush=mkcolor(color), pen=None)
+        t = res.target
+        self.target.setData([g.x[t]] if t >= 0 else [], [g.y[t]] if t >= 0 else [],
+                            brush=mkcolor(theme.accent), pen=None)
+        shown = list(res.members) if len(res.members) <= LABELS_MAX else ([t] if t >= 0 else [])
+        while len(self.labels) < len(shown):
+            label = pg.TextItem(anchor=(0.5, 1.2))
+            self.graph.addItem(label)
+            self.labels.append(label)
+        for i, label in enumerate(self.labels):
+            label.setVisible(i < len(shown))
+            if i < len(shown):
+                label.setText(g.names[shown[i]].split(":")[-1], color=theme.foreground)
+                label.setPos(float(g.x[shown[i]]), float(g.y[shown[i]]))
+
+    def _update_tokens(self, res: callgraph.Result, theme: Theme) -> None:
+        values = [res.slice_tokens, res.target_file_tokens, res.whole_tokens]
+        self.token_bars.setOpts(width=values, brushes=[mkcolor(theme.accent), mkcolor(theme.color(0)),
+                                                       mkcolor(theme.muted)], pen=None)
+        top = steady_top(self._top, max(values) * 1.25)
+        if top != self._top:
+            self._top = top
+            self.tokens.setXRange(0, top, padding=0)
+        self.tokens.setYRange(-0.5, 2.5, padding=0)
+        whole = max(res.whole_tokens, 1)
+        for label, v in zip(self.token_text, values, strict=True):
+            label.setText(f" {v:,} ({v / whole:.1%})", color=theme.foreground)
+            label.setPos(float(v), label.pos().y())
+
+    def _update_curve(self, out: CallgraphOutput, res: callgraph.Result, theme: Theme) -> None:
+        c = out.curve
+        some = c["slice_tokens"] > 0  # a log axis has no place for zero (an empty graph)
+        self.depth_curve.setData(c["depth"][some], c["slice_tokens"][some],
+                                 pen=pg.mkPen(theme.color(0), width=1),
+                                 symbolBrush=mkcolor(theme.color(0)), symbolPen=None)
+        # fixed axes (depth 0..15, tokens 10..the whole package on a log scale): a range that
+        # moved with every click would re-lay out the axes each time
+        right = max(float(c["depth"].max(initial=0)), 15.0)
+        top = float(np.log10(max(res.whole_tokens, 100)))
+        if (right, top) != (self._depth_right, self._depth_top):
+            self._depth_right, self._depth_top = right, top
+            self.depth.setRange(xRange=(-0.3, right + 0.3), yRange=(1, top), padding=0.02)
+        depth = res.params.depth
+        self.depth_now.setValue(float(c["depth"][-1] if depth is None or not c["depth"].size else depth))
+        self.depth_now.setPen(pg.mkPen(theme.accent, width=2))
