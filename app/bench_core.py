@@ -18,6 +18,7 @@ from app.bench_loads import (
     temporal_bench_params,
 )
 from core import bpe, callgraph, compression, kv_blocks, packer, radix, temporal
+from core.attention_maps import Maps, Variant, compare
 from core.tokens import CachingCounter, WordEstimate
 
 
@@ -130,6 +131,29 @@ def bench_callgraph(repeats: int = 3) -> dict[str, Any]:
             "callgraph_analyse_s_median": round(statistics.median(times), 3)}
 
 
+def bench_attention(repeats: int = 5, n: int = 4096, d: int = 64) -> dict[str, Any]:
+    """Time a full n = 4,096 recompute (full attention + a window variant) against plain matmuls.
+
+    The plain baseline is the two products of dense attention at the same shapes (Q K^T and
+    W V, float64), without softmax or masks: the floor any exact implementation sits on.
+    """
+    ours, plain = [], []
+    x = np.random.default_rng(0).normal(0, 1, (n, d))
+    for _ in range(repeats):
+        t = time.perf_counter()
+        maps = Maps.build(n, d, 0.05, 0)
+        compare(maps, Variant("window", 256))
+        ours.append(time.perf_counter() - t)
+        del maps
+        t = time.perf_counter()
+        (x @ x.T) @ x
+        plain.append(time.perf_counter() - t)
+    a, b = statistics.median(ours), statistics.median(plain)
+    return {"attention_n": n, "attention_full_recompute_ms_median": round(a * 1e3, 1),
+            "plain_numpy_matmuls_ms_median": round(b * 1e3, 1),
+            "attention_vs_plain_matmul_ratio": round(a / b, 2)}
+
+
 def bench_core(repeats: int = 7) -> dict[str, Any]:
     """Time the packer core on the bench load: a cold count, then warm recomputes."""
     params = packer_bench_params()
@@ -160,6 +184,7 @@ def bench_core(repeats: int = 7) -> dict[str, Any]:
         **bench_radix(),
         **bench_temporal(),
         **bench_callgraph(),
+        **bench_attention(),
         "kv_simulate_10k_requests_2000_steps_s_median": round(statistics.median(kv_times), 3),
         "bpe_train_1mb_1000_merges_s": round(train_s, 3),
         "bpe_train_corpus_chars": len(corpus),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import bpe, callgraph, compression, kv_blocks, packer, radix, temporal
+from core import attention, bpe, callgraph, compression, kv_blocks, packer, radix, temporal
 from widgets.loaders import read_python_tree, read_scenario
 from widgets.resources import samples
 
@@ -109,7 +109,13 @@ def callgraph_bench_params() -> callgraph.Params:
     return callgraph.Params(files=files, direction="both")
 
 
+def attention_bench_params() -> attention.Params:
+    """n = 1,024 (the live size), a 64-key window, maps at full resolution."""
+    return attention.Params(n=1024, d=64, window=64, slope=0.02, seed=0, bins=1024)
+
+
 BENCH_PARAMS = {
+    "attention": attention_bench_params,
     "callgraph": callgraph_bench_params,
     "compression": compression_bench_params,
     "packer": packer_bench_params,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from core import bpe, callgraph, compression, economy, kv_blocks, packer, radix, temporal
+from core import attention, bpe, callgraph, compression, economy, kv_blocks, packer, radix, temporal
 from core.errors import InputError
 from core.tokens import TokenCounter
 
 REGISTRY: dict[str, ModuleType] = {
     "packer": packer, "economy": economy, "bpe": bpe, "compression": compression, "callgraph": callgraph,
-    "kv_blocks": kv_blocks, "radix": radix, "temporal": temporal,
+    "kv_blocks": kv_blocks, "radix": radix, "temporal": temporal, "attention": attention,
 }
 """Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""
 

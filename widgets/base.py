@@ -314,6 +314,11 @@ class BasePanel(QWidget):
 
     def _set_status(self, text: str, error: bool) -> None:
         self.status.setText(text)
+        # grow, never shrink: a headline one line longer on some ticks would otherwise resize
+        # the plots above it back and forth (and throw away their cached pixmaps)
+        needed = self.status.heightForWidth(max(self.status.width(), 200))
+        if needed > self.status.minimumHeight():
+            self.status.setMinimumHeight(needed)
         self.status.setProperty("error", error)
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)

@@ -1,0 +1,68 @@
+"""The attention panel: window drags reuse full attention, n rebuilds it, rows, models."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from core.attention_maps import Variant, compare
+from widgets.attention_panel import AttentionPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(AttentionPanel)
+
+
+def test_window_drag_reuses_full_attention_and_redraws_the_maps(panel, qtbot):
+    maps = panel.output().result.maps
+    assert panel.is_cheap(panel.params)
+    panel.window.spin.setValue(16)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.window == 16)
+    res = panel.output().result
+    assert res.maps is maps
+    expected = compare(maps, Variant("window", 16))
+    assert res.comparison.max_abs_diff == expected.max_abs_diff
+    shown = panel.plots_.variant.image
+    assert np.allclose(shown, np.log10(np.maximum(expected.image, 1e-6)))  # the sample uses log color
+    mass = panel.plots_.mass.getData()[1]
+    assert np.array_equal(mass, expected.window_mass)
+    # dragging the band on the map is the same control
+    line = panel.plots_.band
+    line.setPos(QPointF(0, 40))
+    line.sigDragged.emit(line)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.window == 40)
+
+
+def test_sequence_length_rebuilds_in_the_worker_and_clamps(panel, qtbot):
+    panel.n.spin.setValue(100)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.maps.n == 100, timeout=10000)
+    p = panel.params
+    assert p.window == 100 and p.row is None and panel.output().row == 99
+    assert panel.plots_.full.image.shape == (100, 100)
+
+
+def test_large_n_is_binned_and_says_so(panel, qtbot):
+    panel.n.spin.setValue(4096)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.maps.n == 4096, timeout=30000)
+    assert panel.plots_.full.image.shape == (1024, 1024)
+    assert "shown in 4×4 blocks" in panel.plots_.full_plot.titleLabel.text
+
+
+def test_clicking_a_map_picks_the_inspected_row(panel, qtbot):
+    panel._on_row_clicked(123)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().row == 123)
+    full = panel.plots_.row_full.getData()[1]
+    assert full.sum() == pytest.approx(1.0, abs=1e-6) and np.all(full[124:] == 0)
+
+
+def test_model_and_custom_shape_change_the_memory_view(panel, qtbot):
+    panel.model.setCurrentIndex(panel.model.findData("DeepSeek-V3"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.model.name == "DeepSeek-V3")
+    x, y = panel.plots_.mem["MLA"].xData, panel.plots_.mem["MLA"].yData  # raw, not log-mapped
+    per = panel.params.model.bytes_per_token()
+    assert per["MLA"] == 61 * (512 + 64) * 2 and np.allclose(y, x * per["MLA"])
+    panel.shape["kv_heads"].setValue(300)  # more KV heads than query heads
+    assert "cannot exceed heads" in panel.status.text() and panel.shape["kv_heads"].value() == 128
+    panel.shape["layers"].setValue(10)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.model.layers == 10)
+    assert panel.params.model.name == "custom" and panel.model.currentData() == "custom"

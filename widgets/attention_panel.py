@@ -1,0 +1,237 @@
+"""Attention efficiency panel (book chapter 14): what a window, top-k or sinks keep, and what it costs.
+
+Live parameters: window, k, sinks and the variant reuse the kept full-attention exponentials
+(n <= 1,024 on the UI thread: mask, renormalize, multiply by V); the inspected row, color scale,
+model and context only redraw. Sequence length, dimension, slope and seed rebuild full
+attention on the worker thread, in row chunks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QSpinBox, QVBoxLayout
+
+from core import attention
+from core.attention_maps import Maps, compare, row_weights
+from core.tokens import TokenCounter
+from widgets.attention_plots import AttentionOutput, AttentionPlots
+from widgets.base import BasePanel, PanelSpec, preview
+from widgets.controls import SliderSpin, section
+from widgets.plots import PlotView
+
+_LIVE_N = 1024
+"""Up to this n a variant change is recomputed on the UI thread."""
+_VARIANTS = (("window", "sliding window"), ("topk", "top-k per query"), ("sinks", "window + attention sinks"))
+_SHAPE = {"layers": 1024, "heads": 1024, "kv_heads": 1024, "head_dim": 1024, "bytes_per_elem": 8}
+"""Editable model fields and their upper bounds."""
+
+
+class AttentionPanel(BasePanel):
+    """Full attention against a cheaper variant, with the cost curves and KV memory."""
+
+    lever = "attention"
+    explain = (
+        "Full attention lets every token look at every earlier one: the work grows with n². "
+        "Efficient variants keep only some keys — a sliding window, the top k per query, or a "
+        "window plus a few 'sink' tokens at the start. Drag the window (slider, or the line on "
+        "the middle map): the maps, the share of attention each query keeps, and how far the "
+        "output moves update live. Below: operations against n, and KV-cache bytes for real "
+        "model shapes under MHA, GQA (shared KV heads), MQA (one) and MLA (a small latent)."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._maps: Maps | None = None
+        self._maps_key: object = None
+        super().__init__(*args, **kwargs)
+
+    def default_params(self) -> attention.Params:
+        return attention.Params(n=1024, window=64)
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Variant"))
+        self.variant = QComboBox()
+        for key, label in _VARIANTS:
+            self.variant.addItem(label, key)
+        self.variant.currentIndexChanged.connect(lambda _i: self.change(variant=self.variant.currentData()))
+        layout.addWidget(self.variant)
+        self.window = SliderSpin("Window w (keys i−w … i)", 0, 1024, 64, log=True)
+        self.window.sig_value_changed.connect(lambda v: self.change(window=v))
+        self.k = SliderSpin("k (keys kept per query)", 1, 1024, 32, log=True)
+        self.k.sig_value_changed.connect(lambda v: self.change(k=v))
+        self.sinks = SliderSpin("Attention sinks (first keys always kept)", 0, 64, 4)
+        self.sinks.sig_value_changed.connect(lambda v: self.change(sinks=v))
+        self.row = SliderSpin("Query inspected", 0, 1023, 1023)
+        self.row.sig_value_changed.connect(lambda v: self.change(row=v))
+        for w in (self.window, self.k, self.sinks, self.row):
+            layout.addWidget(w)
+        self.log = QCheckBox("Log color scale")
+        self.log.toggled.connect(lambda on: self.change(log_color=on))
+        layout.addWidget(self.log)
+
+        layout.addWidget(section("Attention sample"))
+        self.n = SliderSpin("Sequence length n", 16, attention.MAX_N, 1024, log=True)
+        self.n.sig_value_changed.connect(lambda v: self.change(n=v))
+        self.slope = SliderSpin("ALiBi slope (× 0.001)", 0, 500, 50)
+        self.slope.sig_value_changed.connect(lambda v: self.change(slope=v / 1000))
+        layout.addWidget(self.n)
+        layout.addWidget(self.slope)
+
+        layout.addWidget(section("KV-cache memory"))
+        self.model = QComboBox()
+        for name in [*attention.MODELS, "custom"]:
+            self.model.addItem(name, name)
+        self.model.currentIndexChanged.connect(lambda _i: self._on_model_picked())
+        layout.addWidget(self.model)
+        form = QFormLayout()
+        self.shape: dict[str, QSpinBox] = {}
+        for key, top in _SHAPE.items():
+            spin = QSpinBox()
+            spin.setRange(1, top)
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(lambda _v: self._on_shape_edited())
+            form.addRow(key.replace("_", " "), spin)
+            self.shape[key] = spin
+        layout.addLayout(form)
+        self.latent = SliderSpin("MLA latent rank", 16, 2048, 512, log=True)
+        self.latent.sig_value_changed.connect(lambda v: self._set_model(latent=v))
+        self.context = SliderSpin("Context (tokens)", 1024, 1_048_576, 131_072, log=True)
+        self.context.sig_value_changed.connect(lambda v: self.change(context=v))
+        layout.addWidget(self.latent)
+        layout.addWidget(self.context)
+
+    def sync_controls(self) -> None:
+        p: attention.Params = self.params
+        for combo, value in ((self.variant, p.variant), (self.model, p.model.name)):
+            with QSignalBlocker(combo):
+                combo.setCurrentIndex(max(0, combo.findData(value)))
+        self.window.set_range(0, p.n)
+        self.k.set_range(1, p.n)
+        self.row.set_range(0, p.n - 1)
+        for slider, value in ((self.window, p.window), (self.k, p.k), (self.sinks, p.sinks),
+                              (self.row, p.n - 1 if p.row is None else p.row), (self.n, p.n),
+                              (self.slope, round(p.slope * 1000)), (self.latent, p.model.latent),
+                              (self.context, p.context)):
+            slider.set_value(value)
+        with QSignalBlocker(self.log):
+            self.log.setChecked(p.log_color)
+        for key, spin in self.shape.items():
+            with QSignalBlocker(spin):
+                spin.setValue(getattr(p.model, key))
+
+    def change(self, **changes: Any) -> None:
+        n = changes.get("n")
+        if n is not None:  # a shorter sequence clamps what points into it
+            p = self.params
+            changes.update(window=min(p.window, n), k=min(p.k, n), row=None)
+        super().change(**changes)
+        if n is not None:
+            self.sync_controls()
+
+    def _on_model_picked(self) -> None:
+        name = self.model.currentData()
+        if name in attention.MODELS:
+            self.change(model=attention.Model(name=name, **{**attention.MODELS[name], "latent":
+                        attention.MODELS[name].get("latent", self.params.model.latent)}))
+            self.sync_controls()
+
+    def _on_shape_edited(self) -> None:
+        self._set_model(name="custom", **{k: s.value() for k, s in self.shape.items()})
+        with QSignalBlocker(self.model):
+            self.model.setCurrentIndex(self.model.findData("custom"))
+
+    def _set_model(self, **changes: Any) -> None:
+        model = dataclasses.replace(self.params.model, **changes)
+        if model.kv_heads > model.heads:
+            self.sync_controls()  # put the refused value back
+            self._set_status(f"model: kv heads ({model.kv_heads}) cannot exceed heads ({model.heads})",
+                             error=True)
+            return
+        self.change(model=model)
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def counter_for(self, params: Any) -> TokenCounter | None:
+        return None
+
+    def _key(self, p: attention.Params) -> object:
+        return p.n, p.d, p.slope, p.seed, p.bins
+
+    def is_cheap(self, params: Any) -> bool:
+        return self._maps is not None and self._key(params) == self._maps_key and params.n <= _LIVE_N
+
+    def work(self, params: attention.Params, counter: TokenCounter | None,
+             should_stop: Callable[[], bool]) -> AttentionOutput:
+        key = self._key(params)
+        maps = self._maps if key == self._maps_key else None
+        if maps is None:
+            maps = Maps.build(params.n, params.d, params.slope, params.seed, params.bins, should_stop)
+        last: AttentionOutput | None = self.output()
+        same_variant = (last is not None and last.result.maps is maps
+                        and last.result.params.as_variant() == params.as_variant())
+        if same_variant and last is not None:
+            res = dataclasses.replace(last.result, params=params)
+        else:
+            m = params.mla
+            res = attention.Result(params, maps, compare(maps, params.as_variant(), should_stop),
+                                   last.result.mla if last is not None else
+                                   attention.mla_roundtrip(m["n"], m["d"], m["r"], m["bytes_per_elem"]))
+        self._maps, self._maps_key = maps, key
+        row = params.n - 1 if params.row is None else min(params.row, params.n - 1)
+        full, variant = row_weights(maps, row, params.as_variant())
+        return AttentionOutput(res, row, full, variant)
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = AttentionPlots(view, self._on_band_dragged, self._on_row_clicked)
+
+    def _on_band_dragged(self, w: float) -> None:
+        self.window.spin.setValue(max(0, round(w)))
+
+    def _on_row_clicked(self, row: int) -> None:
+        self.row.spin.setValue(max(0, min(row, self.params.n - 1)))
+
+    def render(self, output: AttentionOutput) -> None:
+        self.plots_.update(output, self.theme)
+
+    def theme_changed(self) -> None:
+        self.plots_.restyle(self.theme)
+        if self.output() is not None:
+            self.plots_.update(self.output(), self.theme, force=True)
+
+    def headline(self, output: AttentionOutput) -> str:
+        res = output.result
+        p, c = res.params, res.comparison
+        per = p.model.bytes_per_token()
+        gib = {k: v * p.context / 2**30 for k, v in per.items()}
+        return (f"n = {p.n:,}: keeps {c.kept.mean():.0f} keys per query on average; "
+                f"{c.window_mass.mean():.1%} of full attention's mass kept; output moves by at most "
+                f"{c.max_abs_diff:.4f} ({c.relative_diff:.2%} of the largest output) · ops at n: full "
+                f"{2 * p.n * p.n * p.d:,.0f}, windowed {2 * p.n * min(p.window, p.n) * p.d:,.0f} · "
+                f"{p.model.name} at {p.context:,} tokens: MHA {gib['MHA']:.1f} GiB, GQA {gib['GQA']:.1f}, "
+                f"MQA {gib['MQA']:.2f}, MLA {gib['MLA']:.2f} · MLA round trip error "
+                f"{res.mla['roundtrip_error']:.1e}")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: AttentionOutput | None = self.output()
+        if out is None:
+            return []
+        c = out.result.comparison
+        rows: list[list[Any]] = [["query", "kept_keys", "mass_kept", "row_weight_full", "row_weight_variant"]]
+        rows += [[i, int(c.kept[i]), float(c.window_mass[i]), float(out.row_full[i]),
+                  float(out.row_variant[i])]
+                 for i in range(c.kept.size)]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        top = self.window.spin.maximum()
+        return self.window.spin.setValue, [max(1, round(top * i / 199)) for i in range(200)]
+
+
+PANEL = PanelSpec(id="attention", title="Attention efficiency", chapter=14, group="Architecture",
+                  factory=AttentionPanel)
+
+if __name__ == "__main__":
+    preview(AttentionPanel)

@@ -1,0 +1,245 @@
+"""The attention panel's charts: three heatmaps, the row inspector, kept mass, ops and KV memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+
+from core import attention
+from core.attention_maps import Comparison, Maps
+from widgets.plots import PlotView, mkcolor, steady_top
+from widgets.theme import Theme
+
+LOG_FLOOR = 1e-6
+"""Weights below this are drawn at the bottom of the log color scale."""
+CONTEXTS = np.unique(np.logspace(3, 6, 61).astype(np.int64))
+"""Context lengths of the memory chart (1k to 1M tokens)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionOutput:
+    """Maps, the variant against them, and the inspected row's weights."""
+
+    result: attention.Result
+    row: int
+    row_full: np.ndarray
+    row_variant: np.ndarray
+    note: str = ""
+
+
+def _heatmap(view: PlotView, col: int, title: str) -> tuple[pg.PlotItem, pg.ImageItem]:
+    plot = view.addPlot(row=0, col=col, title=title)
+    plot.invertY(True)
+    plot.disableAutoRange()
+    plot.setLabel("bottom", "key j")
+    plot.setLabel("left", "query i")
+    image = pg.ImageItem(axisOrder="row-major")
+    plot.addItem(image)
+    return plot, image
+
+
+class AttentionPlots:
+    """Items made once; a window drag re-images the variant and difference maps only."""
+
+    def __init__(self, view: PlotView, on_window: Callable[[float], None],
+                 on_row: Callable[[int], None]) -> None:
+        self.full_plot, self.full = _heatmap(view, 0, "Full attention")
+        self.var_plot, self.variant = _heatmap(view, 1, "Variant")
+        self.diff_plot, self.diff = _heatmap(view, 2, "|full − variant|")
+        for plot in (self.var_plot, self.diff_plot):
+            plot.setXLink(self.full_plot)
+            plot.setYLink(self.full_plot)
+        cmap = pg.colormap.get("viridis")
+        self.bar = pg.ColorBarItem(colorMap=cmap, interactive=False, width=12)
+        self.bar.setImageItem([self.full, self.variant], insert_in=self.var_plot)
+        self.diff_bar = pg.ColorBarItem(colorMap=pg.colormap.get("magma"), interactive=False, width=12)
+        self.diff_bar.setImageItem(self.diff, insert_in=self.diff_plot)
+        # the window's lower edge, j = i - w: a 45-degree line through (0, w), dragged on the map
+        self.band = pg.InfiniteLine(pos=QPointF(0, 64), angle=45, movable=True)
+        self.band.sigDragged.connect(lambda line: on_window(float(line.pos().y() - line.pos().x())))
+        self.var_plot.addItem(self.band)
+        self.row_line = pg.InfiniteLine(angle=0, movable=False)
+        self.full_plot.addItem(self.row_line)
+        for image in (self.full, self.variant, self.diff):
+            image.mouseClickEvent = self._clicker(image, on_row)  # type: ignore[method-assign]
+
+        self.row_plot = view.addPlot(row=1, col=0, colspan=2, title="Weights of one query")
+        self.row_plot.setLabel("bottom", "key j")
+        self.row_plot.addLegend(offset=(10, 5))
+        self.row_plot.disableAutoRange(axis="y")
+        self.row_full = self.row_plot.plot(name="full", stepMode="center")
+        self.row_var = self.row_plot.plot(name="variant", stepMode="center")
+        self.mass_plot = view.addPlot(row=1, col=2, title="Full-attention mass on the kept keys")
+        self.mass_plot.setLabel("bottom", "query i")
+        self.mass_plot.disableAutoRange()
+        self.mass = self.mass_plot.plot()
+
+        self.ops_plot = view.addPlot(row=2, col=0, title="Operations against sequence length")
+        self.ops_plot.setLogMode(x=True, y=True)
+        self.ops_plot.setLabel("bottom", "sequence length n")
+        self.ops_plot.setLabel("left", "multiply-adds")
+        self.ops_plot.addLegend(offset=(10, 5))
+        self.ops_full = self.ops_plot.plot(name="full")
+        self.ops_win = self.ops_plot.plot(name="windowed")
+        self.ops_now = pg.InfiniteLine(angle=90, movable=False)
+        self.ops_plot.addItem(self.ops_now)
+        self.mem_plot = view.addPlot(row=2, col=1, colspan=2, title="KV cache for a whole context")
+        self.mem_plot.setLogMode(x=True, y=True)
+        self.mem_plot.setLabel("bottom", "context tokens")
+        self.mem_plot.setLabel("left", "bytes")
+        self.mem_plot.addLegend(offset=(10, 5))
+        self.mem = {s: self.mem_plot.plot(name=s) for s in attention.SCHEMES}
+        self.mem_now = pg.InfiniteLine(angle=90, movable=False)
+        self.mem_plot.addItem(self.mem_now)
+        for plot in (self.ops_plot, self.mem_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)
+        # fixed axis widths: plots share layout columns, so one axis widening for longer tick
+        # labels (0.5 -> 0.05) would resize its neighbours, heatmaps included, on a slider tick
+        for plot in (self.full_plot, self.var_plot, self.diff_plot, self.row_plot, self.mass_plot,
+                     self.ops_plot, self.mem_plot):
+            plot.getAxis("left").setWidth(58)
+        self._maps: Maps | None = None
+        self._log: bool | None = None
+        self._titles: dict[int, str] = {}
+        self._diff_top = 0.0
+        self._row_shown = -1
+        self._row_top = 0.0
+        self._memory_of: object = None
+        self.ops_plot.disableAutoRange()
+        self._ops_range: tuple[float, float] = (0.0, 0.0)
+        self.mem_plot.disableAutoRange()
+
+    def _title(self, plot: pg.PlotItem, text: str) -> None:
+        """Set a title only when it changed (each set re-lays out the plot's header)."""
+        if self._titles.get(id(plot)) != text:
+            self._titles[id(plot)] = text
+            plot.setTitle(text)
+
+    @staticmethod
+    def _clicker(image: pg.ImageItem, on_row: Callable[[int], None]) -> Callable[[object], None]:
+        def clicked(event: object) -> None:
+            y = event.pos().y()  # type: ignore[attr-defined]
+            scale = image.property("bin") or 1
+            on_row(int(y * scale))
+        return clicked
+
+    def update(self, out: AttentionOutput, theme: Theme, force: bool = False) -> None:
+        """Draw ``out``; the full map is re-imaged only for new maps or a new color scale."""
+        res = out.result
+        p, maps, c = res.params, res.maps, res.comparison
+        fresh = force or maps is not self._maps or p.log_color != self._log
+        if fresh:
+            self._maps, self._log = maps, p.log_color
+            self._diff_top, self._row_shown, self._memory_of = 0.0, -1, None
+            self._update_full(maps, p.log_color)
+        self._update_variant(maps, c, p)
+        if fresh:
+            for plot in (self.full_plot, self.var_plot, self.diff_plot):
+                plot.setLimits(xMin=0, xMax=maps.n, yMin=0, yMax=maps.n)
+            self.full_plot.setRange(xRange=(0, maps.n), yRange=(0, maps.n), padding=0)
+            self.mass_plot.setRange(xRange=(0, maps.n), yRange=(0, 1.02), padding=0.01)
+        self._update_row(out, theme)
+        self.mass.setData(np.arange(maps.n), c.window_mass)
+        self._update_ops(p, theme)
+        self._update_memory(p, theme)
+
+    def _shown(self, image: np.ndarray, log: bool) -> np.ndarray:
+        return np.log10(np.maximum(image, LOG_FLOOR)) if log else image
+
+    def _update_full(self, maps: Maps, log: bool) -> None:
+        n, f = maps.n, maps.bin
+        # linear scale: the first rows put all weight on a handful of keys, so the top is the
+        # 99.9th percentile, not the maximum (1.0), or every other weight would look black
+        top = float(np.quantile(maps.image[maps.image > 0], 0.999)) if (maps.image > 0).any() else 1.0
+        levels = (np.log10(LOG_FLOOR), 0.0) if log else (0.0, top)
+        self.full.setImage(self._shown(maps.image, log), autoLevels=False, levels=levels)
+        self.bar.setLevels(levels)
+        self.bar.setLabel("left", "log10 weight" if log else "weight")
+        self.diff_bar.setLabel("left", "log10 |difference|" if log else "|difference|")
+        shown = f", shown in {f}×{f} blocks)" if f > 1 else ")"
+        self._title(self.full_plot, f"Full attention (n = {n:,}{shown}")
+
+    def _update_variant(self, maps: Maps, c: Comparison, p: attention.Params) -> None:
+        log = p.log_color
+        self.variant.setImage(self._shown(c.image, log), autoLevels=False, levels=self.bar.levels())
+        diff = np.abs(maps.image - c.image)
+        # a color scale that moved on every tick would redraw the bar's axis each time
+        top = self._diff_top = steady_top(self._diff_top, float(diff.max()) or 1e-12)
+        if log:
+            floor = np.log10(top) - 6
+            levels = (floor, np.log10(top))
+            self.diff.setImage(np.log10(np.maximum(diff, 10**floor)), autoLevels=False, levels=levels)
+        else:
+            levels = (0.0, top)
+            self.diff.setImage(diff, autoLevels=False, levels=levels)
+        if tuple(self.diff_bar.levels()) != tuple(levels):
+            self.diff_bar.setLevels(levels)
+        for image in (self.full, self.variant, self.diff):
+            image.setProperty("bin", maps.bin)
+            image.setRect(0, 0, maps.n, maps.n)  # after setImage: the scale comes from its size
+        names = {"window": f"Sliding window (w = {p.window})", "topk": f"Top-{p.k} per query",
+                 "sinks": f"Window {p.window} + {p.sinks} sinks"}
+        self._title(self.var_plot, names[p.variant])
+        self.band.setVisible(p.variant != "topk")
+        if float(self.band.pos().y() - self.band.pos().x()) != p.window:
+            self.band.setPos(QPointF(0, p.window))
+
+    def _update_row(self, out: AttentionOutput, theme: Theme) -> None:
+        keys = np.arange(out.row_full.size + 1)
+        self.row_full.setData(keys, out.row_full)
+        self.row_var.setData(keys, out.row_variant)
+        top = self._row_top = steady_top(self._row_top, float(max(out.row_full.max(), out.row_variant.max())))
+        self.row_plot.setYRange(0, top, padding=0.02)
+        self._title(self.row_plot, f"Weights of query {out.row:,} (click a map to pick another)")
+        if out.row != self._row_shown:  # re-framed only for a new row, not on every window tick
+            self._row_shown = out.row
+            reach = max(3 * out.result.params.window, 32)
+            self.row_plot.setXRange(max(0, out.row - reach), out.row + 2, padding=0.02)
+        self.row_line.setValue(out.row + 0.5)
+        self.row_line.setPen(pg.mkPen(theme.accent, width=1))
+
+    def _update_ops(self, p: attention.Params, theme: Theme) -> None:
+        ns = np.unique(np.concatenate([np.logspace(1, 6, 51).astype(np.int64), p.ops_ns]))
+        table = attention.ops(ns, p.d, p.window)
+        self.ops_full.setData(ns, table["full"])
+        some = table["windowed"] > 0  # the book's count is 0 at w = 0; a log axis cannot show it
+        self.ops_win.setData(ns[some], table["windowed"][some])
+        span = (float(np.log10(table["full"].min())), float(np.log10(table["full"].max())))
+        if span != self._ops_range:  # does not depend on the window: set once per d
+            self._ops_range = span
+            self.ops_plot.setRange(xRange=(1, 6), yRange=span, padding=0.03)
+        self.ops_now.setValue(np.log10(p.n))
+        self.ops_now.setPen(pg.mkPen(theme.muted, width=1))
+
+    def _update_memory(self, p: attention.Params, theme: Theme) -> None:
+        if (p.model, p.context, theme.name) == self._memory_of:
+            return
+        self._memory_of = (p.model, p.context, theme.name)
+        per = p.model.bytes_per_token()
+        for scheme in attention.SCHEMES:
+            self.mem[scheme].setData(CONTEXTS, CONTEXTS.astype(np.float64) * per[scheme])
+        self._title(self.mem_plot, f"KV cache, {p.model.name} ({p.model.bytes_per_elem} bytes/value)")
+        low, high = min(per.values()) * CONTEXTS[0], max(per.values()) * CONTEXTS[-1]
+        self.mem_plot.setRange(xRange=(3, 6), yRange=(np.log10(low), np.log10(high)), padding=0.05)
+        self.mem_now.setValue(np.log10(p.context))
+        self.mem_now.setPen(pg.mkPen(theme.muted, width=1))
+
+    def restyle(self, theme: Theme) -> None:
+        """Recolor the lines and curves.
+
+        Pens are set here only: a pen passed with every ``setData`` makes the legends
+        re-render their labels on every tick.
+        """
+        self.band.setPen(pg.mkPen(mkcolor(theme.accent), width=2))
+        self.mass.setPen(pg.mkPen(theme.color(0), width=1))
+        self.row_full.setPen(pg.mkPen(theme.muted, width=1))
+        self.row_var.setPen(pg.mkPen(theme.accent, width=1))
+        self.ops_full.setPen(pg.mkPen(theme.accent, width=2))
+        self.ops_win.setPen(pg.mkPen(theme.color(0), width=2))
+        for i, scheme in enumerate(attention.SCHEMES):
+            self.mem[scheme].setPen(pg.mkPen(theme.color(i), width=2))
+        self._memory_of = None
