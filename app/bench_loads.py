@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import sysconfig
 from pathlib import Path
 
 import numpy as np
 
-from core import attention, bpe, callgraph, compression, kv_blocks, packer, radix, temporal
+from core import attention, bpe, callgraph, compaction, compression, kv_blocks, packer, radix, temporal
 from widgets.loaders import read_python_tree, read_scenario
 from widgets.resources import samples
 
@@ -114,7 +116,17 @@ def attention_bench_params() -> attention.Params:
     return attention.Params(n=1024, d=64, window=64, slope=0.02, seed=0, bins=1024)
 
 
+def compaction_bench_params(turns: int = 2000) -> compaction.Params:
+    """The shipped sample conversation repeated (numbered) to 2,000 turns."""
+    _lever, raw = read_scenario(samples("compaction")[0])
+    base = compaction.Params.from_dict(raw)
+    out = [compaction.Turn(t.role, f"{t.text} (round {i // len(base.turns)})")
+           for i, t in zip(range(turns), itertools.cycle(base.turns), strict=False)]
+    return dataclasses.replace(base, turns=tuple(out), budget=20_000, soft_threshold=12_000, min_between=3000)
+
+
 BENCH_PARAMS = {
+    "compaction": compaction_bench_params,
     "attention": attention_bench_params,
     "callgraph": callgraph_bench_params,
     "compression": compression_bench_params,

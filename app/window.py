@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.anthropic_service import ExactCounter, key_from_env
+from app.compaction_live import LiveRun
 from app.dialogs import ExportDialog
 from app.sessions import Session, load_session, save_session
 from core.errors import InputError
@@ -53,6 +55,7 @@ class MainWindow(QMainWindow):
         self._settings = settings()
         self.theme = load_theme(str(self._settings.value("theme", "light")))
         self.counter: ExactCounter | None = None
+        self.live_factory: Any = None
         self._base_url = base_url
 
         self.nav = QTreeWidget()
@@ -112,6 +115,7 @@ class MainWindow(QMainWindow):
         if lever not in self.panels:
             panel = self.spec(lever).factory(theme=self.theme)  # type: ignore[call-arg]
             panel.set_exact_counter(self.counter)
+            panel.set_live_factory(self.live_factory)
             panel.load_sample()
             panel.sig_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
             self.panels[lever] = panel
@@ -356,8 +360,11 @@ class MainWindow(QMainWindow):
         if self.counter is not None:
             self.counter.close()
         self.counter = ExactCounter(key, base_url=self._base_url) if key else None
+        # the key lives on in this closure only (never in a panel, a session or a file)
+        self.live_factory = functools.partial(LiveRun, key, base_url=self._base_url) if key else None
         for panel in self.panels.values():
             panel.set_exact_counter(self.counter)
+            panel.set_live_factory(self.live_factory)
         self.api_label.setText("exact counts: on (Claude count_tokens)" if key else
                                "exact counts: off — set ANTHROPIC_API_KEY or API > Set key")
 

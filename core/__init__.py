@@ -10,13 +10,25 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from core import attention, bpe, callgraph, compression, economy, kv_blocks, packer, radix, temporal
+from core import (
+    attention,
+    bpe,
+    callgraph,
+    compaction,
+    compression,
+    economy,
+    kv_blocks,
+    packer,
+    radix,
+    temporal,
+)
 from core.errors import InputError
 from core.tokens import TokenCounter
 
 REGISTRY: dict[str, ModuleType] = {
-    "packer": packer, "economy": economy, "bpe": bpe, "compression": compression, "callgraph": callgraph,
-    "kv_blocks": kv_blocks, "radix": radix, "temporal": temporal, "attention": attention,
+    "packer": packer, "economy": economy, "bpe": bpe, "compression": compression,
+    "callgraph": callgraph, "kv_blocks": kv_blocks, "radix": radix, "temporal": temporal,
+    "compaction": compaction, "attention": attention,
 }
 """Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""
 

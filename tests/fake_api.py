@@ -1,7 +1,10 @@
 """A real HTTP server on 127.0.0.1 that answers like the Anthropic API, for the real SDK.
 
 ``count_tokens`` answers a deterministic count (whitespace words + 7 framing tokens) so
-tests can assert the exact number the app shows. Status codes can be scripted per request.
+tests can assert the exact number the app shows. Status codes can be scripted per request
+(``script``) or chosen from the request body (``status_for``). ``/v1/messages`` answers with
+``reply(body)`` and usage that imitates prompt caching: the words up to a ``cache_control``
+block are written to the cache, and a later request starting with the same words reads them.
 """
 
 from __future__ import annotations
@@ -17,10 +20,26 @@ def fake_count(text: str) -> int:
     return len(text.split()) + FRAMING
 
 
+def _blocks(body: dict) -> list[tuple[str, bool]]:
+    """(text, marked for caching) of every content block, in order."""
+    out = []
+    for m in body["messages"]:
+        content = m["content"]
+        if isinstance(content, str):
+            out.append((content, False))
+        else:
+            out += [(b.get("text", ""), "cache_control" in b) for b in content]
+    return out
+
+
 class FakeAnthropic:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict, dict]] = []
         self.script: list[int] = []  # statuses to answer next, then 200s
+        self.status_for = lambda body: 200
+        self.reply = lambda body: "ok"
+        self.usages: list[dict] = []
+        self._cached: list[list[str]] = []  # words of every prefix written to the cache
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,7 +49,7 @@ class FakeAnthropic:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 owner.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                status = owner.script.pop(0) if owner.script else 200
+                status = owner.script.pop(0) if owner.script else owner.status_for(body)
                 if status != 200:
                     kind = {401: "authentication_error", 429: "rate_limit_error",
                             529: "overloaded_error"}.get(status, "api_error")
@@ -41,11 +60,13 @@ class FakeAnthropic:
                     text = " ".join(m["content"] for m in body["messages"])
                     return self._send(200, {"input_tokens": fake_count(text)})
                 if self.path.endswith("/v1/messages"):
+                    text = owner.reply(body)
+                    usage = owner.cache_usage(body, text)
+                    owner.usages.append(usage)
                     return self._send(200, {
                         "id": "msg_test", "type": "message", "role": "assistant",
                         "model": body["model"], "stop_reason": "end_turn", "stop_sequence": None,
-                        "content": [{"type": "text", "text": "ok"}],
-                        "usage": {"input_tokens": 10, "output_tokens": 1}})
+                        "content": [{"type": "text", "text": text}], "usage": usage})
                 return self._send(404, {"type": "error", "error": {"type": "not_found_error",
                                                                    "message": self.path}})
 
@@ -71,6 +92,20 @@ class FakeAnthropic:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(5)
+
+    def cache_usage(self, body: dict, text: str) -> dict:
+        """Usage with cache reads for a prefix sent before and cache writes up to the breakpoint."""
+        words, marked = [], 0
+        for block, cache in _blocks(body):
+            words += block.split()
+            if cache:
+                marked = len(words)
+        prefix = words[:marked]
+        read = max((len(c) for c in self._cached if prefix[:len(c)] == c), default=0)
+        if marked:
+            self._cached.append(prefix)
+        return {"input_tokens": len(words) - marked + 3, "output_tokens": len(text.split()),
+                "cache_read_input_tokens": read, "cache_creation_input_tokens": marked - read}
 
     def count_requests(self) -> int:
         return sum(1 for path, _, _ in self.requests if path.endswith("count_tokens"))

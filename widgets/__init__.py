@@ -10,6 +10,7 @@ from widgets import (
     attention_panel,
     bpe_panel,
     callgraph_panel,
+    compaction_panel,
     compression_panel,
     economy_panel,
     kv_blocks_panel,
@@ -21,7 +22,8 @@ from widgets.base import PanelSpec
 
 PANELS: list[PanelSpec] = [packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL,
                            compression_panel.PANEL, callgraph_panel.PANEL, kv_blocks_panel.PANEL,
-                           radix_panel.PANEL, temporal_panel.PANEL, attention_panel.PANEL]
+                           radix_panel.PANEL, temporal_panel.PANEL, compaction_panel.PANEL,
+                           attention_panel.PANEL]
 
 GROUPS: list[tuple[str, list[tuple[int, str]]]] = [
     ("Foundations", [(1, "Context-window packer"), (2, "BPE tokenizer"), (2, "Token economy")]),

@@ -216,6 +216,9 @@ class BasePanel(QWidget):
             self._counters["exact"] = counter
         self.sync_controls()
 
+    def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
+        """Offer (or withdraw) live runs against the API; panels that have them override this."""
+
     def has_exact_counter(self) -> bool:
         """Whether an exact counter is available."""
         return "exact" in self._counters

@@ -1,0 +1,465 @@
+"""Compaction lever (book chapter 11): keep a long conversation under a budget.
+
+The book's two strategies replay the turns and compact after each one:
+
+- ``drop_oldest`` drops the oldest turn while over budget and more than one turn remains;
+- ``tiered`` folds the oldest turn's facts into a running summary (sentences ranked by a
+  priority: decisions first, then sentences naming something), keeps ``max_facts`` of them and
+  archives the turn, while over budget and more than ``keep_recent`` turns remain.
+
+The cookbook's traditional and instant compaction (``core.compaction_sim``) run on the same
+turns. Per-turn token counts are counted once and every replay is linear in the turns, so a
+budget dragged over a 2,000-turn transcript replays live.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core import fields
+from core.compaction_sim import Clock, Trace, simulate
+from core.errors import InputError
+from core.tokens import TokenCounter, counter_for
+
+STRATEGIES = ("tiered", "drop_oldest")
+HEADER = "Summary of earlier conversation:"
+DECISION_WORDS = ("decided", "agreed", "chose", "will use", "must", "deadline", "budget", "launch",
+                  "ship", "ships", "version", "named", "codenamed", "is called", "the goal is",
+                  "always", "never", "from now on")
+"""Our default phrases that mark a sentence as a decision (priority 2)."""
+MAX_TURNS = 50_000
+_WHERE = "params"
+_KEYS = ("turns", "budget", "strategy", "keep_recent", "max_facts", "probe", "decision_words", "estimator",
+         "soft_threshold", "min_between", "summary_tokens", "caching", "latency", "prices", "user_pause_s",
+         "shown")
+SHOWN = ("tiered", "drop_oldest", "traditional", "instant")
+"""Strategies the lab can show in the transcript."""
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NAMED = re.compile(r"^[A-Z][A-Za-z0-9]{2,}")
+
+
+class Summarizer(Protocol):
+    """Turns a transcript into a session memory (the app plugs the real model in)."""
+
+    def summarize(self, turns: Sequence[Turn], previous: str | None) -> str:
+        """Return the session memory for ``turns``, updating ``previous`` when given."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One message."""
+
+    role: str
+    text: str
+
+
+def _turn(data: object, where: str) -> Turn:
+    d = fields.mapping(data, where)
+    fields.only_keys(d, ("role", "text", "content"), where)
+    text = d.get("text", d.get("content"))
+    if not isinstance(text, str):
+        raise InputError(f"{where}.text: expected the message text, got {text!r}"[:160])
+    role = fields.text(d, "role", where, "user")
+    if role not in ("user", "assistant", "system"):
+        raise InputError(f"{where}.role: must be user, assistant or system, got {role!r}")
+    return Turn(role, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """The transcript, the budget, the book's strategy knobs and the cookbook's."""
+
+    turns: tuple[Turn, ...]
+    budget: int = 1000
+    strategy: str = "tiered"
+    keep_recent: int = 2
+    max_facts: int = 8
+    probe: str | None = None
+    decision_words: tuple[str, ...] | None = None
+    estimator: str = "words"
+    soft_threshold: int | None = None
+    """Instant compaction starts building session memory here (None: 60 % of the budget)."""
+    min_between: int | None = None
+    """Tokens of new conversation before the memory is updated again (None: 15 % of the budget)."""
+    summary_tokens: int | None = None
+    """Size the simulated session memory is taken to have (None: what the fact summary counts)."""
+    caching: bool = True
+    latency: dict[str, float] = field(default_factory=lambda: {"overhead_s": 0.8, "input_tps": 6000.0,
+                                                               "output_tps": 60.0})
+    prices: dict[str, float] = field(default_factory=lambda: {"input": 5.0, "output": 25.0})
+    """Dollars per million tokens; cache writes cost 1.25x input, cache reads 0.1x."""
+    user_pause_s: float = 20.0
+    """Seconds a user takes between an answer and the next message."""
+    shown: str = "tiered"
+    """The strategy whose archive, summary and diff the lab shows."""
+
+    @classmethod
+    def from_dict(cls, data: object) -> Params:
+        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
+        d = fields.mapping(data, _WHERE)
+        fields.only_keys(d, _KEYS, _WHERE)
+        raw = fields.items(d, "turns", _WHERE)
+        if not raw:
+            raise InputError(f"{_WHERE}.turns: the transcript is empty")
+        if len(raw) > MAX_TURNS:
+            raise InputError(f"{_WHERE}.turns: at most {MAX_TURNS:,} turns, got {len(raw):,}")
+        words = d.get("decision_words")
+        if words is not None:
+            words = fields.items(d, "decision_words", _WHERE)
+            if not all(isinstance(w, str) and w.strip() for w in words):
+                raise InputError(f"{_WHERE}.decision_words: expected a list of words or phrases")
+        probe = d.get("probe")
+        opt = {k: None if d.get(k) is None else fields.integer(d, k, _WHERE, minimum=0)
+               for k in ("soft_threshold", "min_between", "summary_tokens")}
+        lat = dict(fields.mapping(d.get("latency") or {}, f"{_WHERE}.latency"))
+        fields.only_keys(lat, ("overhead_s", "input_tps", "output_tps"), f"{_WHERE}.latency")
+        prices = dict(fields.mapping(d.get("prices") or {}, f"{_WHERE}.prices"))
+        fields.only_keys(prices, ("input", "output"), f"{_WHERE}.prices")
+        base = cls(turns=())
+        return cls(
+            turns=tuple(_turn(t, f"{_WHERE}.turns[{i}]") for i, t in enumerate(raw)),
+            budget=fields.integer(d, "budget", _WHERE, 1000, minimum=1),
+            strategy=fields.text(d, "strategy", _WHERE, "tiered", STRATEGIES),
+            keep_recent=fields.integer(d, "keep_recent", _WHERE, 2, minimum=1),
+            max_facts=fields.integer(d, "max_facts", _WHERE, 8, minimum=0),
+            probe=None if probe is None else fields.text(d, "probe", _WHERE),
+            decision_words=None if words is None else tuple(words),
+            estimator=fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")),
+            **opt,
+            caching=fields.boolean(d, "caching", _WHERE, True),
+            latency={k: fields.number(lat, k, f"{_WHERE}.latency", v,
+                                      minimum=0 if k == "overhead_s" else 1e-6)
+                     for k, v in base.latency.items()},
+            prices={k: fields.number(prices, k, f"{_WHERE}.prices", v, minimum=0)
+                    for k, v in base.prices.items()},
+            user_pause_s=fields.number(d, "user_pause_s", _WHERE, 20.0, minimum=0),
+            shown=fields.text(d, "shown", _WHERE, "tiered", SHOWN),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the params as JSON-safe data."""
+        return {"turns": [{"role": t.role, "text": t.text} for t in self.turns], "budget": self.budget,
+                "strategy": self.strategy, "keep_recent": self.keep_recent, "max_facts": self.max_facts,
+                "probe": self.probe, "estimator": self.estimator,
+                "decision_words": None if self.decision_words is None else list(self.decision_words),
+                "soft_threshold": self.soft_threshold, "min_between": self.min_between,
+                "summary_tokens": self.summary_tokens, "caching": self.caching, "latency": dict(self.latency),
+                "prices": dict(self.prices), "user_pause_s": self.user_pause_s, "shown": self.shown}
+
+    @property
+    def soft(self) -> int:
+        """The soft threshold in tokens."""
+        return round(0.6 * self.budget) if self.soft_threshold is None else self.soft_threshold
+
+    @property
+    def between(self) -> int:
+        """Tokens between background memory updates."""
+        return max(1, round(0.15 * self.budget) if self.min_between is None else self.min_between)
+
+
+# ---- facts -------------------------------------------------------------------------------------
+def sentences(text: str) -> list[str]:
+    """Split after ``.``, ``!`` or ``?`` followed by whitespace."""
+    return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+
+
+def decision_pattern(words: Sequence[str] | None) -> re.Pattern[str]:
+    """Match any decision word or phrase as whole words, in any case."""
+    phrases = sorted({w.strip().lower() for w in (DECISION_WORDS if words is None else words)}, key=len,
+                     reverse=True)
+    body = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) or r"(?!x)x"
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def priority(sentence: str, decisions: re.Pattern[str]) -> int | None:
+    """2 for a decision, 1 if a capitalized word (3+ letters/digits) follows the first word, else None."""
+    if decisions.search(sentence):
+        return 2
+    words = sentence.split()
+    if any(_NAMED.match(w) for w in words[1:]):
+        return 1
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Every turn's facts, prioritized once."""
+
+    per_turn: tuple[tuple[tuple[int, str], ...], ...]
+    """(priority, sentence) of each turn, in order."""
+
+    @classmethod
+    def extract(cls, turns: Sequence[Turn], words: Sequence[str] | None) -> Facts:
+        """Prioritize each sentence of each turn; keep those that are facts."""
+        pattern = decision_pattern(words)
+        out = []
+        for t in turns:
+            found = [(p, s) for s in sentences(t.text) if (p := priority(s, pattern)) is not None]
+            out.append(tuple(found))
+        return cls(tuple(out))
+
+
+def fold(summary: list[tuple[int, str]], new: Sequence[tuple[int, str]],
+         max_facts: int) -> list[tuple[int, str]]:
+    """Add a turn's new facts, stable-sort by priority (high first), keep ``max_facts``.
+
+    With two priorities the stable sort is a merge: decisions (old, then new), then the rest.
+    """
+    have = {s for _, s in summary}
+    added = [f for f in new if f[1] not in have]
+    if not added:
+        return summary
+    merged = ([f for f in summary if f[0] == 2] + [f for f in added if f[0] == 2]
+              + [f for f in summary if f[0] != 2] + [f for f in added if f[0] != 2])
+    return merged[:max_facts]
+
+
+def render(summary: Sequence[tuple[int, str]]) -> str:
+    """Render the summary as sent: the header, then one ``- fact`` line each (nothing when empty)."""
+    return "\n".join([HEADER, *(f"- {s}" for _, s in summary)]) if summary else ""
+
+
+class RuleSummarizer:
+    """The offline summarizer: the tiered strategy's facts over the whole transcript."""
+
+    def __init__(self, words: Sequence[str] | None = None, max_facts: int = 12) -> None:
+        self.pattern, self.max_facts = decision_pattern(words), max_facts
+
+    def summarize(self, turns: Sequence[Turn], previous: str | None) -> str:
+        """Return the top facts of ``turns`` (plus those already in ``previous``)."""
+        summary = [(2 if self.pattern.search(line) else 1, line[2:]) for line in (previous or "").splitlines()
+                   if line.startswith("- ")]
+        for t in turns:
+            facts = [(p, s) for s in sentences(t.text) if (p := priority(s, self.pattern)) is not None]
+            summary = fold(summary, facts, self.max_facts)
+        return render(summary)
+
+
+# ---- the book's replay -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """One strategy replayed turn by turn."""
+
+    strategy: str
+    in_window: NDArray[np.int64]
+    """Tokens in the window after each turn's compaction."""
+    archived_at: NDArray[np.int64]
+    """The turn after which each turn left the window (-1: still in it)."""
+    compactions: int
+    summary: tuple[tuple[int, str], ...]
+    first_kept: int
+    """Index of the oldest turn still in the window at the end."""
+    folded: tuple[tuple[int, str], ...] = ()
+    """Every fact that reached the summary at some point (for the kept-versus-dropped diff)."""
+
+
+class TokenTable:
+    """Per-turn and per-fact token counts, counted once per transcript and counter."""
+
+    def __init__(self, turns: Sequence[Turn], facts: Facts, counter: TokenCounter) -> None:
+        self.counter = counter
+        self.turns = np.array(counter.count_many([t.text for t in turns]), np.int64)
+        self._summary: dict[tuple[str, ...], int] = {}
+
+    def summary(self, summary: Sequence[tuple[int, str]]) -> int:
+        """Tokens of the rendered summary (memoized: the same few summaries recur)."""
+        key = tuple(s for _, s in summary)
+        if key not in self._summary:
+            self._summary[key] = self.counter.count(render(summary)) if summary else 0
+        return self._summary[key]
+
+
+def drop_oldest(budget: int, table: TokenTable) -> Replay:
+    """Replay drop-oldest in NumPy: the oldest turn kept only ever moves forward.
+
+    After turn t the window starts at the first turn from which the tokens up to t fit the
+    budget (but never past t itself): a running maximum of one ``searchsorted`` per turn.
+    """
+    n = table.turns.size
+    prefix = np.concatenate([[0], np.cumsum(table.turns)])
+    fits = np.searchsorted(prefix, prefix[1:] - budget, side="left")
+    first = np.minimum(np.maximum.accumulate(fits), np.arange(n))
+    first = np.maximum.accumulate(first)
+    in_window = prefix[1:] - prefix[first]
+    archived_at = np.full(n, -1, np.int64)
+    gone = int(first[-1]) if n else 0
+    archived_at[:gone] = np.searchsorted(first, np.arange(gone), side="right")
+    return Replay("drop_oldest", in_window.astype(np.int64), archived_at, gone, (), gone)
+
+
+def replay(strategy: str, budget: int, keep_recent: int, max_facts: int, facts: Facts,
+           table: TokenTable) -> Replay:
+    """Replay the turns under ``strategy``: the book's rules, linear in the turns."""
+    if strategy == "drop_oldest":
+        return drop_oldest(budget, table)
+    n = table.turns.size
+    in_window = np.zeros(n, np.int64)
+    archived_at = np.full(n, -1, np.int64)
+    summary: list[tuple[int, str]] = []
+    folded: dict[str, int] = {}
+    first, running, compactions, head = 0, 0, 0, 0  # head: tokens of the rendered summary
+    floor = 1 if strategy == "drop_oldest" else keep_recent
+    counts = table.turns.tolist()  # plain ints: numpy scalars cost more than the replay itself
+    for t in range(n):
+        running += counts[t]
+        while running + head > budget and t + 1 - first > floor:
+            running -= counts[first]
+            archived_at[first] = t
+            if strategy == "tiered" and facts.per_turn[first]:
+                summary = fold(summary, facts.per_turn[first], max_facts)
+                head = table.summary(summary)
+                for p, s in facts.per_turn[first]:
+                    folded.setdefault(s, p)
+            compactions += 1
+            first += 1
+        in_window[t] = running + head
+    return Replay(strategy, in_window, archived_at, compactions, tuple(summary), first,
+                  tuple((p, s) for s, p in folded.items()))
+
+
+# ---- everything on one transcript --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What does not depend on the budget: counts, facts, and the session memory at every turn."""
+
+    turns: tuple[Turn, ...]
+    facts: Facts
+    table: TokenTable
+    memory: tuple[tuple[tuple[int, str], ...], ...]
+    """The rule summarizer's memory covering turns 0..j, for every j."""
+    memory_tokens: NDArray[np.int64]
+    is_user: NDArray[np.bool_]
+
+    @classmethod
+    def build(cls, params: Params, counter: TokenCounter | None = None) -> Prepared:
+        """Count every turn once and fold the running memory once."""
+        facts = Facts.extract(params.turns, params.decision_words)
+        table = TokenTable(params.turns, facts, counter_for(params.estimator, counter))
+        memory, summary = [], []  # type: ignore[var-annotated]
+        for found in facts.per_turn:
+            summary = fold(summary, found, params.max_facts)
+            memory.append(tuple(summary))
+        tokens = np.array([table.summary(m) for m in memory], np.int64)
+        if params.summary_tokens is not None:
+            tokens = np.full(tokens.size, params.summary_tokens, np.int64)
+        return cls(params.turns, facts, table, tuple(memory), tokens,
+                   np.array([t.role == "user" for t in params.turns], bool))
+
+    def key_of(self, params: Params) -> tuple[Any, ...]:
+        """Return what a cached Prepared must match to be reused."""
+        return (params.turns, params.decision_words, params.max_facts, params.estimator,
+                params.summary_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The book's replays and the cookbook's simulations on one transcript."""
+
+    params: Params
+    prepared: Prepared
+    book: dict[str, Replay]
+    cookbook: dict[str, Trace]
+    """traditional, instant (with the params' caching) and both again with caching flipped."""
+    note: str = ""
+
+    def simulated(self, kind: str, cached: bool) -> Trace:
+        """Return the cookbook trace of ``kind`` with the summarizer's caching on or off."""
+        return self.cookbook[kind if cached == self.params.caching else
+                             f"{kind} ({'cached' if cached else 'uncached'})"]
+
+    @property
+    def chosen(self) -> Replay:
+        """The replay of the params' strategy."""
+        return self.book[self.params.strategy]
+
+    def sent_text(self, replay: Replay | None = None) -> str:
+        """Return what would be sent at the end: the summary, then the turns still in the window."""
+        r = replay or self.chosen
+        kept = [t.text for t in self.params.turns[r.first_kept:]]
+        return "\n\n".join(x for x in [render(r.summary), *kept] if x)
+
+    def cookbook_text(self, trace: Trace) -> str:
+        """Return what a cookbook strategy would send at the end: its memory, then later turns."""
+        memory = render(self.prepared.memory[trace.memory_upto]) if trace.memory_upto >= 0 else ""
+        kept = [t.text for t in self.params.turns[trace.first_kept:]]
+        return "\n\n".join(x for x in [memory, *kept] if x)
+
+    def answerable(self, text: str) -> bool | None:
+        """Whether the probe appears in ``text`` (None without a probe)."""
+        return None if not self.params.probe else self.params.probe in text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data (field names are DESIGN.md's contract)."""
+        r, p = self.chosen, self.params
+        sent = self.sent_text()
+        return {
+            "strategy": p.strategy,
+            "per_turn": [{"turn": i, "in_window_tokens": int(v)} for i, v in enumerate(r.in_window)],
+            "peak_tokens": int(r.in_window.max(initial=0)),
+            "turns_over_budget": int((r.in_window > p.budget).sum()),
+            "compactions": r.compactions,
+            "archived": r.compactions if p.strategy == "tiered" else 0,
+            "dropped": r.compactions if p.strategy == "drop_oldest" else 0,
+            "summary": [s for _, s in r.summary],
+            "sent_text": sent,
+            "answerable": self.answerable(sent),
+            "cookbook": {name: _trace_dict(tr, self.answerable(self.cookbook_text(tr)))
+                         for name, tr in self.cookbook.items()},
+        }
+
+
+def _trace_dict(tr: Trace, answerable: bool | None) -> dict[str, Any]:
+    return {"compactions": len(tr.compacted_at), "compacted_at": tr.compacted_at,
+            "summarizer_calls": tr.summarizer_calls, "total_wait_s": round(float(tr.wait_s.sum()), 3),
+            "max_wait_s": round(float(tr.wait_s.max(initial=0)), 3),
+            "peak_tokens": int(tr.in_window.max(initial=0)), "cost": round(float(tr.cost[-1]), 6),
+            "summarizer_cost": round(tr.summarizer_cost, 6), "answerable": answerable}
+
+
+def compute(params: Params, counter: TokenCounter | None = None,
+            should_stop: Callable[[], bool] = lambda: False, prepared: Prepared | None = None) -> Result:
+    """Replay both book strategies and simulate both cookbook ones (reusing ``prepared``)."""
+    p = params
+    prep = prepared or Prepared.build(p, counter)
+    book = {s: replay(s, p.budget, p.keep_recent, p.max_facts, prep.facts, prep.table) for s in STRATEGIES}
+    lat, price = p.latency, p.prices
+    clock = Clock(lat["overhead_s"], lat["input_tps"], lat["output_tps"], price["input"], price["output"])
+    sims = {}
+    other = "cached" if not p.caching else "uncached"
+    for caching in (p.caching, not p.caching):
+        name = "instant" if caching == p.caching else f"instant ({other})"
+        sims[name] = simulate("instant", prep.table.turns, prep.is_user, prep.memory_tokens, p.budget, p.soft,
+                              p.between, clock, caching, p.user_pause_s)
+    trad = simulate("traditional", prep.table.turns, prep.is_user, prep.memory_tokens, p.budget, p.soft,
+                    p.between, clock, p.caching, p.user_pause_s)
+    flipped = copy.copy(trad)  # the same compactions and waits; only the summarizer's bill differs
+    assert trad.alt_cost is not None
+    flipped.name, flipped.cost = f"traditional ({other})", trad.alt_cost
+    flipped.summarizer_cost = trad.alt_summarizer_cost
+    sims = {"traditional": trad, "instant": sims["instant"], f"traditional ({other})": flipped,
+            f"instant ({other})": sims[f"instant ({other})"]}
+    return Result(p, prep, book, sims)
+
+
+def sweep(params: Params, field_name: str, values: Any, counter: TokenCounter | None = None,
+          prepared: Prepared | None = None) -> dict[str, NDArray[Any]]:
+    """Peak tokens, compactions and probe survival of both book strategies at each budget."""
+    if field_name != "budget":
+        raise InputError(f"sweep: only budget can be swept, not {field_name!r}")
+    prep = prepared or Prepared.build(params, counter)
+    xs = np.asarray(values, dtype=np.int64)
+    out: dict[str, list[Any]] = {f"{s}_{k}": [] for s in STRATEGIES for k in ("peak", "compactions")}
+    for b in xs.tolist():
+        for s in STRATEGIES:
+            r = replay(s, b, params.keep_recent, params.max_facts, prep.facts, prep.table)
+            out[f"{s}_peak"].append(int(r.in_window.max(initial=0)))
+            out[f"{s}_compactions"].append(r.compactions)
+    return {"budget": xs, **{k: np.array(v) for k, v in out.items()}}

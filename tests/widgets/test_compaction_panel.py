@@ -1,0 +1,118 @@
+"""The compaction lab: live budget drags, strategies, imports, and a live run via the real SDK."""
+
+import functools
+import json
+
+import numpy as np
+import pytest
+
+from app.compaction_live import LiveRun
+from core import compaction
+from tests.app.test_compaction_live import answer, is_memory_call
+from tests.fake_api import FakeAnthropic
+from widgets.compaction_panel import CompactionPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(CompactionPanel)
+
+
+def test_dragging_the_budget_replays_on_cached_counts(panel, qtbot):
+    prepared = panel._prepared
+    assert panel.is_cheap(panel.params)
+    line = panel.plots_.budget
+    line.setValue(500.0)
+    line.sigDragged.emit(line)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.budget == 500)
+    res = panel.output().result
+    assert panel._prepared is prepared  # counted once
+    tiered = panel.plots_.curves["tiered"].yData
+    assert np.array_equal(tiered, res.book["tiered"].in_window) and tiered.max() <= 500
+    expected = compaction.compute(panel.params)
+    assert np.array_equal(res.cookbook["instant"].wait_s, expected.cookbook["instant"].wait_s)
+    xs, _ = panel.plots_.marks.getData()
+    assert sorted(set(xs.astype(int).tolist())) == sorted(panel.output().view.marks)
+
+
+def test_soft_threshold_line_moves_when_instant_starts_its_memory(panel, qtbot):
+    first = panel.output().result.cookbook["instant"].summarizer_calls
+    line = panel.plots_.soft
+    line.setValue(100.0)
+    line.sigDragged.emit(line)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.soft == 100)
+    assert panel.output().result.cookbook["instant"].summarizer_calls > first
+
+
+def test_shown_strategy_changes_the_cards_and_the_diff(panel, qtbot):
+    panel.shown_combo.setCurrentIndex(panel.shown_combo.findData("drop_oldest"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().view.name == "drop_oldest")
+    view = panel.output().view
+    assert view.answerable is False and (view.state == 2).sum() > 0
+    text = panel.cards.data(panel.cards.index(0), 0)
+    assert "dropped" in text and text.startswith("#0 user")
+    panel._update_summary()
+    assert "Nothing is summarized" in panel.summary.toPlainText()
+    panel.shown_combo.setCurrentIndex(panel.shown_combo.findData("tiered"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().view.name == "tiered")
+    panel._update_summary()
+    text = panel.summary.toPlainText()
+    assert "Kestrel" in text and "Dropped from the summary" in text
+
+
+def test_claude_code_jsonl_imports_and_bad_lines_are_named(panel, qtbot, tmp_path):
+    lines = [{"type": "summary", "summary": "old"},
+             {"type": "user", "message": {"role": "user", "content": "Rename the module to Larch."}},
+             {"type": "assistant", "message": {"role": "assistant", "content": [
+                 {"type": "thinking", "thinking": "private"}, {"type": "text", "text": "Renamed."},
+                 {"type": "tool_use", "name": "Edit", "input": {"path": "a.py"}}]}},
+             {"type": "user", "message": {"role": "user", "content": [
+                 {"type": "tool_result", "content": "ok, 1 file changed"}]}}]
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    panel.open_paths([path])
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().result.params.turns) == 3)
+    turns = panel.params.turns
+    assert [t.role for t in turns] == ["user", "assistant", "user"]
+    assert "private" not in turns[1].text and "[tool_use Edit]" in turns[1].text
+    before = panel.params
+    path.write_text(json.dumps(lines[1]) + "\n{not json")
+    panel.open_paths([path])
+    assert "session.jsonl line 2: not valid JSON" in panel.status.text() and panel.params == before
+
+
+def test_live_run_through_the_sdk_survives_a_529_and_saves_without_the_key(panel, qtbot, tmp_path):
+    with FakeAnthropic() as fake:
+        fake.reply = answer
+        calls = []
+
+        def status(body):
+            calls.append(is_memory_call(body))
+            return 529 if is_memory_call(body) and calls.count(True) == 1 else 200
+
+        fake.status_for = status
+        key = "sk-secret-for-this-test"
+        panel.set_live_factory(functools.partial(LiveRun, key, base_url=fake.url, max_retries=0, timeout=5))
+        panel.change(budget=400, soft_threshold=150, min_between=60)
+        qtbot.waitUntil(panel.is_idle)
+        turns_before = panel.params.turns
+        panel.run_live.click()
+        qtbot.waitUntil(lambda: panel._live_run is None, timeout=30000)
+    kinds = [e["kind"] for e in panel.live_log.events]
+    users = sum(t.role == "user" for t in turns_before)
+    assert kinds.count("reply") == users and "memory" in kinds and "swap" in kinds
+    assert any(e["kind"] == "error" and "529" in e["message"] for e in panel.live_log.events)
+    assert panel.params.turns is turns_before  # the transcript is intact
+    live = panel.plots_.live.xData
+    assert live is not None and live.size == users
+    path = tmp_path / "run.json"
+    panel.save_live(path)
+    saved = path.read_text()
+    assert key not in saved and json.loads(saved)["kind"] == "ctxlab-live-compaction"
+    panel.live_log.events = []
+    panel.open_paths([path])
+    assert len(panel.live_log.events) == len(kinds) and "replaying a saved live run" in panel.status.text()
+
+
+def test_without_a_key_run_live_is_off(panel):
+    assert not panel.run_live.isEnabled() and "ANTHROPIC_API_KEY" in panel.run_live.toolTip()
