@@ -21,6 +21,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ctxlab", description="A workbench for context-engineering trade-offs.")
     parser.add_argument("--version", action="version", version=f"ctxlab {__version__}")
+    parser.add_argument("--smoke", action="store_true",
+                        help="open the window, visit every panel, export one chart, exit 0 (checks a bundle)")
     sub = parser.add_subparsers(dest="verb")
     compute = sub.add_parser("compute", help="print a scenario's result as JSON")
     compute.add_argument("scenario", type=Path)
@@ -108,10 +110,40 @@ def _window() -> int:
     return int(app.exec())
 
 
+def _smoke() -> int:
+    """Open the window, show every panel until it has drawn, export one chart; 0 when all worked."""
+    import tempfile
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.window import MainWindow
+    from widgets import PANELS
+    from widgets.export import wait_until, write_chart
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    window = MainWindow()
+    window.show()
+    failed = []
+    for spec in PANELS:
+        panel = window.show_panel(spec.id)
+        if not wait_until(lambda p=panel: p.is_idle() and p.output() is not None, 60.0):
+            failed.append(spec.id)
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = write_chart(window.show_panel(PANELS[0].id).view, Path(tmp) / "smoke.svg")
+        exported = chart.stat().st_size > 0
+    window.close()
+    app.processEvents()
+    print(f"smoke: {len(PANELS) - len(failed)}/{len(PANELS)} panels drew; export "
+          f"{'ok' if exported else 'FAILED'}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 0 if exported and not failed else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``ctxlab`` command; bad input prints one line and returns 2."""
     args = _parser().parse_args(argv)
     verbs = {"compute": _compute, "export": _export, "bench": _bench}
+    if args.smoke:
+        return _smoke()
     try:
         return verbs[args.verb](args) if args.verb else _window()
     except InputError as exc:

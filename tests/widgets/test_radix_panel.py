@@ -60,7 +60,8 @@ def test_stream_from_text_modes():
 def test_clicking_a_drawn_node_reports_it(panel):
     lay = panel.output().result.drawn
     i = int(np.argmax(lay.refs[1:])) + 1
-    item = next(s for s in panel.plots_.shades if i in s.data["data"])
-    point = next(p for p in item.points() if p.data() == i)
-    item.sigClicked.emit(item, [point], None)
+    assert panel.plots_.pick(float(lay.x1[i]), float(lay.y[i])) == i  # a click at its marker
+    (x0, x1), (y0, _y1) = panel.plots_.tree.viewRange()
+    assert panel.plots_.pick(x0 - (x1 - x0), y0) is None  # far from every node
+    panel.plots_._on_node(panel.plots_.pick(float(lay.x1[i]), float(lay.y[i])))
     assert f"node {lay.ids[i]} " in panel.status.text()
