@@ -60,3 +60,12 @@ def test_export_writes_svg_with_axis_labels_and_the_scenario(tmp_path):
     assert json.loads(scenario.read_text())["lever"] == "packer"
     no_json = ctxlab("export", SAMPLE, "-o", tmp_path / "only.png", "--no-scenario")
     assert no_json.returncode == 0 and not (tmp_path / "only.json").exists()
+
+
+def test_smoke_visits_every_panel_and_exports(tmp_path):
+    env_home = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    out = subprocess.run([sys.executable, "-m", "app.main", "--smoke"], capture_output=True, text=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env_home}, timeout=300)
+    from widgets import PANELS
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"smoke: {len(PANELS)}/{len(PANELS)} panels drew; export ok" in out.stdout
