@@ -267,14 +267,15 @@ class TokenTable:
     def __init__(self, turns: Sequence[Turn], facts: Facts, counter: TokenCounter) -> None:
         self.counter = counter
         self.turns = np.array(counter.count_many([t.text for t in turns]), np.int64)
-        self._summary: dict[tuple[str, ...], int] = {}
+        self._summary: dict[tuple[tuple[int, str], ...], int] = {}
 
     def summary(self, summary: Sequence[tuple[int, str]]) -> int:
-        """Tokens of the rendered summary (memoized: the same few summaries recur)."""
-        key = tuple(s for _, s in summary)
-        if key not in self._summary:
-            self._summary[key] = self.counter.count(render(summary)) if summary else 0
-        return self._summary[key]
+        """Return the tokens of the rendered summary (memoized: the same summaries recur)."""
+        key = tuple(summary)
+        found = self._summary.get(key)
+        if found is None:
+            found = self._summary[key] = self.counter.count(render(summary)) if summary else 0
+        return found
 
 
 def drop_oldest(budget: int, table: TokenTable) -> Replay:
@@ -301,27 +302,29 @@ def replay(strategy: str, budget: int, keep_recent: int, max_facts: int, facts: 
     if strategy == "drop_oldest":
         return drop_oldest(budget, table)
     n = table.turns.size
-    in_window = np.zeros(n, np.int64)
-    archived_at = np.full(n, -1, np.int64)
+    # plain lists and ints in the loop: numpy scalars cost more than the replay itself
+    in_window: list[int] = []
+    archived_at: list[int] = []  # turn i left after turn archived_at[i]
     summary: list[tuple[int, str]] = []
     folded: dict[str, int] = {}
-    first, running, compactions, head = 0, 0, 0, 0  # head: tokens of the rendered summary
+    first, running, head = 0, 0, 0  # head: tokens of the rendered summary
     floor = 1 if strategy == "drop_oldest" else keep_recent
-    counts = table.turns.tolist()  # plain ints: numpy scalars cost more than the replay itself
+    counts, per_turn = table.turns.tolist(), facts.per_turn
     for t in range(n):
         running += counts[t]
         while running + head > budget and t + 1 - first > floor:
             running -= counts[first]
-            archived_at[first] = t
-            if strategy == "tiered" and facts.per_turn[first]:
-                summary = fold(summary, facts.per_turn[first], max_facts)
+            archived_at.append(t)
+            if per_turn[first]:
+                summary = fold(summary, per_turn[first], max_facts)
                 head = table.summary(summary)
-                for p, s in facts.per_turn[first]:
+                for p, s in per_turn[first]:
                     folded.setdefault(s, p)
-            compactions += 1
             first += 1
-        in_window[t] = running + head
-    return Replay(strategy, in_window, archived_at, compactions, tuple(summary), first,
+        in_window.append(running + head)
+    gone = np.full(n, -1, np.int64)
+    gone[:first] = archived_at
+    return Replay(strategy, np.array(in_window, np.int64), gone, first, tuple(summary), first,
                   tuple((p, s) for s, p in folded.items()))
 
 
