@@ -89,8 +89,6 @@ class CompactionPlots:
         self.cost_live = self.cost.plot(name="instant (live)", symbol="o", symbolSize=5)
         for plot in (self.window, self.wait, self.cost):
             plot.getAxis("left").setWidth(60)
-        for plot in (self.wait, self.cost):
-            plot.setXLink(self.window)
         self.cost.getAxis("left").enableAutoSIPrefix(False)
         # long transcripts: at most ~2 points per pixel column are drawn (peaks kept)
         for curve in [*self.curves.values(), *self.costs.values()]:
@@ -147,6 +145,9 @@ class CompactionPlots:
         if top != self._top or n != self._n:
             self._top, self._n = top, n
             self.window.setRange(xRange=(0, max(n - 1, 1)), yRange=(0, top), padding=0.02)
+            # the same turns on every chart (setXLink would align them by screen position instead)
+            for plot in (self.wait, self.cost):
+                plot.setXRange(0, max(n - 1, 1), padding=0.02)
         longest = max(float(res.cookbook[k].wait_s.max(initial=0)) for k in self.waits)
         wait_top = steady_top(self._wait_top, longest)
         cost_top = steady_top(self._cost_top, max(float(tr.cost[-1]) for tr in res.cookbook.values()))
