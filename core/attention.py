@@ -147,10 +147,18 @@ class Params:
         return Variant(self.variant, self.window, self.k, self.sinks)
 
 
-def ops(ns: Any, d: int, window: int) -> dict[str, NDArray[np.int64]]:
-    """Multiply-add operations of the score and output products: full and windowed."""
-    n = np.asarray(ns, dtype=np.int64)
+def ops(ns: Any, d: int, window: int) -> dict[str, NDArray[np.float64]]:
+    """Multiply-add operations of the score and output products: full and windowed.
+
+    Floats, for charts (2 n^2 d passes int64 at n ~ 10^8); ``ops_exact`` gives the integers.
+    """
+    n = np.asarray(ns, dtype=np.float64)
     return {"n": n, "full": 2 * n * n * d, "windowed": 2 * n * np.minimum(window, n) * d}
+
+
+def ops_exact(n: int, d: int, window: int) -> dict[str, int]:
+    """Return the book's operation counts for one length, as exact integers."""
+    return {"n": n, "full": 2 * n * n * d, "windowed": 2 * n * min(window, n) * d}
 
 
 def mla_roundtrip(n: int, d: int, r: int, bytes_per_elem: int, sample: int = 4096,
@@ -185,10 +193,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-safe data (field names are DESIGN.md's contract)."""
         p, c = self.params, self.comparison
-        table = ops(p.ops_ns, p.d, p.window)
         return {
-            "ops": [{"n": int(n), "full": int(f), "windowed": int(w)}
-                    for n, f, w in zip(table["n"], table["full"], table["windowed"], strict=True)],
+            "ops": [ops_exact(n, p.d, p.window) for n in p.ops_ns],
             "variant": p.variant, "max_abs_diff": c.max_abs_diff, "relative_diff": c.relative_diff,
             "window_mass": float(c.window_mass.mean()), "mla": self.mla,
             "kv_bytes_per_token": p.model.bytes_per_token(),

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from core import fields
 from core.compaction import Turn
 from core.errors import InputError
 
@@ -70,7 +71,9 @@ def parse_transcript(text: str, name: str = "transcript") -> tuple[Turn, ...]:
         try:
             data = json.loads(stripped)
         except json.JSONDecodeError:
-            data = None
+            data = None  # not one document: JSON Lines, read line by line below
+        except RecursionError:
+            raise InputError(f"{name}: JSON nested too deeply") from None
         if data is not None:
             items = data.get("messages", data.get("turns")) if isinstance(data, dict) else data
             if not isinstance(items, list):
@@ -81,10 +84,7 @@ def parse_transcript(text: str, name: str = "transcript") -> tuple[Turn, ...]:
             for i, line in enumerate(stripped.splitlines(), start=1):
                 if not line.strip():
                     continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{name} line {i}: not valid JSON ({exc.msg})") from None
+                obj = fields.parse_json(line, f"{name} line {i}")
                 turns.append(_message(obj, f"{name} line {i}"))
     else:
         turns = _plain(stripped, name)

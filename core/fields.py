@@ -6,6 +6,7 @@ an :class:`~core.errors.InputError` whose message starts with the dotted field p
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -114,3 +115,14 @@ def items(data: Mapping[str, Any], key: str, where: str, default: Any = _MISSING
     if not isinstance(value, list | tuple):
         raise InputError(f"{where}.{key}: expected a list, got {_describe(value)}")
     return list(value)
+
+
+def parse_json(text: str, name: str) -> Any:
+    """Parse JSON text; a syntax error names the line and column, deep nesting is refused."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply") from None

@@ -19,6 +19,8 @@ from core.kv_sim import Contiguous, Paged, Trace, simulate
 
 MAX_REQUESTS = 100_000
 MAX_STEPS = 20_000
+MAX_BLOCKS = 10_000_000
+"""Largest pool (and longest sequence) simulated: the pool is an array of this many cells."""
 _WHERE = "params"
 _KEYS = ("lengths", "max_seq_len", "block_size", "capacity_blocks", "arrival_rate",
          "prompt_share", "steps", "generate", "at_step")
@@ -65,9 +67,10 @@ class Params:
         cap, steps = d.get("capacity_blocks"), d.get("steps")
         params = cls(
             lengths=checked,
-            max_seq_len=fields.integer(d, "max_seq_len", _WHERE, 2048, minimum=1),
-            block_size=fields.integer(d, "block_size", _WHERE, 16, minimum=1),
-            capacity_blocks=None if cap is None else fields.integer(d, "capacity_blocks", _WHERE, minimum=1),
+            max_seq_len=fields.integer(d, "max_seq_len", _WHERE, 2048, minimum=1, maximum=MAX_BLOCKS),
+            block_size=fields.integer(d, "block_size", _WHERE, 16, minimum=1, maximum=MAX_BLOCKS),
+            capacity_blocks=None if cap is None else fields.integer(d, "capacity_blocks", _WHERE, minimum=1,
+                                                                    maximum=MAX_BLOCKS),
             arrival_rate=fields.number(d, "arrival_rate", _WHERE, 1.0, minimum=1e-3),
             prompt_share=fields.number(d, "prompt_share", _WHERE, 0.5, minimum=0.0),
             steps=None if steps is None else fields.integer(d, "steps", _WHERE, minimum=1, maximum=MAX_STEPS),
@@ -103,7 +106,7 @@ class Params:
     @property
     def capacity(self) -> int:
         """The simulated pool size in blocks."""
-        return self.capacity_blocks or 8 * self.slot_blocks
+        return self.capacity_blocks or min(8 * self.slot_blocks, max(self.slot_blocks, MAX_BLOCKS))
 
     def request_lengths(self) -> np.ndarray:
         """Return the given lengths, or lengths drawn by ``generate`` (lognormal, capped)."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -187,10 +186,7 @@ def parse_events(text: str, name: str = "events") -> tuple[Event, ...]:
     """
     stripped = text.strip()
     if stripped[:1] in ("[", "{"):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        data = fields.parse_json(stripped, name)
         if isinstance(data, dict):
             data = data.get("params", data).get("events", [])
         return tuple(_event(e, f"{name}[{i}]") for i, e in enumerate(fields.items({"e": data}, "e", name)))

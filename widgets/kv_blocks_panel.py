@@ -8,7 +8,6 @@ re-simulate on the worker thread.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from core.tokens import TokenCounter
 from widgets.base import BasePanel, PanelSpec, preview
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.kv_plots import KvPlots
-from widgets.loaders import read_text
+from widgets.loaders import parse_json, read_text
 from widgets.plots import PlotView
 
 
@@ -41,10 +40,7 @@ def parse_lengths(text: str, name: str = "lengths") -> tuple[int, ...]:
     """Read request lengths from a JSON list or numbers separated by commas, spaces or lines."""
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            values = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        values = parse_json(stripped, name)
     else:
         values = [v for v in re.split(r"[,\s;]+", stripped) if v]
     out = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
         size = p.stat().st_size
         if size > limit:
             raise InputError(
-                f"{p.name}: {size / 1e6:.1f} MB is larger than the {limit / 1e6:.0f} MB limit"
+                f"{p.name}: {size:,} bytes is larger than the {limit / 2**20:.0f} MiB limit"
             )
         data = p.read_bytes()
     except OSError as exc:
@@ -33,15 +32,8 @@ def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
         raise InputError(f"{p.name}: not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
-def parse_json(text: str, name: str) -> Any:
-    """Parse JSON, naming the file, line and column of a syntax error."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, "
-                         f"column {exc.colno})") from None
-    except RecursionError:
-        raise InputError(f"{name}: JSON nested too deeply") from None
+parse_json = fields.parse_json
+"""Parse JSON, naming the file, line and column of a syntax error (shared with core)."""
 
 
 def read_scenario(path: str | Path) -> tuple[str, dict[str, Any]]:

@@ -105,3 +105,8 @@ def test_window_sweep_converges_to_full():
     curve = attention.sweep(p, "window", [0, 10, 50, 199])
     assert curve["max_abs_diff"][-1] == 0.0 and curve["window_mass"][-1] == pytest.approx(1.0)
     assert np.all(np.diff(curve["window_mass"]) >= -1e-12)
+
+
+def test_operation_counts_stay_exact_far_past_int64():
+    res = compute("attention", {"n": 16, "d": 64, "window": 100, "ops_ns": [10**9]})
+    assert res["ops"] == [{"n": 10**9, "full": 2 * 10**18 * 64, "windowed": 2 * 10**9 * 100 * 64}]

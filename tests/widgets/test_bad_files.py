@@ -1,0 +1,75 @@
+"""Bad files dropped on the panels that read user data: a clear message, nothing lost."""
+
+import json
+import re
+
+import pytest
+
+from core.compaction_io import parse_transcript
+from core.errors import InputError
+from widgets.callgraph_panel import CallgraphPanel
+from widgets.compaction_panel import CompactionPanel
+from widgets.loaders import MAX_TEXT_BYTES, parse_json, read_python_tree
+from widgets.temporal_panel import TemporalPanel
+
+
+def bad_files(tmp_path):
+    """(file, expected message) pairs every text-reading panel must refuse."""
+    binary = tmp_path / "blob.csv"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes("caf\xe9".encode("latin-1"))
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as f:  # sparse: the size is what is refused, before any read
+        f.truncate(MAX_TEXT_BYTES + 1)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    return [(binary, "blob.csv: looks like a binary file"), (latin, "latin1.json: not UTF-8"),
+            (huge, f"huge.txt: {MAX_TEXT_BYTES + 1:,} bytes is larger than the 20 MiB limit"),
+            (deep, "deep.json")]
+
+
+@pytest.mark.parametrize("cls", [TemporalPanel, CompactionPanel, CallgraphPanel])
+def test_bad_files_are_refused_and_the_panel_keeps_its_data(cls, sample_panel, qtbot, tmp_path):
+    panel = sample_panel(cls)
+    before, shown = panel.params, panel.output()
+    for path, message in bad_files(tmp_path):
+        panel.open_paths([path])
+        qtbot.waitUntil(panel.is_idle)
+        assert message in panel.status.text(), (path.name, panel.status.text())
+        assert panel.params == before and panel.output() is shown
+
+
+def test_deeply_nested_json_is_a_message_not_a_crash():
+    with pytest.raises(InputError, match=r"deep\.json: JSON nested too deeply"):
+        parse_json("[" * 100_000 + "]" * 100_000, "deep.json")
+    with pytest.raises(InputError, match="transcript: JSON nested too deeply"):
+        parse_transcript("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "transcript: empty"),
+    ("hello there", "start each turn with 'user:' or 'assistant:'"),
+    ('[{"role": "robot", "content": "hi"}]', "transcript[0].role: expected user or assistant"),
+    ('{"messages": 3}', "expected a list of messages"),
+    ('{"type": "user"}\n{oops', "transcript line 2: not valid JSON"),
+    (json.dumps([{"role": "system", "content": "x"}]), "no user or assistant messages"),
+])
+def test_transcript_errors_name_the_problem(text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_transcript(text)
+
+
+def test_a_package_with_unreadable_files_is_still_read(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "good.py").write_text("def f():\n    pass\n")
+    (pkg / "bad.py").write_bytes(b"x = '\xff'\n")
+    files, skipped = read_python_tree(pkg)
+    assert set(files) == {"pkg/__init__.py", "pkg/good.py"}
+    assert skipped == ["bad.py: not UTF-8 text (bad byte at offset 5)"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="empty: no Python files found"):
+        read_python_tree(empty)
