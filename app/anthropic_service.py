@@ -9,12 +9,18 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-
-import anthropic
+from types import ModuleType
 
 from core.tokens import CounterError
 
 DEFAULT_MODEL = "claude-opus-4-8"
+
+
+def sdk() -> ModuleType:
+    """Import the Anthropic SDK on first use: it takes over a second, and most runs never call it."""
+    import anthropic
+
+    return anthropic
 
 
 def key_from_env() -> str | None:
@@ -25,6 +31,7 @@ def key_from_env() -> str | None:
 
 def describe(exc: Exception) -> str:
     """Turn an SDK error into one sentence a user can act on (never echoing the key)."""
+    anthropic = sdk()
     if isinstance(exc, anthropic.AuthenticationError):
         return "the API key was rejected (401); check ANTHROPIC_API_KEY"
     if isinstance(exc, anthropic.PermissionDeniedError):
@@ -55,7 +62,8 @@ class ExactCounter:
     def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str | None = None,
                  timeout: float = 20.0, max_retries: int = 2) -> None:
         self.model = model
-        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
+        self._sdk = sdk()
+        self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
                                            max_retries=max_retries)
         self._memo: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -80,7 +88,7 @@ class ExactCounter:
         try:
             reply = self._client.messages.count_tokens(
                 model=self.model, messages=[{"role": "user", "content": text}])
-        except anthropic.AnthropicError as exc:
+        except self._sdk.AnthropicError as exc:
             raise CounterError(describe(exc)) from None
         return int(reply.input_tokens)
 

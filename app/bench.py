@@ -9,7 +9,11 @@ machines are shared, so compare runs by ratios, not absolute times.
 
 from __future__ import annotations
 
+import os
 import platform
+import statistics
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -92,6 +96,17 @@ def bench_panel(app: QApplication, spec_id: str, ticks: int) -> dict[str, Any]:
         panel.deleteLater()
 
 
+def startup_seconds(runs: int = 3) -> float:
+    """Median seconds from starting ``ctxlab`` to its window's first paint (fresh processes)."""
+    times = []
+    for _ in range(runs):
+        env = {**os.environ, "CTXLAB_T0": repr(time.time())}
+        out = subprocess.run([sys.executable, "-m", "app.main", "--first-paint"], capture_output=True,
+                             text=True, env=env, timeout=120, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
 def run_bench(panels: list[str] | None = None, ticks: int = 200) -> dict[str, Any]:
     """Run the GUI latency bench for ``panels`` (default all) and the core timings."""
     app = QApplication.instance()
@@ -109,4 +124,5 @@ def run_bench(panels: list[str] | None = None, ticks: int = 200) -> dict[str, An
                     "platform": app.platformName()},
         "panels": [bench_panel(app, p, ticks) for p in wanted],
         "core": bench_core(),
+        "startup_to_first_paint_s_median": round(startup_seconds(), 2),
     }

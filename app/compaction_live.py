@@ -18,9 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import anthropic
-
-from app.anthropic_service import DEFAULT_MODEL, describe
+from app.anthropic_service import DEFAULT_MODEL, describe, sdk
 
 SESSION_MEMORY_PROMPT = """Write the session memory for this conversation so far. It replaces the \
 conversation when the context fills up, so someone continuing the work must need nothing else.
@@ -71,7 +69,8 @@ class LiveRun:
                  model: str = DEFAULT_MODEL, base_url: str | None = None, max_tokens: int = 800,
                  timeout: float = 60.0, max_retries: int = 2,
                  system: str = "You are a helpful assistant.") -> None:
-        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
+        self._sdk = sdk()
+        self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
                                            max_retries=max_retries)
         self._emit = on_event
         self.limit, self.soft, self.between = limit, soft, between
@@ -122,7 +121,7 @@ class LiveRun:
             append(messages, "user", text)
             try:
                 reply, usage, seconds = self._call(with_cache_control(messages))
-            except anthropic.AnthropicError as exc:
+            except self._sdk.AnthropicError as exc:
                 self._emit({"kind": "error", "where": "chat", "turn": i, "message": describe(exc)})
                 break
             messages.append({"role": "assistant", "content": reply})
@@ -172,7 +171,7 @@ class LiveRun:
             request.append({"role": "user", "content": prompt})
         try:
             memory, usage, seconds = self._call(request)
-        except anthropic.AnthropicError as exc:
+        except self._sdk.AnthropicError as exc:
             self._emit({"kind": "error", "where": "memory", "message": describe(exc),
                         "messages": len(snapshot)})
             return

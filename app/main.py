@@ -21,6 +21,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ctxlab", description="A workbench for context-engineering trade-offs.")
     parser.add_argument("--version", action="version", version=f"ctxlab {__version__}")
+    parser.add_argument("--first-paint", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true",
                         help="open the window, visit every panel, export one chart, exit 0 (checks a bundle)")
     sub = parser.add_subparsers(dest="verb")
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--panels", nargs="*", help="panel ids (default: all)")
     bench.add_argument("--ticks", type=int, default=200)
     bench.add_argument("--json", type=Path, help="also write the report to this file")
+    bench.add_argument("--peers", action="store_true",
+                       help="also run the peer comparisons (needs the 'bench' extra)")
+    bench.add_argument("--repeats", type=int, default=5, help="ABAB repeats for --peers")
     return parser
 
 
@@ -90,6 +94,10 @@ def _bench(args: argparse.Namespace) -> int:
     from app.bench import run_bench
 
     report = run_bench(args.panels, args.ticks)
+    if args.peers:
+        from app.bench_peers import bench_peers
+
+        report["peers"] = bench_peers(args.repeats)
     text = json.dumps(report, indent=1)
     print(text)
     if args.json:
@@ -138,12 +146,34 @@ def _smoke() -> int:
     return 0 if exported and not failed else 1
 
 
+def _first_paint() -> int:
+    """Open the window, print seconds from ``CTXLAB_T0`` (set by the bench) to its first paint, exit."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.window import MainWindow
+    from widgets.export import wait_until
+
+    qt = QApplication.instance() or QApplication(sys.argv)
+    window = MainWindow()
+    window.show()
+    panel = window.stack.currentWidget()
+    painted = wait_until(lambda: panel.view.paint_count > 0, 30.0)
+    print(f"{time.time() - float(os.environ.get('CTXLAB_T0', time.time())):.3f}")
+    window.close()
+    qt.processEvents()
+    return 0 if painted else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``ctxlab`` command; bad input prints one line and returns 2."""
     args = _parser().parse_args(argv)
     verbs = {"compute": _compute, "export": _export, "bench": _bench}
     if args.smoke:
         return _smoke()
+    if args.first_paint:
+        return _first_paint()
     try:
         return verbs[args.verb](args) if args.verb else _window()
     except InputError as exc:

@@ -69,3 +69,13 @@ def test_smoke_visits_every_panel_and_exports(tmp_path):
     from widgets import PANELS
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"smoke: {len(PANELS)}/{len(PANELS)} panels drew; export ok" in out.stdout
+
+
+def test_textbook_trainer_learns_the_same_merges_as_ours():
+    from app.bench_peers import textbook_bpe
+    from core import bpe_model
+
+    words = ("the cat sat on the mat; the rat sat on the hat " * 3 + "attic attic tattle").split()
+    trainer = bpe_model.Trainer(words)
+    trainer.train(25)
+    assert textbook_bpe(words, 25) == trainer.merges
