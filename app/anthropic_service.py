@@ -35,7 +35,7 @@ def describe(exc: Exception) -> str:
     if isinstance(exc, anthropic.AuthenticationError):
         return "the API key was rejected (401); check ANTHROPIC_API_KEY"
     if isinstance(exc, anthropic.PermissionDeniedError):
-        return "this API key may not count tokens for that model (403)"
+        return "this API key is not allowed to use that model or endpoint (403)"
     if isinstance(exc, anthropic.RateLimitError):
         return "rate limited by the API (429); try again in a moment"
     if isinstance(exc, anthropic.APIStatusError) and exc.status_code == 529:
@@ -46,7 +46,14 @@ def describe(exc: Exception) -> str:
         return "cannot reach the API (offline?)"
     if isinstance(exc, anthropic.APIStatusError):
         return f"the API answered with an error ({exc.status_code})"
-    return f"token counting failed ({type(exc).__name__})"
+    if isinstance(exc, ValueError):  # the SDK lets a malformed body through as a JSON error
+        return "the API's answer could not be read (malformed JSON)"
+    return f"the API call failed ({type(exc).__name__})"
+
+
+def api_errors() -> tuple[type[Exception], ...]:
+    """What an API call can raise: the SDK's errors, and ValueError for an unreadable body."""
+    return (sdk().AnthropicError, ValueError)
 
 
 class ExactCounter:
@@ -88,7 +95,7 @@ class ExactCounter:
         try:
             reply = self._client.messages.count_tokens(
                 model=self.model, messages=[{"role": "user", "content": text}])
-        except self._sdk.AnthropicError as exc:
+        except api_errors() as exc:
             raise CounterError(describe(exc)) from None
         return int(reply.input_tokens)
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.anthropic_service import DEFAULT_MODEL, describe, sdk
+from app.anthropic_service import DEFAULT_MODEL, api_errors, describe, sdk
 
 SESSION_MEMORY_PROMPT = """Write the session memory for this conversation so far. It replaces the \
 conversation when the context fills up, so someone continuing the work must need nothing else.
@@ -121,7 +121,7 @@ class LiveRun:
             append(messages, "user", text)
             try:
                 reply, usage, seconds = self._call(with_cache_control(messages))
-            except self._sdk.AnthropicError as exc:
+            except api_errors() as exc:
                 self._emit({"kind": "error", "where": "chat", "turn": i, "message": describe(exc)})
                 break
             messages.append({"role": "assistant", "content": reply})
@@ -171,7 +171,7 @@ class LiveRun:
             request.append({"role": "user", "content": prompt})
         try:
             memory, usage, seconds = self._call(request)
-        except self._sdk.AnthropicError as exc:
+        except api_errors() as exc:
             self._emit({"kind": "error", "where": "memory", "message": describe(exc),
                         "messages": len(snapshot)})
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FRAMING = 7
@@ -37,6 +38,8 @@ class FakeAnthropic:
         self.requests: list[tuple[str, dict, dict]] = []
         self.script: list[int] = []  # statuses to answer next, then 200s
         self.status_for = lambda body: 200
+        self.delay_s = 0.0  # seconds to wait before answering (a slow API)
+        self.malformed = False  # answer 200 with a body that is not JSON
         self.reply = lambda body: "ok"
         self.usages: list[dict] = []
         self._cached: list[list[str]] = []  # words of every prefix written to the cache
@@ -50,6 +53,10 @@ class FakeAnthropic:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 owner.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = owner.script.pop(0) if owner.script else owner.status_for(body)
+                if owner.delay_s:
+                    time.sleep(owner.delay_s)
+                if owner.malformed and status == 200:
+                    return self._send_raw(200, b'{"id": "msg_x", "content": [')
                 if status != 200:
                     kind = {401: "authentication_error", 429: "rate_limit_error",
                             529: "overloaded_error"}.get(status, "api_error")
@@ -69,6 +76,13 @@ class FakeAnthropic:
                         "content": [{"type": "text", "text": text}], "usage": usage})
                 return self._send(404, {"type": "error", "error": {"type": "not_found_error",
                                                                    "message": self.path}})
+
+            def _send_raw(self, status, data):
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _send(self, status, payload, headers=None):
                 data = json.dumps(payload).encode()
