@@ -53,7 +53,12 @@ def bench_radix(repeats: int = 5) -> dict[str, Any]:
             _trie_insert(trie, req)
         trie_times.append(time.perf_counter() - t)
     tree_s, trie_s = statistics.median(tree_times), statistics.median(trie_times)
+    replay = radix.Replay(list(stream), None, 1)
+    replay.advance(len(stream))
+    fresh: dict[str, Any] = {}
+    trie_matched = [_trie_insert(fresh, req) for req in stream]
     return {"radix_blocks": sum(map(len, stream)), "radix_requests": len(stream),
+            "radix_trie_prefix_hits_identical": replay.matched == trie_matched,
             "radix_nodes": len(tree.nodes()), "radix_replay_and_match_s_median": round(tree_s, 4),
             "dict_trie_insert_and_match_s_median": round(trie_s, 4),
             "dict_trie_nodes": _count_nodes(trie),

@@ -97,3 +97,14 @@ def test_layout_spans_edges_by_their_length():
 def test_bad_params_name_the_field(params, message):
     with pytest.raises(InputError, match=message):
         compute("radix", params)
+
+
+def test_prefix_hits_match_a_plain_trie_on_the_bench_stream():
+    from app.bench_core import _trie_insert
+    from app.bench_loads import radix_bench_stream
+
+    stream = radix_bench_stream(total_blocks=5000, seed=3)
+    replay = radix.Replay(list(stream), None, 1)
+    replay.advance(len(stream))
+    trie: dict = {}
+    assert replay.matched == [_trie_insert(trie, req) for req in stream]
