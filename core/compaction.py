@@ -35,6 +35,8 @@ DECISION_WORDS = ("decided", "agreed", "chose", "will use", "must", "deadline", 
                   "always", "never", "from now on")
 """Our default phrases that mark a sentence as a decision (priority 2)."""
 MAX_TURNS = 50_000
+MAX_TOKENS = 10**12
+"""Largest budget or threshold accepted (far past any context window; keeps sums in int64)."""
 _WHERE = "params"
 _KEYS = ("turns", "budget", "strategy", "keep_recent", "max_facts", "probe", "decision_words", "estimator",
          "soft_threshold", "min_between", "summary_tokens", "caching", "latency", "prices", "user_pause_s",
@@ -117,7 +119,7 @@ class Params:
             if not all(isinstance(w, str) and w.strip() for w in words):
                 raise InputError(f"{_WHERE}.decision_words: expected a list of words or phrases")
         probe = d.get("probe")
-        opt = {k: None if d.get(k) is None else fields.integer(d, k, _WHERE, minimum=0)
+        opt = {k: None if d.get(k) is None else fields.integer(d, k, _WHERE, minimum=0, maximum=MAX_TOKENS)
                for k in ("soft_threshold", "min_between", "summary_tokens")}
         lat = dict(fields.mapping(d.get("latency") or {}, f"{_WHERE}.latency"))
         fields.only_keys(lat, ("overhead_s", "input_tps", "output_tps"), f"{_WHERE}.latency")
@@ -126,21 +128,21 @@ class Params:
         base = cls(turns=())
         return cls(
             turns=tuple(_turn(t, f"{_WHERE}.turns[{i}]") for i, t in enumerate(raw)),
-            budget=fields.integer(d, "budget", _WHERE, 1000, minimum=1),
+            budget=fields.integer(d, "budget", _WHERE, 1000, minimum=1, maximum=MAX_TOKENS),
             strategy=fields.text(d, "strategy", _WHERE, "tiered", STRATEGIES),
-            keep_recent=fields.integer(d, "keep_recent", _WHERE, 2, minimum=1),
-            max_facts=fields.integer(d, "max_facts", _WHERE, 8, minimum=0),
+            keep_recent=fields.integer(d, "keep_recent", _WHERE, 2, minimum=1, maximum=MAX_TURNS),
+            max_facts=fields.integer(d, "max_facts", _WHERE, 8, minimum=0, maximum=10_000),
             probe=None if probe is None else fields.text(d, "probe", _WHERE),
             decision_words=None if words is None else tuple(words),
             estimator=fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")),
             **opt,
             caching=fields.boolean(d, "caching", _WHERE, True),
             latency={k: fields.number(lat, k, f"{_WHERE}.latency", v,
-                                      minimum=0 if k == "overhead_s" else 1e-6)
+                                      minimum=0 if k == "overhead_s" else 1e-6, maximum=1e9)
                      for k, v in base.latency.items()},
-            prices={k: fields.number(prices, k, f"{_WHERE}.prices", v, minimum=0)
+            prices={k: fields.number(prices, k, f"{_WHERE}.prices", v, minimum=0, maximum=1e6)
                     for k, v in base.prices.items()},
-            user_pause_s=fields.number(d, "user_pause_s", _WHERE, 20.0, minimum=0),
+            user_pause_s=fields.number(d, "user_pause_s", _WHERE, 20.0, minimum=0, maximum=1e7),
             shown=fields.text(d, "shown", _WHERE, "tiered", SHOWN),
         )
 

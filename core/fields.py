@@ -14,6 +14,8 @@ from typing import Any
 from core.errors import InputError
 
 _MISSING: Any = object()
+_LARGEST = 2**53
+"""Integers beyond this are refused everywhere: exact in a float, far inside int64."""
 
 
 def _describe(value: object) -> str:
@@ -62,6 +64,8 @@ def integer(
         value, ok = int(value), True
     if not ok:
         raise InputError(f"{where}.{key}: expected an integer, got {_describe(value)}")
+    if abs(value) > _LARGEST:  # no count here is that large, and NumPy's int64 would overflow
+        raise InputError(f"{where}.{key}: {value:.3g} is too large")
     if minimum is not None and value < minimum:
         raise InputError(f"{where}.{key}: must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
@@ -75,13 +79,16 @@ def number(
     where: str,
     default: Any = _MISSING,
     minimum: float | None = None,
+    maximum: float | None = None,
 ) -> float:
-    """Read a finite real number field."""
+    """Read a finite real number field within optional bounds."""
     value = _get(data, key, default, where)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InputError(f"{where}.{key}: expected a finite number, got {_describe(value)}")
     if minimum is not None and value < minimum:
         raise InputError(f"{where}.{key}: must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{where}.{key}: must be <= {maximum:g}, got {value}")
     return float(value)
 
 
