@@ -115,6 +115,7 @@ def _window() -> int:
     app.setDesktopFileName("io.github.ctxlab.Ctxlab")
     window = MainWindow()
     window.show()
+    window.offer_recovery()
     return int(app.exec())
 
 

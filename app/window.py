@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from app import __version__
+from app import __version__, recovery
 from app.anthropic_service import ExactCounter, key_from_env
 from app.compaction_live import LiveRun
 from app.dialogs import ExportDialog
@@ -81,6 +81,12 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 900)
         self.show_panel(str(self._settings.value("last_panel", PANELS[0].id)))
+        # a recovery file the last run left (it did not close cleanly): see restore_recovery
+        self.pending_recovery = recovery.pending(self._settings)
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(recovery.AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave)
+        self._autosave.start()
 
     # ---- navigation -----------------------------------------------------------------------
     def _build_nav(self) -> None:
@@ -383,7 +389,48 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About ctxlab", f"ctxlab {__version__}: a workbench for seeing "
                           "context-engineering trade-offs.")
 
+    def autosave(self) -> None:
+        """Write the open work to the recovery file (a failure only costs this autosave)."""
+        if self.pending_recovery is not None:
+            return  # the user has not answered yet: do not overwrite what could be restored
+        try:
+            recovery.write_recovery(self.session(), self._settings)
+        except OSError as exc:
+            self.statusBar().showMessage(f"autosave failed: {exc.strerror or exc}", 8000)
+
+    def restore_recovery(self) -> bool:
+        """Open the work the last run left unsaved; an unreadable file is set aside, never lost."""
+        path, self.pending_recovery = self.pending_recovery, None
+        if path is None:
+            return False
+        recent = self.recent()
+        if self.open_path(path):
+            recovery.discard(self._settings)
+            # restored work is unsaved work: not "the session file", not a recent file
+            self.session_path = None
+            self._settings.setValue("recent", recent)
+            self._rebuild_recent()
+            return True
+        kept = recovery.set_aside(path)
+        self.last_error += f" (kept as {kept.name})"
+        return False
+
+    def offer_recovery(self) -> None:
+        """Ask whether to restore the last run's unsaved work (called once the window shows)."""
+        if self.pending_recovery is None:
+            return
+        answer = QMessageBox.question(self, "Restore unsaved work?", "ctxlab did not close cleanly "
+                                      "last time. Restore the work it had open?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.restore_recovery()
+        else:
+            recovery.discard(self._settings)
+            self.pending_recovery = None
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._autosave.stop()
+        if self.pending_recovery is None:
+            recovery.discard(self._settings)  # a clean exit leaves nothing to recover
         self._settings.setValue("geometry", self.saveGeometry())
         self._settings.setValue("last_panel", self.current().lever)
         self._settings.sync()

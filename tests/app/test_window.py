@@ -127,3 +127,47 @@ def test_the_api_key_never_reaches_sessions_exports_or_settings(qtbot, tmp_path,
 def test_samples_are_loadable_scenarios(window):
     for path in samples("packer"):
         assert window.open_path(path)
+
+
+def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
+    from app import recovery
+    from app.window import MainWindow, settings
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    panel = first.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle)
+    panel.change(budget=321)
+    first.autosave()
+    path = recovery.recovery_path(settings())
+    assert path.exists() and json.loads(path.read_text())["scenarios"][0]["params"]["budget"] == 321
+    for p in first.panels.values():  # the process dies here: no closeEvent, the file stays
+        p.shutdown()
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.pending_recovery == path
+    second.autosave()  # must not overwrite what can still be restored
+    assert json.loads(path.read_text())["scenarios"][0]["params"]["budget"] == 321
+    assert second.restore_recovery()
+    restored = second.panel("packer")
+    qtbot.waitUntil(restored.is_idle)
+    assert restored.params.budget == 321 and not path.exists()
+    assert second.session_path is None and str(path) not in second.recent()
+    second.close()  # a clean exit leaves no recovery file
+    assert not path.exists()
+
+
+def test_an_unreadable_recovery_file_is_set_aside_not_lost(qtbot):
+    from app import recovery
+    from app.window import MainWindow, settings
+
+    path = recovery.recovery_path(settings())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{ half written")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert not window.restore_recovery()
+    assert "not valid JSON" in window.last_error and "kept as" in window.last_error
+    assert path.with_name(path.name + ".unreadable").exists() and not path.exists()
+    window.close()
