@@ -107,21 +107,34 @@ def test_export_as_shown_and_as_slide(window, qtbot, tmp_path):
     assert QImage(str(slide[0])).width() == 1280
 
 
-def test_the_api_key_never_reaches_sessions_exports_or_settings(qtbot, tmp_path,
+def test_the_api_key_never_reaches_sessions_exports_or_settings(qtbot, tmp_path, caplog,
                                                                  isolated_settings):
-    w = MainWindow(api_key=KEY, base_url="http://127.0.0.1:9")
-    qtbot.addWidget(w)
-    assert "on" in w.api_label.text()
-    panel = w.show_panel("packer")
-    qtbot.waitUntil(panel.is_idle)
-    w.save_session_to(tmp_path / "s.json")
-    w.export_chart(tmp_path / "c.svg")
-    w.close()
-    files = list(tmp_path.rglob("*")) + list(Path(isolated_settings).rglob("*"))
-    assert files
+    from tests.app.test_compaction_live import answer
+    from tests.fake_api import FakeAnthropic
+
+    caplog.set_level("DEBUG")
+    with FakeAnthropic() as fake:
+        fake.reply = answer
+        fake.status_for = lambda body: 529 if len(fake.requests) == 3 else 200  # an error path
+        w = MainWindow(api_key=KEY, base_url=fake.url)
+        qtbot.addWidget(w)
+        assert "on" in w.api_label.text()
+        lab = w.show_panel("compaction")
+        qtbot.waitUntil(lab.is_idle)
+        lab.run_live.click()  # a live run through the real SDK, with the key in its client
+        qtbot.waitUntil(lambda: lab._live_run is None, timeout=30000)
+        assert lab.live_log.events
+        lab.save_live(tmp_path / "run.json")
+        w.save_session_to(tmp_path / "s.json")
+        w.autosave()
+        for fmt in ("svg", "png", "pdf"):
+            w.export_chart(tmp_path / f"c.{fmt}")
+        w.close()
+    files = [f for f in [*tmp_path.rglob("*"), *Path(isolated_settings).rglob("*")] if f.is_file()]
+    assert {f.suffix for f in files} >= {".json", ".svg", ".png", ".pdf", ".ini"}
     for f in files:
-        if f.is_file():
-            assert KEY.encode() not in f.read_bytes(), f
+        assert KEY.encode() not in f.read_bytes(), f
+    assert KEY not in caplog.text and KEY not in str(lab.live_log.events)
 
 
 def test_samples_are_loadable_scenarios(window):
