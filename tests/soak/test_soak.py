@@ -1,6 +1,6 @@
 """Long use: every panel's main control moved 5,000 times; memory stays bounded, no thread is left.
 
-Marked ``soak`` (about 3 minutes for all panels): ``make soak`` runs it, and so does CI.
+Marked ``soak`` (5-6 minutes for all panels here): ``make soak`` runs it, and so does CI.
 """
 
 import threading
