@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
 from core import callgraph
-from widgets.plots import PlotView, cache_pixmaps, mkcolor, steady_top
+from widgets.plots import PlotView, cache_pixmaps, mkcolor, place_labels, steady_top
 from widgets.theme import Theme
 
 LABELS_MAX = 40
@@ -125,15 +125,9 @@ class CallgraphPlots:
         self.target.setData([g.x[t]] if t >= 0 else [], [g.y[t]] if t >= 0 else [],
                             brush=mkcolor(theme.accent), pen=None)
         shown = list(res.members) if len(res.members) <= LABELS_MAX else ([t] if t >= 0 else [])
-        while len(self.labels) < len(shown):
-            label = pg.TextItem(anchor=(0.5, 1.2))
-            self.graph.addItem(label)
-            self.labels.append(label)
-        for i, label in enumerate(self.labels):
-            label.setVisible(i < len(shown))
-            if i < len(shown):
-                label.setText(g.names[shown[i]].split(":")[-1], color=theme.foreground)
-                label.setPos(float(g.x[shown[i]]), float(g.y[shown[i]]))
+        place_labels(self.graph, self.labels,
+                     [(g.names[i].split(":")[-1], float(g.x[i]), float(g.y[i])) for i in shown],
+                     (0.5, 1.2), theme.foreground)
 
     def _update_tokens(self, res: callgraph.Result, theme: Theme) -> None:
         values = [res.slice_tokens, res.target_file_tokens, res.whole_tokens]

@@ -82,6 +82,24 @@ def set_line(line: pg.InfiniteLine, value: float) -> None:
         line.setValue(value)
 
 
+def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: Sequence[tuple[str, float, float]],
+                 anchor: tuple[float, float], color: str) -> None:
+    """Show one text item per (text, x, y), reusing ``pool`` (it only grows; extras are hidden).
+
+    Text items are created on demand and kept, never re-created per update.
+    """
+    while len(pool) < len(items):
+        label = pg.TextItem(anchor=anchor)
+        plot.addItem(label)
+        pool.append(label)
+    for label, (text, x, y) in zip(pool, items, strict=False):
+        label.setText(text, color=color)
+        label.setPos(x, y)
+        label.setVisible(True)
+    for label in pool[len(items):]:
+        label.setVisible(False)
+
+
 def cache_pixmaps(*items: pg.PlotDataItem) -> None:
     """Keep curves that do not change while a slider moves as cached pixmaps.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import radix
-from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_line, steady_top
+from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, place_labels, set_line, steady_top
 from widgets.rects import Rects
 from widgets.theme import Theme
 
@@ -130,18 +130,12 @@ class RadixPlots:
     def _update_labels(self, lay: radix.Layout, theme: Theme) -> None:
         small = len(lay.ids) <= LABELS_MAX
         wanted = [i for i in range(1, len(lay.ids)) if small and lay.x1[i] - lay.x0[i] <= 3] if small else []
-        while len(self.labels) < len(wanted):
-            label = pg.TextItem(anchor=(0.5, 1.1))
-            self.tree.addItem(label)
-            self.labels.append(label)
-        for label, i in zip(self.labels, wanted, strict=False):
-            full = radix.label(lay, i)
-            text = full if len(full) <= 24 else full[:22] + "…"
-            label.setText(text, color=theme.foreground)
-            label.setPos((lay.x0[i] + lay.x1[i]) / 2, lay.y[i])
-            label.setVisible(True)
-        for label in self.labels[len(wanted):]:
-            label.setVisible(False)
+        items = []
+        for i in wanted:
+            text = radix.label(lay, i)
+            items.append((text if len(text) <= 24 else text[:22] + "…", float((lay.x0[i] + lay.x1[i]) / 2),
+                          float(lay.y[i])))
+        place_labels(self.tree, self.labels, items, (0.5, 1.1), theme.foreground)
 
     def node_count(self) -> int:
         """Return how many nodes are marked."""

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 from core import temporal
-from widgets.plots import PlotView, mkcolor, set_line
+from widgets.plots import PlotView, mkcolor, place_labels, set_line
 from widgets.rects import Rects
 from widgets.theme import Theme
 
@@ -143,10 +143,9 @@ class TemporalPlots:
                        x1: np.ndarray) -> None:
         g, t = res.graph, res.tiling
         shown = [i for i in range(t.seen.size) if x1[i] > x0[i]] if t.seen.size <= LABELS_MAX else []
-        self.labels = _sync_labels(self.timeline, self.labels, len(shown), theme)
-        for label, i in zip(self.labels, shown, strict=False):
-            label.setText(g.objects[int(t.seen[i])])
-            label.setPos(float(x0[i]), float(rows[i]) + 0.5)
+        place_labels(self.timeline, self.labels,
+                     [(g.objects[int(t.seen[i])], float(x0[i]), float(rows[i]) + 0.5) for i in shown],
+                     (0, 0.5), theme.foreground)
 
     def _update_current(self, out: TemporalOutput, theme: Theme, hi: int) -> None:
         t = out.result.tiling
@@ -173,11 +172,9 @@ class TemporalPlots:
                                 column("superseded"), group,
                                 self._colors(theme, int(res.graph.value.max(initial=0)) + 1),
                                 outline=QColor(theme.background), width=1.0)
-        shown = len(vs) if len(vs) <= 60 else 0
-        self.version_labels = _sync_labels(self.belief, self.version_labels, shown, theme)
-        for label, v in zip(self.version_labels, vs, strict=False):
-            label.setText(v["object"])
-            label.setPos(float(v["valid_from"]), float(v["recorded"]))
+        place_labels(self.belief, self.version_labels,
+                     [(v["object"], float(v["valid_from"]), float(v["recorded"])) for v in vs[:60]]
+                     if len(vs) <= 60 else [], (0, 1), theme.foreground)
         self.belief.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.01)
         for line in (self.cross_v, self.cross_h):
             line.setPen(pg.mkPen(theme.accent, width=1, style=Qt.PenStyle.DashLine))
@@ -198,14 +195,3 @@ class TemporalPlots:
         if 0 <= row < len(self._graph.keys):
             self._on_row(row)
 
-
-def _sync_labels(plot: pg.PlotItem, labels: list[pg.TextItem], n: int, theme: Theme) -> list[pg.TextItem]:
-    """Grow or shrink a pool of text items to ``n`` (items are reused, not recreated)."""
-    while len(labels) < n:
-        label = pg.TextItem(anchor=(0, 0.5) if plot.getViewBox().yInverted() else (0, 1))
-        plot.addItem(label)
-        labels.append(label)
-    for i, label in enumerate(labels):
-        label.setVisible(i < n)
-        label.setColor(theme.foreground)
-    return labels
