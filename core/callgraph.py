@@ -202,9 +202,9 @@ def slice_text(graph: Graph, members: list[int]) -> str:
     A nested function whose enclosing function is kept is already inside its source.
     """
     kept = set(members)
-    index = graph.index if any(graph.functions[i].parent for i in kept) else {}
-    texts = [graph.functions[i].text for i in sorted(kept)
-             if graph.functions[i].parent is None or index.get(graph.functions[i].parent or "") not in kept]
+    fns = graph.functions
+    texts = [fns[i].text for i in sorted(kept)
+             if fns[i].parent is None or graph.index[fns[i].parent] not in kept]
     return "\n\n\n".join(texts)
 
 

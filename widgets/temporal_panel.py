@@ -171,8 +171,7 @@ class TemporalPanel(BasePanel):
             if p.as_of:
                 self.as_of.set_value(self._days(p.as_of))
             self.known.set_value(self._days(p.known_at) if p.known_at else span)
-        self.as_of.label.setText(f"As of {p.as_of or 'the latest start'}")
-        self.known.label.setText(f"Known at {p.known_at or 'now (everything recorded)'}")
+        self._update_instant_labels()
         with QSignalBlocker(self.replay):
             self.replay.setChecked(p.known_at is not None)
         self.known.setEnabled(p.known_at is not None)
@@ -183,6 +182,9 @@ class TemporalPanel(BasePanel):
 
     def change(self, **changes: Any) -> None:
         super().change(**changes)
+        self._update_instant_labels()
+
+    def _update_instant_labels(self) -> None:
         p: temporal.Params = self.params
         self.as_of.label.setText(f"As of {p.as_of or 'the latest start'}")
         self.known.label.setText(f"Known at {p.known_at or 'now (everything recorded)'}")
