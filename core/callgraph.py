@@ -202,9 +202,8 @@ def slice_text(graph: Graph, members: list[int]) -> str:
     A nested function whose enclosing function is kept is already inside its source.
     """
     kept = set(members)
-    fns = graph.functions
-    texts = [fns[i].text for i in sorted(kept)
-             if fns[i].parent is None or graph.index[fns[i].parent] not in kept]
+    texts = [f.text for f in (graph.functions[i] for i in sorted(kept))
+             if f.parent is None or graph.index[f.parent] not in kept]
     return "\n\n\n".join(texts)
 
 
