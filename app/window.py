@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -25,14 +25,12 @@ from PySide6.QtWidgets import (
 from app import __version__, recovery
 from app.anthropic_service import ExactCounter, key_from_env
 from app.compaction_live import LiveRun
-from app.dialogs import ExportDialog
 from app.sessions import Session, load_session, save_session
+from app.window_export import ExportActions
 from core.errors import InputError
 from widgets import GROUPS, PANELS
 from widgets.base import BasePanel, PanelSpec
-from widgets.export import render_image, write_chart, write_csv, write_scenario
 from widgets.loaders import parse_json, read_scenario, read_text
-from widgets.offscreen import export_scenario
 from widgets.theme import THEMES, load_theme
 
 MAX_RECENT = 8
@@ -43,7 +41,7 @@ def settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "ctxlab", "ctxlab")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ExportActions, QMainWindow):
     """Navigation on the left, the current lever's panel on the right."""
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None) -> None:
@@ -289,66 +287,6 @@ class MainWindow(QMainWindow):
                                               "ctxlab session (*.json)")
         if name:
             self.save_session_to(Path(name))
-
-    # ---- export ---------------------------------------------------------------------------
-    def export_chart(self, path: Path, size: tuple[int, int] | None = None, scale: int = 1,
-                     theme: str | None = None, with_scenario: bool = True) -> list[Path]:
-        """Export the current panel's chart; ``size`` None means exactly as on screen."""
-        panel = self.current()
-        title = f"ctxlab · {self.spec(panel.lever).title}"
-        if size is None and theme in (None, self.theme.name):
-            written = [write_chart(panel.view, path, None, scale, title)]
-            if with_scenario:
-                written.append(write_scenario(panel.scenario(), path.with_suffix(".json")))
-            return written
-        return export_scenario(panel.lever, panel.scenario()["params"], path, None,
-                               size or (panel.view.width(), panel.view.height()), scale,
-                               theme or self.theme.name, self.counter, with_scenario)
-
-    def _on_export_chart(self) -> None:
-        lever = self.current().lever
-        dialog = ExportDialog(self, Path.home() / f"ctxlab-{lever}.svg", self.theme.name)
-        if dialog.exec():
-            choice = dialog.choice()
-            try:
-                written = self.export_chart(choice.path, choice.size, choice.scale, choice.theme,
-                                            choice.with_scenario)
-            except (InputError, OSError) as exc:
-                self.warn(f"export failed: {exc}")
-                return
-            self.statusBar().showMessage("wrote " + ", ".join(map(str, written)), 8000)
-
-    def export_all(self, folder: Path, fmt: str = "svg") -> list[Path]:
-        """Export every open panel's chart (as on screen) into ``folder``."""
-        written = []
-        for lever, panel in self.panels.items():
-            path = folder / f"ctxlab-{lever}.{fmt}"
-            written.append(write_chart(panel.view, path, fmt, 1, f"ctxlab · {lever}"))
-            written.append(write_scenario(panel.scenario(), path.with_suffix(".json")))
-        return written
-
-    def _on_export_all(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export all charts into")
-        if folder:
-            try:
-                written = self.export_all(Path(folder))
-            except (InputError, OSError) as exc:
-                self.warn(f"export failed: {exc}")
-                return
-            self.statusBar().showMessage(f"wrote {len(written)} files to {folder}", 8000)
-
-    def _on_export_csv(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export data", f"ctxlab-{self.current().lever}"
-                                              ".csv", "CSV (*.csv)")
-        if name:
-            try:
-                write_csv(self.current().csv_rows(), name)
-            except (InputError, OSError) as exc:
-                self.warn(f"export failed: {exc}")
-
-    def _on_copy_chart(self) -> None:
-        QGuiApplication.clipboard().setImage(render_image(self.current().view, 2.0))
-        self.statusBar().showMessage("chart copied to the clipboard (2x PNG)", 4000)
 
     # ---- theme, API, help -----------------------------------------------------------------
     def apply_theme(self, name: str) -> None:
