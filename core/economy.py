@@ -6,7 +6,7 @@ reads 0.1x, as on the Anthropic API. Prices drift, so every rate can be overridd
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,58 +61,35 @@ class Rates:
         return {k: getattr(self, k) for k in _PRICE_KEYS}
 
 
+def _parse_prices(value: object, where: str) -> dict[str, float]:
+    raw = fields.mapping(value, where)
+    fields.only_keys(raw, _PRICE_KEYS, where)
+    return {k: fields.number(raw, k, where, minimum=0.0, maximum=_MAX_PRICE) for k in raw}
+
+
+_MAX_PRICE = 1e6
+"""Dollars per million tokens; far above any real price, low enough that no bill overflows."""
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """A workload: tokens per call, how many calls, on which model.
 
     ``input_tokens`` are uncached input; ``cache_write_tokens`` and ``cache_read_tokens``
     are the per-call tokens written to or read from the prompt cache.
     """
 
-    model: str
-    input_tokens: int
-    output_tokens: int
-    calls: int = 1
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    prices: dict[str, float] = field(default_factory=dict)
+    model: str = fields.param(doc="model id whose list prices apply")
+    input_tokens: int = fields.param(minimum=0, doc="uncached input tokens per call")
+    output_tokens: int = fields.param(minimum=0, doc="output tokens per call")
+    calls: int = fields.param(1, minimum=0, doc="calls in the workload")
+    cache_write_tokens: int = fields.param(0, minimum=0, doc="tokens written to the cache per call")
+    cache_read_tokens: int = fields.param(0, minimum=0, doc="tokens read from the cache per call")
+    prices: dict[str, float] = fields.param(factory=dict, parse=_parse_prices,
+                                            doc="overrides of the list prices")
 
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        keys = ("model", "input_tokens", "output_tokens", "calls", "cache_write_tokens",
-                "cache_read_tokens", "prices")
-        fields.only_keys(d, keys, _WHERE)
-        raw_prices = d.get("prices") or {}
-        fields.mapping(raw_prices, f"{_WHERE}.prices")
-        fields.only_keys(raw_prices, _PRICE_KEYS, f"{_WHERE}.prices")
-        prices = {
-            k: fields.number(raw_prices, k, f"{_WHERE}.prices", minimum=0.0) for k in raw_prices
-        }
-        params = cls(
-            model=fields.text(d, "model", _WHERE),
-            input_tokens=fields.integer(d, "input_tokens", _WHERE, minimum=0),
-            output_tokens=fields.integer(d, "output_tokens", _WHERE, minimum=0),
-            calls=fields.integer(d, "calls", _WHERE, 1, minimum=0),
-            cache_write_tokens=fields.integer(d, "cache_write_tokens", _WHERE, 0, minimum=0),
-            cache_read_tokens=fields.integer(d, "cache_read_tokens", _WHERE, 0, minimum=0),
-            prices=prices,
-        )
-        Rates.for_model(params.model, params.prices)  # an unknown model fails here, not later
-        return params
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {
-            "model": self.model,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "calls": self.calls,
-            "cache_write_tokens": self.cache_write_tokens,
-            "cache_read_tokens": self.cache_read_tokens,
-            "prices": dict(self.prices),
-        }
+    def check(self) -> None:
+        Rates.for_model(self.model, self.prices)  # an unknown model fails here, not later
 
 
 @dataclass(frozen=True, slots=True)

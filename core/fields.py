@@ -6,9 +6,10 @@ an :class:`~core.errors.InputError` whose message starts with the dotted field p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from core.errors import InputError
@@ -133,3 +134,146 @@ def parse_json(text: str, name: str) -> Any:
                          f"column {exc.colno})") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply") from None
+
+
+# --- Declared params: each field declared once, with its default, bounds and choices ---------
+
+_KINDS: dict[str, Any] = {"int": integer, "float": number, "bool": boolean, "str": text}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Spec:
+    """What a panel control and the generic loader need to know about one field."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+    parse: Callable[[Any, str], Any] | None = None
+    """For nested values: turn loose JSON at ``where`` into the field's value."""
+    dump: Callable[[Any], Any] | None = None
+    """For nested values: turn the field's value back into JSON-safe data."""
+
+
+def param(
+    default: Any = _MISSING,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: Sequence[str] | None = None,
+    doc: str = "",
+    parse: Callable[[Any, str], Any] | None = None,
+    dump: Callable[[Any], Any] | None = None,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
+    """Declare a params field once: default, bounds, choices and help text.
+
+    Scalar fields (``int``, ``float``, ``bool``, ``str``, each optionally ``| None``) are read
+    by their annotation; anything else gives ``parse`` (and ``dump`` when its value is not
+    already JSON-safe).
+    """
+    spec = Spec(minimum, maximum, tuple(choices) if choices is not None else None, doc, parse, dump)
+    meta = {"spec": spec}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=meta)
+    if default is _MISSING:
+        return dataclasses.field(metadata=meta)
+    if isinstance(default, list | dict | set):
+        raise TypeError("mutable defaults: use a tuple or a frozen value")
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def spec(cls: type, name: str) -> Spec:
+    """Return the declared :class:`Spec` of field ``name`` of the params class ``cls``."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            found = f.metadata.get("spec")
+            return found if isinstance(found, Spec) else Spec()
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def _scalar(annotation: str) -> tuple[str | None, bool]:
+    """Return the scalar kind of a (string) annotation and whether ``None`` is allowed."""
+    parts = [p.strip() for p in annotation.split("|")]
+    optional = "None" in parts
+    rest = [p for p in parts if p != "None"]
+    kind = rest[0] if len(rest) == 1 and rest[0] in _KINDS else None
+    return kind, optional
+
+
+def load(cls: type, data: object, where: str = "params") -> dict[str, Any]:
+    """Validate loose JSON against the declared fields of ``cls``; return the values."""
+    d = mapping(data, where)
+    declared = dataclasses.fields(cls)
+    only_keys(d, [f.name for f in declared], where)
+    values: dict[str, Any] = {}
+    for f in declared:
+        s = f.metadata.get("spec", Spec())
+        has_default = (f.default is not dataclasses.MISSING
+                       or f.default_factory is not dataclasses.MISSING)
+        if f.name not in d:
+            if not has_default:
+                raise InputError(f"{where}.{f.name}: required field is missing")
+            continue
+        raw = d[f.name]
+        kind, optional = _scalar(str(f.type))
+        if raw is None and optional:
+            values[f.name] = None
+        elif s.parse is not None:
+            values[f.name] = s.parse(raw, f"{where}.{f.name}")
+        elif kind == "int":
+            values[f.name] = integer(d, f.name, where, minimum=_int_or_none(s.minimum),
+                                     maximum=_int_or_none(s.maximum))
+        elif kind == "float":
+            values[f.name] = number(d, f.name, where, minimum=s.minimum, maximum=s.maximum)
+        elif kind == "bool":
+            values[f.name] = boolean(d, f.name, where)
+        elif kind == "str":
+            values[f.name] = text(d, f.name, where, choices=s.choices)
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name}: declare parse= for type {f.type}")
+    return values
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def dump(obj: object) -> dict[str, Any]:
+    """Return the declared fields of a params instance as JSON-safe data."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        s = f.metadata.get("spec", Spec())
+        if value is not None and s.dump is not None:
+            value = s.dump(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+class Declared:
+    """Mixin for a frozen params dataclass whose fields are declared with :func:`param`.
+
+    ``from_dict`` validates with the declarations and then :meth:`check` (cross-field
+    rules); ``to_dict`` is the inverse. Subclasses override only :meth:`check`.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, data: object) -> Any:
+        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
+        made = cls(**load(cls, data))
+        made.check()
+        return made
+
+    def check(self) -> None:
+        """Raise :class:`InputError` when fields disagree with each other (default: none)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the params as JSON-safe data (the scenario's ``params``)."""
+        return dump(self)
