@@ -2,14 +2,16 @@
 
 Requests are block-id sequences, or text prompts cut into blocks of ``block_words`` words
 (a block's id is its text, so a shared system prompt becomes a shared path). The stream is
-replayed in order; the tree shown is the one after ``at_step`` requests, the curves cover the
-whole stream. With ``capacity_blocks`` set, unreferenced least-recently-used leaves are
-evicted; the last ``hold`` requests keep their paths referenced.
+replayed in order; the tree shown is the one after ``at_step`` requests, the curves and totals
+cover the whole stream. With ``capacity_blocks`` set, unreferenced leaves are evicted in the
+order of ``eviction`` (``lru``, the book's; ``lfu``; ``fifo``); the last ``hold`` requests keep
+their paths referenced. "Saved" blocks are prefix hits: prefill work skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +19,19 @@ import numpy as np
 
 from core import fields
 from core.errors import InputError
-from core.radix_tree import Node, RadixTree
+from core.radix_curve import sweep
+from core.radix_layout import Layout, label, layout, prefix, sharers, subtree
+from core.radix_replay import Replay
+from core.radix_tree import POLICIES
 
 _WHERE = "params"
-_KEYS = ("requests", "prompts", "block_words", "capacity_blocks", "hold", "at_step")
+_KEYS = ("requests", "prompts", "block_words", "capacity_blocks", "hold", "at_step", "eviction",
+         "capacity_sweep")
 MAX_BLOCKS = 2_000_000
+MAX_SWEEP = 64
+"""Capacities one sweep may try."""
+__all__ = ["Layout", "Params", "Replay", "Result", "compute", "label", "layout", "prefix", "sharers",
+           "subtree"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,10 @@ class Params:
     """Requests running at once: the latest ``hold`` keep their paths from eviction."""
     at_step: int | None = None
     """Requests replayed into the tree shown; ``None``: all of them."""
+    eviction: str = "lru"
+    """Which unheld leaf goes first when over capacity: ``lru``, ``lfu`` or ``fifo``."""
+    capacity_sweep: tuple[int, ...] | None = None
+    """Capacities for the hit-rate curve; ``None``: an automatic range up to the unbounded size."""
 
     @classmethod
     def from_dict(cls, data: object) -> Params:
@@ -61,6 +75,8 @@ class Params:
             capacity_blocks=None if cap is None else fields.integer(d, "capacity_blocks", _WHERE, minimum=1),
             hold=fields.integer(d, "hold", _WHERE, 1, minimum=0),
             at_step=None if at is None else fields.integer(d, "at_step", _WHERE, minimum=0),
+            eviction=fields.text(d, "eviction", _WHERE, "lru", choices=POLICIES),
+            capacity_sweep=_sweep_from(d.get("capacity_sweep")),
         )
         params.check()
         return params
@@ -87,153 +103,79 @@ class Params:
         """Return the params as JSON-safe data."""
         return {"requests": [list(r) for r in self.requests], "prompts": list(self.prompts),
                 "block_words": self.block_words, "capacity_blocks": self.capacity_blocks,
-                "hold": self.hold, "at_step": self.at_step}
+                "hold": self.hold, "at_step": self.at_step, "eviction": self.eviction,
+                "capacity_sweep": None if self.capacity_sweep is None else list(self.capacity_sweep)}
 
 
-class Replay:
-    """A tree fed the stream in order; moving forward inserts, moving back starts over."""
-
-    def __init__(self, stream: list[tuple[str, ...]], capacity: int | None, hold: int) -> None:
-        self.stream, self.capacity, self.hold = stream, capacity, hold
-        self._reset()
-
-    def _reset(self) -> None:
-        self.tree = RadixTree(self.capacity)
-        self.step = 0
-        self.matched: list[int] = []
-        self.stored: list[int] = []
-        self._held: list[tuple[str, ...]] = []
-
-    def advance(self, step: int, should_stop: Callable[[], bool] = lambda: False) -> RadixTree:
-        """Return the tree after the first ``step`` requests."""
-        step = min(step, len(self.stream))
-        if step < self.step:
-            self._reset()
-        while self.step < step and not should_stop():
-            if self.hold and len(self._held) >= self.hold:
-                self.tree.release(self._held.pop(0))  # the oldest running request finished
-            matched, _path = self.tree.insert(self.stream[self.step], self.step, hold=self.hold > 0)
-            if self.hold:
-                self._held.append(self.stream[self.step])
-            self.matched.append(matched)
-            self.stored.append(self.tree.stored)
-            self.step += 1
-        return self.tree
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where each node is drawn and what it holds.
-
-    Node ``i``'s edge spans ``x0..x1`` blocks deep at row ``y``; everything is copied out of
-    the tree so a later replay cannot change it under a viewer.
-    """
-
-    ids: list[int]
-    parents: list[int | None]
-    edges: list[tuple[Hashable, ...]]
-    """Each node's edge (tuples are immutable, so sharing them with the live tree is safe)."""
-    refs: np.ndarray
-    active: np.ndarray
-    x0: np.ndarray
-    x1: np.ndarray
-    y: np.ndarray
-    parent_index: np.ndarray
-
-
-def layout(tree: RadixTree) -> Layout:
-    """Lay the tree out left to right: depth in blocks across, leaves one row apart.
-
-    One depth-first pass records each node's parent, end depth and last child; one backward
-    pass puts leaves on consecutive rows and each parent midway between its first and last
-    child (in depth-first order the first child directly follows its parent).
-    """
-    ids: list[int] = []
-    parents: list[int | None] = []
-    edges: list[tuple[Hashable, ...]] = []
-    refs: list[int] = []
-    active: list[int] = []
-    parent: list[int] = []
-    x1: list[int] = []
-    last: list[int] = []
-    stack: list[tuple[Node, int, int]] = [(tree.root, -1, 0)]
-    while stack:  # one pass collects everything: this runs on every step of a replay
-        node, up, depth = stack.pop()
-        i = len(ids)
-        ids.append(node.id)
-        parents.append(None if up < 0 else ids[up])
-        edges.append(node.edge)
-        refs.append(node.refs)
-        active.append(node.active)
-        parent.append(up)
-        end = depth + len(node.edge)
-        x1.append(end)
-        last.append(-1)  # no child yet; a child seen later overwrites it
-        if up >= 0:
-            last[up] = i
-        stack.extend((child, i, end) for child in reversed(node.children.values()))
-    y = [0.0] * len(ids)
-    row = 0
-    for i in range(len(ids) - 1, -1, -1):
-        if last[i] < 0:
-            y[i] = row
-            row += 1
-        else:
-            y[i] = (y[i + 1] + y[last[i]]) / 2
-    ends = np.array(x1, dtype=np.float64)
-    lengths = np.fromiter(map(len, edges), dtype=np.float64, count=len(edges))
-    return Layout(ids=ids, parents=parents, edges=edges, refs=np.array(refs, dtype=np.int64),
-                  active=np.array(active, dtype=np.int64), x0=ends - lengths, x1=ends,
-                  y=max(y, default=0.0) - np.array(y), parent_index=np.array(parent))
-
-
-def label(lay: Layout, i: int) -> str:
-    """Return node ``i``'s edge as text."""
-    return " ".join(map(str, lay.edges[i]))
-
-
-def prefix(lay: Layout, i: int) -> tuple[Hashable, ...]:
-    """Return the blocks from the root to the end of node ``i``'s edge."""
-    parts = []
-    while i > 0:
-        parts.append(lay.edges[i])
-        i = int(lay.parent_index[i])
-    return tuple(b for edge in reversed(parts) for b in edge)
-
-
-def sharers(stream: list[tuple[str, ...]], lay: Layout, i: int, step: int) -> list[int]:
-    """Return the indices of the first ``step`` requests that begin with node ``i``'s prefix."""
-    want = prefix(lay, i)
-    return [r for r, seq in enumerate(stream[:step]) if seq[:len(want)] == want]
+def _sweep_from(value: object) -> tuple[int, ...] | None:
+    """Validate ``capacity_sweep``: null, or a list of up to :data:`MAX_SWEEP` capacities >= 1."""
+    if value is None:
+        return None
+    where = f"{_WHERE}.capacity_sweep"
+    raw = fields.items({"capacity_sweep": value}, "capacity_sweep", _WHERE)
+    if not raw or len(raw) > MAX_SWEEP:
+        raise InputError(f"{where}: give 1 to {MAX_SWEEP} capacities (or null for automatic), got {len(raw)}")
+    return tuple(fields.integer({f"capacity_sweep[{i}]": v}, f"capacity_sweep[{i}]", _WHERE, minimum=1)
+                 for i, v in enumerate(raw))
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The tree after ``at_step`` requests, and the whole stream's sharing curves."""
+    """The tree after ``at_step`` requests, and the whole stream's sharing curves and totals."""
 
     params: Params
     lengths: np.ndarray
     matched: np.ndarray
     stored: np.ndarray
+    evicted: np.ndarray
+    """Blocks evicted so far, after each request."""
+    seen: np.ndarray
+    evicted_by: np.ndarray
     step: int
     tree_stored: int
     tree_evicted: int
     drawn: Layout
     frame: tuple[int, int]
     """Depth in blocks and leaf rows of the whole stream's tree: a fixed frame to grow into."""
+    curve: tuple[dict[str, Any], ...] = ()
+    """The capacity sweep: ``{capacity, eviction, hit_rate, blocks_hit}`` per point."""
+
+    def totals(self, step: int) -> dict[str, Any]:
+        """Return the honest totals over the first ``step`` requests (``saved`` = hits only)."""
+        step = max(0, min(step, self.lengths.size))
+        requested = int(self.lengths[:step].sum())
+        hit = int(self.matched[:step].sum())
+        last = step - 1
+        return {"blocks_requested": requested, "blocks_hit": hit, "blocks_saved": hit,
+                "blocks_computed": requested - hit,
+                "blocks_stored": int(self.stored[last]) if step else 0,
+                "peak_stored": int(self.stored[:step].max(initial=0)),
+                "blocks_evicted": int(self.evicted[last]) if step else 0,
+                "hit_rate": hit / requested if requested else 0.0}
 
     def summary(self) -> dict[str, Any]:
-        """Return the headline numbers (cheap: no per-node data)."""
-        total = int(self.lengths.sum())
-        stored = int(self.stored[-1]) if self.stored.size else 0
-        return {
-            "blocks_no_share": total,
-            "blocks_stored": stored,
-            "blocks_saved": total - stored,
-            "hit_rate": float(self.matched.sum() / total) if total else 0.0,
-            "at_step": {"step": self.step, "blocks_stored": self.tree_stored, "evicted": self.tree_evicted,
-                        "nodes": len(self.drawn.ids) - 1},
-        }
+        """Return the headline numbers: whole stream, and at the step shown."""
+        whole = self.totals(self.lengths.size)
+        return {"blocks_no_share": whole["blocks_requested"], **whole,
+                "at_step": {"step": self.step, **self.totals(self.step),
+                            "nodes": int(len(self.drawn.ids) - 1 - self.drawn.ghost.sum())}}
+
+    def misses(self) -> list[dict[str, Any]]:
+        """Every request that had to compute blocks: how much it matched and why it stopped there.
+
+        ``reason`` is ``new`` when its first missing block (after that prefix) was never stored
+        before, ``evicted`` when an earlier request had stored it and it was evicted: by request
+        ``evicted_by``, so the tree shown at step ``evicted_at_step`` no longer holds it.
+        """
+        out = []
+        for r in np.flatnonzero(self.matched < self.lengths).tolist():
+            by = int(self.evicted_by[r])
+            evicted = int(self.matched[r]) < int(self.seen[r])
+            out.append({"request": r, "matched": int(self.matched[r]), "needed": int(self.lengths[r]),
+                        "seen": int(self.seen[r]), "reason": "evicted" if evicted else "new",
+                        "evicted_by": by if evicted else None,
+                        "evicted_at_step": by + 1 if evicted and by >= 0 else None})
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-safe data (field names are DESIGN.md's contract)."""
@@ -241,23 +183,43 @@ class Result:
         return {
             **self.summary(),
             "matched": self.matched.tolist(),
+            "misses": self.misses(),
+            "capacity_curve": [dict(p) for p in self.curve],
             "nodes": [{"id": lay.ids[i], "parent": lay.parents[i], "label": label(lay, i),
                        "refs": int(lay.refs[i]), "active": int(lay.active[i]),
-                       "x0": float(lay.x0[i]), "x1": float(lay.x1[i]), "y": float(lay.y[i])}
-                      for i in range(len(lay.ids))],
+                       "x0": float(lay.x0[i]), "x1": float(lay.x1[i]), "y": float(lay.y[i]),
+                       "band": [float(lay.band0[i]), float(lay.band1[i])]}
+                      for i in range(len(lay.ids)) if not lay.ghost[i]],
         }
 
 
+def at_step(full: Result, replay: Replay, step: int, params: Params) -> Result:
+    """Return ``full`` redrawn at ``step`` from a replay already advanced there (the per-tick part)."""
+    tree = replay.tree
+    return dataclasses.replace(full, params=params, step=step, tree_stored=tree.stored,
+                               tree_evicted=tree.evicted, drawn=layout(tree, step))
+
+
 def compute(params: Params, counter: object = None, replay: Replay | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> Result:
-    """Replay the whole stream (for the curves), then the first ``at_step`` requests (the tree)."""
+            should_stop: Callable[[], bool] = lambda: False,
+            curve: tuple[dict[str, Any], ...] | None = None,
+            progress: Callable[[float], None] = lambda f: None) -> Result:
+    """Replay the whole stream (curves, totals), the first ``at_step`` requests (the tree), the sweep.
+
+    ``curve`` is a capacity sweep already computed for this stream and hold (it does not
+    depend on the capacity, the policy or the step), so a panel can keep it.
+    """
     stream = params.stream()
-    full = Replay(stream, params.capacity_blocks, params.hold)
+    full = Replay(stream, params.capacity_blocks, params.hold, params.eviction)
     full.advance(len(stream), should_stop)
     step = len(stream) if params.at_step is None else min(params.at_step, len(stream))
-    shown = replay or Replay(stream, params.capacity_blocks, params.hold)
+    shown = replay or Replay(stream, params.capacity_blocks, params.hold, params.eviction)
     tree = shown.advance(step, should_stop)
+    if curve is None:
+        curve = sweep(stream, params.hold, params.capacity_sweep, should_stop, progress)
     lengths = np.array([len(r) for r in stream], dtype=np.int64)
+    leaves = sum(not n.children for n in full.tree.nodes())
     return Result(params, lengths, np.array(full.matched, np.int64), np.array(full.stored, np.int64),
-                  step, tree.stored, tree.evicted, layout(tree),
-                  frame=(max(map(len, stream), default=1), sum(not n.children for n in full.tree.nodes())))
+                  np.array(full.evicted, np.int64), np.array(full.seen, np.int64),
+                  np.array(full.evicted_by, np.int64), step, tree.stored, tree.evicted,
+                  layout(tree, step), frame=(max(map(len, stream), default=1), leaves), curve=curve)

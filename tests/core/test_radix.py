@@ -1,5 +1,7 @@
 """Radix tree: full matches after insert, stored = edge lengths, eviction spares held nodes."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -108,3 +110,153 @@ def test_prefix_hits_match_a_plain_trie_on_the_bench_stream():
     replay.advance(len(stream))
     trie: dict = {}
     assert replay.matched == [_trie_insert(trie, req) for req in stream]
+
+
+# ---- honest totals, eviction policies, misses, the capacity curve (issue 20) -------------------
+
+class ScanTree(RadixTree):
+    """A plain reference: every eviction scans the whole tree for the policy's smallest leaf."""
+
+    def evict(self, capacity, request=-1):
+        while self.stored > capacity:
+            leaves = [n for n in self.nodes()[1:] if not n.children and not n.active]
+            if not leaves:
+                return
+            victim = min(leaves, key=self.key)
+            del victim.parent.children[victim.edge[0]]
+            self.stored -= len(victim.edge)
+            self.evicted += len(victim.edge)
+
+
+def plain_replay(seqs, capacity, hold, eviction):
+    """Replay with the scanning reference tree; return matched and stored per request."""
+    tree, held, matched, stored = ScanTree(capacity, eviction), [], [], []
+    for i, s in enumerate(seqs):
+        if hold and len(held) >= hold:
+            tree.release(held.pop(0))
+        m, _ = tree.insert(s, i, hold=hold > 0)
+        if hold:
+            held.append(s)
+        matched.append(m)
+        stored.append(tree.stored)
+    return matched, stored
+
+
+@settings(max_examples=150, deadline=None)
+@given(seqs=streams, capacity=st.integers(1, 30), hold=st.integers(0, 3),
+       eviction=st.sampled_from(["lru", "lfu", "fifo"]))
+def test_heap_eviction_matches_a_full_scan_every_step(seqs, capacity, hold, eviction):
+    seqs = [tuple(s) for s in seqs]
+    replay = radix.Replay(seqs, capacity, hold, eviction)
+    replay.advance(len(seqs))
+    assert (replay.matched, replay.stored) == plain_replay(seqs, capacity, hold, eviction)
+
+
+def test_totals_on_a_hand_checked_unbounded_stream():
+    res = compute("radix", {"requests": [list("abc"), list("abd"), list("abc"), ["x"]]})
+    # a b c (nothing cached), a b|d (split: 4 stored), a b c (all 3 cached), x (new)
+    assert res["matched"] == [0, 2, 3, 0]
+    assert {k: res[k] for k in ("blocks_requested", "blocks_hit", "blocks_saved", "blocks_computed",
+                                "blocks_stored", "peak_stored", "blocks_evicted")} == {
+        "blocks_requested": 10, "blocks_hit": 5, "blocks_saved": 5, "blocks_computed": 5,
+        "blocks_stored": 5, "peak_stored": 5, "blocks_evicted": 0}
+    assert res["hit_rate"] == 0.5
+    assert [(m["request"], m["matched"], m["needed"], m["reason"]) for m in res["misses"]] == [
+        (0, 0, 3, "new"), (1, 2, 3, "new"), (3, 0, 1, "new")]
+
+
+def test_an_eviction_caused_miss_names_the_request_that_evicted():
+    # capacity 4, nothing held: after "x y" arrives the LRU leaves c then d go (6 -> 4 blocks);
+    # "a b c" then finds a b but not c: seen before, evicted by request 2 (gone at step 3);
+    # storing c again (5 blocks) evicts the least recent leaf, x y.
+    res = compute("radix", {"requests": [list("abc"), list("abd"), list("xy"), list("abc")],
+                            "capacity_blocks": 4, "hold": 0})
+    assert res["matched"] == [0, 2, 0, 2]
+    assert {k: res[k] for k in ("blocks_requested", "blocks_hit", "blocks_computed", "blocks_stored",
+                                "peak_stored", "blocks_evicted")} == {
+        "blocks_requested": 11, "blocks_hit": 4, "blocks_computed": 7, "blocks_stored": 3,
+        "peak_stored": 4, "blocks_evicted": 4}
+    last = res["misses"][-1]
+    assert last == {"request": 3, "matched": 2, "needed": 3, "seen": 3, "reason": "evicted",
+                    "evicted_by": 2, "evicted_at_step": 3}
+    assert [m["reason"] for m in res["misses"][:3]] == ["new", "new", "new"]
+    assert res["at_step"]["step"] == 4 and res["at_step"]["blocks_evicted"] == 4
+
+
+def test_policies_choose_different_victims():
+    # capacity 4: a b c (used 3 times) and q fill it; r forces one leaf out, then q comes back
+    # and forces another. lru: q goes (least recent), then a b c (older than r) -> last a b c misses.
+    # lfu: q goes (1 use, older than r), then r (1 use) -> a b c survives.
+    # fifo: a b c goes first (oldest), so q still hits; then q (older than r) -> a b c misses.
+    seqs = [list("abc"), list("abc"), ["q"], list("abc"), ["r"], ["q"], list("abc")]
+    got = {p: compute("radix", {"requests": seqs, "capacity_blocks": 4, "hold": 0, "eviction": p})["matched"]
+           for p in ("lru", "lfu", "fifo")}
+    assert got["lru"] == [0, 3, 0, 3, 0, 0, 0]
+    assert got["lfu"] == [0, 3, 0, 3, 0, 0, 3]
+    assert got["fifo"] == [0, 3, 0, 3, 0, 1, 0]
+
+
+def shipped_stream():
+    from widgets.loaders import read_scenario
+    from widgets.resources import samples
+
+    _lever, raw = read_scenario(next(p for p in samples("radix")))
+    return radix.Params.from_dict(raw)
+
+
+def test_a_smaller_capacity_never_saves_more_on_the_shipped_stream():
+    params = shipped_stream()
+    stream = params.stream()
+    assert len(stream) >= 40
+    unbounded = compute("radix", {**params.to_dict(), "capacity_blocks": None})
+    saved = []
+    for cap in range(1, unbounded["blocks_stored"] + 2):
+        res = radix.compute(dataclasses.replace(params, capacity_blocks=cap), curve=())
+        saved.append(res.summary()["blocks_saved"])
+    assert saved == sorted(saved)  # LRU (the default): more room never saves less
+    assert saved[-1] == unbounded["blocks_saved"] and saved[0] < saved[-1]
+
+
+def test_capacity_curve_matches_a_plain_resimulation():
+    params = shipped_stream()
+    stream = params.stream()
+    caps = (12, 40, 90)
+    res = compute("radix", {**params.to_dict(), "capacity_sweep": list(caps)})
+    total = sum(map(len, stream))
+    assert len(res["capacity_curve"]) == 9
+    for point in res["capacity_curve"]:
+        matched, _ = plain_replay(stream, point["capacity"], params.hold, point["eviction"])
+        assert point["blocks_hit"] == sum(matched)
+        assert point["hit_rate"] == sum(matched) / total
+    auto = radix.compute(params).curve
+    assert auto[-1]["capacity"] == compute("radix", params.to_dict())["blocks_stored"]
+    assert auto[-1]["hit_rate"] == compute("radix", params.to_dict())["hit_rate"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"requests": [["a"]], "eviction": "mru"}, "params.eviction: must be one of lru, lfu, fifo"),
+    ({"requests": [["a"]], "capacity_sweep": []}, "params.capacity_sweep: give 1 to 64"),
+    ({"requests": [["a"]], "capacity_sweep": [4, 0]}, r"params.capacity_sweep\[1\]: must be >= 1"),
+    ({"requests": [["a"]], "capacity_sweep": "4"}, "params.capacity_sweep: expected a list"),
+])
+def test_bad_policy_and_sweep_name_the_field(params, message):
+    with pytest.raises(InputError, match=message):
+        compute("radix", params)
+
+
+def test_explaining_a_miss_shows_the_divergence_and_the_evicting_request():
+    from core.radix_miss import explain
+
+    seqs = [("sys", "where is parcel 7", "thanks"), ("sys", "where is box 9"), ("q",),
+            ("sys", "where is parcel 7", "bye")]
+    new = explain(seqs, None, 0, "lru", 1)
+    assert (new.matched, new.needed, new.reason, new.evicted_by) == (1, 2, "new", None)
+    assert (new.request_block, new.cached_block) == ("where is box 9", "where is parcel 7")
+    assert new.diff == (("equal", "where is", "where is"), ("replace", "box 9", "parcel 7"))
+    # capacity 4, nothing held: "q" evicts request 0's tail edge ("where is parcel 7" "thanks")
+    gone = explain(seqs, 4, 0, "lru", 3)
+    assert (gone.matched, gone.reason, gone.evicted_by) == (1, "evicted", 2)
+    assert (gone.request_block, gone.cached_block) == ("where is parcel 7", "where is box 9")
+    assert explain(seqs, None, 0, "lru", 0).cached_block is None  # nothing cached after "sys" yet
+    hit = explain([("a",), ("a",)], None, 0, "lru", 1)
+    assert hit.reason == "hit" and hit.request_block is None

@@ -1,0 +1,55 @@
+"""The capacity trade-off: prefix hit rate against cache capacity (a miss-ratio curve).
+
+Each point is a plain replay of the whole stream at one capacity under one eviction policy;
+only the hit count is kept. The curve does not depend on the capacity slider, the policy
+chosen or the step shown, so a viewer computes it once per stream and keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from core.radix_replay import Replay
+from core.radix_tree import POLICIES
+
+AUTO_POINTS = 12
+"""Capacities in an automatic sweep (geometric, up to the unbounded tree's size)."""
+
+
+def auto_capacities(stream: Sequence[tuple[str, ...]], hold: int) -> tuple[int, ...]:
+    """Return capacities from about one request's length up to what the unbounded tree stores."""
+    if not stream:
+        return ()
+    unbounded = Replay(list(stream), None, hold, trace=False)
+    top = unbounded.advance(len(stream)).stored
+    low = max(1, min(int(np.median([len(s) for s in stream])), top))
+    made = np.unique(np.geomspace(low, top, AUTO_POINTS).round().astype(int))
+    return tuple(int(c) for c in made)
+
+
+def hits_at(stream: list[tuple[str, ...]], capacity: int | None, hold: int, eviction: str,
+            should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Return the prefix-hit blocks of the whole stream replayed at one capacity."""
+    replay = Replay(stream, capacity, hold, eviction, trace=False)
+    replay.advance(len(stream), should_stop)
+    return sum(replay.matched)
+
+
+def sweep(stream: list[tuple[str, ...]], hold: int, capacities: Sequence[int] | None = None,
+          should_stop: Callable[[], bool] = lambda: False,
+          progress: Callable[[float], None] = lambda f: None) -> tuple[dict[str, Any], ...]:
+    """Return ``{capacity, eviction, hit_rate, blocks_hit}`` for every capacity and policy."""
+    caps = tuple(sorted(set(capacities))) if capacities else auto_capacities(stream, hold)
+    total = sum(len(s) for s in stream)
+    out = []
+    for k, (policy, cap) in enumerate((p, c) for p in POLICIES for c in caps):
+        if should_stop():
+            break
+        hit = hits_at(stream, cap, hold, policy, should_stop)
+        out.append({"capacity": cap, "eviction": policy, "hit_rate": hit / total if total else 0.0,
+                    "blocks_hit": hit})
+        progress((k + 1) / (len(caps) * len(POLICIES)))
+    return tuple(out)
