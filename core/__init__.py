@@ -18,6 +18,7 @@ from core import (
     compression,
     economy,
     kv_blocks,
+    model_profile,
     output_shaping,
     packer,
     radix,
@@ -30,6 +31,7 @@ REGISTRY: dict[str, ModuleType] = {
     "packer": packer, "economy": economy, "bpe": bpe, "compression": compression,
     "callgraph": callgraph, "kv_blocks": kv_blocks, "radix": radix, "temporal": temporal,
     "compaction": compaction, "attention": attention,
+    "model_profile": model_profile,
     "output_shaping": output_shaping,
 }
 """Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""

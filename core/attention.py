@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from core import fields
+from core import fields, model_profile
 from core.attention_maps import VARIANTS, Comparison, Maps, Variant, compare
 from core.errors import InputError
 
@@ -25,17 +25,8 @@ _KEYS = ("n", "d", "window", "slope", "seed", "ops_ns", "mla", "variant", "k", "
 _MLA_KEYS = ("n", "d", "r", "bytes_per_elem")
 _MODEL_KEYS = ("name", "layers", "heads", "kv_heads", "head_dim", "bytes_per_elem", "latent", "rope_dim")
 
-MODELS: dict[str, dict[str, Any]] = {
-    # published configurations (layers, query heads, KV heads, head dim); latent/rope: MLA
-    "Llama 3.1 8B": {"layers": 32, "heads": 32, "kv_heads": 8, "head_dim": 128},
-    "Llama 3.1 70B": {"layers": 80, "heads": 64, "kv_heads": 8, "head_dim": 128},
-    "Mistral 7B": {"layers": 32, "heads": 32, "kv_heads": 8, "head_dim": 128},
-    "Qwen2.5 7B": {"layers": 28, "heads": 28, "kv_heads": 4, "head_dim": 128},
-    "Gemma 2 9B": {"layers": 42, "heads": 16, "kv_heads": 8, "head_dim": 256},
-    "DeepSeek-V3": {"layers": 61, "heads": 128, "kv_heads": 128, "head_dim": 128,
-                    "latent": 512, "rope_dim": 64},
-}
-"""Well-known open-weight shapes for the KV-cache memory view."""
+MODELS: dict[str, dict[str, Any]] = dict(model_profile.attention_models())
+"""Well-known open-weight shapes for the KV-cache memory view (from the model profiles)."""
 SCHEMES = ("MHA", "GQA", "MQA", "MLA")
 
 

@@ -11,20 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from core import fields
+from core import fields, model_profile
 from core.errors import InputError
 
 PER = 1_000_000
 
-PRICES: dict[str, tuple[float, float]] = {
-    "claude-opus-4-8": (5.0, 25.0),
-    "claude-sonnet-4-6": (3.0, 15.0),
-    "claude-haiku-4-5": (1.0, 5.0),
-}
-"""Input and output price per million tokens, by model id."""
+PRICES: dict[str, tuple[float, float]] = model_profile.list_prices()
+"""Input and output price per million tokens, by model id (from the model profiles)."""
 
-CACHE_WRITE_FACTOR = 1.25
-CACHE_READ_FACTOR = 0.1
+CACHE_WRITE_FACTOR = model_profile.CACHE_WRITE_5M
+CACHE_READ_FACTOR = model_profile.CACHE_READ
 _WHERE = "params"
 _PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
 
