@@ -16,11 +16,13 @@ from core import (
     callgraph,
     compaction,
     compression,
+    context_router,
     economy,
     kv_blocks,
     model_profile,
     output_shaping,
     packer,
+    procedural_learning,
     radix,
     temporal,
 )
@@ -33,6 +35,8 @@ REGISTRY: dict[str, ModuleType] = {
     "compaction": compaction, "attention": attention,
     "model_profile": model_profile,
     "output_shaping": output_shaping,
+    "procedural_learning": procedural_learning,
+    "context_router": context_router,
 }
 """Lever name -> core module exposing ``Params``, ``Result`` and ``compute``."""
 
