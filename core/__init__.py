@@ -24,6 +24,7 @@ from core import (
     packer,
     procedural_learning,
     radix,
+    semantic_cache,
     temporal,
 )
 from core.errors import InputError
@@ -35,6 +36,7 @@ REGISTRY: dict[str, ModuleType] = {
     "compaction": compaction, "attention": attention,
     "model_profile": model_profile,
     "output_shaping": output_shaping,
+    "semantic_cache": semantic_cache,
     "procedural_learning": procedural_learning,
     "context_router": context_router,
 }
