@@ -67,29 +67,57 @@ def _compute(args: argparse.Namespace) -> int:
 
     lever, params = read_scenario(args.scenario)
     counter = _exact_counter() if params.get("estimator") == "exact" else None
-    json.dump(core.compute(lever, params, counter), sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    try:
+        result = core.compute(lever, params, counter)
+    finally:
+        if counter is not None:
+            counter.close()
+    try:
+        text = json.dumps(result, indent=1, allow_nan=False)
+    except ValueError:  # never print Infinity/NaN: it is not JSON and breaks every reader
+        raise InputError(f"{args.scenario.name}: the result holds a number too large to "
+                         "represent (infinite or NaN); use smaller values") from None
+    sys.stdout.write(text + "\n")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    from widgets import atomic
     from widgets.export import parse_size
     from widgets.loaders import read_scenario
 
     lever, params = read_scenario(args.scenario)
     size = parse_size(args.size)
+    chart = atomic.check_target(args.output)
+    targets = [chart] + ([] if args.no_scenario else [atomic.scenario_beside(chart)])
+    for target in targets:
+        if atomic.same_file(target, args.scenario):
+            raise InputError(f"{target}: this is the input scenario; exporting would overwrite "
+                             "it, choose another -o")
     _qt_app()
     from widgets.offscreen import export_scenario
 
     counter = _exact_counter() if params.get("estimator") == "exact" else None
-    written = export_scenario(lever, params, args.output, args.format, size, args.scale,
-                              args.theme, counter, not args.no_scenario)
+    try:
+        written = export_scenario(lever, params, chart, args.format, size, args.scale,
+                                  args.theme, counter, not args.no_scenario)
+    finally:
+        if counter is not None:
+            counter.close()
     for path in written:
         print(path)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from widgets import atomic
+
+    if args.ticks < 1 or args.ticks > 100_000:
+        raise InputError(f"--ticks: must be between 1 and 100,000, got {args.ticks}")
+    if args.repeats < 1 or args.repeats > 100:
+        raise InputError(f"--repeats: must be between 1 and 100, got {args.repeats}")
+    if args.json is not None:
+        atomic.check_target(args.json)
     _qt_app()
     from app.bench import run_bench
 
@@ -98,10 +126,10 @@ def _bench(args: argparse.Namespace) -> int:
         from app.bench_peers import bench_peers
 
         report["peers"] = bench_peers(args.repeats)
-    text = json.dumps(report, indent=1)
-    print(text)
+    data = atomic.encode_json(report, "bench report")
+    print(data.decode("utf-8"), end="")
     if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+        atomic.write_bytes(args.json, data)
     return 0
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import fields, lever_module
+from core import fields, lever_module, model_profile
 from core.errors import InputError
-from widgets.loaders import parse_json, read_text
+from widgets import atomic
+from widgets.loaders import MAX_JSON_BYTES, parse_json, read_text
 
 SCHEMA = 1
 """Version written by this build; older files are migrated, newer ones refused."""
@@ -23,33 +21,56 @@ class Session:
 
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     current: str | None = None
+    profile: model_profile.Params | None = None
+    """The model profile every panel read (None: files from before profiles)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document (no secrets: only scenarios and the current panel)."""
         return {"app": "ctxlab", "schema": SCHEMA, "current": self.current,
+                "profile": None if self.profile is None else self.profile.to_dict(),
                 "scenarios": self.scenarios}
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def check_scenario(scenario: dict[str, Any], where: str) -> dict[str, Any]:
+    """Validate one scenario exactly as opening it would; return it with normalised params."""
+    sc = fields.mapping(scenario, where)
+    module = lever_module(sc.get("lever"))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        params = module.Params.from_dict(sc.get("params", {}))
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return {"lever": sc["lever"], "params": params.to_dict()}
+
+
+def encode_session(session: Session, name: str) -> bytes:
+    """Encode ``session`` as it will be written, refusing what could not be opened again.
+
+    Every scenario passes the same checks as opening it (the params limits), and the file
+    must fit under :data:`~widgets.loaders.MAX_JSON_BYTES`, the limit reading applies.
+    """
+    for scenario in session.scenarios:
+        where = f"{name}: {scenario.get('lever', '?')} panel"
+        try:
+            check_scenario(scenario, where)
+        except InputError as exc:
+            raise InputError(f"cannot save {exc}; nothing was written (it could not be "
+                             "opened again)") from None
+    data = atomic.encode_json(session.to_dict(), name)
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"cannot save {name}: {len(data) / 2**20:,.1f} MiB is over the "
+                         f"{MAX_JSON_BYTES / 2**20:.0f} MiB a session may hold (it could not be "
+                         "opened again); close a panel or trim its data. Nothing was written")
+    return data
 
 
 def save_session(session: Session, path: str | Path) -> Path:
-    """Write ``session`` atomically as JSON."""
-    out = Path(path)
-    atomic_write(out, json.dumps(session.to_dict(), indent=1, ensure_ascii=False) + "\n")
-    return out
+    """Write ``session`` atomically as JSON.
+
+    Raises :class:`InputError`, with the file untouched, if it cannot be written or could not
+    be opened again.
+    """
+    out = atomic.check_target(path)
+    return atomic.write_bytes(out, encode_session(session, out.name))
 
 
 def _migrate(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -66,19 +87,20 @@ def _migrate(data: dict[str, Any], name: str) -> dict[str, Any]:
 def load_session(path: str | Path) -> Session:
     """Read and validate a session file; every scenario is checked before anything is used."""
     p = Path(path)
-    data = dict(fields.mapping(parse_json(read_text(p), p.name), p.name))
+    data = dict(fields.mapping(parse_json(read_text(p, MAX_JSON_BYTES), p.name), p.name))
     if data.get("app") != "ctxlab":
         raise InputError(f"{p.name}: not a ctxlab session file")
     data = _migrate(data, p.name)
     scenarios = []
     for i, raw in enumerate(fields.items(data, "scenarios", p.name)):
-        where = f"{p.name}: scenarios[{i}]"
-        sc = fields.mapping(raw, where)
-        module = lever_module(sc.get("lever"))
-        try:
-            params = module.Params.from_dict(sc.get("params", {}))
-        except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
-        scenarios.append({"lever": sc["lever"], "params": params.to_dict()})
+        scenarios.append(check_scenario(raw, f"{p.name}: scenarios[{i}]"))
     current = data.get("current")
-    return Session(scenarios=scenarios, current=current if isinstance(current, str) else None)
+    return Session(scenarios=scenarios, current=current if isinstance(current, str) else None,
+                   profile=_profile(data.get("profile"), p.name))
+
+
+def _profile(raw: object, name: str) -> model_profile.Params | None:
+    try:
+        return None if raw is None else model_profile.profile_params(fields.mapping(raw, "params"))
+    except InputError as exc:
+        raise InputError(f"{name}: profile: {exc}") from None

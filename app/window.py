@@ -80,7 +80,8 @@ class MainWindow(ExportActions, QMainWindow):
             self.resize(1400, 900)
         self.show_panel(str(self._settings.value("last_panel", PANELS[0].id)))
         # a recovery file the last run left (it did not close cleanly): see restore_recovery
-        self.pending_recovery = recovery.pending(self._settings)
+        self._recovery = recovery.Recovery(self._settings)  # this window's file, never another's
+        self.pending_recovery = self._recovery.pending()
         self._autosave = QTimer(self)
         self._autosave.setInterval(recovery.AUTOSAVE_MS)
         self._autosave.timeout.connect(self.autosave)
@@ -258,6 +259,9 @@ class MainWindow(ExportActions, QMainWindow):
         """Save the session atomically to ``path``."""
         try:
             save_session(self.session(), path)
+        except InputError as exc:
+            self.warn(str(exc))
+            return False
         except OSError as exc:
             self.warn(f"could not save {path.name}: {exc.strerror or exc}")
             return False
@@ -332,9 +336,11 @@ class MainWindow(ExportActions, QMainWindow):
         if self.pending_recovery is not None:
             return  # the user has not answered yet: do not overwrite what could be restored
         try:
-            recovery.write_recovery(self.session(), self._settings)
-        except OSError as exc:
-            self.statusBar().showMessage(f"autosave failed: {exc.strerror or exc}", 8000)
+            self._recovery.write(self.session())
+        except (InputError, OSError) as exc:
+            message = recovery.failure_message(exc)
+            if message != self.last_error:  # say it once, not every few minutes
+                self.warn(message)
 
     def restore_recovery(self) -> bool:
         """Open the work the last run left unsaved; an unreadable file is set aside, never lost."""
@@ -343,13 +349,13 @@ class MainWindow(ExportActions, QMainWindow):
             return False
         recent = self.recent()
         if self.open_path(path):
-            recovery.discard(self._settings)
+            self._recovery.discard(path)
             # restored work is unsaved work: not "the session file", not a recent file
             self.session_path = None
             self._settings.setValue("recent", recent)
             self._rebuild_recent()
             return True
-        kept = recovery.set_aside(path)
+        kept = self._recovery.set_aside(path)
         self.last_error += f" (kept as {kept.name})"
         return False
 
@@ -362,18 +368,18 @@ class MainWindow(ExportActions, QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self.restore_recovery()
         else:
-            recovery.discard(self._settings)
+            self._recovery.discard(self.pending_recovery)
             self.pending_recovery = None
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._autosave.stop()
-        if self.pending_recovery is None:
-            recovery.discard(self._settings)  # a clean exit leaves nothing to recover
+        self._recovery.discard()  # a clean exit leaves nothing of its own to recover
+        self._recovery.release()  # a recovery offer left unanswered stays for the next start
         self._settings.setValue("geometry", self.saveGeometry())
         self._settings.setValue("last_panel", self.current().lever)
         self._settings.sync()
+        if self.counter is not None:
+            self.counter.close()  # first: cancels a count in flight, so no worker waits on it
         for panel in self.panels.values():
             panel.shutdown()
-        if self.counter is not None:
-            self.counter.close()
         super().closeEvent(event)

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.dialogs import ExportDialog
 from core.errors import InputError
-from widgets.export import render_image, write_chart, write_csv, write_scenario
+from widgets import atomic
+from widgets.export import render_image, write_chart, write_csv
 from widgets.offscreen import export_scenario
 
 
@@ -28,13 +29,20 @@ class ExportActions:
 
     def export_chart(self, path: Path, size: tuple[int, int] | None = None, scale: int = 1,
                      theme: str | None = None, with_scenario: bool = True) -> list[Path]:
-        """Export the current panel's chart; ``size`` None means exactly as on screen."""
+        """Export the current panel's chart; ``size`` None means exactly as on screen.
+
+        The scenario goes beside it as ``<chart stem>.scenario.json`` (never over the chart);
+        both are checked and encoded before anything is written.
+        """
         panel = self.current()
         title = f"ctxlab · {self.spec(panel.lever).title}"
         if size is None and theme in (None, self.theme.name):
-            written = [write_chart(panel.view, path, None, scale, title)]
-            if with_scenario:
-                written.append(write_scenario(panel.scenario(), path.with_suffix(".json")))
+            chart = atomic.check_target(path)
+            beside = atomic.check_target(atomic.scenario_beside(chart)) if with_scenario else None
+            scenario = atomic.encode_json(panel.scenario(), beside.name) if beside else b""
+            written = [write_chart(panel.view, chart, None, scale, title)]
+            if beside is not None:
+                written.append(atomic.write_bytes(beside, scenario))
             return written
         return export_scenario(panel.lever, panel.scenario()["params"], path, None,
                                size or (panel.view.width(), panel.view.height()), scale,
@@ -58,8 +66,10 @@ class ExportActions:
         written = []
         for lever, panel in self.panels.items():
             path = folder / f"ctxlab-{lever}.{fmt}"
+            beside = atomic.scenario_beside(path)
+            scenario = atomic.encode_json(panel.scenario(), beside.name)
             written.append(write_chart(panel.view, path, fmt, 1, f"ctxlab · {lever}"))
-            written.append(write_scenario(panel.scenario(), path.with_suffix(".json")))
+            written.append(atomic.write_bytes(beside, scenario))
         return written
 
     def _on_export_all(self) -> None:

@@ -66,7 +66,9 @@ def integer(
     if not ok:
         raise InputError(f"{where}.{key}: expected an integer, got {_describe(value)}")
     if abs(value) > _LARGEST:  # no count here is that large, and NumPy's int64 would overflow
-        raise InputError(f"{where}.{key}: {value:.3g} is too large")
+        bits = value.bit_length()
+        shown = f"{value:.3g}" if bits < 1000 else f"a {bits * 3 // 10 + 1}-digit number"
+        raise InputError(f"{where}.{key}: {shown} is too large (at most {_LARGEST:,})")
     if minimum is not None and value < minimum:
         raise InputError(f"{where}.{key}: must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
@@ -138,6 +140,8 @@ def parse_json(text: str, name: str) -> Any:
 
 # --- Declared params: each field declared once, with its default, bounds and choices ---------
 
+    except ValueError:  # Python refuses integers over 4,300 digits
+        raise InputError(f"{name}: holds a number with more than 4,300 digits") from None
 _KINDS: dict[str, Any] = {"int": integer, "float": number, "bool": boolean, "str": text}
 
 

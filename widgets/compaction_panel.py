@@ -9,7 +9,6 @@ With an API key, Run live plays the user turns against Claude with instant compa
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +37,7 @@ from core import compaction
 from core.compaction_io import parse_transcript
 from core.errors import InputError
 from core.tokens import TokenCounter
+from widgets import atomic
 from widgets.base import BasePanel, PanelSpec, preview
 from widgets.compaction_plots import CompactionOutput, CompactionPlots, live_series
 from widgets.compaction_views import LiveLog, TurnCards, shown, summary_html
@@ -350,13 +350,14 @@ class CompactionPanel(BasePanel):
             return
         name, _ = QFileDialog.getSaveFileName(self, "Save the live run", "live-run.json", "JSON (*.json)")
         if name:
-            self.save_live(Path(name))
+            try:
+                self.save_live(Path(name))
+            except InputError as exc:
+                self._set_status(str(exc), error=True)
 
     def save_live(self, path: Path) -> None:
         """Write the live run's events (settings and usage only; never the key)."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.live_log.to_dict(), indent=1), encoding="utf-8")
-        tmp.replace(path)
+        atomic.write_json(path, self.live_log.to_dict())
 
     def _on_load_run(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Load a live run", "", "JSON (*.json)")

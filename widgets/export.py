@@ -10,7 +10,7 @@ that only hold shapes are baked into the coordinates, because librsvg ignores
 from __future__ import annotations
 
 import csv
-import json
+import io
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -18,25 +18,32 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from core.errors import InputError
+from widgets import atomic
 
 FORMATS = ("svg", "png", "pdf")
 SLIDE_SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
+MIN_SIDE, MAX_SIDE = 100, 8192
+"""Export sizes in pixels: below 100 no chart fits; 8192 x 4 (PNG scale) is a 32k image."""
 _SVG_NS = "http://www.w3.org/2000/svg"
 _SHAPES = {"path", "polyline", "polygon", "rect"}
 
 
 def parse_size(text: str) -> tuple[int, int]:
     """Parse ``WIDTHxHEIGHT`` (e.g. ``1920x1080``)."""
-    match = re.fullmatch(r"\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*", text)
+    match = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
     if not match:
         raise InputError(f"size: expected WIDTHxHEIGHT such as 1920x1080, got {text!r}")
-    return int(match[1]), int(match[2])
+    width, height = int(match[1]), int(match[2])
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise InputError(f"size: width and height must be between {MIN_SIDE} and {MAX_SIDE:,} "
+                         f"pixels, got {width}x{height}")
+    return width, height
 
 
 def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float) -> None:
@@ -84,11 +91,13 @@ def render_image(view: QGraphicsView, scale: float = 1.0) -> QImage:
     return image
 
 
-def write_svg(view: QGraphicsView, path: Path, title: str) -> None:
-    """Write the view as SVG with text kept as text and shape transforms baked."""
+def svg_bytes(view: QGraphicsView, title: str) -> bytes:
+    """Render the view as SVG with text kept as text and shape transforms baked."""
     size = view.viewport().size()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     gen = QSvgGenerator()
-    gen.setFileName(str(path))
+    gen.setOutputDevice(buffer)
     gen.setSize(size)
     gen.setViewBox(QRect(QPoint(0, 0), size))
     gen.setResolution(96)
@@ -99,13 +108,15 @@ def write_svg(view: QGraphicsView, path: Path, title: str) -> None:
         _render(view, painter, QRectF(0, 0, size.width(), size.height()), 1.0)
     finally:
         painter.end()
-    bake_svg_transforms(path)
+    return bake_svg_bytes(bytes(buffer.data().data()))[0]
 
 
-def write_pdf(view: QGraphicsView, path: Path, title: str) -> None:
-    """Write the view as a one-page PDF the size of the chart (96 dpi, vector)."""
+def pdf_bytes(view: QGraphicsView, title: str) -> bytes:
+    """Render the view as a one-page PDF the size of the chart (96 dpi, vector)."""
     size = view.viewport().size()
-    writer = QPdfWriter(str(path))
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setResolution(96)  # the 1200 dpi default makes hairline pens and huge fonts
     writer.setTitle(title)
     writer.setCreator("ctxlab")
@@ -118,42 +129,52 @@ def write_pdf(view: QGraphicsView, path: Path, title: str) -> None:
         _render(view, painter, QRectF(0, 0, writer.width(), writer.height()), 1.0)
     finally:
         painter.end()
+    del writer  # finishes the document into the buffer
+    return bytes(buffer.data().data())
+
+
+def png_bytes(view: QGraphicsView, scale: float) -> bytes:
+    """Render the view as a PNG ``scale`` times its on-screen size."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not render_image(view, scale).save(buffer, "PNG"):
+        raise InputError("could not encode the PNG")
+    return bytes(buffer.data().data())
 
 
 def write_chart(view: QGraphicsView, path: str | Path, fmt: str | None = None,
                 scale: float = 1.0, title: str = "ctxlab chart") -> Path:
-    """Export the view to ``path`` as svg, png or pdf (default: from the suffix)."""
-    out = Path(path)
+    """Export the view to ``path`` as svg, png or pdf (default: from the suffix).
+
+    The chart is rendered in memory and written atomically: a failure leaves no half file.
+    """
+    out = atomic.check_target(path)
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise InputError(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if not 1 <= scale <= 4:
         raise InputError(f"scale: must be between 1 and 4, got {scale}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "svg":
-        write_svg(view, out, title)
+        data = svg_bytes(view, title)
     elif fmt == "pdf":
-        write_pdf(view, out, title)
-    elif not render_image(view, scale).save(str(out)):
-        raise InputError(f"{out}: could not write the PNG")
-    return out
+        data = pdf_bytes(view, title)
+    else:
+        data = png_bytes(view, scale)
+    return atomic.write_bytes(out, data)
 
 
 def write_csv(rows: Sequence[Sequence[Any]], path: str | Path) -> Path:
     """Write the chart's data rows (first row the header) as CSV."""
     if not rows:
         raise InputError("nothing to export yet: the panel has no result")
-    out = Path(path)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(rows)
-    return out
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    return atomic.write_text(path, text.getvalue())
 
 
 def write_scenario(scenario: dict[str, Any], path: str | Path) -> Path:
-    """Write the scenario JSON that reproduces a chart."""
-    out = Path(path)
-    out.write_text(json.dumps(scenario, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return out
+    """Write the scenario JSON that reproduces a chart (atomically; lone surrogates escaped)."""
+    return atomic.write_json(path, scenario)
 
 
 def wait_until(done: Callable[[], bool], timeout_s: float) -> bool:
@@ -244,10 +265,20 @@ def _bake_element(el: ET.Element, m: tuple[float, ...]) -> None:
 
 
 def bake_svg_transforms(path: Path) -> int:
-    """Apply ``matrix()`` transforms of shape-only groups to their coordinates; return how many."""
+    """Bake the transforms of an SVG file in place (atomically); return how many groups."""
+    data, baked = bake_svg_bytes(Path(path).read_bytes())
+    atomic.write_bytes(path, data)
+    return baked
+
+
+def bake_svg_bytes(data: bytes) -> tuple[bytes, int]:
+    """Apply ``matrix()`` transforms of shape-only groups to their coordinates.
+
+    Returns the new SVG and how many groups were baked.
+    """
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    tree = ET.parse(path)
+    tree = ET.ElementTree(ET.fromstring(data))
     baked = 0
     for group in tree.iter(f"{{{_SVG_NS}}}g"):
         m = _matrix(group.get("transform", ""))
@@ -263,5 +294,6 @@ def bake_svg_transforms(path: Path) -> int:
             _bake_element(child, m)
         del group.attrib["transform"]
         baked += 1
-    tree.write(path, encoding="utf-8", xml_declaration=True)
-    return baked
+    out = io.BytesIO()
+    tree.write(out, encoding="utf-8", xml_declaration=True)
+    return out.getvalue(), baked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +11,27 @@ from core.errors import InputError
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024
 """Bigger files are refused: no context window holds them, and the editor would crawl."""
+MAX_JSON_BYTES = 128 * 1024 * 1024
+"""Scenarios and sessions ctxlab wrote: their data grows when written as JSON (a 20 MiB CSV
+of facts is ~90 MB of JSON), so they are read up to this, and never written past it."""
 
 
 def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
     """Return a file's text, refusing binaries, non-UTF-8 and oversized files by name."""
     p = Path(path)
+    limit_text = f"larger than the {limit / 2**20:.0f} MiB limit"
     try:
-        size = p.stat().st_size
-        if size > limit:
-            raise InputError(
-                f"{p.name}: {size:,} bytes is larger than the {limit / 2**20:.0f} MiB limit"
-            )
-        data = p.read_bytes()
+        info = p.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{p.name}: is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: would read until memory ends
+            raise InputError(f"{p.name}: not a regular file (a device or pipe); save it to a file")
+        if info.st_size > limit:
+            raise InputError(f"{p.name}: {info.st_size:,} bytes is {limit_text}")
+        with p.open("rb") as handle:
+            data = handle.read(limit + 1)  # the file may grow between stat and read
+        if len(data) > limit:
+            raise InputError(f"{p.name}: {limit_text}")
     except OSError as exc:
         raise InputError(f"{p.name}: cannot read ({exc.strerror or exc})") from None
     if b"\x00" in data[:8192]:
@@ -39,7 +49,7 @@ parse_json = fields.parse_json
 def read_scenario(path: str | Path) -> tuple[str, dict[str, Any]]:
     """Read ``{"lever": ..., "params": {...}}`` and return the lever and its raw params."""
     p = Path(path)
-    data = fields.mapping(parse_json(read_text(p), p.name), p.name)
+    data = fields.mapping(parse_json(read_text(p, MAX_JSON_BYTES), p.name), p.name)
     fields.only_keys(data, ("lever", "params"), p.name)
     lever = fields.text(data, "lever", p.name)
     return lever, dict(fields.mapping(data.get("params", {}), f"{p.name}: params"))

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from core import lever_module
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets import PANELS
+from widgets import PANELS, atomic
 from widgets.base import BasePanel, PanelSpec
-from widgets.export import resize_view, wait_until, write_chart, write_scenario
+from widgets.export import resize_view, wait_until, write_chart
 from widgets.theme import load_theme
 
 
@@ -51,14 +51,21 @@ def export_scenario(lever: str, params: dict[str, Any], path: str | Path, fmt: s
                     size: tuple[int, int] = (1280, 720), scale: float = 1.0,
                     theme: str = "slide", counter: TokenCounter | None = None,
                     with_scenario: bool = True) -> list[Path]:
-    """Export the chart of a scenario at ``size``; also write its scenario JSON beside it."""
+    """Export the chart of a scenario at ``size``, and its scenario beside it.
+
+    The scenario goes to ``<chart stem>.scenario.json``; both targets are checked before
+    anything is built, and the scenario is encoded before anything is written.
+    """
+    chart = atomic.check_target(path)
+    beside = atomic.check_target(atomic.scenario_beside(chart)) if with_scenario else None
     panel = build_panel(lever, params, theme, counter)
     try:
         resize_view(panel.view, size)
         title = f"ctxlab · {panel_spec(lever).title}"
-        written = [write_chart(panel.view, path, fmt, scale, title)]
-        if with_scenario:
-            written.append(write_scenario(panel.scenario(), Path(path).with_suffix(".json")))
+        scenario = atomic.encode_json(panel.scenario(), beside.name) if beside else b""
+        written = [write_chart(panel.view, chart, fmt, scale, title)]
+        if beside is not None:
+            written.append(atomic.write_bytes(beside, scenario))
         return written
     finally:
         panel.shutdown()

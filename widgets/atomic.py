@@ -1,0 +1,146 @@
+"""The one writer for every file ctxlab writes: encode first, then temp file + fsync + rename.
+
+Nothing is opened on disk until the whole content is encoded, so text that cannot be written
+(a lone surrogate in CSV, NaN in JSON) is refused with the file untouched. The bytes go to a
+temporary file in the target's folder, are flushed to disk, and replace the target in one
+rename: a crash, a full disk or a refused write leaves the previous file as it was. Every
+failure is an :class:`InputError` naming the path (the CLI prints it on one line, exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def encode_json(data: Any, name: str) -> bytes:
+    r"""Return ``data`` as indented UTF-8 JSON.
+
+    Lone surrogates (half an emoji pasted from a broken source) can only sit inside JSON
+    strings, so they are written as ``\\udXXX`` escapes: valid UTF-8, and reading the file back
+    gives the same text. NaN and infinities are not JSON: refused, naming ``name``.
+    """
+    try:
+        text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError:
+        raise InputError(f"{name}: holds a number that is not finite (NaN or infinity), "
+                         "which JSON cannot store; nothing was written") from None
+    except RecursionError:
+        raise InputError(f"{name}: data nested too deeply to write; nothing was written") from None
+    return _SURROGATE.sub(_escape_surrogate, text).encode("utf-8")
+
+
+def encode_text(text: str, name: str) -> bytes:
+    """Return ``text`` as UTF-8, or refuse (naming the position) if it holds a lone surrogate."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{name}: the text holds half of a character (a lone surrogate "
+                         f"U+{ord(text[exc.start]):04X} at position {exc.start:,}) that cannot be "
+                         "written as UTF-8; nothing was written") from None
+
+
+def check_target(path: str | Path) -> Path:
+    """Return where ``path`` would be written; refuse before anything is rendered or touched.
+
+    Refused: a folder, a path under a file, a folder we cannot write into.
+    """
+    out = Path(path).expanduser()
+    if out.is_symlink():
+        out = out.resolve()  # write through a link, do not replace it with a file
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name")
+    parent = out.parent
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{out}: {probe} is a file, not a folder")
+    if probe == parent and not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: cannot write in {parent} (permission denied)")
+    return out
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Replace ``path`` with ``data`` atomically; return the path written."""
+    out = check_target(path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        mode = out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~_UMASK
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write ({exc.strerror or exc}); nothing was changed") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, out)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"{out}: cannot write ({exc.strerror or exc}); the previous file "
+                             "is unchanged") from None
+        raise
+    _sync_folder(out.parent)
+    return out
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the rename itself to disk (best effort: not every system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Encode ``data`` as JSON (refusing what cannot be stored) and write it atomically."""
+    return write_bytes(path, encode_json(data, Path(path).name))
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Encode ``text`` as UTF-8 (refusing lone surrogates) and write it atomically."""
+    return write_bytes(path, encode_text(text, Path(path).name))
+
+
+def scenario_beside(chart: str | Path) -> Path:
+    """Where the scenario that reproduces ``chart`` goes: ``<chart stem>.scenario.json``.
+
+    Never the chart itself, and never a plain ``.json`` that could be the scenario the
+    chart was made from.
+    """
+    out = Path(chart)
+    return out.with_name(f"{out.stem}.scenario.json")
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same existing file (or the same path, once resolved)."""
+    pa, pb = Path(a), Path(b)
+    try:
+        if pa.exists() and pb.exists():
+            return pa.samefile(pb)
+    except OSError:
+        pass
+    return pa.expanduser().resolve() == pb.expanduser().resolve()
