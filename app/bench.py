@@ -65,8 +65,8 @@ def _tick(app: QApplication, panel: BasePanel, setter: Any, value: int) -> tuple
 
 def bench_panel(app: QApplication, spec_id: str, ticks: int) -> dict[str, Any]:
     """Drive one panel's main control through ``ticks`` values and report latencies."""
-    spec = next(s for s in PANELS if s.id == spec_id)
-    panel = spec.factory()
+    spec = next(s for s in PANELS if s.lever == spec_id)
+    panel = spec()
     try:
         make = BENCH_PARAMS.get(spec_id)
         if make is None:
@@ -111,13 +111,13 @@ def run_bench(panels: list[str] | None = None, ticks: int = 200) -> dict[str, An
     """Run the GUI latency bench for ``panels`` (default all) and the core timings."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    wanted = panels or [s.id for s in PANELS]
-    unknown = sorted(set(wanted) - {s.id for s in PANELS})
+    wanted = panels or [s.lever for s in PANELS]
+    unknown = sorted(set(wanted) - {s.lever for s in PANELS})
     if unknown:
         from core.errors import InputError
 
         raise InputError(f"--panels: unknown panel(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(s.id for s in PANELS)}")
+                         f"known: {', '.join(s.lever for s in PANELS)}")
     return {
         "machine": {"python": platform.python_version(), "pyside6": PySide6.__version__,
                     "pyqtgraph": pg.__version__, "numpy": np.__version__,

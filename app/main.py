@@ -162,11 +162,11 @@ def _smoke() -> int:
     window.show()
     failed = []
     for spec in PANELS:
-        panel = window.show_panel(spec.id)
+        panel = window.show_panel(spec.lever)
         if not wait_until(lambda p=panel: p.is_idle() and p.output() is not None, 60.0):
-            failed.append(spec.id)
+            failed.append(spec.lever)
     with tempfile.TemporaryDirectory() as tmp:
-        chart = write_chart(window.show_panel(PANELS[0].id).view, Path(tmp) / "smoke.svg")
+        chart = write_chart(window.show_panel(PANELS[0].lever).view, Path(tmp) / "smoke.svg")
         exported = chart.stat().st_size > 0
     window.close()
     app.processEvents()

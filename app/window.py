@@ -29,7 +29,7 @@ from app.sessions import Session, load_session, save_session
 from app.window_export import ExportActions
 from core.errors import InputError
 from widgets import GROUPS, PANELS
-from widgets.base import BasePanel, PanelSpec
+from widgets.base import BasePanel
 from widgets.loaders import parse_json, read_scenario, read_text
 from widgets.theme import THEMES, load_theme
 
@@ -78,7 +78,7 @@ class MainWindow(ExportActions, QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 900)
-        self.show_panel(str(self._settings.value("last_panel", PANELS[0].id)))
+        self.show_panel(str(self._settings.value("last_panel", PANELS[0].lever)))
         # a recovery file the last run left (it did not close cleanly): see restore_recovery
         self._recovery = recovery.Recovery(self._settings)  # this window's file, never another's
         self.pending_recovery = self._recovery.pending()
@@ -89,19 +89,17 @@ class MainWindow(ExportActions, QMainWindow):
 
     # ---- navigation -----------------------------------------------------------------------
     def _build_nav(self) -> None:
-        built = {spec.title: spec for spec in PANELS}
-        for group, levers in GROUPS:
+        groups = list(GROUPS) + sorted({p.group for p in PANELS} - set(GROUPS))
+        for group in groups:
+            members = [p for p in PANELS if p.group == group]
+            if not members:
+                continue
             top = QTreeWidgetItem([group])
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.nav.addTopLevelItem(top)
-            for chapter, title in levers:
-                spec = built.get(title)
-                item = QTreeWidgetItem([f"{title}  · ch {chapter}" + ("" if spec else "  (planned)")])
-                if spec:
-                    item.setData(0, Qt.ItemDataRole.UserRole, spec.id)
-                else:
-                    item.setFlags(Qt.ItemFlag.NoItemFlags)
-                    item.setToolTip(0, "Not built yet")
+            for cls in members:
+                item = QTreeWidgetItem([f"{cls.title}  · ch {cls.chapter}"])
+                item.setData(0, Qt.ItemDataRole.UserRole, cls.lever)
                 top.addChild(item)
         self.nav.expandAll()
         self.nav.currentItemChanged.connect(self._on_nav_changed)
@@ -111,14 +109,14 @@ class MainWindow(ExportActions, QMainWindow):
         if lever:
             self.show_panel(lever)
 
-    def spec(self, lever: str) -> PanelSpec:
-        """Return the registered panel spec of ``lever``."""
-        return next(s for s in PANELS if s.id == lever)
+    def spec(self, lever: str) -> type[BasePanel]:
+        """Return the registered panel class of ``lever``."""
+        return next(s for s in PANELS if s.lever == lever)
 
     def panel(self, lever: str) -> BasePanel:
         """Return the panel of ``lever``, building it (with its sample) on first use."""
         if lever not in self.panels:
-            panel = self.spec(lever).factory(theme=self.theme)  # type: ignore[call-arg]
+            panel = self.spec(lever)(theme=self.theme)
             panel.set_exact_counter(self.counter)
             panel.set_live_factory(self.live_factory)
             panel.load_sample()
@@ -129,8 +127,8 @@ class MainWindow(ExportActions, QMainWindow):
 
     def show_panel(self, lever: str) -> BasePanel:
         """Switch to the panel of ``lever`` (the first panel if unknown)."""
-        if lever not in {s.id for s in PANELS}:
-            lever = PANELS[0].id
+        if lever not in {s.lever for s in PANELS}:
+            lever = PANELS[0].lever
         panel = self.panel(lever)
         self.stack.setCurrentWidget(panel)
         for i in range(self.nav.topLevelItemCount()):
@@ -236,7 +234,7 @@ class MainWindow(ExportActions, QMainWindow):
 
     def spec_id(self, lever: str) -> str:
         """Validate that ``lever`` has a panel and return it."""
-        if lever not in {s.id for s in PANELS}:
+        if lever not in {s.lever for s in PANELS}:
             raise InputError(f"lever: {lever!r} has no panel in this build")
         return lever
 

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from core import (
+    agent_memory,
     attention,
     bpe,
     callgraph,
@@ -39,6 +40,7 @@ REGISTRY: dict[str, ModuleType] = {
     "output_shaping": output_shaping,
     "prefix_cache": prefix_cache,
     "semantic_cache": semantic_cache,
+    "agent_memory": agent_memory,
     "procedural_learning": procedural_learning,
     "context_router": context_router,
 }

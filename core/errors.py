@@ -10,3 +10,7 @@ class InputError(ValueError):
     without reading a traceback. The CLI prints it on one line and exits with code 2;
     panels show it in their status line and keep their previous result.
     """
+
+
+class Cancelled(Exception):  # noqa: N818 (a signal, not a failure)
+    """Raised from a ``progress`` callback when the work is no longer wanted."""

@@ -121,9 +121,13 @@ def text(
 
 def items(data: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> list[Any]:
     """Read a list field."""
-    value = _get(data, key, default, where)
+    return sequence(_get(data, key, default, where), f"{where}.{key}")
+
+
+def sequence(value: object, where: str) -> list[Any]:
+    """Return ``value`` as a list, or raise naming ``where`` (for a ``parse=`` of a list field)."""
     if not isinstance(value, list | tuple):
-        raise InputError(f"{where}.{key}: expected a list, got {_describe(value)}")
+        raise InputError(f"{where}: expected a list, got {_describe(value)}")
     return list(value)
 
 
@@ -136,12 +140,12 @@ def parse_json(text: str, name: str) -> Any:
                          f"column {exc.colno})") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply") from None
+    except ValueError:  # Python refuses integers over 4,300 digits
+        raise InputError(f"{name}: holds a number with more than 4,300 digits") from None
 
 
 # --- Declared params: each field declared once, with its default, bounds and choices ---------
 
-    except ValueError:  # Python refuses integers over 4,300 digits
-        raise InputError(f"{name}: holds a number with more than 4,300 digits") from None
 _KINDS: dict[str, Any] = {"int": integer, "float": number, "bool": boolean, "str": text}
 
 

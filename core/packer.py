@@ -23,7 +23,6 @@ POLICIES = ("drop_oldest", "drop_largest", "priority")
 ``priority`` keeps parts by their ``rank`` (1 = most important; ties keep the newer part)."""
 
 _WHERE = "params"
-_KEYS = ("parts", "budget", "policy", "estimator", "model", "output_tokens", "calls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,61 +39,37 @@ class Part:
         return {"name": self.name, "text": self.text, "pinned": self.pinned, "rank": self.rank}
 
 
+def _parse_parts(value: object, where: str) -> tuple[Part, ...]:
+    parts = []
+    for i, raw in enumerate(fields.sequence(value, where)):
+        at = f"{where}[{i}]"
+        p = fields.mapping(raw, at)
+        fields.only_keys(p, ("name", "text", "pinned", "rank"), at)
+        parts.append(Part(name=fields.text(p, "name", at), text=fields.text(p, "text", at),
+                          pinned=fields.boolean(p, "pinned", at, False),
+                          rank=fields.integer(p, "rank", at, 1, minimum=0)))
+    names = [p.name for p in parts]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"{where}: part names must be unique, repeated: {dupes}")
+    return tuple(parts)
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """What to pack, into how much room, by which rule."""
 
-    parts: tuple[Part, ...]
-    budget: int
-    policy: str = "drop_oldest"
-    estimator: str = "words"
-    model: str = "claude-opus-4-8"
-    output_tokens: int = 500
-    calls: int = 100_000
-
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        parts = []
-        for i, raw in enumerate(fields.items(d, "parts", _WHERE)):
-            where = f"{_WHERE}.parts[{i}]"
-            p = fields.mapping(raw, where)
-            fields.only_keys(p, ("name", "text", "pinned", "rank"), where)
-            parts.append(
-                Part(
-                    name=fields.text(p, "name", where),
-                    text=fields.text(p, "text", where),
-                    pinned=fields.boolean(p, "pinned", where, False),
-                    rank=fields.integer(p, "rank", where, 1, minimum=0),
-                )
-            )
-        names = [p.name for p in parts]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise InputError(f"{_WHERE}.parts: part names must be unique, repeated: {dupes}")
-        return cls(
-            parts=tuple(parts),
-            budget=fields.integer(d, "budget", _WHERE, minimum=0),
-            policy=fields.text(d, "policy", _WHERE, "drop_oldest", POLICIES),
-            estimator=fields.text(d, "estimator", _WHERE, "words", COUNTER_NAMES),
-            model=fields.text(d, "model", _WHERE, "claude-opus-4-8", tuple(economy.PRICES)),
-            output_tokens=fields.integer(d, "output_tokens", _WHERE, 500, minimum=0),
-            calls=fields.integer(d, "calls", _WHERE, 100_000, minimum=0),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data (the scenario's ``params``)."""
-        return {
-            "parts": [p.to_dict() for p in self.parts],
-            "budget": self.budget,
-            "policy": self.policy,
-            "estimator": self.estimator,
-            "model": self.model,
-            "output_tokens": self.output_tokens,
-            "calls": self.calls,
-        }
+    parts: tuple[Part, ...] = fields.param(parse=_parse_parts, dump=lambda ps: [p.to_dict() for p in ps],
+                                           doc="the named parts, oldest first")
+    budget: int = fields.param(minimum=0, doc="tokens the window holds")
+    policy: str = fields.param("drop_oldest", choices=POLICIES,
+                               doc="drop_oldest keeps the newest parts; drop_largest keeps the "
+                                   "smallest; priority keeps by rank (1 first)")
+    estimator: str = fields.param("words", choices=COUNTER_NAMES, doc="how tokens are counted")
+    model: str = fields.param("claude-opus-4-8", choices=tuple(economy.PRICES),
+                              doc="model whose prices the cost uses")
+    output_tokens: int = fields.param(500, minimum=0, doc="output tokens per call")
+    calls: int = fields.param(100_000, minimum=0, doc="calls the cost is for")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Qt panels, one per lever, and the shared pieces they are built from.
 
-``PANELS`` is the static registry the window builds its navigation from (no scanning, so a
-PyInstaller bundle needs no hidden imports).
+``PANELS`` is the one static registry of panel classes (no scanning, so a PyInstaller bundle
+needs no hidden imports); each class carries its ``lever``, ``title``, ``chapter`` and
+``group``. The window's navigation, the CLI (smoke, bench) and the offscreen renderer read it.
 """
 
 from __future__ import annotations
@@ -18,18 +19,21 @@ from widgets import (
     radix_panel,
     temporal_panel,
 )
-from widgets.base import PanelSpec
+from widgets.base import BasePanel
 
-PANELS: list[PanelSpec] = [packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL,
-                           compression_panel.PANEL, callgraph_panel.PANEL, kv_blocks_panel.PANEL,
-                           radix_panel.PANEL, temporal_panel.PANEL, compaction_panel.PANEL,
-                           attention_panel.PANEL]
-
-GROUPS: list[tuple[str, list[tuple[int, str]]]] = [
-    ("Foundations", [(1, "Context-window packer"), (2, "BPE tokenizer"), (2, "Token economy")]),
-    ("Compression", [(3, "Query-aware compression"), (5, "Call-graph slicing")]),
-    ("Caching", [(8, "Paged KV blocks"), (8, "Radix prefix sharing")]),
-    ("Memory", [(10, "Temporal knowledge graph"), (11, "Compaction lab")]),
-    ("Architecture", [(14, "Attention efficiency")]),
+PANELS: list[type[BasePanel]] = [
+    packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL, compression_panel.PANEL,
+    callgraph_panel.PANEL, kv_blocks_panel.PANEL, radix_panel.PANEL, temporal_panel.PANEL,
+    compaction_panel.PANEL, attention_panel.PANEL,
 ]
-"""The book's families and their levers; levers without a panel yet show as planned."""
+
+GROUPS = ("Foundations", "Compression", "Caching", "Memory", "Architecture")
+"""The order of the book's families in the navigation (a panel's ``group`` names one)."""
+
+PANELS.sort(key=lambda cls: (GROUPS.index(cls.group) if cls.group in GROUPS else len(GROUPS),
+                             cls.chapter))  # stable: the navigation's order
+
+
+def panel_class(lever: str) -> type[BasePanel] | None:
+    """Return the registered panel class of ``lever``, or ``None``."""
+    return next((cls for cls in PANELS if cls.lever == lever), None)

@@ -19,7 +19,7 @@ from core import attention
 from core.attention_maps import Maps, compare, row_weights
 from core.tokens import TokenCounter
 from widgets.attention_plots import AttentionOutput, AttentionPlots
-from widgets.base import BasePanel, PanelSpec, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
 from widgets.plots import PlotView
 
@@ -34,6 +34,10 @@ class AttentionPanel(BasePanel):
     """Full attention against a cheaper variant, with the cost curves and KV memory."""
 
     lever = "attention"
+    title = "Attention efficiency"
+    chapter = 14
+    group = "Architecture"
+    live = frozenset[str]()
     explain = (
         "Full attention lets every token look at every earlier one: the work grows with n². "
         "Efficient variants keep only some keys — a sliding window, the top k per query, or a "
@@ -163,8 +167,12 @@ class AttentionPanel(BasePanel):
     def is_cheap(self, params: Any) -> bool:
         return self._maps is not None and self._key(params) == self._maps_key and params.n <= _LIVE_N
 
-    def work(self, params: attention.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> AttentionOutput:
+    def derive(self, prepared: AttentionOutput, params: attention.Params) -> AttentionOutput:
+        return prepared
+
+    def prepare(self, params: attention.Params, counter: TokenCounter | None,
+                progress: Progress) -> AttentionOutput:
+        should_stop = progress.stopped
         key = self._key(params)
         maps = self._maps if key == self._maps_key else None
         if maps is None:
@@ -193,7 +201,7 @@ class AttentionPanel(BasePanel):
     def _on_row_clicked(self, row: int) -> None:
         self.row.spin.setValue(max(0, min(row, self.params.n - 1)))
 
-    def render(self, output: AttentionOutput) -> None:
+    def draw(self, output: AttentionOutput) -> None:
         self.plots_.update(output, self.theme)
 
     def theme_changed(self) -> None:
@@ -230,8 +238,7 @@ class AttentionPanel(BasePanel):
         return self.window.spin.setValue, [max(1, round(top * i / 199)) for i in range(200)]
 
 
-PANEL = PanelSpec(id="attention", title="Attention efficiency", chapter=14, group="Architecture",
-                  factory=AttentionPanel)
+PANEL = AttentionPanel
 
 if __name__ == "__main__":
     preview(AttentionPanel)

@@ -1,9 +1,44 @@
 """The panel base: controls on the left, plots on the right, a status line, one data flow.
 
-A control change replaces the immutable params snapshot and calls :meth:`BasePanel.schedule`.
-Requests coalesce (a zero-delay single-shot timer: the latest value wins, no queue of stale
-work). Cheap work runs on the UI thread; anything else runs on the panel's single worker
-thread, with a stop flag for the running job and stale results dropped by request id.
+Writing a panel (subclass :class:`BasePanel`)
+---------------------------------------------
+Class attributes: ``lever`` (the core module's name in ``core.REGISTRY``), ``title``,
+``chapter``, ``group`` (the navigation reads them from ``widgets.PANELS``) and ``explain``
+(the paragraph above the controls). Optional ``live``: params fields whose change needs only
+:meth:`BasePanel.derive` (defaults to the core module's ``LIVE``).
+
+Hooks, in the order they run:
+
+- :meth:`~BasePanel.default_params` -- the params a fresh panel starts from.
+- :meth:`~BasePanel.build_controls` -- add widgets to the left column. Tie each control to a
+  params field with ``self.bind(widget, "field")``: the control's range (or choices) comes
+  from the field's declaration (``core.fields.param``), a user change calls
+  ``change(field=value)``, and every params change (a control, a drag, a session, a
+  scenario) is pushed back into the control under a signal blocker. Supported: ``SliderSpin``,
+  ``QSpinBox``, ``QDoubleSpinBox``, ``QSlider``, ``QComboBox`` (item data, else item text),
+  ``QCheckBox``, ``QLineEdit`` (on editing finished) and the shared ``EstimatorCombo``
+  (its "exact" item is enabled only when an exact counter is offered). ``to_field`` /
+  ``from_field`` convert when the control's value is not the field's (``v / 1000``,
+  ``0 -> None``). Write :meth:`~BasePanel.sync_controls` only for what is not a field
+  (tables, text views, ranges that depend on the data).
+- :meth:`~BasePanel.build_plots` (and :meth:`~BasePanel.build_extra`) -- create every plot
+  item once.
+- :meth:`~BasePanel.prepare` -- the heavy part (training, parsing, simulation, full
+  attention). Runs on the worker thread (or the UI thread when :meth:`~BasePanel.is_cheap`),
+  touches no Qt object, and may call ``progress(fraction)``, which raises
+  :class:`Cancelled` once newer params arrived (``progress.stopped()`` asks without raising).
+  Defaults to the core module's ``prepare(params, counter, progress)``.
+- :meth:`~BasePanel.derive` -- the cheap per-tick part, from the prepared state and the
+  params. Defaults to the core module's ``derive(prepared, params)``. The base keeps the one
+  prepared state (on the UI thread): when only ``live`` fields changed since it was
+  prepared, ``derive`` runs on the UI thread and nothing else is recomputed.
+- :meth:`~BasePanel.draw` -- update the plot items from the output (UI thread).
+- :meth:`~BasePanel.headline`, :meth:`~BasePanel.csv_rows`, :meth:`~BasePanel.bench_steps`.
+
+Data flow: a control change replaces the immutable params snapshot and calls
+:meth:`BasePanel.schedule`. Requests coalesce (a zero-delay single-shot timer: the latest value
+wins, no queue of stale work). Stale worker results are dropped by request id (their prepared
+state is kept when it is still valid for the newest params).
 """
 
 from __future__ import annotations
@@ -17,55 +52,89 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QApplication,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
     QLabel,
-    QScrollArea,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from core import lever_module
-from core.errors import InputError
+from core import fields, lever_module
+from core.errors import Cancelled, InputError
 from core.tokens import CachingCounter, CharEstimate, CounterError, TokenCounter, WordEstimate
-from widgets.controls import explanation
+from widgets.controls import EstimatorCombo, SliderSpin, explanation
 from widgets.loaders import read_scenario
 from widgets.plots import PlotView, style_plot
+from widgets.reflow import ControlsScroll
 from widgets.resources import samples
 from widgets.theme import Theme, load_theme
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class PanelSpec:
-    """How the window lists and builds a panel."""
-
-    id: str
-    title: str
-    chapter: int
-    group: str
-    factory: Callable[[], BasePanel]
+W = TypeVar("W", bound=QWidget)
 
 
 class _Bridge(QObject):
     sig_done = Signal(int, bool, object)
-    """A worker finished request ``id``: ok flag and output (or error message)."""
+    """A worker finished request ``id``: ok flag and :class:`_Done` (or error message)."""
     sig_progress = Signal(float)
     """The running request is this fraction done."""
 
 
+class Progress:
+    """Handed to :meth:`BasePanel.prepare`: report how far it is, learn whether to stop."""
+
+    def __init__(self, stop: threading.Event, report: Callable[[float], None]) -> None:
+        self._stop, self._report = stop, report
+
+    def __call__(self, fraction: float) -> None:
+        """Report ``fraction`` done; raise :class:`Cancelled` if newer params arrived."""
+        if self._stop.is_set():
+            raise Cancelled
+        self._report(fraction)
+
+    def stopped(self) -> bool:
+        """Whether the result is no longer wanted (for code that stops on a flag)."""
+        return self._stop.is_set()
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    params: Any
+    """The params the state was prepared for (a fallback's, when the exact count failed)."""
+    prepared: Any
+    output: Any
+
+
+@dataclass(slots=True)
+class _Binding:
+    widget: QWidget
+    push: Callable[[Any], None]
+
+
 class BasePanel(QWidget):
-    """Base of every lever panel; subclasses fill in the hooks below."""
+    """Base of every lever panel; subclasses fill in the hooks below (see the module doc)."""
 
     lever: ClassVar[str]
+    title: ClassVar[str]
+    chapter: ClassVar[int]
+    group: ClassVar[str]
     explain: ClassVar[str] = ""
+    live: ClassVar[frozenset[str] | None] = None
+    """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
 
     sig_rendered = Signal(int)
     """A result was drawn; the argument is its request id."""
@@ -83,6 +152,8 @@ class BasePanel(QWidget):
             "words": CachingCounter(WordEstimate()),
             "chars": CachingCounter(CharEstimate()),
         }
+        self._bound: dict[str, list[_Binding]] = {}
+        self._kept: _Done | None = None
         self._output: Any = None
         self._latest = 0
         self._running = False
@@ -109,6 +180,7 @@ class BasePanel(QWidget):
         self._build_layout()
         self.build_plots(self.view)
         self.apply_theme(self.theme)
+        self._push_bound()
         self.sync_controls()
         self.schedule()
 
@@ -118,28 +190,31 @@ class BasePanel(QWidget):
         raise NotImplementedError
 
     def build_controls(self, layout: QVBoxLayout) -> None:
-        """Add the lever's controls to the left column."""
+        """Add the lever's controls to the left column (tie them to fields with :meth:`bind`)."""
         raise NotImplementedError
 
     def build_plots(self, view: PlotView) -> None:
-        """Create every plot item once; :meth:`render` only updates them."""
+        """Create every plot item once; :meth:`draw` only updates them."""
         raise NotImplementedError
 
     def build_extra(self) -> QWidget | None:
         """Return a widget shown above the plots (text views, tables), or ``None``."""
         return None
 
-    def work(self, params: Any, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> Any:
-        """Compute what :meth:`render` draws. Runs on any thread; touches no Qt object."""
-        raise NotImplementedError
+    def prepare(self, params: Any, counter: TokenCounter | None, progress: Progress) -> Any:
+        """Compute the heavy part for ``params``. Runs on any thread; touches no Qt object."""
+        return lever_module(self.lever).prepare(params, counter, progress)
 
-    def render(self, output: Any) -> None:
+    def derive(self, prepared: Any, params: Any) -> Any:
+        """Compute the cheap part: what :meth:`draw` shows, from the prepared state and ``params``."""
+        return lever_module(self.lever).derive(prepared, params)
+
+    def draw(self, output: Any) -> None:
         """Draw ``output`` into the items made by :meth:`build_plots`."""
         raise NotImplementedError
 
     def sync_controls(self) -> None:
-        """Push the params into the controls (under signal blockers)."""
+        """Push into non-field controls what the params say (bound controls sync themselves)."""
 
     def headline(self, output: Any) -> str:
         """Return the status line for ``output``."""
@@ -154,7 +229,7 @@ class BasePanel(QWidget):
         raise NotImplementedError
 
     def is_cheap(self, params: Any) -> bool:
-        """Whether work on ``params`` is fast enough for the UI thread."""
+        """Whether :meth:`prepare` on ``params`` is fast enough for the UI thread."""
         return getattr(self.counter_for(params), "cheap", False)
 
     def fallback(self, params: Any) -> Any:
@@ -162,6 +237,72 @@ class BasePanel(QWidget):
         if getattr(params, "estimator", "words") == "exact":
             return dataclasses.replace(params, estimator="words")
         return None
+
+    def live_fields(self) -> frozenset[str]:
+        """Return the fields whose change needs only :meth:`derive`."""
+        if self.live is not None:
+            return self.live
+        return frozenset(getattr(lever_module(self.lever), "LIVE", ()))
+
+    def prepared(self) -> Any:
+        """Return the prepared state of the last result (``None`` before the first)."""
+        return None if self._kept is None else self._kept.prepared
+
+    # ---- binding controls to fields -------------------------------------------------------
+    def bind(self, widget: W, field: str, *, to_field: Callable[[Any], Any] | None = None,
+             from_field: Callable[[Any], Any] | None = None, maximum: float | None = None) -> W:
+        """Tie ``widget`` to params ``field`` both ways and return it.
+
+        The range (or the combo's items, when it has none) comes from the field's declared
+        :class:`core.fields.Spec`; ``maximum`` caps a slider below a huge declared limit.
+        """
+        spec = fields.spec(type(self._params), field)
+        to = to_field or (lambda v: v)
+        frm = from_field or (lambda v: v)
+
+        def user(value: Any) -> None:
+            self.change(**{field: to(value)})
+
+        push: Callable[[Any], None]
+        if isinstance(widget, SliderSpin):
+            _bind_range(widget, spec, maximum)
+            widget.sig_value_changed.connect(user)
+            push = lambda v: widget.set_value(int(frm(v)))  # noqa: E731
+        elif isinstance(widget, QSpinBox | QDoubleSpinBox | QSlider):
+            _bind_range(widget, spec, maximum)
+            if isinstance(widget, QAbstractSpinBox):
+                widget.setKeyboardTracking(False)
+            widget.valueChanged.connect(user)
+            push = lambda v: widget.setValue(frm(v))  # noqa: E731
+        elif isinstance(widget, QComboBox):
+            if widget.count() == 0 and spec.choices:
+                widget.addItems(list(spec.choices))
+            keyed = widget.count() > 0 and widget.itemData(0) is not None
+            widget.currentIndexChanged.connect(
+                lambda _i: user(widget.currentData() if keyed else widget.currentText()))
+            push = lambda v: widget.setCurrentIndex(  # noqa: E731
+                widget.findData(frm(v)) if keyed else widget.findText(str(frm(v))))
+        elif isinstance(widget, QCheckBox):
+            widget.toggled.connect(user)
+            push = lambda v: widget.setChecked(bool(frm(v)))  # noqa: E731
+        elif isinstance(widget, QLineEdit):
+            widget.editingFinished.connect(lambda: user(widget.text()))
+            push = lambda v: widget.setText("" if frm(v) is None else str(frm(v)))  # noqa: E731
+        else:
+            raise TypeError(f"bind: cannot bind a {type(widget).__name__}")
+        if spec.doc and not widget.toolTip():
+            widget.setToolTip(spec.doc)
+        self._bound.setdefault(field, []).append(_Binding(widget, push))
+        return widget
+
+    def _push_bound(self, names: Sequence[str] | None = None) -> None:
+        """Show the params' values in the bound controls, emitting nothing."""
+        for name in self._bound if names is None else names:
+            for b in self._bound.get(name, ()):
+                with QSignalBlocker(b.widget):
+                    if isinstance(b.widget, EstimatorCombo):
+                        b.widget.set_exact_available(self.has_exact_counter())
+                    b.push(getattr(self._params, name))  # SliderSpin.set_value blocks its parts
 
     # ---- params ---------------------------------------------------------------------------
     @property
@@ -172,6 +313,7 @@ class BasePanel(QWidget):
     def set_params(self, params: Any) -> None:
         """Replace the params (a preset, a loaded scenario), update controls, recompute."""
         self._params = params
+        self._push_bound()
         self.sync_controls()
         self.sig_params_changed.emit()
         self.schedule()
@@ -181,6 +323,7 @@ class BasePanel(QWidget):
         new = dataclasses.replace(self._params, **changes)
         if new != self._params:
             self._params = new
+            self._push_bound(list(changes))
             self.sig_params_changed.emit()
             self.schedule()
 
@@ -214,6 +357,8 @@ class BasePanel(QWidget):
                 self.change(estimator="words")
         else:
             self._counters["exact"] = counter
+        self._kept = None  # prepared with the previous counter
+        self._push_bound(["estimator"])
         self.sync_controls()
 
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
@@ -243,39 +388,68 @@ class BasePanel(QWidget):
 
     def _start(self) -> None:
         if self._running:
-            self._stop.set()  # the running job may stop early; its result is stale anyway
+            self._stop.set()  # the running job stops at its next progress call; it is stale
             return
         rid, params = self._latest, self._params
+        done = self._kept
+        if done is not None and self._serves(done.params, params):
+            ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
+                                                    self.derive(done.prepared, params)))
+            self._finish(rid, ok, payload)
+            return
         counter = self.counter_for(params)
         if self.is_cheap(params):
-            ok, payload = self._execute(params, counter, lambda: False)
+            ok, payload = self._execute(params, counter, Progress(threading.Event(), lambda _f: None))
             self._finish(rid, ok, payload)
             return
         self._running = True
         self._stop = threading.Event()
         self._set_status("computing…", error=False)
-        self._executor.submit(self._in_worker, rid, params, counter, self._stop)
+        progress = Progress(self._stop, self.report_progress)
+        self._executor.submit(self._in_worker, rid, params, counter, progress)
+
+    def _serves(self, prepared_for: Any, params: Any) -> bool:
+        """Whether state prepared for ``prepared_for`` serves ``params`` (only live fields differ)."""
+        if type(prepared_for) is not type(params):
+            return False
+        live = self.live_fields()
+        return all(getattr(prepared_for, f.name) == getattr(params, f.name)
+                   for f in dataclasses.fields(params) if f.name not in live)
 
     def _in_worker(self, rid: int, params: Any, counter: TokenCounter | None,
-                   stop: threading.Event) -> None:
-        ok, payload = self._execute(params, counter, stop.is_set)
+                   progress: Progress) -> None:
+        ok, payload = self._execute(params, counter, progress)
+        if progress.stopped():  # a job told to stop may return a partial result: never keep it
+            ok, payload = False, "cancelled"
         self._bridge.sig_done.emit(rid, ok, payload)
 
+    def _run(self, params: Any, counter: TokenCounter | None, progress: Progress) -> _Done:
+        prepared = self.prepare(params, counter, progress)
+        return _Done(params, prepared, self.derive(prepared, params))
+
     def _execute(self, params: Any, counter: TokenCounter | None,
-                 should_stop: Callable[[], bool]) -> tuple[bool, Any]:
+                 progress: Progress) -> tuple[bool, Any]:
         try:
-            return True, self.work(params, counter, should_stop)
+            return True, self._run(params, counter, progress)
         except CounterError as exc:
             retry = self.fallback(params)
             if retry is None:
                 return False, str(exc)
-            try:
-                output = self.work(retry, self.counter_for(retry), should_stop)
-            except InputError as inner:
-                return False, str(inner)
-            return True, dataclasses.replace(output, note=f"exact count unavailable: {exc}; "
-                                                          "showing the words x 1.3 estimate")
-        except InputError as exc:
+            ok, done = self._guard(lambda: self._run(retry, self.counter_for(retry), progress))
+            if not ok:
+                return ok, done
+            note = f"exact count unavailable: {exc}; showing the words x 1.3 estimate"
+            return True, _Done(done.params, done.prepared, dataclasses.replace(done.output, note=note))
+        except (InputError, Cancelled) as exc:
+            return False, str(exc)
+        except Exception as exc:  # a bug must not freeze or kill the window
+            log.exception("compute failed in %s", self.lever)
+            return False, f"internal error ({type(exc).__name__}: {exc}); see the log"
+
+    def _guard(self, job: Callable[[], _Done]) -> tuple[bool, Any]:
+        try:
+            return True, job()
+        except (InputError, CounterError, Cancelled) as exc:
             return False, str(exc)
         except Exception as exc:  # a bug must not freeze or kill the window
             log.exception("compute failed in %s", self.lever)
@@ -291,6 +465,8 @@ class BasePanel(QWidget):
 
     def _on_worker_done(self, rid: int, ok: bool, payload: Any) -> None:
         self._running = False
+        if ok:
+            self._kept = payload  # valid for its own params, even when newer ones arrived
         if rid != self._latest:
             self._timer.start()  # newer params arrived meanwhile: compute those
             return
@@ -301,9 +477,10 @@ class BasePanel(QWidget):
             self._set_status(payload, error=True)
             self.sig_failed.emit(payload)
             return
-        previous, self._output = self._output, payload
+        self._kept = payload
+        previous, self._output = self._output, payload.output
         try:
-            self.render(payload)
+            self.draw(payload.output)
         except Exception as exc:  # a drawing bug must not leave a traceback and a stale screen
             log.exception("render failed in %s", self.lever)
             self._output = previous
@@ -311,8 +488,8 @@ class BasePanel(QWidget):
             self._set_status(message, error=True)
             self.sig_failed.emit(message)
             return
-        note = getattr(payload, "note", "")
-        self._set_status(self.headline(payload) + (f"   ⚠ {note}" if note else ""), error=False)
+        note = getattr(payload.output, "note", "")
+        self._set_status(self.headline(payload.output) + (f"   ⚠ {note}" if note else ""), error=False)
         self.sig_rendered.emit(rid)
 
     def _set_status(self, text: str, error: bool) -> None:
@@ -350,7 +527,7 @@ class BasePanel(QWidget):
             style_plot(plot, theme)
         self.theme_changed()
         if self._output is not None:
-            self.render(self._output)
+            self.draw(self._output)
 
     def theme_changed(self) -> None:
         """Recolor items that do not follow the axes (subclasses override)."""
@@ -362,10 +539,7 @@ class BasePanel(QWidget):
             self.controls.addWidget(explanation(self.explain))
         self.build_controls(self.controls)
         self.controls.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(400)
+        scroll = ControlsScroll(left)  # as wide as the controls need, never sideways scrolling
         right = QWidget()
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
@@ -415,6 +589,32 @@ class BasePanel(QWidget):
     def add_file(self, path: Path) -> None:
         """Take a non-scenario file as user data (subclasses that accept files override)."""
         raise InputError(f"{path.name}: this panel opens scenario .json files")
+
+
+_INT_MAX = 2**31 - 1
+"""The largest value a Qt integer control holds."""
+
+
+def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: fields.Spec,
+                cap: float | None) -> None:
+    """Set the control's range to the declared one (bounds not declared stay as they are)."""
+    if isinstance(widget, SliderSpin):
+        lo: float = widget.spin.minimum()
+        hi: float = widget.spin.maximum()
+    else:
+        lo, hi = widget.minimum(), widget.maximum()
+    lo = lo if spec.minimum is None else spec.minimum
+    hi = hi if spec.maximum is None else spec.maximum
+    if cap is not None:
+        hi = min(hi, cap)
+    if isinstance(widget, QDoubleSpinBox):
+        widget.setRange(lo, hi)
+        return
+    lo, hi = max(int(lo), -_INT_MAX), min(int(hi), _INT_MAX)
+    if isinstance(widget, SliderSpin):
+        widget.set_range(lo, hi)
+    else:
+        widget.setRange(lo, hi)
 
 
 def settle_heap() -> None:

@@ -34,7 +34,7 @@ from core import bpe
 from core.bpe_model import ALPHABETS, PRETOKENIZERS
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.bpe_plots import BpeOutput, BpePlots, estimate_rows
 from widgets.chips import ChipView
 from widgets.controls import PlayButton, SliderSpin, section
@@ -91,6 +91,10 @@ class BpePanel(BasePanel):
     """Learn byte-pair merges on a corpus and watch a sample text re-tokenize."""
 
     lever = "bpe"
+    title = "BPE tokenizer"
+    chapter = 2
+    group = "Foundations"
+    live = frozenset[str]()
     explain = (
         "Tokenizers learn merges: start from characters (or bytes), repeatedly fuse the most "
         "frequent adjacent pair, keep the merges as a ranked list. Drag the merge count and watch "
@@ -265,8 +269,12 @@ class BpePanel(BasePanel):
     def fallback(self, params: Any) -> Any:
         return dataclasses.replace(params, exact=False) if params.exact else None
 
-    def work(self, params: bpe.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> BpeOutput:
+    def derive(self, prepared: BpeOutput, params: bpe.Params) -> BpeOutput:
+        return prepared
+
+    def prepare(self, params: bpe.Params, counter: TokenCounter | None,
+                progress: Progress) -> BpeOutput:
+        should_stop = progress.stopped
         trained_before = self._cache.trainer, len(self._cache.trainer.merges) if self._cache.trainer else 0
         result = bpe.compute(params, counter, self._cache, should_stop, self.report_progress)
         assert self._cache.trainer is not None
@@ -279,7 +287,7 @@ class BpePanel(BasePanel):
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = BpePlots(view, self._on_line_dragged)
 
-    def render(self, output: BpeOutput) -> None:
+    def draw(self, output: BpeOutput) -> None:
         if output.retrained:
             settle_heap()
         self.plots_.update(output, self.theme)
@@ -323,7 +331,7 @@ class BpePanel(BasePanel):
         return self.merges.spin.setValue, [round(top * i / 199) for i in range(200)]
 
 
-PANEL = PanelSpec(id="bpe", title="BPE tokenizer", chapter=2, group="Foundations", factory=BpePanel)
+PANEL = BpePanel
 
 if __name__ == "__main__":
     preview(BpePanel)

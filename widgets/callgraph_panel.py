@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 from core import callgraph
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.callgraph_plots import CallgraphOutput, CallgraphPlots
-from widgets.controls import SliderSpin, estimator_combo, section
+from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_python_tree, read_text
 from widgets.plots import PlotView
 
@@ -55,6 +55,10 @@ class CallgraphPanel(BasePanel):
     """Slice a call graph from one function and compare what it costs to send."""
 
     lever = "callgraph"
+    title = "Call-graph slicing"
+    chapter = 5
+    group = "Compression"
+    live = frozenset[str]()
     explain = (
         "An assistant asked to change one function rarely needs the whole file, let alone the "
         "package: it needs that function and what it calls. The call graph is read from the "
@@ -101,9 +105,7 @@ class CallgraphPanel(BasePanel):
             button.clicked.connect(lambda _c=False, m=members: self._on_zoom(m))
             row.addWidget(button)
         layout.addLayout(row)
-        self.estimator = estimator_combo()
-        self.estimator.currentIndexChanged.connect(
-            lambda _i: self.change(estimator=self.estimator.currentData()))
+        self.estimator = self.bind(EstimatorCombo(), "estimator")
         layout.addWidget(self.estimator)
 
         layout.addWidget(section("Code"))
@@ -147,10 +149,8 @@ class CallgraphPanel(BasePanel):
     def sync_controls(self) -> None:
         p: callgraph.Params = self.params
         self.depth.set_value(p.depth or 0)
-        for combo, value in ((self.direction, p.direction), (self.estimator, p.estimator)):
-            with QSignalBlocker(combo):
-                combo.setCurrentIndex(max(0, combo.findData(value)))
-        self.estimator.model().item(2).setEnabled(self.has_exact_counter())
+        with QSignalBlocker(self.direction):
+            self.direction.setCurrentIndex(max(0, self.direction.findData(p.direction)))
         with QSignalBlocker(self.search):
             self.search.setText(p.target or "")
         if not self.paste.document().isModified():
@@ -221,8 +221,11 @@ class CallgraphPanel(BasePanel):
         same_code = self._graph is not None and self._code_of(params) == self._code_key
         return same_code and params.estimator != "exact"
 
-    def work(self, params: callgraph.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> CallgraphOutput:
+    def derive(self, prepared: CallgraphOutput, params: callgraph.Params) -> CallgraphOutput:
+        return prepared
+
+    def prepare(self, params: callgraph.Params, counter: TokenCounter | None,
+                progress: Progress) -> CallgraphOutput:
         if self._graph is None or self._code_of(params) != self._code_key:
             self._graph = callgraph.analyse(params, counter, self.report_progress)
             self._code_key, self._curves = self._code_of(params), {}
@@ -236,7 +239,7 @@ class CallgraphPanel(BasePanel):
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = CallgraphPlots(view, self._on_node_clicked)
 
-    def render(self, output: CallgraphOutput) -> None:
+    def draw(self, output: CallgraphOutput) -> None:
         res = output.result
         if res.graph is not self.plots_._drawn:
             settle_heap()  # the parsed package leaves many long-lived objects
@@ -290,8 +293,7 @@ class CallgraphPanel(BasePanel):
         return (lambda i: self._on_node_clicked(i)), picks
 
 
-PANEL = PanelSpec(id="callgraph", title="Call-graph slicing", chapter=5, group="Compression",
-                  factory=CallgraphPanel)
+PANEL = CallgraphPanel
 
 if __name__ == "__main__":
     preview(CallgraphPanel)

@@ -38,7 +38,7 @@ from core.compaction_io import parse_transcript
 from core.errors import InputError
 from core.tokens import TokenCounter
 from widgets import atomic
-from widgets.base import BasePanel, PanelSpec, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.compaction_plots import CompactionOutput, CompactionPlots, live_series
 from widgets.compaction_views import LiveLog, TurnCards, shown, summary_html
 from widgets.controls import SliderSpin, estimator_combo, section
@@ -60,6 +60,10 @@ class CompactionPanel(BasePanel):
     """Where each strategy compacts a long conversation, what it keeps, what it costs in waiting."""
 
     lever = "compaction"
+    title = "Compaction lab"
+    chapter = 11
+    group = "Memory"
+    live = frozenset[str]()
     explain = (
         "A long conversation outgrows the context window. Drop the oldest turns and early facts "
         "vanish; the book's tiered strategy folds them into a short summary instead. The cookbook "
@@ -120,9 +124,7 @@ class CompactionPanel(BasePanel):
         self.caching = QCheckBox("Summarizer reads the prompt cache (0.1x)")
         self.caching.toggled.connect(lambda on: self.change(caching=on))
         form.addRow(self.caching)
-        self.estimator = estimator_combo()
-        self.estimator.currentIndexChanged.connect(
-            lambda _i: self.change(estimator=self.estimator.currentData()))
+        self.estimator = self.bind(EstimatorCombo(), "estimator")
         form.addRow("Tokens", self.estimator)
         layout.addLayout(form)
 
@@ -177,10 +179,8 @@ class CompactionPanel(BasePanel):
         for spin, value in ((self.keep, p.keep_recent), (self.facts, p.max_facts)):
             with QSignalBlocker(spin):
                 spin.setValue(value)
-        for combo, value in ((self.shown_combo, p.shown), (self.estimator, p.estimator)):
-            with QSignalBlocker(combo):
-                combo.setCurrentIndex(max(0, combo.findData(value)))
-        self.estimator.model().item(2).setEnabled(self.has_exact_counter())
+        with QSignalBlocker(self.shown_combo):
+            self.shown_combo.setCurrentIndex(max(0, self.shown_combo.findData(p.shown)))
         with QSignalBlocker(self.caching):
             self.caching.setChecked(p.caching)
         with QSignalBlocker(self.probe):
@@ -224,8 +224,12 @@ class CompactionPanel(BasePanel):
             return True
         return params.estimator != "exact" and len(params.turns) <= _CHEAP_TURNS
 
-    def work(self, params: compaction.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> CompactionOutput:
+    def derive(self, prepared: CompactionOutput, params: compaction.Params) -> CompactionOutput:
+        return prepared
+
+    def prepare(self, params: compaction.Params, counter: TokenCounter | None,
+                progress: Progress) -> CompactionOutput:
+        should_stop = progress.stopped
         prep = self._prepared
         if prep is None or prep.key_of(params) != self._prepared_key:
             prep = compaction.Prepared.build(params, counter)
@@ -237,7 +241,7 @@ class CompactionPanel(BasePanel):
         self.plots_ = CompactionPlots(view, lambda v: self.budget.spin.setValue(max(1, round(v))),
                                       lambda v: self.soft.spin.setValue(max(0, round(v))))
 
-    def render(self, output: CompactionOutput) -> None:
+    def draw(self, output: CompactionOutput) -> None:
         self.plots_.update(output, self._live_series(output.result))
         self.cards.set_result(output.result, output.view)
         self.transcript.viewport().update()
@@ -260,7 +264,7 @@ class CompactionPanel(BasePanel):
         self.plots_.restyle(self.theme)
         self.cards.restyle(self.theme)
         if self.output() is not None:
-            self.render(self.output())
+            self.draw(self.output())
 
     def headline(self, output: CompactionOutput) -> str:
         res, view = output.result, output.view
@@ -342,7 +346,7 @@ class CompactionPanel(BasePanel):
             self._set_status(f"live run, {event['where']}: {event['message']} (the transcript is intact)",
                              error=True)
         if self.output() is not None:
-            self.render(self.output())
+            self.draw(self.output())
 
     def _on_save_run(self) -> None:
         if not self.live_log.events:
@@ -370,7 +374,7 @@ class CompactionPanel(BasePanel):
             raise InputError(f"{name}: not a saved live run (events missing)")
         self.live_log = LiveLog(events=list(events), settings=dict(data.get("settings") or {}))
         if self.output() is not None:
-            self.render(self.output())
+            self.draw(self.output())
         self._set_status(f"{name}: replaying a saved live run ({len(events)} events)", error=False)
 
     def shutdown(self) -> None:

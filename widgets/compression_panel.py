@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from core import compression
 from core.tokens import TokenCounter, counter_for
-from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.compression_plots import CompressionOutput, CompressionPlots, marked_html
-from widgets.controls import ESTIMATOR_CHOICES, SliderSpin, estimator_combo, section
+from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 
@@ -43,6 +43,10 @@ class CompressionPanel(BasePanel):
     """Score sentences against a question and keep the best ones within a token budget."""
 
     lever = "compression"
+    title = "Query-aware compression"
+    chapter = 3
+    group = "Compression"
+    live = frozenset[str]()
     explain = (
         "Extractive, query-aware compression keeps the original sentences that matter for this "
         "question. Each sentence is scored by the rare query words it holds (idf, or BM25); the best "
@@ -87,9 +91,7 @@ class CompressionPanel(BasePanel):
                               "(the order the coarse pass offers them)")
         self.order.currentTextChanged.connect(lambda v: self.change(order=v))
         form.addRow("Bars in order of", self.order)
-        self.estimator = estimator_combo()
-        self.estimator.currentIndexChanged.connect(
-            lambda _: self.change(estimator=self.estimator.currentData()))
+        self.estimator = self.bind(EstimatorCombo(), "estimator")
         form.addRow("Count tokens by", self.estimator)
         self.fine = QCheckBox("Fine pass: strike stopwords (query words kept)")
         self.fine.toggled.connect(lambda on: self.change(fine=on))
@@ -151,9 +153,6 @@ class CompressionPanel(BasePanel):
                 combo.setCurrentText(value)
         with QSignalBlocker(self.fine):
             self.fine.setChecked(p.fine)
-        with QSignalBlocker(self.estimator):
-            self.estimator.model().item(2).setEnabled(self.has_exact_counter())  # type: ignore[attr-defined]
-            self.estimator.setCurrentIndex([k for k, _ in ESTIMATOR_CHOICES].index(p.estimator))
 
     def add_file(self, path: Path) -> None:
         self.change(text=read_text(path))
@@ -167,8 +166,11 @@ class CompressionPanel(BasePanel):
     def is_cheap(self, params: Any) -> bool:
         return self._scored is not None and self._scored[0] == self._key(params)
 
-    def work(self, params: compression.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> CompressionOutput:
+    def derive(self, prepared: CompressionOutput, params: compression.Params) -> CompressionOutput:
+        return prepared
+
+    def prepare(self, params: compression.Params, counter: TokenCounter | None,
+                progress: Progress) -> CompressionOutput:
         active = counter_for(params.estimator, counter)
         cached = self._scored
         if cached is None or cached[0] != self._key(params):
@@ -182,7 +184,7 @@ class CompressionPanel(BasePanel):
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = CompressionPlots(view, lambda v: self.budget.spin.setValue(max(0, round(v))))
 
-    def render(self, output: CompressionOutput) -> None:
+    def draw(self, output: CompressionOutput) -> None:
         res = output.result
         if res.scored is not self._settled:
             self._settled = res.scored
@@ -224,8 +226,7 @@ class CompressionPanel(BasePanel):
         return self.budget.spin.setValue, np.linspace(top * 0.02, top * 0.98, 200).astype(int).tolist()
 
 
-PANEL = PanelSpec(id="compression", title="Query-aware compression", chapter=3, group="Compression",
-                  factory=CompressionPanel)
+PANEL = CompressionPanel
 
 if __name__ == "__main__":
     preview(CompressionPanel)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -100,12 +101,27 @@ ESTIMATOR_CHOICES = [("words", "words × 1.3 (book)"), ("chars", "characters / 4
 """The token counters a panel can offer, with their labels (``exact`` needs an API key)."""
 
 
-def estimator_combo() -> QComboBox:
-    """Return a combo box listing :data:`ESTIMATOR_CHOICES` (item data = the counter name)."""
-    combo = QComboBox()
-    for key, label in ESTIMATOR_CHOICES:
-        combo.addItem(label, key)
-    return combo
+class EstimatorCombo(QComboBox):
+    """The one "count tokens by" combo: :data:`ESTIMATOR_CHOICES`, item data = counter name.
+
+    Bind it to the ``estimator`` field; the panel enables "exact" only when it has an exact
+    counter (:meth:`set_exact_available`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        for key, label in ESTIMATOR_CHOICES:
+            self.addItem(label, key)
+        self.setToolTip("How tokens are counted: estimates need nothing; exact asks Claude")
+
+    def set_exact_available(self, available: bool) -> None:
+        """Enable or disable the "exact" item (with a tooltip saying how to enable it)."""
+        model = self.model()
+        if not isinstance(model, QStandardItemModel):
+            return
+        item = model.item(self.findData("exact"))
+        item.setEnabled(available)
+        item.setToolTip("" if available else "Set ANTHROPIC_API_KEY (or API > Set key) for exact counts")
 
 
 class PlayButton(QPushButton):

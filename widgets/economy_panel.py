@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QPushButto
 
 from core import economy
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
 from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line, steady_top
 from widgets.theme import Theme
@@ -66,6 +66,10 @@ class EconomyPanel(BasePanel):
     """Price a workload of calls; compare cutting output with cutting input."""
 
     lever = "economy"
+    title = "Token economy"
+    chapter = 2
+    group = "Foundations"
+    live = frozenset[str]()
     explain = (
         "You pay for tokens sent and tokens written, and an output token costs several input "
         "tokens (5x on these models). Set a workload — tokens per call and calls — and see the "
@@ -138,8 +142,11 @@ class EconomyPanel(BasePanel):
                 spin.setValue(getattr(rates, key))
 
     # ---- compute and draw -----------------------------------------------------------------
-    def work(self, params: economy.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> EconomyOutput:
+    def derive(self, prepared: EconomyOutput, params: economy.Params) -> EconomyOutput:
+        return prepared
+
+    def prepare(self, params: economy.Params, counter: TokenCounter | None,
+                progress: Progress) -> EconomyOutput:
         result = economy.compute(params)
         by_model = {m: economy.compute(economy.Params(
             m, params.input_tokens, params.output_tokens, params.calls, params.cache_write_tokens,
@@ -177,7 +184,7 @@ class EconomyPanel(BasePanel):
         self.curve_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self.marker.setMovable(False)
 
-    def render(self, output: EconomyOutput) -> None:
+    def draw(self, output: EconomyOutput) -> None:
         res, t = output.result, self.theme
         for plot in (self.split_plot, self.cut_plot, self.model_plot):
             plot.getAxis("left").setLabel("$")
@@ -220,7 +227,7 @@ class EconomyPanel(BasePanel):
         return self.sliders["output_tokens"].spin.setValue, np.linspace(50, 4000, 200).astype(int).tolist()
 
 
-PANEL = PanelSpec(id="economy", title="Token economy", chapter=2, group="Foundations", factory=EconomyPanel)
+PANEL = EconomyPanel
 
 if __name__ == "__main__":
     preview(EconomyPanel)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPlainTextEdit, QPush
 from core import kv_blocks
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.kv_plots import KvPlots
 from widgets.loaders import parse_json, read_text
@@ -60,6 +60,10 @@ class KvBlocksPanel(BasePanel):
 
     lever = "kv_blocks"
     explain = (
+    title = "Paged KV blocks"
+    chapter = 8
+    group = "Caching"
+    live = frozenset[str]()
         "Serving keeps each request's keys and values in GPU memory. Reserving the maximum "
         "length up front (contiguous) wastes most of it; paging hands out small blocks as tokens "
         "arrive, so only the last block of each request is partly empty. Scrub through the stream: "
@@ -172,8 +176,12 @@ class KvBlocksPanel(BasePanel):
     def counter_for(self, params: Any) -> TokenCounter | None:
         return None
 
-    def work(self, params: kv_blocks.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> KvOutput:
+    def derive(self, prepared: KvOutput, params: kv_blocks.Params) -> KvOutput:
+        return prepared
+
+    def prepare(self, params: kv_blocks.Params, counter: TokenCounter | None,
+                progress: Progress) -> KvOutput:
+        should_stop = progress.stopped
         last = self._last
         if last is not None and self._reusable(params):
             result = dataclasses.replace(last, params=params)
@@ -184,7 +192,7 @@ class KvBlocksPanel(BasePanel):
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = KvPlots(view, lambda v: self.step.spin.setValue(max(0, round(v))))
 
-    def render(self, output: KvOutput) -> None:
+    def draw(self, output: KvOutput) -> None:
         res = output.result
         fresh = self._last is None or res.contiguous is not self._last.contiguous
         self._last = res
@@ -227,7 +235,7 @@ class KvBlocksPanel(BasePanel):
         return self.step.spin.setValue, [round(top * i / 199) for i in range(200)]
 
 
-PANEL = PanelSpec(id="kv_blocks", title="Paged KV blocks", chapter=8, group="Caching", factory=KvBlocksPanel)
+PANEL = KvBlocksPanel
 
 if __name__ == "__main__":
     preview(KvBlocksPanel)

@@ -16,11 +16,11 @@ from widgets.export import resize_view, wait_until, write_chart
 from widgets.theme import load_theme
 
 
-def panel_spec(lever: str) -> PanelSpec:
-    """Return the registered panel of ``lever``."""
-    for spec in PANELS:
-        if spec.id == lever:
-            return spec
+def panel_spec(lever: str) -> type[BasePanel]:
+    """Return the registered panel class of ``lever``."""
+    found = panel_class(lever)
+    if found is not None:
+        return found
     lever_module(lever)  # names the known levers if it is not one
     raise InputError(f"lever: {lever!r} has no panel yet")
 
@@ -28,7 +28,7 @@ def panel_spec(lever: str) -> PanelSpec:
 def build_panel(lever: str, params: dict[str, Any], theme: str = "slide",
                 counter: TokenCounter | None = None, timeout_s: float = 120.0) -> BasePanel:
     """Build the panel of ``lever`` hidden, load ``params`` and wait for its first result."""
-    panel = panel_spec(lever).factory(theme=load_theme(theme))  # type: ignore[call-arg]
+    panel = panel_spec(lever)(theme=load_theme(theme))
     panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     if counter is not None:
         panel.set_exact_counter(counter)

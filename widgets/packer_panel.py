@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QFormLayout, QPushButton, QSpinBox, QVBoxLayout
 
-from core import economy, packer
+from core import packer
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview
-from widgets.controls import ESTIMATOR_CHOICES, SliderSpin, estimator_combo, section
+from widgets.base import BasePanel, Progress, preview
+from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.packer_plots import PackerOutput, PackerPlots, x_extent
 from widgets.parts_editor import PartsEditor
 from widgets.plots import PlotView
@@ -27,6 +26,10 @@ class PackerPanel(BasePanel):
     """Pack named parts into a token budget and compare eviction policies."""
 
     lever = "packer"
+    title = "Context-window packer"
+    chapter = 1
+    group = "Foundations"
+    live = frozenset[str]()
     explain = (
         "Every call, the context is rebuilt from named parts and must fit the window. "
         "Pinned parts always stay; the policy decides which of the rest to offer first, and "
@@ -49,61 +52,31 @@ class PackerPanel(BasePanel):
         layout.addWidget(sample)
 
         layout.addWidget(section("Budget and policy"))
-        self.budget = SliderSpin("Token budget", 0, 2000, 1000, suffix=" tok")
-        self.budget.sig_value_changed.connect(lambda v: self.change(budget=v))
+        self.budget = self.bind(SliderSpin("Token budget", 0, 2000, 1000, suffix=" tok"), "budget",
+                                maximum=2000)
         layout.addWidget(self.budget)
         form = QFormLayout()
-        self.policy = QComboBox()
-        self.policy.addItems(packer.POLICIES)
-        self.policy.setToolTip("drop_oldest keeps the newest parts; drop_largest keeps the "
-                               "smallest; priority keeps by rank (1 first)")
-        self.policy.currentTextChanged.connect(lambda p: self.change(policy=p))
+        self.policy = self.bind(QComboBox(), "policy")
         form.addRow("Policy", self.policy)
-        self.estimator = estimator_combo()
-        self.estimator.currentIndexChanged.connect(
-            lambda _: self.change(estimator=self.estimator.currentData()))
+        self.estimator = self.bind(EstimatorCombo(), "estimator")
         form.addRow("Count tokens by", self.estimator)
         layout.addLayout(form)
 
         layout.addWidget(section("Cost of sending it"))
         cost = QFormLayout()
-        self.model = QComboBox()
-        self.model.addItems(list(economy.PRICES))
-        self.model.currentTextChanged.connect(lambda m: self.change(model=m))
+        self.model = self.bind(QComboBox(), "model")
         cost.addRow("Model", self.model)
-        self.output_tokens = self._spin(0, 1_000_000, " tok", lambda v: self.change(output_tokens=v))
+        self.output_tokens = self.bind(_spin(" tok"), "output_tokens", maximum=1_000_000)
         cost.addRow("Output per call", self.output_tokens)
-        self.calls = self._spin(0, 1_000_000_000, "", lambda v: self.change(calls=v))
+        self.calls = self.bind(_spin(""), "calls", maximum=1_000_000_000)
         cost.addRow("Calls", self.calls)
         layout.addLayout(cost)
-
-    @staticmethod
-    def _spin(lo: int, hi: int, suffix: str, slot: Callable[[int], None]) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(lo, hi)
-        spin.setSuffix(suffix)
-        spin.setGroupSeparatorShown(True)
-        spin.setKeyboardTracking(False)
-        spin.valueChanged.connect(slot)
-        return spin
 
     def sync_controls(self) -> None:
         p: packer.Params = self.params
         self.editor.set_parts(p.parts)
         self._sync_budget_range(p)
         self.budget.set_value(p.budget)
-        for combo, value in ((self.policy, p.policy), (self.model, p.model)):
-            with QSignalBlocker(combo):
-                combo.setCurrentText(value)
-        with QSignalBlocker(self.estimator):
-            exact_item = self.estimator.model().item(2)  # type: ignore[attr-defined]
-            exact_item.setEnabled(self.has_exact_counter())
-            exact_item.setToolTip("" if self.has_exact_counter() else
-                                  "Set ANTHROPIC_API_KEY (or API > Set key) for exact counts")
-            self.estimator.setCurrentIndex([k for k, _ in ESTIMATOR_CHOICES].index(p.estimator))
-        for spin, value in ((self.output_tokens, p.output_tokens), (self.calls, p.calls)):
-            with QSignalBlocker(spin):
-                spin.setValue(value)
 
     def _sync_budget_range(self, p: packer.Params) -> None:
         total = sum(self.counter_for(p).count_many([q.text for q in p.parts])) if (
@@ -118,8 +91,11 @@ class PackerPanel(BasePanel):
         self.editor.add_files([path])
 
     # ---- compute and draw -----------------------------------------------------------------
-    def work(self, params: packer.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> PackerOutput:
+    def derive(self, prepared: PackerOutput, params: packer.Params) -> PackerOutput:
+        return prepared
+
+    def prepare(self, params: packer.Params, counter: TokenCounter | None,
+                progress: Progress) -> PackerOutput:
         result = packer.compute(params, counter)
         x_max = x_extent(result.total, params.budget)
         budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
@@ -136,11 +112,9 @@ class PackerPanel(BasePanel):
         self.plots_ = PackerPlots(view, self._on_line_dragged)
 
     def _on_line_dragged(self, value: float) -> None:
-        budget = max(0, round(value))
-        self.budget.set_value(budget)
-        self.change(budget=budget)
+        self.change(budget=max(0, round(value)))
 
-    def render(self, output: PackerOutput) -> None:
+    def draw(self, output: PackerOutput) -> None:
         self.plots_.update(output, self.theme)
         res = output.result
         self.editor.set_counts(res.tokens.tolist(),
@@ -181,8 +155,14 @@ class PackerPanel(BasePanel):
         return self.budget.spin.setValue, values
 
 
-PANEL = PanelSpec(id="packer", title="Context-window packer", chapter=1, group="Foundations",
-                  factory=PackerPanel)
+def _spin(suffix: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setSuffix(suffix)
+    spin.setGroupSeparatorShown(True)
+    return spin
+
+
+PANEL = PackerPanel
 
 if __name__ == "__main__":
     preview(PackerPanel)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QPlainTextEdit, QPushButto
 from core import radix
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
@@ -52,6 +52,10 @@ class RadixPanel(BasePanel):
     """Replay requests into a radix tree and see the shared prefixes stored once."""
 
     lever = "radix"
+    title = "Radix prefix sharing"
+    chapter = 8
+    group = "Caching"
+    live = frozenset[str]()
     explain = (
         "Requests that start the same way (a system prompt, the same few-shot examples) can share "
         "their cached prefix. A radix tree stores each run of blocks once; a request that diverges "
@@ -163,8 +167,12 @@ class RadixPanel(BasePanel):
         step = len(replay.stream) if params.at_step is None else params.at_step
         return replay.step <= step <= replay.step + _CHEAP_STEPS
 
-    def work(self, params: radix.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> RadixOutput:
+    def derive(self, prepared: RadixOutput, params: radix.Params) -> RadixOutput:
+        return prepared
+
+    def prepare(self, params: radix.Params, counter: TokenCounter | None,
+                progress: Progress) -> RadixOutput:
+        should_stop = progress.stopped
         key = dataclasses.replace(params, at_step=None)
         if key != self._key or self._replay is None or self._full is None:
             self._replay = radix.Replay(params.stream(), params.capacity_blocks, params.hold)
@@ -181,7 +189,7 @@ class RadixPanel(BasePanel):
         self.plots_ = RadixPlots(view, lambda v: self.step.spin.setValue(max(0, round(v + 0.5))),
                                  self._on_node_clicked)
 
-    def render(self, output: RadixOutput) -> None:
+    def draw(self, output: RadixOutput) -> None:
         if output.result.matched is not self._settled:
             self._settled = output.result.matched
             settle_heap()  # a new full replay left many long-lived nodes
@@ -216,7 +224,7 @@ class RadixPanel(BasePanel):
         return self.step.spin.setValue, [round(top * i / 199) for i in range(200)]
 
 
-PANEL = PanelSpec(id="radix", title="Radix prefix sharing", chapter=8, group="Caching", factory=RadixPanel)
+PANEL = RadixPanel
 
 if __name__ == "__main__":
     preview(RadixPanel)

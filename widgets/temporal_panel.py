@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from core import temporal
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, PanelSpec, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
@@ -101,6 +101,10 @@ class TemporalPanel(BasePanel):
     """A bi-temporal timeline: drag as-of across valid time, replay what was known at a past moment."""
 
     lever = "temporal"
+    title = "Temporal knowledge graph"
+    chapter = 10
+    group = "Memory"
+    live = frozenset[str]()
     explain = (
         "Facts change: a new value closes the old one's interval instead of overwriting it, so the "
         "graph can answer what was true at any moment. Drag the as-of line: the outlined bars are "
@@ -231,8 +235,11 @@ class TemporalPanel(BasePanel):
             return False
         return params.known_at in self._tilings or graph.key.size <= _CHEAP_EVENTS
 
-    def work(self, params: temporal.Params, counter: TokenCounter | None,
-             should_stop: Callable[[], bool]) -> TemporalOutput:
+    def derive(self, prepared: TemporalOutput, params: temporal.Params) -> TemporalOutput:
+        return prepared
+
+    def prepare(self, params: temporal.Params, counter: TokenCounter | None,
+                progress: Progress) -> TemporalOutput:
         if self._graph_of(params) != self._graph_key or self._graph is None or self._current is None:
             graph = temporal.Graph.build(params.all_events())
             self._graph, self._current = graph, graph.tile()
@@ -260,7 +267,7 @@ class TemporalPanel(BasePanel):
         if self.params.known_at is not None:
             self.known.spin.setValue(round((seconds - self._origin) / DAY))
 
-    def render(self, output: TemporalOutput) -> None:
+    def draw(self, output: TemporalOutput) -> None:
         fresh = self.plots_._graph is not output.result.graph
         if fresh:
             settle_heap()  # a new graph left ~100,000 long-lived strings and tuples
@@ -303,8 +310,7 @@ class TemporalPanel(BasePanel):
         return self.as_of.spin.setValue, [round(top * i / 199) for i in range(200)]
 
 
-PANEL = PanelSpec(id="temporal", title="Temporal knowledge graph", chapter=10, group="Memory",
-                  factory=TemporalPanel)
+PANEL = TemporalPanel
 
 if __name__ == "__main__":
     preview(TemporalPanel)

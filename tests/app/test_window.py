@@ -27,11 +27,11 @@ def test_window_opens_every_panel_from_the_registry(window, qtbot):
     for i in range(window.nav.topLevelItemCount()):
         top = window.nav.topLevelItem(i)
         listed += [top.child(j).data(0, 256) for j in range(top.childCount())]
-    assert [s.id for s in PANELS] == [x for x in listed if x]
+    assert [s.lever for s in PANELS] == [x for x in listed if x]
     assert [window.nav.topLevelItem(i).text(0) for i in range(5)] == [
         "Foundations", "Compression", "Caching", "Memory", "Architecture"]
     for spec in PANELS:
-        panel = window.show_panel(spec.id)
+        panel = window.show_panel(spec.lever)
         qtbot.waitUntil(panel.is_idle)
         assert panel.output() is not None
         assert spec.title in window.windowTitle()

@@ -24,11 +24,11 @@ def rss_mb():
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("spec", PANELS, ids=[s.id for s in PANELS])
+@pytest.mark.parametrize("spec", PANELS, ids=[s.lever for s in PANELS])
 def test_five_thousand_drags(spec, make_panel, record_property):
     app = QApplication.instance()
     threads_before = {t.name for t in threading.enumerate()}
-    panel = make_panel(spec.factory)
+    panel = make_panel(spec)
     panel.load_sample()
     panel.resize(1200, 800)
     panel.show()
@@ -46,7 +46,7 @@ def test_five_thousand_drags(spec, make_panel, record_property):
             warm = rss_mb()
     grown = rss_mb() - warm
     record_property("rss_growth_mb", round(grown, 1))
-    print(f"{spec.id}: {TICKS} ticks, RSS grew {grown:.1f} MB after warm-up")
+    print(f"{spec.lever}: {TICKS} ticks, RSS grew {grown:.1f} MB after warm-up")
     assert grown < GROWTH_MB
     assert panel.output() is not None
     panel.shutdown()

@@ -12,10 +12,10 @@ from widgets.controls import SliderSpin
 from widgets.export import write_chart
 
 
-@pytest.mark.parametrize("spec", PANELS, ids=[s.id for s in PANELS])
+@pytest.mark.parametrize("spec", PANELS, ids=[s.lever for s in PANELS])
 def test_panel_contract(spec, make_panel, qtbot, tmp_path):
-    panel = make_panel(spec.factory)
-    assert spec.id == panel.lever and panel.explain
+    panel = make_panel(spec)
+    assert panel.lever and panel.title and panel.chapter and panel.group and panel.explain
     panel.load_sample()
     panel.resize(1200, 800)
     panel.show()
