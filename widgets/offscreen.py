@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from core import lever_module
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets import PANELS, atomic
-from widgets.base import BasePanel, PanelSpec
+from widgets import atomic, panel_class
+from widgets.base import BasePanel
 from widgets.export import resize_view, wait_until, write_chart
 from widgets.theme import load_theme
 
