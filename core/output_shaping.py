@@ -10,7 +10,8 @@ Tokens are the book's estimate: whitespace words x 1.3, an exact half to the eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -295,53 +296,87 @@ def _shaped(name: str, text: str, tokens: int, kept: bool, base: int, p: Params,
                   **extra)
 
 
-def _batch(p: Params) -> Batch | None:
+LIVE = frozenset({"cap_tokens", "n_calls", "output_rate_per_mtok"})
+"""Fields whose change needs only :func:`derive` (the cap slider, the workload, the price)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything that does not move with the cap, the calls or the price."""
+
+    text: str
+    words: tuple[str, ...]
+    terse_text: str
+    schema_text: str
+    answer: str
+    lines: tuple[tuple[str, str | None], ...]
+    answer_word: int | None
+    sweep_caps: NDArray[np.int64]
+    sweep_words: NDArray[np.int64]
+    reply_words: NDArray[np.int64]
+    batch: Batch | None
+
+
+def _batch(p: Params) -> tuple[NDArray[np.int64], Batch | None]:
     if not p.replies:
-        return None
+        return np.zeros(0, dtype=np.int64), None
     rows = []
     for r in p.replies:
         answer = r.answer if r.answer is not None else p.answer
-        n = len(r.reply.split())
-        m = int(kept_words(n, np.array([p.cap_tokens]))[0])
         low = min_cap_keeping(r.reply, answer)
-        rows.append((estimate(n), estimate(len(terse(r.reply, p.filler_prefixes).split())),
-                     estimate(len(schema(p.schema_field, answer).split())), estimate(m),
-                     -1 if low is None else low))
+        rows.append((len(r.reply.split()), len(terse(r.reply, p.filler_prefixes).split()),
+                     len(schema(p.schema_field, answer).split()), -1 if low is None else low))
     cols = np.array(rows, dtype=np.int64).T
-    return Batch(cols[0], cols[1], cols[2], cols[3], cols[4])
+    base = estimate(cols[0])
+    return cols[0], Batch(base, estimate(cols[1]), estimate(cols[2]), base, cols[3])
+
+
+def prepare(params: Params, counter: object = None,
+            progress: Callable[[float], None] | None = None) -> Prepared:
+    """Shape the reply (and any imported replies) once; the cap is applied in :func:`derive`."""
+    p = params
+    text = p.reply_text()
+    words = tuple(text.split())
+    caps = (np.arange(estimate(len(words)) + 1, dtype=np.int64) if p.cap_sweep is None
+            else np.asarray(p.cap_sweep, dtype=np.int64))
+    reply_words, batch = _batch(p)
+    return Prepared(
+        text=text, words=words, terse_text=terse(text, p.filler_prefixes),
+        schema_text=schema(p.schema_field, p.answer), answer=p.answer.strip().lower(),
+        lines=tuple((line, filler_of(line, p.filler_prefixes)) for line in text.splitlines()),
+        answer_word=answer_word(text, p.answer), sweep_caps=caps,
+        sweep_words=kept_words(len(words), caps), reply_words=reply_words, batch=batch)
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Apply the cap and price every shaper for the workload."""
+    pr, p = prepared, params
+    base = estimate(len(pr.words))
+    k = pr.answer_word
+    m = int(kept_words(len(pr.words), np.array([p.cap_tokens], dtype=np.int64))[0])
+    batch = pr.batch
+    if batch is not None:
+        cap_words = kept_words(int(pr.reply_words.max(initial=0)), np.array([p.cap_tokens]))[0]
+        batch = replace(batch, cap=estimate(np.minimum(pr.reply_words, cap_words)))
+    return Result(
+        verbose_text=pr.text, n_calls=p.n_calls, rate=p.output_rate_per_mtok,
+        baseline_words=len(pr.words), baseline_tokens=base,
+        terse=_shaped("terse", pr.terse_text, estimate(len(pr.terse_text.split())),
+                      pr.answer in pr.terse_text.lower(), base, p),
+        schema=_shaped("schema", pr.schema_text, estimate(len(pr.schema_text.split())),
+                       pr.answer in pr.schema_text.lower(), base, p),
+        cap=_shaped("cap", " ".join(pr.words[:m]), estimate(m), k is not None and k < m, base, p,
+                    cap=p.cap_tokens, kept_words=m),
+        lines=pr.lines, answer_word=k, one_word_tokens=estimate(len(p.answer.split())),
+        sweep_caps=pr.sweep_caps, sweep_tokens=estimate(pr.sweep_words),
+        sweep_kept=(pr.sweep_words > k) if k is not None else np.zeros(pr.sweep_caps.size, dtype=bool),
+        batch=batch,
+    )
 
 
 def compute(params: Params, counter: object = None) -> Result:
     """Shape the reply three ways and price each (``counter`` is unused: the book's estimate)."""
-    p = params
-    text = p.reply_text()
-    words = text.split()
-    base = estimate(len(words))
-    low_answer = p.answer.strip().lower()
-    terse_text = terse(text, p.filler_prefixes)
-    schema_text = schema(p.schema_field, p.answer)
-    k = answer_word(text, p.answer)
-    caps = (np.arange(base + 1, dtype=np.int64) if p.cap_sweep is None
-            else np.asarray(p.cap_sweep, dtype=np.int64))
-    sweep_m = kept_words(len(words), caps)
-    m = int(kept_words(len(words), np.array([p.cap_tokens], dtype=np.int64))[0])
-    return Result(
-        verbose_text=text, n_calls=p.n_calls, rate=p.output_rate_per_mtok,
-        baseline_words=len(words), baseline_tokens=base,
-        terse=_shaped("terse", terse_text, estimate(len(terse_text.split())),
-                      low_answer in terse_text.lower(), base, p),
-        schema=_shaped("schema", schema_text, estimate(len(schema_text.split())),
-                       low_answer in schema_text.lower(), base, p),
-        cap=_shaped("cap", " ".join(words[:m]), estimate(m), k is not None and k < m, base, p,
-                    cap=p.cap_tokens, kept_words=m),
-        lines=tuple((line, filler_of(line, p.filler_prefixes)) for line in text.splitlines()),
-        answer_word=k,
-        one_word_tokens=estimate(len(p.answer.split())),
-        sweep_caps=caps,
-        sweep_tokens=estimate(sweep_m),
-        sweep_kept=(sweep_m > k) if k is not None else np.zeros(caps.size, dtype=bool),
-        batch=_batch(p),
-    )
+    return derive(prepare(params), params)
 
 
 def sweep(params: Params, field: str, values: Any, counter: object = None) -> dict[str, NDArray[Any]]:

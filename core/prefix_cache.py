@@ -10,6 +10,7 @@ prompts part: everything after that byte is a cache miss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,8 +279,31 @@ def _money(p: Params) -> dict[str, Any]:
     }
 
 
-def compute(params: Params, counter: object = None) -> Result:
-    """Run every block of the chapter (``counter`` is unused: the book's estimate)."""
+LIVE = frozenset({"prefix_len", "tail_len", "prefix_tokens", "calls", "input_rate_per_mtok",
+                  "read_multiplier", "write_multiplier", "min_cacheable_tokens", "calls_sweep"})
+"""Fields whose change needs only :func:`derive`: everything but the replay and the diff."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The slow part: the exactness replay, and the diff of the two prompts."""
+
+    verify: dict[str, Any] | None
+    diff: dict[str, Any] | None
+
+
+def prepare(params: Params, counter: object = None,
+            progress: Callable[[float], None] | None = None) -> Prepared:
+    """Replay attention both ways and diff the prompts (``min_cacheable_tokens`` is applied later)."""
+    p = params
+    diff = None
+    if p.prompt_a is not None and p.prompt_b is not None:
+        diff = prefix_diff(p.prompt_a, p.prompt_b, 0)
+    return Prepared(verify(p) if p.verify_exact else None, diff)
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Price the prompt cache and build the curves from the prepared replay."""
     p = params
     ns = np.asarray(p.gen_lengths, dtype=np.int64)
     no_cache, with_cache = projections(ns)
@@ -293,17 +317,23 @@ def compute(params: Params, counter: object = None) -> Result:
                               p.read_multiplier, engaged)
         curves["uncached"] = u
     total = p.prefix_len + p.tail_len
-    diff = None
-    if p.prompt_a is not None and p.prompt_b is not None:
-        diff = prefix_diff(p.prompt_a, p.prompt_b, p.min_cacheable_tokens)
+    diff = prepared.diff
+    if diff is not None:
+        tokens = diff["common_prefix_tokens_est"]
+        m = p.min_cacheable_tokens
+        diff = {**diff, "cacheable": tokens >= m if m else tokens > 0}
     return Result(
-        gen_n=ns, gen_no_cache=no_cache, gen_with_cache=with_cache,
-        verify=verify(p) if p.verify_exact else None,
+        gen_n=ns, gen_no_cache=no_cache, gen_with_cache=with_cache, verify=prepared.verify,
         prefix={"prefix_len": p.prefix_len, "tail_len": p.tail_len, "a_projections": total,
                 "b_uncached": total, "b_cached": p.tail_len, "saved": p.prefix_len,
                 "pct_saved": p.prefix_len / total * 100 if total else 0.0},
         money=_money(p), sweep_calls=calls, sweep=curves, diff=diff,
     )
+
+
+def compute(params: Params, counter: object = None) -> Result:
+    """Run every block of the chapter (``counter`` is unused: the book's estimate)."""
+    return derive(prepare(params), params)
 
 
 def sweep(params: Params, field: str, values: Any, counter: object = None) -> dict[str, NDArray[Any]]:

@@ -167,3 +167,13 @@ def test_params_round_trip_through_json():
     p = params(replies=[{"reply": "r", "answer": None}], cap_sweep=[1, 2])
     again = osh.Params.from_dict(json.loads(json.dumps(p.to_dict())))
     assert again == p
+
+
+def test_derive_from_one_prepare_matches_a_full_compute_for_every_live_change():
+    replies = [{"reply": "Sure!\nAnswer: red", "answer": "red"}, {"reply": "red " * 30}]
+    base = params(replies=replies, answer="red")
+    prepared = osh.prepare(base)
+    for change in ({"cap_tokens": 3}, {"cap_tokens": 40, "n_calls": 7}, {"output_rate_per_mtok": 2.5}):
+        assert set(change) <= osh.LIVE
+        moved = osh.Params.from_dict({**base.to_dict(), **change})
+        assert osh.derive(prepared, moved).to_dict() == osh.compute(moved).to_dict()

@@ -233,3 +233,14 @@ def test_the_shipped_session_sample_reads():
     b = bill(s)
     assert len(s.calls) == 24 and len(b.drops) == 1 and b.drops[0][1].startswith("expired")
     assert b.cost.sum() < b.cost_uncached.sum()
+
+
+def test_derive_from_one_prepare_matches_a_full_compute_for_every_live_change():
+    base = pc.Params.from_dict({"gen_lengths": [4, 9], "prompt_a": "a b c\nd", "prompt_b": "a b x",
+                                "calls_sweep": [1, 5]})
+    prepared = pc.prepare(base)
+    for change in ({"calls": 3}, {"prefix_tokens": 100, "min_cacheable_tokens": 2},
+                   {"write_multiplier": 2.0, "calls_sweep": None, "calls": 30}, {"tail_len": 0}):
+        assert set(change) <= pc.LIVE
+        moved = pc.Params.from_dict({**base.to_dict(), **change})
+        assert pc.derive(prepared, moved).to_dict() == pc.compute(moved).to_dict()
