@@ -41,7 +41,7 @@ from widgets import atomic
 from widgets.base import BasePanel, Progress, preview
 from widgets.compaction_plots import CompactionOutput, CompactionPlots, live_series
 from widgets.compaction_views import LiveLog, TurnCards, shown, summary_html
-from widgets.controls import SliderSpin, estimator_combo, section
+from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import parse_json, read_text
 from widgets.plots import PlotView
 
@@ -384,8 +384,7 @@ class CompactionPanel(BasePanel):
         super().shutdown()
 
 
-PANEL = PanelSpec(id="compaction", title="Compaction lab", chapter=11, group="Memory",
-                  factory=CompactionPanel)
+PANEL = CompactionPanel
 
 if __name__ == "__main__":
     preview(CompactionPanel)
