@@ -59,11 +59,11 @@ class KvBlocksPanel(BasePanel):
     """Contiguous reservation against paged blocks, on one request stream."""
 
     lever = "kv_blocks"
-    explain = (
     title = "Paged KV blocks"
     chapter = 8
     group = "Caching"
     live = frozenset[str]()
+    explain = (
         "Serving keeps each request's keys and values in GPU memory. Reserving the maximum "
         "length up front (contiguous) wastes most of it; paging hands out small blocks as tokens "
         "arrive, so only the last block of each request is partly empty. Scrub through the stream: "
