@@ -31,6 +31,7 @@ from core.errors import InputError
 from widgets import GROUPS, PANELS
 from widgets.base import BasePanel
 from widgets.loaders import parse_json, read_scenario, read_text
+from widgets.profile_bar import ProfileBar, apply_profile, is_config
 from widgets.theme import THEMES, load_theme
 
 MAX_RECENT = 8
@@ -59,18 +60,22 @@ class MainWindow(ExportActions, QMainWindow):
         self.nav = QTreeWidget()
         self.nav.setObjectName("nav")
         self.nav.setHeaderHidden(True)
-        self.nav.setMinimumWidth(150)  # narrow screens need the room for the plots
+        self.nav.setMinimumWidth(250)
         self.stack = QStackedWidget()
         split = QSplitter()
         split.addWidget(self.nav)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
-        split.setSizes([190, 1200])
+        split.setSizes([220, 1200])
         self.setCentralWidget(split)
         self.api_label = QLabel()
         self.statusBar().addPermanentWidget(self.api_label)
         self._build_nav()
         self._build_menus()
+        self.profile_bar = ProfileBar(self)  # one model profile read by every panel
+        self.profile_bar.sig_profile_changed.connect(self._on_profile_changed)
+        self.profile_bar.sig_failed.connect(self.warn)
+        self.addToolBar(self.profile_bar)
         self.set_api_key(api_key or key_from_env())
         self.apply_theme(self.theme.name)
         geometry = self._settings.value("geometry")
@@ -120,6 +125,7 @@ class MainWindow(ExportActions, QMainWindow):
             panel.set_exact_counter(self.counter)
             panel.set_live_factory(self.live_factory)
             panel.load_sample()
+            apply_profile(panel, self.profile_bar.params())
             panel.sig_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
             self.panels[lever] = panel
             self.stack.addWidget(panel)
@@ -219,7 +225,9 @@ class MainWindow(ExportActions, QMainWindow):
         """Open a scenario or session file; on error show why and keep everything as it was."""
         try:
             data = parse_json(read_text(path), path.name)
-            if isinstance(data, dict) and "app" in data:
+            if is_config(data):
+                self.profile_bar.load_config(data, path.name)
+            elif isinstance(data, dict) and "app" in data:
                 self.load_session_file(path)
             else:
                 lever, params = read_scenario(path)
@@ -243,6 +251,8 @@ class MainWindow(ExportActions, QMainWindow):
         session = load_session(path)
         for sc in session.scenarios:
             self.spec_id(sc["lever"])
+        if session.profile is not None:  # first, so the scenarios' own params win
+            self.profile_bar.set_params(session.profile)
         for sc in session.scenarios:
             self.panel(sc["lever"]).load_scenario_dict(sc["params"])
         if session.current:
@@ -251,7 +261,14 @@ class MainWindow(ExportActions, QMainWindow):
 
     def session(self) -> Session:
         """The open panels' scenarios and the current panel."""
-        return Session([p.scenario() for p in self.panels.values()], self.current().lever)
+        profile = self.profile_bar.params()
+        scenarios = [{**p.scenario(), "profile": profile.to_dict()} for p in self.panels.values()]
+        return Session(scenarios, self.current().lever, profile)
+
+    def _on_profile_changed(self, params: Any) -> None:
+        for panel in self.panels.values():
+            apply_profile(panel, params)
+        self.statusBar().showMessage(f"model profile: {self.profile_bar.profile().name}", 5000)
 
     def save_session_to(self, path: Path) -> bool:
         """Save the session atomically to ``path``."""

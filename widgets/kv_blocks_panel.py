@@ -22,6 +22,7 @@ from core.errors import InputError
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import PlayButton, SliderSpin, section
+from widgets.kv_memory import KvMemoryBox
 from widgets.kv_plots import KvPlots
 from widgets.loaders import parse_json, read_text
 from widgets.plots import PlotView
@@ -96,6 +97,10 @@ class KvBlocksPanel(BasePanel):
         self.capacity.sig_value_changed.connect(lambda v: self.change(capacity_blocks=v))
         for w in (self.block, self.max_len, self.capacity):
             layout.addWidget(w)
+        self.kv_memory = KvMemoryBox()  # the model profile's bytes per block; GiB -> capacity
+        self.kv_memory.sig_capacity_changed.connect(self.capacity.set_value)
+        self.kv_memory.sig_capacity_changed.connect(lambda v: self.change(capacity_blocks=v))
+        layout.addWidget(self.kv_memory)
 
         layout.addWidget(section("Request stream"))
         form = QFormLayout()
@@ -196,6 +201,7 @@ class KvBlocksPanel(BasePanel):
         res = output.result
         fresh = self._last is None or res.contiguous is not self._last.contiguous
         self._last = res
+        self.kv_memory.set_stream(res.params.block_size, res.params.max_seq_len, res.lengths)
         if fresh:
             self.step.set_range(0, max(res.contiguous.running.size, res.paged.running.size) - 1)
         self.plots_.update(res, output.step, self.theme, force=fresh)

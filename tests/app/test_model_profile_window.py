@@ -1,0 +1,114 @@
+"""The window's model profile: every open panel follows it, sessions keep it, configs import."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import core
+from app.sessions import load_session
+from app.window import MainWindow
+from core import model_profile
+
+CONFIGS = Path(__file__).parent.parent / "core" / "configs"
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def idle(qtbot, *panels):
+    for panel in panels:
+        qtbot.waitUntil(panel.is_idle)
+
+
+def test_switching_the_profile_updates_every_open_panel(window, qtbot):
+    economy, attention, kv = (window.show_panel(n) for n in ("economy", "attention", "kv_blocks"))
+    idle(qtbot, economy, attention, kv)
+    window.profile_bar.set_params(model_profile.Params.named("claude-haiku-4-5"))
+    assert economy.params.model == "claude-haiku-4-5"
+    assert economy.model.currentText() == "claude-haiku-4-5"
+    assert "not public" in kv.kv_memory.info.text() and not kv.kv_memory.gpu.isEnabled()
+    window.profile_bar.set_params(model_profile.Params.named("Gemma 2 9B"))
+    idle(qtbot, economy, attention, kv)
+    assert economy.params.model == "claude-haiku-4-5"  # no list price: the bill keeps its model
+    assert (attention.params.model.layers, attention.params.model.head_dim) == (42, 256)
+    assert "21 layers keep only 4,096 tokens" in kv.kv_memory.info.text()
+    assert "Gemma 2 9B" in window.profile_bar.summary.text()
+
+
+def test_gpu_memory_sets_the_pool_the_cli_computes(window, qtbot, tmp_path):
+    kv = window.show_panel("kv_blocks")
+    idle(qtbot, kv)
+    window.profile_bar.set_params(model_profile.Params.named("Llama 3.1 70B"))
+    kv.kv_memory.set_gpu(80.0, 1)
+    assert "do not fit" in kv.kv_memory.info.text()  # 131.4 GiB of bf16 weights
+    kv.kv_memory.set_gpu(80.0, 2)
+    idle(qtbot, kv)
+    block = kv.params.block_size
+    cli = core.compute("model_profile", {"name": "Llama 3.1 70B", "gpu_gib": 80, "gpus": 2,
+                                         "block_size": block})
+    assert kv.params.capacity_blocks == cli["gpu"]["pool_blocks"]
+    assert kv.capacity.value() == kv.params.capacity_blocks
+    # the scenario the panel exports reproduces its numbers from the command line
+    scenario = kv.scenario()
+    assert core.compute("kv_blocks", scenario["params"]) == kv.output().result.to_dict()
+
+
+def test_a_session_reopens_with_its_profile(window, qtbot, tmp_path):
+    economy = window.show_panel("economy")
+    idle(qtbot, economy)
+    window.profile_bar.set_params(model_profile.Params.named("claude-sonnet-4-6"))
+    path = tmp_path / "s.ctxlab.json"
+    assert window.save_session_to(path)
+    data = json.loads(path.read_text())
+    assert data["profile"]["name"] == "claude-sonnet-4-6"
+    assert all(sc["profile"]["name"] == "claude-sonnet-4-6" for sc in data["scenarios"])
+    window.profile_bar.set_params(model_profile.Params.named("claude-opus-4-8"))
+    assert economy.params.model == "claude-opus-4-8"
+    assert window.open_path(path)
+    assert window.profile_bar.params().name == "claude-sonnet-4-6"
+    assert window.profile_bar.combo.currentText() == "claude-sonnet-4-6"
+    assert economy.params.model == "claude-sonnet-4-6"
+    assert load_session(path).profile == model_profile.Params.named("claude-sonnet-4-6")
+
+
+def test_a_bad_profile_in_a_session_is_refused_by_name(tmp_path):
+    path = tmp_path / "bad.ctxlab.json"
+    path.write_text(json.dumps({"app": "ctxlab", "schema": 1, "scenarios": [],
+                                "profile": {"name": "gpt-7"}}))
+    with pytest.raises(core.InputError, match=r"bad\.ctxlab\.json: profile: params\.name: unknown"):
+        load_session(path)
+
+
+def test_opening_a_config_imports_it_and_asks_for_missing_fields(window, qtbot, tmp_path):
+    asked = []
+
+    def answer(field, message):
+        asked.append((field, message))
+        return 128
+
+    window.profile_bar.ask = answer
+    assert window.open_path(CONFIGS / "bad-null-head-dim.json")
+    assert [f for f, _ in asked] == ["head_dim"] and "head_dim" in asked[0][1]
+    params = window.profile_bar.params()
+    assert params.overrides == {"head_dim": 128}
+    assert window.profile_bar.profile().kv.bytes_per_token == 2 * 30 * 8 * 128 * 2
+    assert "(config.json)" in window.profile_bar.combo.currentText()
+    path = tmp_path / "s.ctxlab.json"
+    assert window.save_session_to(path)
+    assert load_session(path).profile == params
+
+
+def test_a_config_the_user_will_not_complete_is_refused_and_changes_nothing(window):
+    window.profile_bar.ask = lambda field, message: None
+    before = window.profile_bar.params()
+    assert not window.open_path(CONFIGS / "bad-kv-heads.json")
+    assert "num_key_value_heads: 48 is more than" in window.last_error
+    assert window.profile_bar.params() == before

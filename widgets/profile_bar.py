@@ -1,0 +1,201 @@
+"""The model-profile chooser: one profile for every open panel, or a config.json of your own.
+
+The bar holds the current :class:`core.model_profile.Params` (a shipped name, or an imported
+config with the fields the user filled in). :func:`apply_profile` pushes it into a panel:
+the model the economy and packer price, the shape the attention memory view draws, and the
+bytes per block the KV-blocks panel turns GPU memory into.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QLabel, QToolBar, QToolButton, QWidget
+
+from core import attention, economy, model_profile
+from core.errors import InputError
+from core.model_shape import GIB
+from widgets.loaders import parse_json, read_text
+
+_FIELD = re.compile(r"params\.(?:config\.(?:text_config\.)?|overrides\.)(\w+):")
+MAX_FILL_INS = 6
+IMPORTED = "imported"
+"""The combo entry that stands for the loaded config.json."""
+
+Ask = Callable[[str, str], int | None]
+"""(field, message) -> the value the user gives, or None when they cancel."""
+
+
+def describe(profile: model_profile.Profile) -> str:
+    """One line: window, prices, and the KV shape (or why there is none)."""
+    parts = [profile.name]
+    if profile.context_window:
+        parts.append(f"window {profile.context_window:,}")
+    if profile.prices:
+        pr = profile.prices
+        parts.append(f"${pr.input:g}/${pr.output:g} per MTok (as of {pr.as_of})")
+    kv = profile.kv
+    if kv is None:
+        parts.append("KV shape: not public")
+        return " · ".join(parts)
+    heads = (f"latent {kv.latent_rank}+{kv.rope_dim}" if kv.attention == "mla"
+             else f"{kv.kv_heads} KV heads x {kv.head_dim}")
+    parts.append(f"{kv.attention.upper()} {kv.layers} layers, {heads}")
+    parts.append(f"{kv.bytes_per_token / 1024:,.0f} KiB/token ({kv.bytes_per_value} B values)")
+    if kv.sliding_layers:
+        parts.append(f"{len(kv.sliding_layers)} layers slide over {kv.sliding_window:,}")
+    if kv.weights_bytes is not None:
+        parts.append(f"weights {kv.weights_bytes / GIB:,.1f} GiB")
+    return " · ".join(parts)
+
+
+def apply_profile(panel: Any, params: model_profile.Params) -> None:
+    """Make ``panel`` read the profile ``params`` choose (panels it does not concern are left)."""
+    profile = model_profile.resolve(params)
+    current = panel.params
+    if panel.lever in ("economy", "packer") and profile.name in economy.PRICES:
+        if getattr(current, "model", profile.name) != profile.name:
+            panel.set_params(dataclasses.replace(current, model=profile.name))
+    elif panel.lever == "attention" and profile.kv is not None:
+        kv = profile.kv
+        name = profile.name if profile.name in attention.MODELS else "custom"
+        model = attention.Model(name=name, layers=kv.layers, heads=kv.heads, kv_heads=kv.kv_heads,
+                                head_dim=kv.head_dim, bytes_per_elem=kv.bytes_per_value,
+                                latent=kv.latent_rank or current.model.latent,
+                                rope_dim=kv.rope_dim or current.model.rope_dim)
+        if model != current.model:
+            panel.set_params(dataclasses.replace(current, model=model))
+    memory = getattr(panel, "kv_memory", None)
+    if memory is not None:
+        memory.set_profile(profile)
+
+
+class ProfileBar(QToolBar):
+    """A toolbar: the profile combo, "Open config.json…", and a one-line summary."""
+
+    sig_profile_changed = Signal(object)
+    """The chosen profile changed; the argument is its :class:`model_profile.Params`."""
+    sig_failed = Signal(str)
+    """A config could not be imported; the argument says why."""
+
+    def __init__(self, parent: QWidget | None = None, ask: Ask | None = None) -> None:
+        super().__init__("Model profile", parent)
+        self.setObjectName("profile_bar")
+        self.setAcceptDrops(True)
+        self.ask = ask or self._ask_dialog
+        self._params = model_profile.Params.named(model_profile.DEFAULT)
+        self._imported: model_profile.Params | None = None
+        self.addWidget(QLabel(" Model profile "))
+        self.combo = QComboBox()
+        self.combo.setToolTip("The model every panel reads: prices, window and KV shape")
+        for name in model_profile.PROFILES:
+            self.combo.addItem(name, name)
+        self.combo.currentIndexChanged.connect(self._on_combo_changed)
+        self.addWidget(self.combo)
+        self.open_button = QToolButton()
+        self.open_button.setText("Open config.json…")
+        self.open_button.setToolTip("Import a Hugging Face config.json (or drop one here)")
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.addWidget(self.open_button)
+        self.summary = QLabel()
+        self.summary.setObjectName("profile_summary")
+        self.addWidget(self.summary)
+        self._show()
+
+    def params(self) -> model_profile.Params:
+        """Return the current profile choice."""
+        return self._params
+
+    def profile(self) -> model_profile.Profile:
+        """Return the current profile."""
+        return model_profile.resolve(self._params)
+
+    def set_params(self, params: model_profile.Params, emit: bool = True) -> None:
+        """Choose ``params`` (a shipped name or an imported config)."""
+        self._params = params
+        if params.config is not None:
+            self._imported = params
+            if self.combo.findData(IMPORTED) < 0:
+                self.combo.addItem("", IMPORTED)
+            self.combo.setItemText(self.combo.findData(IMPORTED), f"{self.profile().name} (config.json)")
+        self.combo.blockSignals(True)
+        self.combo.setCurrentIndex(self.combo.findData(IMPORTED if params.config is not None
+                                                       else params.name))
+        self.combo.blockSignals(False)
+        self._show()
+        if emit:
+            self.sig_profile_changed.emit(params)
+
+    def _on_combo_changed(self, _index: int) -> None:
+        key = self.combo.currentData()
+        if key == IMPORTED and self._imported is not None:
+            self.set_params(self._imported)
+        elif isinstance(key, str) and key in model_profile.PROFILES:
+            self.set_params(model_profile.Params.named(key))
+
+    def _show(self) -> None:
+        profile = self.profile()
+        self.summary.setText("  " + describe(profile))
+        self.summary.setToolTip("\n".join([profile.source, *profile.notes]))
+
+    # ---- config.json ----------------------------------------------------------------------
+    def load_config(self, config: dict[str, Any], name: str = "config.json") -> bool:
+        """Import a config; ask for each missing field the import names. False if abandoned."""
+        overrides: dict[str, Any] = {}
+        for _ in range(MAX_FILL_INS):
+            try:
+                params = model_profile.Params.from_dict({"config": config, "overrides": overrides})
+            except InputError as exc:
+                found = _FIELD.match(str(exc))
+                value = self.ask(found.group(1), f"{name}: {exc}") if found else None
+                if found is None or value is None:
+                    raise InputError(f"{name}: {exc}") from None
+                overrides[found.group(1)] = value
+                continue
+            self.set_params(params)
+            return True
+        raise InputError(f"{name}: still incomplete after {MAX_FILL_INS} fill-ins")
+
+    def load_config_file(self, path: Path) -> bool:
+        """Read and import a config.json file."""
+        data = parse_json(read_text(path), path.name)
+        if not isinstance(data, dict):
+            raise InputError(f"{path.name}: a config.json holds an object")
+        return self.load_config(data, path.name)
+
+    def open_paths(self, paths: list[Path]) -> None:
+        """Import the first config among ``paths``; a failure is reported, nothing changes."""
+        for path in paths[:1]:
+            try:
+                self.load_config_file(path)
+            except (InputError, OSError) as exc:
+                self.sig_failed.emit(str(exc) if isinstance(exc, InputError) else f"{path.name}: {exc}")
+
+    def _on_open_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a model config", "", "config.json (*.json)")
+        if name:
+            self.open_paths([Path(name)])
+
+    def _ask_dialog(self, field: str, message: str) -> int | None:
+        value, ok = QInputDialog.getInt(self, "Fill in a config field",
+                                        f"{message}\n\nValue for {field}:", 1, 0, 2**31 - 1)
+        return value if ok else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        self.open_paths([Path(u.toLocalFile()) for u in event.mimeData().urls()])
+
+
+def is_config(data: object) -> bool:
+    """Whether parsed JSON looks like a Hugging Face model config rather than a scenario."""
+    return isinstance(data, dict) and ("num_hidden_layers" in data or "text_config" in data
+                                       or "architectures" in data)
