@@ -133,7 +133,20 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_display() -> str:
+    """Return why no window can open here ('' when one can), before Qt says something misleading."""
+    if not sys.platform.startswith("linux"):
+        return ""
+    if any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return ""
+    return ("ctxlab: the window needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+            "headless, use 'ctxlab compute|export|bench ...' or set QT_QPA_PLATFORM=offscreen")
+
+
 def _window() -> int:
+    if _no_display():
+        print(_no_display(), file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from app.window import MainWindow

@@ -116,11 +116,14 @@ class Params(fields.Declared):
         return len(self.turns) if self.until is None else min(self.until, len(self.turns))
 
 
+LIVE = frozenset({"k", "until", "updates", "update_query"})
+"""Fields whose change needs only :func:`derive` (top-k, the conversation length, corrections)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """Extraction of every turn and the vectors: all that ``k`` and ``until`` do not change."""
 
-    key: tuple[Any, ...]
     changes: tuple[tuple[int, str, Change], ...]
     """(turn index, pattern, change) in order, over all turns."""
     vectors: dict[str, NDArray[np.float64]]
@@ -129,15 +132,22 @@ class Prepared:
     """Tokens of the history after each turn (index t: the first t + 1 turns)."""
     missed: tuple[int, ...]
     """User turns from which no fact was extracted."""
+    counter: TokenCounter
+    growths: dict[int, dict[str, NDArray[np.int64]]]
+    """The growth curves made so far, by k."""
+
+    def growth(self, p: Params) -> dict[str, NDArray[np.int64]]:
+        """Return the growth curves at ``p.k`` (made once per k, then kept)."""
+        found = self.growths.get(p.k)
+        if found is None:
+            found = self.growths[p.k] = growth(p, self, self.counter)
+        return found
 
 
-def prepare_key(p: Params) -> tuple[Any, ...]:
-    """Return the fields :func:`prepare` depends on."""
-    return (p.turns, p.query, p.dim, p.stopwords, p.estimator)
-
-
-def prepare(p: Params, counter: TokenCounter | None = None) -> Prepared:
+def prepare(params: Params, counter: TokenCounter | None = None,
+            progress: Callable[[float], None] | None = None) -> Prepared:
     """Extract facts from every user turn, embed them and count the history's tokens."""
+    p = params
     stop = frozenset(p.stopwords)
     store, changes, missed = Store(), [], []
     vectors: dict[str, NDArray[np.float64]] = {}
@@ -151,9 +161,11 @@ def prepare(p: Params, counter: TokenCounter | None = None) -> Prepared:
             changes.append((i, pattern, store.add(fact)))
             if fact not in vectors:
                 vectors[fact] = embed(fact, p.dim, stop)
+        if progress is not None and i % 500 == 499:
+            progress(0.8 * i / len(p.turns))
     active = counter_for(p.estimator, counter)
-    return Prepared(prepare_key(p), tuple(changes), vectors, embed(p.query, p.dim, stop),
-                    _history_tokens(p.turns, active), tuple(missed))
+    return Prepared(tuple(changes), vectors, embed(p.query, p.dim, stop),
+                    _history_tokens(p.turns, active), tuple(missed), active, {})
 
 
 def _history_tokens(turns: tuple[Turn, ...], counter: TokenCounter) -> NDArray[np.int64]:
@@ -173,13 +185,19 @@ def block(facts: list[str]) -> str:
 
 
 def replay(prep: Prepared, turns: int) -> Store:
-    """Return the store after the first ``turns`` turns."""
-    store = Store()
+    """Return the store after the first ``turns`` turns (keys were computed once, in prepare)."""
+    facts: list[str] = []
+    where: dict[str, int] = {}
     for i, _pattern, change in prep.changes:
         if i >= turns:
             break
-        store.add(change.fact)
-    return store
+        at = where.get(change.key)
+        if at is None:
+            where[change.key] = len(facts)
+            facts.append(change.fact)
+        else:
+            facts[at] = change.fact
+    return Store(facts)
 
 
 def scores(prep: Prepared, facts: list[str], query: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
@@ -259,16 +277,21 @@ def growth(p: Params, prep: Prepared, counter: TokenCounter) -> dict[str, NDArra
     facts = np.zeros(n, dtype=np.int64)
     topk = np.zeros(n, dtype=np.int64)
     store, at, current = Store(), 0, (0, 0)
+    seen: dict[tuple[str, ...], tuple[int, int]] = {}
     changes = prep.changes
     for t in range(n):
         changed = False
         while at < len(changes) and changes[at][0] <= t:
-            store.add(changes[at][2].fact)
-            at, changed = at + 1, True
+            change = changes[at][2]
+            store.add(change.fact)
+            at, changed = at + 1, changed or change.old != change.fact
         if changed:
-            s = scores(prep, store.facts)
-            chosen = [store.facts[i] for i in top_k(s, p.k)]
-            current = (len(store.facts), counter.count(block(chosen)))
+            state = tuple(store.facts)
+            found = seen.get(state)
+            if found is None:
+                chosen = [state[i] for i in top_k(scores(prep, store.facts), p.k)]
+                found = seen[state] = (len(state), counter.count(block(chosen)))
+            current = found
         facts[t], topk[t] = current
     return {"turns": np.arange(1, n + 1), "history_tokens": prep.history_tokens,
             "facts": facts, "topk_tokens": topk}
@@ -278,7 +301,7 @@ def apply_updates(p: Params, store: Store, prep: Prepared) -> dict[str, Any]:
     """Ask ``update_query`` before and after applying the corrections to a copy of ``store``."""
     stop = frozenset(p.stopwords)
     q = embed(p.update_query, p.dim, stop)
-    before = _best(store.facts, q, p, stop)
+    before = _best(store.facts, q, p, stop, prep)
     after_store, events = store.copy(), []
     for utterance in p.updates:
         found = extract(utterance)
@@ -287,37 +310,36 @@ def apply_updates(p: Params, store: Store, prep: Prepared) -> dict[str, Any]:
         for fact, _pattern in found:
             c = after_store.add(fact)
             events.append({"utterance": utterance, "status": c.status, "old": c.old, "fact": c.fact})
-    after = _best(after_store.facts, q, p, stop)
+    after = _best(after_store.facts, q, p, stop, prep)
     return {"query": p.update_query, "before_best": before[0], "before_score": before[1],
             "events": events, "after_best": after[0], "after_score": after[1],
             "facts": list(after_store.facts), "fact_count": len(after_store.facts)}
 
 
-def _best(facts: list[str], q: NDArray[np.float64], p: Params,
-          stop: frozenset[str]) -> tuple[str | None, float | None]:
+def _best(facts: list[str], q: NDArray[np.float64], p: Params, stop: frozenset[str],
+          prep: Prepared) -> tuple[str | None, float | None]:
     if not facts:
         return None, None
-    s = np.array([float(np.dot(embed(f, p.dim, stop), q)) for f in facts])
+    known = prep.vectors
+    s = np.array([float(np.dot(known[f] if f in known else embed(f, p.dim, stop), q)) for f in facts])
     i = int(top_k(s, 1)[0])
     return facts[i], float(s[i])
 
 
-def derive(p: Params, prep: Prepared, counter: TokenCounter | None = None,
-           growth_table: dict[str, NDArray[np.int64]] | None = None) -> Result:
-    """Build the result at ``p.until`` and ``p.k`` from prepared data (growth can be reused)."""
-    active = counter_for(p.estimator, counter)
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Build the result at ``params.until`` and ``params.k`` (growth is kept per k)."""
+    p, prep = params, prepared
     store = replay(prep, p.shown)
     s = scores(prep, store.facts)
     order = top_k(s, len(store.facts))
-    kt = k_tokens(store.facts, order, active)
+    kt = k_tokens(store.facts, order, prep.counter)
     full = int(prep.history_tokens[p.shown - 1]) if p.shown else 0
     stop = frozenset(p.stopwords)
     return Result(p, prep, store.facts, s, order, full, int(kt[min(p.k, kt.size - 1)]), kt,
-                  growth(p, prep, active) if growth_table is None else growth_table,
-                  apply_updates(p, store, prep),
+                  prep.growth(p), apply_updates(p, store, prep),
                   collisions([*store.facts, p.query, p.update_query, *p.updates], p.dim, stop))
 
 
 def compute(params: Params, counter: TokenCounter | None = None) -> Result:
     """Extract, store, retrieve top-k, count tokens, and apply the corrections."""
-    return derive(params, prepare(params, counter), counter)
+    return derive(prepare(params, counter), params)

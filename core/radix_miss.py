@@ -72,3 +72,24 @@ def explain(stream: list[tuple[str, ...]], capacity: int | None, hold: int, evic
     return Miss(request, matched, len(seq), "evicted" if evicted else "new",
                 by if evicted and by >= 0 else None, mine, cached,
                 word_diff(mine, cached) if cached is not None else ())
+
+
+def shared_words(lines: list[list[str]]) -> list[int]:
+    """For each request (a list of words), how many leading words it shares with an earlier one.
+
+    A plain word trie: one dictionary step per word, so a whole stream costs its word count.
+    """
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    out = []
+    for words in lines:
+        node, shared, new = root, 0, False
+        for word in words:
+            nxt = node.get(word)
+            if nxt is None:
+                new = True
+                nxt = node[word] = {}
+            elif not new:
+                shared += 1
+            node = nxt
+        out.append(shared)
+    return out

@@ -159,11 +159,19 @@ def default_thresholds() -> NDArray[np.float64]:
     return np.round(np.arange(21) * 0.05, 2)
 
 
+LIVE = frozenset({"threshold", "lookup_ms", "llm_ms", "out_tokens", "model", "price_per_mtok",
+                  "probe_thresholds"})
+"""Fields whose change needs only :func:`derive` (the threshold slider and the cost model)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """Everything that does not depend on the threshold or the cost model."""
+    """Everything that does not depend on the threshold or the cost model.
 
-    key: tuple[Any, ...]
+    ``walks`` holds the walks made so far, by threshold (the sweep's, a panel's slider
+    positions, and any value asked for since): a threshold seen once is a lookup.
+    """
+
     vectors: NDArray[np.floating]
     sim: NDArray[np.float32]
     near: Neighbours
@@ -171,38 +179,62 @@ class Prepared:
     labels: tuple[str, ...]
     probe_similarity: float
     intents_note: str
+    sweep_thresholds: NDArray[np.float64]
+    walks: dict[float, Walk]
+    counts: dict[float, tuple[int, int, int]]
+    """Per walked threshold: hits, false hits, false misses (-1 without intents)."""
+
+    def walk(self, threshold: float) -> Walk:
+        """Return the walk at ``threshold`` (made once, then kept)."""
+        found = self.walks.get(threshold)
+        if found is None:
+            found = self.walks[threshold] = walk(self.sim, self.near, threshold)
+            flags = false_flags(found, self.codes)
+            fh, fm = (int(flags[0].sum()), int(flags[1].sum())) if flags else (-1, -1)
+            self.counts[threshold] = (int(found.hit.sum()), fh, fm)
+        return found
 
 
-def prepare_key(p: Params) -> tuple[Any, ...]:
-    """Return the fields :func:`prepare` depends on (a panel caches on this)."""
-    return (p.workload, p.intents, p.embedder, p.dim, p.stopwords, p.strip_chars,
-            p.probe_cached, p.probe_new)
+def prepare(params: Params, counter: object = None, progress: Callable[[float], None] | None = None,
+            grid: Any = ()) -> Prepared:
+    """Embed the workload and the probe, build the similarity matrix, and walk each threshold.
 
-
-def prepare(p: Params, should_stop: Callable[[], bool] = lambda: False) -> Prepared:
-    """Embed the workload and the probe, and build the similarity matrix and neighbour lists."""
+    The thresholds walked are the sweep's and ``grid`` (a panel's slider positions), each from
+    an empty cache. ``counter`` is unused (no tokens are counted).
+    """
+    p = params
+    report = progress or (lambda _f: None)
     stop = frozenset(p.stopwords)
-    bags = [words(q, stop, p.strip_chars) for q in p.workload]
-    probe = (words(p.probe_cached, stop, p.strip_chars), words(p.probe_new, stop, p.strip_chars))
-    vectors: NDArray[np.floating]
+    vectors, probe_sim = _embed(p, stop)
+    report(0.1)
+    sim = similarity_matrix(vectors)
+    report(0.2)
+    codes, labels, note = _codes(p)
+    ts = default_thresholds() if p.sweep_thresholds is None else np.asarray(p.sweep_thresholds, dtype=float)
+    prep = Prepared(vectors, sim, neighbours(sim), codes, labels, probe_sim, note, ts, {}, {})
+    todo = list(dict.fromkeys([*ts.tolist(), *np.asarray(grid, dtype=float).reshape(-1).tolist()]))
+    for i, t in enumerate(todo):
+        prep.walk(t)
+        report(0.3 + 0.7 * (i + 1) / len(todo))
+    return prep
+
+
+def _embed(p: Params, stop: frozenset[str]) -> tuple[NDArray[np.floating], float]:
+    """Return the workload's unit vectors and the probe pair's similarity."""
     if p.embedder == "tfidf":
+        bags = [words(q, stop, p.strip_chars) for q in p.workload]
         model = Tfidf.fit(bags)
         cells = len(bags) * max(len(model.index), 1)
         if cells > MAX_TFIDF_CELLS:
             raise InputError(f"params.workload: {len(bags):,} questions x {len(model.index):,} "
                              f"distinct words is over the TF-IDF limit of {MAX_TFIDF_CELLS:,} "
                              "cells; use the hashing embedder")
-        vectors = tfidf_matrix(bags, model)
-        probe_sim = tfidf_similarity(*probe, model)
-    else:
-        memo: dict[str, list[tuple[int, float]]] = {}
-        vectors = np.array([hashing_vector(q, p.dim, stop, p.strip_chars, memo) for q in p.workload])
-        a, b = (hashing_vector(t, p.dim, stop, p.strip_chars, memo) for t in (p.probe_cached, p.probe_new))
-        probe_sim = float(np.dot(a, b))
-    sim = similarity_matrix(vectors)
-    codes, labels, note = _codes(p)
-    return Prepared(prepare_key(p), vectors, sim, neighbours(sim, should_stop=should_stop), codes,
-                    labels, probe_sim, note)
+        probe = (words(p.probe_cached, stop, p.strip_chars), words(p.probe_new, stop, p.strip_chars))
+        return tfidf_matrix(bags, model), tfidf_similarity(*probe, model)
+    memo: dict[str, list[tuple[int, float]]] = {}
+    vectors = np.array([hashing_vector(q, p.dim, stop, p.strip_chars, memo) for q in p.workload])
+    a, b = (hashing_vector(t, p.dim, stop, p.strip_chars, memo) for t in (p.probe_cached, p.probe_new))
+    return vectors, float(np.dot(a, b))
 
 
 def _codes(p: Params) -> tuple[NDArray[np.int64] | None, tuple[str, ...], str]:
@@ -231,6 +263,7 @@ class Result:
     false_hit: NDArray[np.bool_] | None
     false_miss: NDArray[np.bool_] | None
     sweep: dict[str, NDArray[Any]]
+    note: str = ""
 
     @property
     def n(self) -> int:
@@ -316,56 +349,49 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def derive(p: Params, prep: Prepared, w: Walk | None = None,
-           sweep_table: dict[str, NDArray[Any]] | None = None) -> Result:
-    """Build the result at ``p.threshold`` from prepared data (a walk and sweep can be reused)."""
-    w = walk(prep.sim, prep.near, p.threshold) if w is None else w
-    flags = false_flags(w, prep.codes)
-    table = sweep(p, prep=prep) if sweep_table is None else sweep_table
-    return Result(p, prep, w, flags[0] if flags else None, flags[1] if flags else None, table)
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Build the result at ``params.threshold`` and price it (walks are reused when made)."""
+    w = prepared.walk(params.threshold)
+    flags = false_flags(w, prepared.codes)
+    return Result(params, prepared, w, flags[0] if flags else None, flags[1] if flags else None,
+                  sweep_table(prepared, params, prepared.sweep_thresholds))
 
 
 def compute(params: Params, counter: TokenCounter | None = None) -> Result:
     """Walk the workload at the threshold, price it, probe, and sweep (``counter`` unused)."""
-    return derive(params, prepare(params))
+    return derive(prepare(params), params)
 
 
-def sweep(p: Params, thresholds: Any = None, prep: Prepared | None = None,
-          should_stop: Callable[[], bool] = lambda: False,
-          walks: dict[float, Walk] | None = None) -> dict[str, NDArray[Any]]:
-    """Re-run the workload from an empty cache at each threshold.
+def sweep_table(prep: Prepared, p: Params, thresholds: Any) -> dict[str, NDArray[Any]]:
+    """Return hits, calls, latency, cost and false hits/misses at each threshold.
 
-    ``thresholds`` defaults to ``p.sweep_thresholds`` (null: 0.00 ... 1.00 by 0.05). Walks made
-    are stored in ``walks`` when given (a panel re-derives a slider tick from them).
+    Walks already made are reused; others are made (and kept) now.
     """
-    if thresholds is None:
-        thresholds = default_thresholds() if p.sweep_thresholds is None else p.sweep_thresholds
     ts = np.asarray(thresholds, dtype=np.float64).reshape(-1)
-    if ts.size > MAX_THRESHOLDS or (ts.size and (ts.min() < 0 or ts.max() > 1)):
-        raise InputError(f"sweep: give at most {MAX_THRESHOLDS} thresholds between 0 and 1")
-    prep = prepare(p) if prep is None else prep
     n = len(p.workload)
-    hits = np.zeros(ts.size, dtype=np.int64)
-    fh = np.full(ts.size, -1, dtype=np.int64)
-    fm = np.full(ts.size, -1, dtype=np.int64)
-    for k, t in enumerate(ts.tolist()):
-        if should_stop():
-            break
-        w = walks.get(t) if walks is not None else None
-        if w is None:
-            w = walk(prep.sim, prep.near, t)
-            if walks is not None:
-                walks[t] = w
-        hits[k] = int(w.hit.sum())
-        flags = false_flags(w, prep.codes)
-        if flags is not None:
-            fh[k], fm[k] = int(flags[0].sum()), int(flags[1].sum())
+    rows = np.array([prep.counts[t] if t in prep.counts else _walked(prep, t)
+                     for t in ts.tolist()], dtype=np.int64).reshape(-1, 3)
+    hits = rows[:, 0]
     calls = n - hits
     table: dict[str, NDArray[Any]] = {
         "threshold": ts, "hits": hits, "hit_rate": hits / n, "llm_calls": calls,
         "latency_ms": n * p.lookup_ms + calls * p.llm_ms, "cost": calls * p.cost_per_call,
-        "false_hits": fh, "false_misses": fm}
+        "false_hits": rows[:, 1], "false_misses": rows[:, 2]}
     if prep.codes is None:
         table["false_hits"] = np.full(ts.size, np.nan)
         table["false_misses"] = np.full(ts.size, np.nan)
     return table
+
+
+def _walked(prep: Prepared, t: float) -> tuple[int, int, int]:
+    prep.walk(t)
+    return prep.counts[t]
+
+
+def sweep(p: Params, thresholds: Any = None, prep: Prepared | None = None) -> dict[str, NDArray[Any]]:
+    """Re-run the workload from an empty cache at each threshold (default: the sweep's)."""
+    prep = prepare(p) if prep is None else prep
+    ts = prep.sweep_thresholds if thresholds is None else np.asarray(thresholds, dtype=np.float64)
+    if ts.size > MAX_THRESHOLDS or (ts.size and (ts.min() < 0 or ts.max() > 1)):
+        raise InputError(f"sweep: give at most {MAX_THRESHOLDS} thresholds between 0 and 1")
+    return sweep_table(prep, p, ts)

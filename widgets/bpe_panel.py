@@ -181,6 +181,7 @@ class BpePanel(BasePanel):
 
     def build_extra(self) -> QWidget:
         self.chip_note = QLabel()
+        self.chip_note.setWordWrap(True)
         self.chip_view = ChipView()
         self.table = MergeTable()
         self.table_view = QTableView()

@@ -114,8 +114,10 @@ class CompressionPanel(BasePanel):
         box = QWidget()
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("Kept sentences on a shaded ground, dropped ones faded, struck words "
-                             "removed by the fine pass; the probe's sentence is underlined"))
+        legend = QLabel("Kept sentences on a shaded ground, dropped ones faded, struck words "
+                        "removed by the fine pass; the probe's sentence is underlined")
+        legend.setWordWrap(True)  # unwrapped, this one line held the window at 1458 px or wider
+        lay.addWidget(legend)
         self.view_text = QTextBrowser()
         lay.addWidget(self.view_text, 1)
         self._text_timer = QTimer(self)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtGui import QColor, QFont, QPaintEvent
+from PySide6.QtCore import QSizeF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPaintEvent, QResizeEvent, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
+from widgets.reflow import Reflow
 from widgets.theme import Theme
 
 _configured = False
+MIN_DATA_WIDTH, MIN_DATA_HEIGHT = 90, 60
+"""The smallest data area (pixels) a plot may get before its grid reflows to fewer columns."""
 
 
 def configure_pyqtgraph() -> None:
@@ -25,19 +30,49 @@ def configure_pyqtgraph() -> None:
 
 
 class PlotView(pg.GraphicsLayoutWidget):
-    """A layout of plots that counts its paints, so benchmarks can time value -> pixels."""
+    """A layout of plots that reflows to fit and counts its paints (benchmarks time value -> pixels).
+
+    Panels place plots for a wide view; when the view is too narrow (or too short) for that
+    grid, :class:`~widgets.reflow.Reflow` re-places the same items on fewer columns.
+    """
 
     def __init__(self) -> None:
         configure_pyqtgraph()
         super().__init__()
         self.paint_count = 0
         self.last_paint_end = 0.0
+        self.reflow = Reflow(self.ci)
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self.refit)
+
+    def refit(self) -> bool:
+        """Choose the column count for the current size; return whether the plots fit."""
+        if self.closed:  # the scene is cleared; its items are gone
+            return True
+        size = self.viewport().size()
+        before = self.reflow.columns
+        fits = self.reflow.fit(size.width(), size.height())
+        if self.reflow.columns != before:  # re-placing items lets the grid shrink to its hint
+            self.ci.setGeometry(self.range)
+        return fits
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 (Qt override)
+        """Resize the plot grid, then reflow it if it no longer fits (or a wider one would)."""
+        super().resizeEvent(event)
+        if hasattr(self, "reflow"):  # pyqtgraph calls this once from its own __init__
+            self.refit()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        """Paint, then record when painting finished."""
+        """Paint, then record when painting finished; a grid that outgrew the view reflows next."""
         super().paintEvent(event)
         self.paint_count += 1
         self.last_paint_end = time.perf_counter()
+        need = self.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+        size = self.viewport().size()
+        if need.width() > size.width() + 0.5 or need.height() > size.height() + 0.5:
+            self._refit.start()
 
 
 def mkcolor(hex_color: str, alpha: int = 255) -> QColor:
@@ -47,8 +82,77 @@ def mkcolor(hex_color: str, alpha: int = 255) -> QColor:
     return color
 
 
+class WrappingTitle(pg.LabelItem):
+    """A plot title that wraps onto a second line rather than hold its plot (and grid) wide.
+
+    pyqtgraph's title makes the whole title's width the plot's minimum width and fixes its row
+    at 30 px, so one long title decides how many plots fit side by side.
+    """
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        super().__init__(" ", parent=plot, size="11pt")
+        self._plot = plot
+        option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        self.item.document().setDefaultTextOption(option)
+
+    def _natural(self) -> QSizeF:
+        self.item.setTextWidth(-1)
+        return self.item.boundingRect().size()
+
+    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph override)
+        """Allow half the one-line width (two lines), at least the longest word."""
+        if not hasattr(self, "_plot"):
+            super().updateMin()
+            return
+        natural = self._natural()
+        words = [w for w in re.split(r"\s+", self.text) if w]
+        metrics = QFontMetricsF(self.item.document().defaultFont())
+        longest = max((metrics.horizontalAdvance(w) for w in words), default=0.0)
+        width = min(natural.width(), max(natural.width() / 2 + 12, longest + 12))
+        self._wrap(max(self.width(), width))
+        height = self.item.boundingRect().height()
+        self.setMinimumSize(width, height)
+        self.setMaximumHeight(height)
+        self._plot.layout.setRowFixedHeight(0, height if self.isVisible() else 0)
+        self._sizeHint = {Qt.SizeHint.MinimumSize: (width, height),
+                          Qt.SizeHint.PreferredSize: (natural.width(), height),
+                          Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        self.updateGeometry()
+
+    def _wrap(self, width: float) -> None:
+        natural = self._natural()
+        self.item.setTextWidth(width if width + 0.5 < natural.width() else -1)
+
+    def resizeEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph override)
+        """Re-wrap for the new width, then center the text."""
+        if hasattr(self, "_plot"):
+            before = self.item.boundingRect().height()
+            self._wrap(self.width())
+            if self.item.boundingRect().height() != before:
+                self.updateMin()
+        super().resizeEvent(ev)
+
+
+def _wrap_title(plot: pg.PlotItem) -> None:
+    old = plot.titleLabel
+    if isinstance(old, WrappingTitle):
+        return
+    title = WrappingTitle(plot)
+    title.opts.update(old.opts)
+    plot.layout.removeItem(old)
+    old.setParentItem(None)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    plot.layout.addItem(title, 0, 1)
+    plot.titleLabel = title
+    title.setVisible(old.isVisible())
+    title.setText(old.text)
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     """Apply a theme's foreground color and font sizes to a plot's axes and title."""
+    _wrap_title(plot)
     font = QFont()
     font.setPointSize(theme.font_pt)
     for name in ("left", "bottom", "right", "top"):
@@ -59,6 +163,8 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.label.setFont(font)
         axis.setLabel(axis.labelText, units=axis.labelUnits, color=theme.foreground)
     plot.titleLabel.setText(plot.titleLabel.text, color=theme.foreground, size=f"{theme.title_pt}pt")
+    # a plot smaller than this shows no data worth reading: the grid reflows before that
+    plot.vb.setMinimumSize(MIN_DATA_WIDTH, MIN_DATA_HEIGHT)
 
 
 def budget_line(

@@ -1,8 +1,9 @@
 """Radix prefix sharing panel (book chapter 8): watch a request stream grow a radix tree.
 
-Live parameter: the step. Stepping forward inserts the next requests into the kept tree;
-stepping back replays from the start (fast: 100,000 blocks replay in well under a second).
-The stream, capacity and hold re-replay everything, all on the worker thread.
+The step is cheap going forward: the next few requests are inserted into the kept tree on the
+UI thread. A step back replays from the start, and a new stream, capacity, policy or hold
+replays everything, on the worker. The capacity sweep (hit rate against capacity for every
+policy) depends only on the stream and the hold, so it is computed once per stream and kept.
 """
 
 from __future__ import annotations
@@ -14,20 +15,35 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QComboBox, QFormLayout, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from core import radix
-from core.errors import InputError
+from core.errors import Cancelled, InputError
+from core.radix_miss import explain
+from core.radix_tree import POLICIES
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
-from widgets.radix_plots import RadixPlots
+from widgets.radix_icicle import COLOR_MODES, band_text
+from widgets.radix_plots import VIEWS, RadixPlots
+from widgets.radix_stream import RequestList, miss_html
 
 _CHEAP_STEPS = 200
 """Requests a step forward may insert on the UI thread."""
 _MODES = (("blocks", "block ids, space-separated"), ("prompts", "text prompts"))
+_POLICY_NAMES = {"lru": "least recently used (LRU)", "lfu": "least frequently used (LFU)",
+                 "fifo": "oldest first (FIFO)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +52,16 @@ class RadixOutput:
 
     result: radix.Result
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RadixState:
+    """What a step needs: the whole-stream result and a replay standing at the step shown."""
+
+    key: radix.Params
+    """The params without the step."""
+    full: radix.Result
+    replay: radix.Replay
 
 
 def stream_from_text(text: str, mode: str) -> dict[str, Any]:
@@ -48,6 +74,10 @@ def stream_from_text(text: str, mode: str) -> dict[str, Any]:
     return {"requests": (), "prompts": tuple(lines)}
 
 
+def _sweep_key(p: radix.Params) -> tuple[Any, ...]:
+    return (p.requests, p.prompts, p.block_words, p.hold, p.capacity_sweep)
+
+
 class RadixPanel(BasePanel):
     """Replay requests into a radix tree and see the shared prefixes stored once."""
 
@@ -57,17 +87,16 @@ class RadixPanel(BasePanel):
     group = "Caching"
     live = frozenset[str]()
     explain = (
-        "Requests that start the same way (a system prompt, the same few-shot examples) can share "
-        "their cached prefix. A radix tree stores each run of blocks once; a request that diverges "
-        "mid-run splits the edge. Step through the stream and watch sharing build up; set a "
-        "capacity to see least-recently-used leaves evicted. Click a node to see who shares it."
+        "Requests that start the same way (a system prompt, the same few-shot examples) share "
+        "their cached prefix. Each band is a run of blocks stored once: as wide as the run, as tall "
+        "as the share of requests that passed through it. Step through the stream, set a capacity "
+        "and a policy to see evictions (hatched), click a band to zoom, click a request to see why "
+        "it missed."
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._key: radix.Params | None = None
-        self._replay: radix.Replay | None = None
-        self._full: radix.Result | None = None
         self._settled: object = None
+        self._listed: object = None
         super().__init__(*args, **kwargs)
 
     def default_params(self) -> radix.Params:
@@ -82,30 +111,70 @@ class RadixPanel(BasePanel):
         self.play = PlayButton(self.step, "Play", 60, 150, ready=self.is_idle)
         layout.addWidget(self.play)
         layout.addWidget(section("Cache"))
-        self.capacity = SliderSpin("Capacity in blocks (0 = unbounded)", 0, 100_000, 0, log=True)
-        self.capacity.sig_value_changed.connect(lambda v: self.change(capacity_blocks=v or None))
+        capacity = SliderSpin("Capacity in blocks (0 = unbounded)", 0, 100_000, 0, log=True)
+        self.capacity = self.bind(capacity, "capacity_blocks", to_field=lambda v: v or None,
+                                  from_field=lambda v: v or 0)
         layout.addWidget(self.capacity)
         form = QFormLayout()
-        self.hold = QSpinBox()
+        self.eviction = QComboBox()
+        for key in POLICIES:
+            self.eviction.addItem(_POLICY_NAMES[key], key)
+        self.eviction.setToolTip("Which unheld leaf is evicted first when the cache is over capacity")
+        form.addRow("Evict", self.bind(self.eviction, "eviction"))
+        self.hold = self.bind(QSpinBox(), "hold", maximum=1000)
         self.hold.setRange(0, 1000)
-        self.hold.setKeyboardTracking(False)
         self.hold.setToolTip("The latest N requests are running and hold their paths (never evicted)")
-        self.hold.valueChanged.connect(lambda v: self.change(hold=v))
         form.addRow("Requests running", self.hold)
         self.block_words = QSpinBox()
         self.block_words.setRange(1, 512)
-        self.block_words.setKeyboardTracking(False)
         self.block_words.setToolTip("Words per block when the stream is text prompts")
-        self.block_words.valueChanged.connect(lambda v: self.change(block_words=v))
-        form.addRow("Words per block", self.block_words)
+        form.addRow("Words per block", self.bind(self.block_words, "block_words"))
         layout.addLayout(form)
-        layout.addWidget(section("Stream: one request per line"))
+        self._build_view_controls(layout)
+        layout.addWidget(section("Requests: what differs (click one: why it missed)"))
+        self.requests = RequestList()
+        self.requests.sig_request_clicked.connect(self._on_request_clicked)
+        layout.addWidget(self.requests, 2)
+        self.why = QLabel("Click a request here or in the per-request chart.")
+        self.why.setWordWrap(True)
+        self.why.setObjectName("explain")
+        layout.addWidget(self.why)
+        self._build_stream_editor(layout)
+
+    def _build_view_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("View"))
+        form = QFormLayout()
+        self.view_mode = QComboBox()
+        for key, label in VIEWS:
+            self.view_mode.addItem(label, key)
+        self.view_mode.currentIndexChanged.connect(
+            lambda _i: self.plots_.set_mode(self.view_mode.currentData()))
+        form.addRow("Tree", self.view_mode)
+        self.color_by = QComboBox()
+        for key, label in COLOR_MODES:
+            self.color_by.addItem(label, key)
+        self.color_by.currentIndexChanged.connect(
+            lambda _i: self.plots_.set_color_by(self.color_by.currentData()))
+        form.addRow("Shade by", self.color_by)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        self.zoom_back = QPushButton("◀ Zoom out")
+        self.zoom_back.clicked.connect(lambda: self.plots_.zoom_out())
+        self.zoom_all = QPushButton("Whole tree")
+        self.zoom_all.clicked.connect(lambda: self.plots_.zoom_out(everything=True))
+        row.addWidget(self.zoom_back)
+        row.addWidget(self.zoom_all)
+        layout.addLayout(row)
+
+    def _build_stream_editor(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Edit the stream: one request per line"))
         self.mode = QComboBox()
         for key, label in _MODES:
             self.mode.addItem(label, key)
         layout.addWidget(self.mode)
         self.text = QPlainTextEdit()
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setMaximumHeight(6 * self.text.fontMetrics().lineSpacing())
         layout.addWidget(self.text, 1)
         apply = QPushButton("Replay this stream")
         apply.clicked.connect(self._on_stream_applied)
@@ -116,14 +185,17 @@ class RadixPanel(BasePanel):
         total = len(p.requests or p.prompts)
         self.step.set_range(0, total)
         self.step.set_value(total if p.at_step is None else p.at_step)
-        self.capacity.set_value(p.capacity_blocks or 0)
-        for spin, value in ((self.hold, p.hold), (self.block_words, p.block_words)):
-            with QSignalBlocker(spin):
-                spin.setValue(value)
         with QSignalBlocker(self.mode):
             self.mode.setCurrentIndex(0 if p.requests else 1)
-        lines = [" ".join(r) for r in p.requests] if p.requests else list(p.prompts)
-        self.text.setPlainText("\n".join(lines))
+        key = (p.requests, p.prompts)
+        if key != self._listed:  # a new stream: list it, and start from the whole tree
+            self._listed = key
+            lines = [" ".join(r) for r in p.requests] if p.requests else list(p.prompts)
+            self.text.setPlainText("\n".join(lines))
+            self.requests.set_colors(self.theme.muted, self.theme.accent)
+            self.requests.set_requests([list(r) for r in p.requests] if p.requests else
+                                       [t.split() for t in p.prompts])
+            self.plots_.zoom_out(everything=True)
 
     def _on_stream_applied(self) -> None:
         try:
@@ -140,6 +212,7 @@ class RadixPanel(BasePanel):
     def add_file(self, path: Path) -> None:
         self.set_stream(stream_from_text(read_text(path), self.mode.currentData()))
 
+    # ---- clicks and hover -----------------------------------------------------------------
     def _on_node_clicked(self, index: int) -> None:
         out: RadixOutput | None = self.output()
         if out is None or index >= len(out.result.drawn.ids):
@@ -153,6 +226,32 @@ class RadixPanel(BasePanel):
                          f"shared by {len(who)} request(s): {shown}; {int(lay.active[index])} running",
                          error=False)
 
+    def describe(self, index: int | None) -> str:
+        """Return the tooltip of band ``index``: everything its label leaves out."""
+        out: RadixOutput | None = self.output()
+        if out is None or index is None:
+            return ""
+        lay, step = out.result.drawn, out.result.step
+        text = band_text(lay, index)
+        text = text if len(text) <= 400 else text[:397] + "…"
+        where = f"blocks {int(lay.x0[index]) + 1}–{int(lay.x1[index])} of the prompt"
+        refs = int(lay.refs[index])
+        share = f"{refs} of {step} requests ({refs / max(step, 1):.0%}) passed through it"
+        if lay.ghost[index]:
+            state = f"EVICTED by request #{int(lay.evicted_by[index])}"
+        else:
+            state = f"last used by request #{int(lay.last_used[index]) - 1}; {int(lay.active[index])} running"
+        return f"{where}\n{share}\n{state}\n\n{text}"
+
+    def _on_request_clicked(self, r: int) -> None:
+        p: radix.Params = self.params
+        stream = p.stream()
+        if not 0 <= r < len(stream):
+            return
+        miss = explain(stream, p.capacity_blocks, p.hold, p.eviction, r)
+        self.why.setText(miss_html(miss, self.theme.accent, self.theme.muted))
+        self.requests.select_request(r)
+
     # ---- compute and draw -----------------------------------------------------------------
     def counter_for(self, params: Any) -> TokenCounter | None:
         return None
@@ -161,33 +260,38 @@ class RadixPanel(BasePanel):
         # A short step forward only inserts a few requests into the kept tree: do it right here
         # (the base runs cheap work only while the worker is idle, so the tree is not shared).
         # A new stream, or a step back (a replay from the start), goes to the worker.
-        replay = self._replay
-        if replay is None or dataclasses.replace(params, at_step=None) != self._key:
+        kept = self.prepared()
+        if not isinstance(kept, RadixState) or dataclasses.replace(params, at_step=None) != kept.key:
             return False
+        replay = kept.replay
         step = len(replay.stream) if params.at_step is None else params.at_step
         return replay.step <= step <= replay.step + _CHEAP_STEPS
 
-    def derive(self, prepared: RadixOutput, params: radix.Params) -> RadixOutput:
-        return prepared
-
-    def prepare(self, params: radix.Params, counter: TokenCounter | None,
-                progress: Progress) -> RadixOutput:
-        should_stop = progress.stopped
+    def prepare(self, params: radix.Params, counter: TokenCounter | None, progress: Progress) -> RadixState:
+        kept = self.prepared()
         key = dataclasses.replace(params, at_step=None)
-        if key != self._key or self._replay is None or self._full is None:
-            self._replay = radix.Replay(params.stream(), params.capacity_blocks, params.hold)
-            self._full = radix.compute(params, replay=self._replay, should_stop=should_stop)
-            self._key = key
-            return RadixOutput(self._full)
-        total = len(self._replay.stream)
-        step = total if params.at_step is None else min(params.at_step, total)
-        tree = self._replay.advance(step, should_stop)
-        return RadixOutput(dataclasses.replace(self._full, params=params, step=step, tree_stored=tree.stored,
-                                               tree_evicted=tree.evicted, drawn=radix.layout(tree)))
+        if isinstance(kept, RadixState) and kept.key == key:
+            total = len(kept.replay.stream)
+            kept.replay.advance(total if params.at_step is None else params.at_step, progress.stopped)
+            if progress.stopped():
+                raise Cancelled
+            return kept
+        same_sweep = isinstance(kept, RadixState) and _sweep_key(kept.key) == _sweep_key(key)
+        curve = kept.full.curve if same_sweep else None
+        replay = radix.Replay(params.stream(), params.capacity_blocks, params.hold, params.eviction)
+        full = radix.compute(params, replay=replay, should_stop=progress.stopped, curve=curve,
+                             progress=progress)
+        if progress.stopped():  # a cut-short replay must not be kept as the stream's result
+            raise Cancelled
+        return RadixState(key, full, replay)
+
+    def derive(self, prepared: RadixState, params: radix.Params) -> RadixOutput:
+        return RadixOutput(radix.at_step(prepared.full, prepared.replay, prepared.replay.step, params))
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = RadixPlots(view, lambda v: self.step.spin.setValue(max(0, round(v + 0.5))),
-                                 self._on_node_clicked)
+                                 self._on_node_clicked, self._on_request_clicked,
+                                 lambda c: self.capacity.spin.setValue(c), self.describe)
 
     def draw(self, output: RadixOutput) -> None:
         if output.result.matched is not self._settled:
@@ -196,27 +300,32 @@ class RadixPanel(BasePanel):
         self.plots_.update(output.result, self.theme)
 
     def theme_changed(self) -> None:
+        self.requests.set_colors(self.theme.muted, self.theme.accent)
         if self.output() is not None:
             self.plots_.update(self.output().result, self.theme, force=True)
 
     def headline(self, output: RadixOutput) -> str:
-        d = output.result.summary()
-        at = d["at_step"]
+        res = output.result
+        d, at = res.summary(), res.summary()["at_step"]
         cap = self.params.capacity_blocks
-        return (f"whole stream: {d['blocks_no_share']:,} blocks without sharing → {d['blocks_stored']:,} "
-                f"stored, {d['blocks_saved']:,} saved; prefix hit rate {d['hit_rate']:.0%}"
-                + (f" (capacity {cap:,})" if cap else "")
-                + f" · after {at['step']:,} requests: {at['blocks_stored']:,} blocks in "
-                f"{at['nodes']:,} nodes, {at['evicted']:,} evicted")
+        cache = f"capacity {cap:,}, {self.params.eviction.upper()}" if cap else "unbounded cache"
+        return (f"whole stream ({res.lengths.size:,} requests, {cache}): {d['blocks_requested']:,} blocks "
+                f"requested · {d['blocks_hit']:,} served from the cache ({d['hit_rate']:.0%}: saved) · "
+                f"{d['blocks_computed']:,} computed · {d['blocks_stored']:,} stored "
+                f"(peak {d['peak_stored']:,}) · {d['blocks_evicted']:,} evicted\n"
+                f"after {at['step']:,} requests: {at['blocks_hit']:,} of {at['blocks_requested']:,} from the "
+                f"cache · {at['blocks_stored']:,} stored in {at['nodes']:,} nodes "
+                f"(peak {at['peak_stored']:,}) · {at['blocks_evicted']:,} evicted")
 
     def csv_rows(self) -> list[list[Any]]:
         out: RadixOutput | None = self.output()
         if out is None:
             return []
         res = out.result
-        rows: list[list[Any]] = [["request", "length", "matched_prefix", "stored_after"]]
-        rows += [[i, int(n), int(m), int(s)] for i, (n, m, s) in
-                 enumerate(zip(res.lengths, res.matched, res.stored, strict=True))]
+        rows: list[list[Any]] = [["request", "length", "matched_prefix", "seen_before", "stored_after",
+                                  "evicted_so_far"]]
+        rows += [[i, int(n), int(m), int(s), int(st), int(e)] for i, (n, m, s, st, e) in
+                 enumerate(zip(res.lengths, res.matched, res.seen, res.stored, res.evicted, strict=True))]
         return rows
 
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:

@@ -147,3 +147,14 @@ def test_another_counter_counts_the_history():
 def test_bad_input_names_the_field(change, message):
     with pytest.raises(InputError, match=message):
         core.compute("agent_memory", change)
+
+
+def test_derive_on_one_prepared_state_equals_compute_for_every_live_change():
+    p = params(turns=CHAT, query="which tea do I prefer?", k=2, updates=[])
+    prep = am.prepare(p)
+    for change in ({"k": 0}, {"k": 4, "until": 2}, {"until": 4}, {"updates": ("I'm sleepy.",)},
+                   {"update_query": "where do I live?"}):
+        assert set(change) <= am.LIVE
+        q = dataclasses.replace(p, **change)
+        assert am.derive(prep, q).to_dict() == am.compute(q).to_dict()
+    assert set(prep.growths) == {0, 2, 4}  # one growth curve per k asked for

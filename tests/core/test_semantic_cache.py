@@ -180,3 +180,16 @@ def test_bad_input_names_the_field(change, message):
 def test_sweep_refuses_too_many_thresholds():
     with pytest.raises(InputError, match="at most 1001 thresholds"):
         sc.sweep(params(), np.linspace(0, 1, 2000))
+
+
+def test_derive_on_one_prepared_state_equals_compute_for_every_live_change():
+    p = params(workload=["fern water", "fern water now", "water fern soil", "cactus", "fern"],
+               intents=["w", "w", "w", "c", "f"], sweep_thresholds=[0.2, 0.6])
+    prep = sc.prepare(p, grid=[0.0, 0.5, 1.0])
+    assert set(prep.walks) == {0.2, 0.6, 0.0, 0.5, 1.0}
+    for change in ({"threshold": 0.5}, {"threshold": 0.33, "llm_ms": 50.0},
+                   {"out_tokens": 9, "model": "claude-sonnet-4-6"}, {"probe_thresholds": (0.1,)}):
+        assert set(change) <= sc.LIVE
+        q = dataclasses.replace(p, **change)
+        assert sc.derive(prep, q).to_dict() == sc.compute(q).to_dict()
+    assert 0.33 in prep.walks  # a value asked for once is kept

@@ -1,10 +1,18 @@
-"""The radix panel: stepping grows the tree, clicks name the sharers, user streams, capacity."""
+"""The radix panel: icicle and classic trees, labels that fit, zoom, misses explained, capacity."""
+
+import itertools
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
 
+from core import radix
+from widgets.export import resize_view, write_chart
+from widgets.loaders import read_scenario
+from widgets.offscreen import build_panel
 from widgets.radix_panel import RadixPanel, stream_from_text
 from widgets.radix_plots import edge_segments
+from widgets.resources import samples
 
 
 @pytest.fixture
@@ -12,21 +20,93 @@ def panel(sample_panel):
     return sample_panel(RadixPanel)
 
 
+def wait_step(panel, qtbot, step):
+    panel.step.spin.setValue(step)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.step == step)
+    return panel.output().result
+
+
 def test_stepping_grows_the_tree_and_moves_the_line(panel, qtbot):
-    small = panel.output().result
-    panel.step.spin.setValue(panel.step.spin.maximum())
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.step == panel.step.spin.maximum())
-    big = panel.output().result
+    small = wait_step(panel, qtbot, 5)
+    big = wait_step(panel, qtbot, panel.step.spin.maximum())
     assert len(big.drawn.ids) > len(small.drawn.ids) and big.tree_stored > small.tree_stored
-    assert big.matched is small.matched  # the stream curves were not recomputed
+    assert big.matched is small.matched and big.curve is small.curve  # nothing re-swept
+    assert float(panel.plots_.line.value()) == big.step - 0.5
+    panel.view_mode.setCurrentIndex(panel.view_mode.findData("classic"))
     xs, ys = panel.plots_.edges.getData()
     ex, ey = edge_segments(big.drawn)
     assert np.array_equal(xs, ex) and np.array_equal(ys, ey)
     assert panel.plots_.node_count() == len(big.drawn.ids) - 1  # small tree: every node marked
-    assert float(panel.plots_.line.value()) == big.step - 0.5
-    panel.step.spin.setValue(3)  # back: a fresh replay gives the smaller tree again
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.step == 3)
-    assert panel.output().result.tree_stored < small.tree_stored
+    assert wait_step(panel, qtbot, 3).tree_stored < small.tree_stored  # back: a fresh replay
+
+
+def test_icicle_bands_partition_the_requests(panel, qtbot):
+    lay = wait_step(panel, qtbot, 40).drawn
+    top = [i for i in range(1, len(lay.ids)) if lay.parent_index[i] == 0]
+    assert sum(lay.band1[i] - lay.band0[i] for i in top) == pytest.approx(1.0)  # every request passes one
+    for i in range(1, len(lay.ids)):
+        p = lay.parent_index[i]
+        assert lay.x0[i] == lay.x1[p]  # a child starts where its parent's edge ends
+        if p:
+            assert lay.band0[p] - 1e-12 <= lay.band0[i] <= lay.band1[i] <= lay.band1[p] + 1e-12
+
+
+def label_boxes(panel):
+    icicle = panel.plots_.icicle
+    vb = panel.plots_.tree.getViewBox()
+    transform = icicle.deviceTransform(panel.view.viewportTransform())
+    visible = transform.mapRect(icicle.mapRectFromItem(vb, vb.boundingRect()))
+    return icicle.label_boxes(transform, visible), visible
+
+
+def check_labels(panel):
+    boxes, visible = label_boxes(panel)
+    lay = panel.output().result.drawn
+    for box in boxes:
+        assert box.band.contains(box.rect), box.text  # inside its own band...
+        assert visible.contains(box.rect)  # ...and on screen
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.rect.intersects(b.rect), (a.text, b.text)
+    prompt_edge = int(np.argmax(lay.x1 - lay.x0))  # the long shared system prompt is labelled
+    assert any(box.node == prompt_edge for box in boxes)
+    return boxes
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_labels_fit_their_bands_in_the_window(panel, qtbot, size):
+    panel.resize(*size)
+    wait_step(panel, qtbot, 40)
+    qtbot.waitUntil(lambda: panel.view.paint_count > 0)
+    boxes = check_labels(panel)
+    assert len(boxes) >= 4
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_labels_fit_their_bands_in_the_slide_export(qtbot, tmp_path, size):
+    _lever, params = read_scenario(samples("radix")[0])
+    made = build_panel("radix", {**params, "at_step": 40}, theme="slide")
+    try:
+        resize_view(made.view, size)
+        assert made.output().result.step == 40
+        check_labels(made)
+        assert write_chart(made.view, tmp_path / "radix.png").stat().st_size > 10_000
+    finally:
+        made.shutdown()
+        made.view.close()
+
+
+def test_clicking_a_band_zooms_and_back_returns(panel, qtbot):
+    lay = wait_step(panel, qtbot, 40).drawn
+    i = int(np.argmax(lay.x1 - lay.x0))
+    vb = panel.plots_.tree.getViewBox()
+    assert panel.plots_.pick((lay.x0[i] + lay.x1[i]) / 2, (lay.band0[i] + lay.band1[i]) / 2) == i
+    child = next(j for j in range(1, len(lay.ids)) if lay.parent_index[j] == i)
+    panel.plots_.zoom_into(child)
+    (x0, _x1), (y0, y1) = vb.viewRange()
+    assert (x0, y0, y1) == pytest.approx((lay.x0[child], lay.band0[child], lay.band1[child]))
+    qtbot.mouseClick(panel.zoom_back, Qt.MouseButton.LeftButton)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert (x0, x1, y0, y1) == pytest.approx((0, panel.output().result.frame[0], 0, 1))
 
 
 def test_clicking_a_node_lists_the_requests_sharing_it(panel):
@@ -36,20 +116,70 @@ def test_clicking_a_node_lists_the_requests_sharing_it(panel):
     assert f"shared by {lay.refs[top]} request(s)" in panel.status.text()
 
 
-def test_capacity_evicts_and_user_streams_load(panel, qtbot, tmp_path):
+def test_hover_describes_a_band(panel):
+    lay = panel.output().result.drawn
+    i = int(np.argmax(lay.x1 - lay.x0))
+    text = panel.describe(i)
+    assert f"{int(lay.refs[i])} of {panel.output().result.step} requests" in text
+    assert radix.label(lay, i)[:40] in text
+
+
+def test_capacity_evicts_ghosts_and_user_streams_load(panel, qtbot, tmp_path):
     panel.capacity.spin.setValue(30)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks == 30)
-    d = panel.output().result.to_dict()
-    assert d["blocks_stored"] <= 30 + max(panel.output().result.lengths)
+    res = panel.output().result
+    d = res.to_dict()
+    assert d["blocks_stored"] <= 30 + max(res.lengths) and d["blocks_evicted"] > 0
+    assert d["blocks_saved"] == d["blocks_hit"] <= compute_unbounded_hits(panel)
+    step = next(s for s in range(2, len(res.lengths)) if res.evicted[s - 1] > res.evicted[s - 2])
+    lay = wait_step(panel, qtbot, step).drawn
+    assert lay.ghost.any() and len(panel.plots_.icicle._ghost_rects) == int(lay.ghost.sum())
     path = tmp_path / "stream.txt"
     path.write_text("s1 s2 a\ns1 s2 b\ns1 c\n", encoding="utf-8")
     panel.mode.setCurrentIndex(0)
     panel.open_paths([path])
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.lengths.tolist() == [3, 3, 2])
     assert panel.output().result.matched.tolist() == [0, 2, 1]
+    assert panel.requests.toPlainText().splitlines()[1].startswith("#1    [2 shared] b")
     panel.text.setPlainText("  \n ")
     panel._on_stream_applied()
     assert "no requests" in panel.status.text() and panel.params.requests[0] == ("s1", "s2", "a")
+
+
+def compute_unbounded_hits(panel):
+    import dataclasses
+
+    unbounded = dataclasses.replace(panel.params, capacity_blocks=None)
+    return radix.compute(unbounded, curve=()).summary()["blocks_hit"]
+
+
+def test_policy_combo_and_capacity_line_drive_the_params(panel, qtbot):
+    panel.eviction.setCurrentIndex(panel.eviction.findData("fifo"))
+    assert panel.params.eviction == "fifo"
+    curve = panel.output().result.curve
+    panel.plots_.charts.capacity_line.setValue(np.log10(25))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks == 25)
+    assert panel.output().result.curve is curve  # the sweep is kept across capacity and policy
+    assert {p["eviction"] for p in curve} == {"lru", "lfu", "fifo"}
+
+
+def test_clicking_a_request_explains_its_miss(panel, qtbot):
+    panel.capacity.spin.setValue(20)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks == 20)
+    res = panel.output().result
+    r = next(m["request"] for m in res.misses() if m["reason"] == "evicted")
+    vb = panel.plots_.charts.hits.getViewBox()
+    panel.plots_.charts.clicked(vb.mapViewToScene(QPointF(r, 1.0)))
+    assert f"Request #{r}</b>" in panel.why.text() and "<b>evicted</b>" in panel.why.text()
+    assert f"request #{res.evicted_by[r]} pushed it out" in panel.why.text()
+    assert panel.requests.textCursor().blockNumber() == r  # the list follows the click
+    new = next(m["request"] for m in res.misses() if m["reason"] == "new" and m["request"] > 0)
+    panel.requests.select_request(new)
+    rect = panel.requests.cursorRect()
+    qtbot.mouseClick(panel.requests.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(rect.x() + 30, rect.center().y()))
+    assert f"Request #{new}</b>" in panel.why.text() and "<b>new</b>" in panel.why.text()
+    assert "Diverged at block" in panel.why.text()
 
 
 def test_stream_from_text_modes():
@@ -57,11 +187,19 @@ def test_stream_from_text_modes():
     assert stream_from_text("hello there\n", "prompts")["prompts"] == ("hello there",)
 
 
-def test_clicking_a_drawn_node_reports_it(panel):
-    lay = panel.output().result.drawn
-    i = int(np.argmax(lay.refs[1:])) + 1
-    assert panel.plots_.pick(float(lay.x1[i]), float(lay.y[i])) == i  # a click at its marker
-    (x0, x1), (y0, _y1) = panel.plots_.tree.viewRange()
-    assert panel.plots_.pick(x0 - (x1 - x0), y0) is None  # far from every node
-    panel.plots_._on_node(panel.plots_.pick(float(lay.x1[i]), float(lay.y[i])))
-    assert f"node {lay.ids[i]} " in panel.status.text()
+def test_per_request_chart_is_drawn_for_thousands_of_requests(qtbot, tmp_path, capfd):
+    stream = [["sys", f"t{i % 50}", f"u{i}"] for i in range(6000)]
+    made = build_panel("radix", {"requests": stream}, theme="slide")
+    try:
+        resize_view(made.view, (1280, 720))
+        for fmt in ("png", "svg"):
+            assert write_chart(made.view, tmp_path / f"radix.{fmt}").stat().st_size > 5_000
+        curve = made.plots_.charts.matched_curve
+        assert curve.xData.size == 2 * 6000 and np.nanmax(curve.yData) == 2
+        shown = made.plots_.charts.matched_curve.curve.getData()[0]
+        assert shown is not None and shown.size > 0
+    finally:
+        made.shutdown()
+        made.view.close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err
