@@ -33,59 +33,39 @@ from core.tokens import CharEstimate, TokenCounter, WordEstimate
 
 MAX_MERGES = 100_000
 _WHERE = "params"
-_KEYS = ("corpus", "merges", "words", "sample", "alphabet", "pretokenizer", "pattern",
-         "curve_merges", "exact")
+
+
+def _parse_words(value: object, where: str) -> tuple[str, ...]:
+    words = fields.sequence(value, where)
+    for i, w in enumerate(words):
+        if not isinstance(w, str) or len(w.split()) != 1 or w != w.strip():
+            raise InputError(f"{where}[{i}]: expected a word without spaces, got {w!r}")
+    return tuple(words)
+
+
+def _parse_sample(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{where}: expected a string or null, got {type(value).__name__}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """What to learn from, how many merges, and what to encode with them."""
 
-    corpus: str
-    merges: int = 100
-    words: tuple[str, ...] = ()
-    sample: str | None = None
-    """The text shown re-tokenized; ``None`` uses the corpus."""
-    alphabet: str = "chars"
-    pretokenizer: str = "whitespace"
-    pattern: str = DEFAULT_PATTERN
-    curve_merges: int | None = None
-    """How far the tokens-per-word curve runs; ``None`` stops it at ``merges``."""
-    exact: bool = False
-    """Whether to compare against the exact (API) count too."""
-
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        words = fields.items(d, "words", _WHERE, [])
-        for i, w in enumerate(words):
-            if not isinstance(w, str) or len(w.split()) != 1 or w != w.strip():
-                raise InputError(f"{_WHERE}.words[{i}]: expected a word without spaces, got {w!r}")
-        sample = d.get("sample")
-        if sample is not None and not isinstance(sample, str):
-            raise InputError(f"{_WHERE}.sample: expected a string or null, got {type(sample).__name__}")
-        curve = d.get("curve_merges")
-        return cls(
-            corpus=fields.text(d, "corpus", _WHERE),
-            merges=fields.integer(d, "merges", _WHERE, 100, minimum=0, maximum=MAX_MERGES),
-            words=tuple(words),
-            sample=sample,
-            alphabet=fields.text(d, "alphabet", _WHERE, "chars", ALPHABETS),
-            pretokenizer=fields.text(d, "pretokenizer", _WHERE, "whitespace", PRETOKENIZERS),
-            pattern=fields.text(d, "pattern", _WHERE, DEFAULT_PATTERN),
-            curve_merges=None if curve is None else fields.integer(
-                d, "curve_merges", _WHERE, minimum=0, maximum=MAX_MERGES),
-            exact=fields.boolean(d, "exact", _WHERE, False),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {"corpus": self.corpus, "merges": self.merges, "words": list(self.words),
-                "sample": self.sample, "alphabet": self.alphabet,
-                "pretokenizer": self.pretokenizer, "pattern": self.pattern,
-                "curve_merges": self.curve_merges, "exact": self.exact}
+    corpus: str = fields.param(doc="the text the merges are learned from")
+    merges: int = fields.param(100, minimum=0, maximum=MAX_MERGES, doc="merges in effect")
+    words: tuple[str, ...] = fields.param((), parse=_parse_words, doc="words to encode")
+    sample: str | None = fields.param(None, parse=_parse_sample,
+                                      doc="the text shown re-tokenized; None uses the corpus")
+    alphabet: str = fields.param("chars", choices=ALPHABETS,
+                                 doc="start from characters (the book) or UTF-8 bytes")
+    pretokenizer: str = fields.param("whitespace", choices=PRETOKENIZERS,
+                                     doc="split words on whitespace (the book) or by a regex")
+    pattern: str = fields.param(DEFAULT_PATTERN, doc="regex whose matches are the words")
+    curve_merges: int | None = fields.param(None, minimum=0, maximum=MAX_MERGES,
+                                            doc="how far the curve runs; None stops it at merges")
+    exact: bool = fields.param(False, doc="compare against the exact (API) count too")
 
     @property
     def top(self) -> int:

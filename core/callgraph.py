@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,50 +26,43 @@ DIRECTIONS = ("callees", "callers", "both")
 _KINDS = ("builtin", "external", "unknown", "dynamic")
 MAX_FILES = 5000
 _WHERE = "params"
-_KEYS = ("source", "files", "target", "direction", "depth", "estimator")
+
+
+def _parse_files(value: object, where: str) -> dict[str, str]:
+    files = dict(fields.mapping(value or {}, where))
+    if len(files) > MAX_FILES:
+        raise InputError(f"{where}: at most {MAX_FILES:,} files, got {len(files):,}")
+    for path, text in files.items():
+        if not isinstance(text, str):
+            raise InputError(f"{where}[{path!r}]: expected the file's source text")
+    return files
 
 
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The code (one module, or files by relative path), the target and how far to follow."""
 
-    source: str = ""
-    files: Mapping[str, str] = field(default_factory=dict)
-    target: str | None = None
-    """The function to slice from (None: the first function defined)."""
-    direction: str = "callees"
-    depth: int | None = None
-    """How many calls away to follow (None: all the way)."""
-    estimator: str = "words"
+    source: str = fields.param("", doc="one module's Python source")
+    files: Mapping[str, str] = fields.param(factory=dict, parse=_parse_files, dump=dict,
+                                            doc="files by relative path (instead of source)")
+    target: str | None = fields.param(None, doc="the function to slice from (None: the first)")
+    direction: str = fields.param("callees", choices=DIRECTIONS, doc="which calls to follow")
+    depth: int | None = fields.param(None, minimum=0,
+                                     doc="how many calls away to follow (None: all the way)")
+    estimator: str = fields.param("words", choices=("words", "chars", "exact"),
+                                  doc="how tokens are counted")
 
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        files = dict(fields.mapping(d.get("files") or {}, f"{_WHERE}.files"))
-        if len(files) > MAX_FILES:
-            raise InputError(f"{_WHERE}.files: at most {MAX_FILES:,} files, got {len(files):,}")
-        for path, text in files.items():
-            if not isinstance(text, str):
-                raise InputError(f"{_WHERE}.files[{path!r}]: expected the file's source text")
-        source = fields.text(d, "source", _WHERE, "")
-        if not source.strip() and not files:
+    def check(self) -> None:
+        if not self.source.strip() and not self.files:
             raise InputError(f"{_WHERE}.source: give Python source (or params.files)")
-        if source.strip() and files:
+        if self.source.strip() and self.files:
             raise InputError(f"{_WHERE}: give either source or files, not both")
-        target = d.get("target")
-        depth = d.get("depth")
-        return cls(source, files, None if target is None else fields.text(d, "target", _WHERE),
-                   fields.text(d, "direction", _WHERE, "callees", DIRECTIONS),
-                   None if depth is None else fields.integer(d, "depth", _WHERE, minimum=0),
-                   fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        code: dict[str, Any] = {"files": dict(self.files)} if self.files else {"source": self.source}
-        return {**code, "target": self.target, "direction": self.direction, "depth": self.depth,
-                "estimator": self.estimator}
+        """Return the params as JSON-safe data (``files`` or ``source``, whichever is used)."""
+        out = fields.dump(self)
+        del out["source" if self.files else "files"]
+        return out
 
     def code(self) -> dict[str, str]:
         """Return the analysed files (one unnamed module for ``source``)."""

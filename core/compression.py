@@ -44,7 +44,6 @@ _WORD = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\u
 _END = re.compile(r"[.!?]+[\"')\]]*\s+|[。！？]+")
 _MAX_WORDS = 60
 _WHERE = "params"
-_KEYS = ("text", "query", "budget", "stopwords", "scorer", "fine", "probe", "estimator", "order")
 ORDERS = ("reading", "score")
 
 
@@ -88,49 +87,29 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def _parse_stopwords(value: object, where: str) -> tuple[str, ...]:
+    stop = fields.sequence(value, where)
+    if not all(isinstance(w, str) for w in stop):
+        raise InputError(f"{where}: expected a list of words or null")
+    return tuple(w.lower() for w in stop)
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The text, the question, and the budget it must be squeezed into."""
 
-    text: str
-    query: str
-    budget: int
-    stopwords: tuple[str, ...] | None = None
-    scorer: str = "idf"
-    fine: bool = True
-    probe: str = ""
-    """Text of the answer: the curve marks the budgets where it is lost."""
-    estimator: str = "words"
-    order: str = "reading"
-    """How a viewer lays out the sentences (reading order or best first); no effect on results."""
-
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        stop = d.get("stopwords")
-        if stop is not None:
-            stop = fields.items(d, "stopwords", _WHERE)
-            if not all(isinstance(w, str) for w in stop):
-                raise InputError(f"{_WHERE}.stopwords: expected a list of words or null")
-        return cls(
-            text=fields.text(d, "text", _WHERE), query=fields.text(d, "query", _WHERE),
-            budget=fields.integer(d, "budget", _WHERE, minimum=0),
-            stopwords=None if stop is None else tuple(w.lower() for w in stop),
-            scorer=fields.text(d, "scorer", _WHERE, "idf", SCORERS),
-            fine=fields.boolean(d, "fine", _WHERE, True),
-            probe=fields.text(d, "probe", _WHERE, ""),
-            estimator=fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")),
-            order=fields.text(d, "order", _WHERE, "reading", ORDERS),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {"text": self.text, "query": self.query, "budget": self.budget,
-                "stopwords": None if self.stopwords is None else list(self.stopwords),
-                "scorer": self.scorer, "fine": self.fine, "probe": self.probe, "estimator": self.estimator,
-                "order": self.order}
+    text: str = fields.param(doc="the text to compress")
+    query: str = fields.param(doc="the question the kept sentences should answer")
+    budget: int = fields.param(minimum=0, doc="tokens the compressed text may use")
+    stopwords: tuple[str, ...] | None = fields.param(None, parse=_parse_stopwords,
+                                                     doc="words the fine pass strikes (None: built-in)")
+    scorer: str = fields.param("idf", choices=SCORERS, doc="how sentences are scored")
+    fine: bool = fields.param(True, doc="fine pass: strike stopwords (query words kept)")
+    probe: str = fields.param("", doc="text of the answer: the curve marks where it is lost")
+    estimator: str = fields.param("words", choices=("words", "chars", "exact"),
+                                  doc="how tokens are counted")
+    order: str = fields.param("reading", choices=ORDERS,
+                              doc="how a viewer lays out the sentences; no effect on results")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ lengths as a request stream through both allocators with a fixed capacity in blo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,63 +22,46 @@ MAX_STEPS = 20_000
 MAX_BLOCKS = 10_000_000
 """Largest pool (and longest sequence) simulated: the pool is an array of this many cells."""
 _WHERE = "params"
-_KEYS = ("lengths", "max_seq_len", "block_size", "capacity_blocks", "arrival_rate",
-         "prompt_share", "steps", "generate", "at_step")
 _GEN_KEYS = ("count", "seed", "mean_length")
 
 
+def _parse_generate(value: object, where: str) -> dict[str, Any]:
+    gen = dict(fields.mapping(value or {}, where))
+    fields.only_keys(gen, _GEN_KEYS, where)
+    if not gen:
+        return gen
+    return {"count": fields.integer(gen, "count", where, minimum=1, maximum=MAX_REQUESTS),
+            "seed": fields.integer(gen, "seed", where, 0),
+            "mean_length": fields.integer(gen, "mean_length", where, minimum=1)}
+
+
+def _parse_lengths(value: object, where: str) -> tuple[int, ...]:
+    lengths = fields.sequence(value, where)
+    for i, v in enumerate(lengths):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"{where}[{i}]: expected a positive integer, got {v!r}")
+    return tuple(lengths)
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The request lengths, the allocation grain, and the simulated stream."""
 
-    lengths: tuple[int, ...] = ()
-    max_seq_len: int = 2048
-    block_size: int = 16
-    capacity_blocks: int | None = None
-    """Pool size for the simulation; ``None``: room for eight contiguous reservations."""
-    arrival_rate: float = 1.0
-    """Requests arriving per step."""
-    prompt_share: float = 0.5
-    """Share of each request's length present on arrival (the prompt); the rest is generated."""
-    steps: int | None = None
-    """Steps to simulate; ``None``: until every request finishes (at most 20,000)."""
-    generate: dict[str, Any] = field(default_factory=dict)
-    """``{count, seed, mean_length}``: draw lengths instead of giving them."""
-    at_step: int = 0
-    """The step whose block maps are shown (clamped to the last simulated step)."""
-
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        gen = dict(fields.mapping(d.get("generate") or {}, f"{_WHERE}.generate"))
-        fields.only_keys(gen, _GEN_KEYS, f"{_WHERE}.generate")
-        if gen:
-            where = f"{_WHERE}.generate"
-            gen = {"count": fields.integer(gen, "count", where, minimum=1, maximum=MAX_REQUESTS),
-                   "seed": fields.integer(gen, "seed", where, 0),
-                   "mean_length": fields.integer(gen, "mean_length", where, minimum=1)}
-        lengths = fields.items(d, "lengths", _WHERE, [])
-        for i, v in enumerate(lengths):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"{_WHERE}.lengths[{i}]: expected a positive integer, got {v!r}")
-        checked = tuple(lengths)
-        cap, steps = d.get("capacity_blocks"), d.get("steps")
-        params = cls(
-            lengths=checked,
-            max_seq_len=fields.integer(d, "max_seq_len", _WHERE, 2048, minimum=1, maximum=MAX_BLOCKS),
-            block_size=fields.integer(d, "block_size", _WHERE, 16, minimum=1, maximum=MAX_BLOCKS),
-            capacity_blocks=None if cap is None else fields.integer(d, "capacity_blocks", _WHERE, minimum=1,
-                                                                    maximum=MAX_BLOCKS),
-            arrival_rate=fields.number(d, "arrival_rate", _WHERE, 1.0, minimum=1e-3),
-            prompt_share=fields.number(d, "prompt_share", _WHERE, 0.5, minimum=0.0),
-            steps=None if steps is None else fields.integer(d, "steps", _WHERE, minimum=1, maximum=MAX_STEPS),
-            generate=gen,
-            at_step=fields.integer(d, "at_step", _WHERE, 0, minimum=0),
-        )
-        params.check()
-        return params
+    lengths: tuple[int, ...] = fields.param((), parse=_parse_lengths, doc="request lengths in tokens")
+    max_seq_len: int = fields.param(2048, minimum=1, maximum=MAX_BLOCKS,
+                                    doc="the longest a request may grow (a contiguous reservation)")
+    block_size: int = fields.param(16, minimum=1, maximum=MAX_BLOCKS, doc="tokens per paged block")
+    capacity_blocks: int | None = fields.param(
+        None, minimum=1, maximum=MAX_BLOCKS,
+        doc="pool size for the simulation; None: room for eight contiguous reservations")
+    arrival_rate: float = fields.param(1.0, minimum=1e-3, doc="requests arriving per step")
+    prompt_share: float = fields.param(0.5, minimum=0.0, maximum=1.0,
+                                       doc="share of each request present on arrival (the prompt)")
+    steps: int | None = fields.param(None, minimum=1, maximum=MAX_STEPS,
+                                     doc="steps to simulate; None: until every request finishes")
+    generate: dict[str, Any] = fields.param(factory=dict, parse=_parse_generate,
+                                            doc="{count, seed, mean_length}: draw lengths instead")
+    at_step: int = fields.param(0, minimum=0, doc="the step whose block maps are shown")
 
     def check(self) -> None:
         """Raise :class:`InputError` when the params cannot describe a stream."""
@@ -92,8 +75,6 @@ class Params:
             i = too_long[0]
             raise InputError(f"{_WHERE}.lengths[{i}]: {self.lengths[i]} is longer than "
                              f"max_seq_len {self.max_seq_len}")
-        if self.prompt_share > 1:
-            raise InputError(f"{_WHERE}.prompt_share: must be <= 1, got {self.prompt_share}")
         if self.capacity_blocks is not None and self.capacity_blocks < self.slot_blocks:
             raise InputError(f"{_WHERE}.capacity_blocks: {self.capacity_blocks} cannot hold one "
                              f"max_seq_len request ({self.slot_blocks} blocks)")
@@ -118,13 +99,6 @@ class Params:
         drawn = rng.lognormal(mu, sigma, self.generate["count"]).round().astype(np.int64)
         clipped: np.ndarray = np.clip(drawn, 1, self.max_seq_len)
         return clipped
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {"lengths": list(self.lengths), "max_seq_len": self.max_seq_len,
-                "block_size": self.block_size, "capacity_blocks": self.capacity_blocks,
-                "arrival_rate": self.arrival_rate, "prompt_share": self.prompt_share,
-                "steps": self.steps, "generate": dict(self.generate), "at_step": self.at_step}
 
 
 @dataclass(frozen=True, slots=True)
