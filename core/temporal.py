@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +32,6 @@ from core.errors import InputError
 
 MAX_EVENTS = 500_000
 _WHERE = "params"
-_KEYS = ("events", "queries", "as_of", "known_at", "focus", "generate")
 _EVENT_KEYS = ("subject", "predicate", "object", "valid_from", "ingested_on")
 _QUERY_KEYS = ("subject", "predicate", "at", "known_at")
 _GEN_KEYS = ("keys", "events", "seed", "backdated")
@@ -113,65 +112,73 @@ def _query(data: object, where: str) -> Query:
     return query
 
 
-def _optional_instant(d: Any, key: str) -> str | None:
-    value = d.get(key)
-    if value is None:
-        return None
-    to_seconds(value, f"{_WHERE}.{key}")
+def _instant(value: object, where: str) -> str:
+    to_seconds(value, where)
     return str(value)
 
 
+def _events(value: object, where: str) -> tuple[Event, ...]:
+    raw = fields.sequence(value, where)
+    if len(raw) > MAX_EVENTS:
+        raise InputError(f"{where}: at most {MAX_EVENTS:,} events, got {len(raw):,}")
+    return tuple(_event(e, f"{where}[{i}]") for i, e in enumerate(raw))
+
+
+def _queries(value: object, where: str) -> tuple[Query, ...]:
+    return tuple(_query(q, f"{where}[{i}]") for i, q in enumerate(fields.sequence(value, where)))
+
+
+def _dump_queries(queries: tuple[Query, ...]) -> list[dict[str, str]]:
+    return [{"subject": q.subject, "predicate": q.predicate, "at": q.at,
+             **({"known_at": q.known_at} if q.known_at else {})} for q in queries]
+
+
+def _focus(value: object, where: str) -> tuple[str, str]:
+    focus = fields.sequence(value, where)
+    if len(focus) != 2 or not all(isinstance(f, str) for f in focus):
+        raise InputError(f"{where}: expected [subject, predicate], got {focus!r}")
+    return focus[0], focus[1]
+
+
+def _generate(value: object, where: str) -> dict[str, int]:
+    gen = dict(fields.mapping(value or {}, where))
+    fields.only_keys(gen, _GEN_KEYS, where)
+    if not gen:
+        return {}
+    return {"keys": fields.integer(gen, "keys", where, minimum=1, maximum=100_000),
+            "events": fields.integer(gen, "events", where, minimum=1, maximum=MAX_EVENTS),
+            "seed": fields.integer(gen, "seed", where, 0),
+            "backdated": fields.integer(gen, "backdated", where, 10, minimum=0, maximum=100)}
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The events, the book's point queries, and the panel's as-of / known-at instants."""
 
-    events: tuple[Event, ...] = ()
-    queries: tuple[Query, ...] = ()
-    as_of: str | None = None
-    """The instant the timeline's as-of line marks (None: the latest start)."""
-    known_at: str | None = None
-    """Transaction time the whole view is replayed at (None: everything recorded)."""
-    focus: tuple[str, str] | None = None
-    """(subject, predicate) whose bi-temporal history is drawn (None: the first key)."""
-    generate: dict[str, int] = field(default_factory=dict)
-    """``{keys, events, seed, backdated}``: draw a synthetic graph instead of giving events."""
+    events: tuple[Event, ...] = fields.param((), parse=_events,
+                                             dump=lambda es: [e.to_dict() for e in es],
+                                             doc="the recorded facts")
+    queries: tuple[Query, ...] = fields.param((), parse=_queries, dump=_dump_queries,
+                                              doc="point questions (the book's)")
+    as_of: str | None = fields.param(None, parse=_instant,
+                                     doc="the instant the as-of line marks (None: the latest start)")
+    known_at: str | None = fields.param(None, parse=_instant,
+                                        doc="transaction time the view is replayed at (None: all)")
+    focus: tuple[str, str] | None = fields.param(None, parse=_focus, dump=list,
+                                                 doc="(subject, predicate) whose history is drawn")
+    generate: dict[str, int] = fields.param(factory=dict, parse=_generate,
+                                            doc="{keys, events, seed, backdated}: a synthetic graph")
 
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        raw_events = fields.items(d, "events", _WHERE, [])
-        if len(raw_events) > MAX_EVENTS:
-            raise InputError(f"{_WHERE}.events: at most {MAX_EVENTS:,} events, got {len(raw_events):,}")
-        events = tuple(_event(e, f"{_WHERE}.events[{i}]") for i, e in enumerate(raw_events))
-        queries = tuple(_query(q, f"{_WHERE}.queries[{i}]")
-                        for i, q in enumerate(fields.items(d, "queries", _WHERE, [])))
-        gen = dict(fields.mapping(d.get("generate") or {}, f"{_WHERE}.generate"))
-        fields.only_keys(gen, _GEN_KEYS, f"{_WHERE}.generate")
-        if gen:
-            where = f"{_WHERE}.generate"
-            gen = {"keys": fields.integer(gen, "keys", where, minimum=1, maximum=100_000),
-                   "events": fields.integer(gen, "events", where, minimum=1, maximum=MAX_EVENTS),
-                   "seed": fields.integer(gen, "seed", where, 0),
-                   "backdated": fields.integer(gen, "backdated", where, 10, minimum=0, maximum=100)}
-        if not events and not gen:
+    def check(self) -> None:
+        if not self.events and not self.generate:
             raise InputError(f"{_WHERE}.events: give at least one event (or params.generate)")
-        focus = fields.items(d, "focus", _WHERE, []) if d.get("focus") is not None else None
-        if focus is not None and (len(focus) != 2 or not all(isinstance(f, str) for f in focus)):
-            raise InputError(f"{_WHERE}.focus: expected [subject, predicate], got {focus!r}")
-        return cls(events, queries, _optional_instant(d, "as_of"), _optional_instant(d, "known_at"),
-                   None if focus is None else (focus[0], focus[1]), gen)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        out: dict[str, Any] = {"events": [e.to_dict() for e in self.events],
-                               "queries": [{"subject": q.subject, "predicate": q.predicate, "at": q.at,
-                                            **({"known_at": q.known_at} if q.known_at else {})}
-                                           for q in self.queries],
-                               "as_of": self.as_of, "known_at": self.known_at,
-                               "focus": None if self.focus is None else list(self.focus)}
-        return {**out, "generate": dict(self.generate)} if self.generate else out
+        """Return the params as JSON-safe data (``generate`` only when used)."""
+        out = fields.dump(self)
+        if not self.generate:
+            del out["generate"]
+        return out
 
     def all_events(self) -> tuple[Event, ...]:
         """Return the given events, or the synthetic ones ``generate`` describes."""
