@@ -15,6 +15,7 @@ from widgets import (
     compression_panel,
     economy_panel,
     kv_blocks_panel,
+    output_shaping_panel,
     packer_panel,
     radix_panel,
     temporal_panel,
@@ -25,6 +26,7 @@ PANELS: list[type[BasePanel]] = [
     packer_panel.PANEL, bpe_panel.PANEL, economy_panel.PANEL, compression_panel.PANEL,
     callgraph_panel.PANEL, kv_blocks_panel.PANEL, radix_panel.PANEL, temporal_panel.PANEL,
     compaction_panel.PANEL, attention_panel.PANEL,
+    output_shaping_panel.PANEL,
 ]
 
 GROUPS = ("Foundations", "Compression", "Caching", "Memory", "Architecture")

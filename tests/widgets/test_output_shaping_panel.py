@@ -1,0 +1,102 @@
+"""The output-shaping panel: the cap drags live, the badge, the reply view, imported replies."""
+
+import json
+
+import pytest
+
+from core import model_profile
+from widgets.output_shaping_panel import OutputShapingPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(OutputShapingPanel)
+
+
+def test_sample_loads_with_the_cap_cutting_the_answer(panel):
+    out = panel.output()
+    assert out.cap.cap == panel.params.cap_tokens and not out.cap.answer_kept
+    assert panel.badge.isVisibleTo(panel) and "cuts the answer off" in panel.status.text()
+    assert panel.cap.spin.maximum() == out.baseline_tokens
+    _x, heights = panel.plots_.tok_bars.opts["x"], panel.plots_.tok_bars.opts["height"]
+    assert list(heights) == [out.baseline_tokens, out.terse.tokens, out.schema.tokens, out.cap.tokens]
+    assert "✂" in panel._html and "terse drops" in panel._html
+
+
+def test_dragging_the_cap_line_derives_without_reshaping(panel, qtbot):
+    prepared = panel.prepared()
+    need = panel.output().sweep_caps[panel.output().sweep_kept].min()
+    with qtbot.waitSignal(panel.sig_rendered):
+        panel.plots_.cap_line.setValue(float(need))
+    qtbot.waitUntil(panel.is_idle)
+    out = panel.output()
+    assert panel.prepared() is prepared  # the cap is live: nothing was reshaped
+    assert panel.cap.value() == need and out.cap.answer_kept
+    assert not panel.badge.isVisibleTo(panel)
+    panel.cap.spin.setValue(int(need) - 1)
+    qtbot.waitUntil(lambda: panel.is_idle() and not panel.output().cap.answer_kept)
+    xs, ys = panel.plots_.step.getData()
+    assert list(xs) == list(out.sweep_caps) and list(ys) == list(out.sweep_tokens)
+    lo, hi = panel.plots_.region.getRegion()
+    assert (lo, hi) == (float(need), float(out.sweep_caps.max()))
+
+
+def test_calls_and_model_price_reprice_the_bars(panel, qtbot):
+    panel.calls.spin.setValue(1000)
+    haiku_out = model_profile.list_prices()["claude-haiku-4-5"][1]
+    panel.model.setCurrentIndex(panel.model.findData(haiku_out))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.output_rate_per_mtok == haiku_out)
+    out = panel.output()
+    per_token = panel.plots_.tok.getAxis("right").scale
+    assert per_token == pytest.approx(1000 / 1e6 * haiku_out)
+    label = panel.plots_.tok_labels[0].textItem.toPlainText()
+    assert label == f"{out.baseline_tokens}\n${out.baseline_tokens * per_token:,.2f}"
+    assert panel.rate.value() == pytest.approx(haiku_out)
+
+
+def test_pasted_reply_fillers_and_answer(panel, qtbot):
+    panel.reply.setPlainText("Okay here goes.\nStatus: amber\nCheers!")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.verbose_text.startswith("Okay"), timeout=3000)
+    panel.answer.setText("amber")
+    panel.answer.editingFinished.emit()
+    panel.fillers.setText("okay, cheers")
+    panel.fillers.editingFinished.emit()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.filler_prefixes == ("okay", "cheers"))
+    out = panel.output()
+    assert out.terse.text == "Status: amber" and out.terse.answer_kept
+    assert out.schema.text == '{"finished":"amber"}'
+
+
+def test_imported_replies_show_their_distribution_and_cut_counts(panel, qtbot, tmp_path):
+    path = tmp_path / "log.jsonl"
+    rows = [{"reply": "Sure!\nIt is: blue", "answer": "blue"}, {"reply": "blue, as asked"},
+            {"type": "message", "content": [{"type": "text", "text": "no colour here at all"}]}]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    panel.answer.setText("blue")
+    panel.answer.editingFinished.emit()
+    panel.open_paths([path])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().batch is not None, timeout=5000)
+    b = panel.output().batch
+    assert b.baseline.tolist() == [5, 4, 6] and b.min_cap.tolist() == [5, 1, -1]
+    xs, ys = panel.plots_.dots.getData()
+    assert len(xs) == 12 and sorted(ys[:3]) == [4, 5, 6]
+    caps, cut = panel.plots_.cut_curve.getData()
+    assert cut[0] == 2 and cut[int(caps.max())] == 0
+    assert "3 imported replies" in panel.replies_label.text()
+    panel.clear_button.click()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().batch is None)
+
+
+def test_a_bad_replies_file_names_the_line_and_keeps_the_result(panel, qtbot, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"reply": "fine"}\n{"reply": "also fine"}\n{broken\n', encoding="utf-8")
+    before = panel.output()
+    panel.open_paths([path])
+    assert "bad.jsonl line 3: not valid JSON" in panel.status.text()
+    assert panel.output() is before and panel.params.replies == ()
+
+
+def test_csv_is_the_cap_sweep(panel):
+    rows = panel.csv_rows()
+    assert rows[0] == ["cap", "tokens", "dollars", "answer_kept"]
+    assert len(rows) == panel.output().baseline_tokens + 2
