@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,9 +38,6 @@ MAX_TURNS = 50_000
 MAX_TOKENS = 10**12
 """Largest budget or threshold accepted (far past any context window; keeps sums in int64)."""
 _WHERE = "params"
-_KEYS = ("turns", "budget", "strategy", "keep_recent", "max_facts", "probe", "decision_words", "estimator",
-         "soft_threshold", "min_between", "summary_tokens", "caching", "latency", "prices", "user_pause_s",
-         "shown")
 SHOWN = ("tiered", "drop_oldest", "traditional", "instant")
 """Strategies the lab can show in the transcript."""
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -75,86 +72,73 @@ def _turn(data: object, where: str) -> Turn:
     return Turn(role, text)
 
 
+_LATENCY = {"overhead_s": 0.8, "input_tps": 6000.0, "output_tps": 60.0}
+_PRICES = {"input": 5.0, "output": 25.0}
+
+
+def _turns(value: object, where: str) -> tuple[Turn, ...]:
+    raw = fields.sequence(value, where)
+    if not raw:
+        raise InputError(f"{where}: the transcript is empty")
+    if len(raw) > MAX_TURNS:
+        raise InputError(f"{where}: at most {MAX_TURNS:,} turns, got {len(raw):,}")
+    return tuple(_turn(t, f"{where}[{i}]") for i, t in enumerate(raw))
+
+
+def _decision_words(value: object, where: str) -> tuple[str, ...]:
+    words = fields.sequence(value, where)
+    if not all(isinstance(w, str) and w.strip() for w in words):
+        raise InputError(f"{where}: expected a list of words or phrases")
+    return tuple(words)
+
+
+def _latency(value: object, where: str) -> dict[str, float]:
+    lat = dict(fields.mapping(value or {}, where))
+    fields.only_keys(lat, tuple(_LATENCY), where)
+    return {k: fields.number(lat, k, where, v, minimum=0 if k == "overhead_s" else 1e-6, maximum=1e9)
+            for k, v in _LATENCY.items()}
+
+
+def _prices(value: object, where: str) -> dict[str, float]:
+    prices = dict(fields.mapping(value or {}, where))
+    fields.only_keys(prices, tuple(_PRICES), where)
+    return {k: fields.number(prices, k, where, v, minimum=0, maximum=1e6) for k, v in _PRICES.items()}
+
+
+def _tokens(default: int | None, doc: str, minimum: int = 0) -> Any:
+    return fields.param(default, minimum=minimum, maximum=MAX_TOKENS, doc=doc)
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The transcript, the budget, the book's strategy knobs and the cookbook's."""
 
-    turns: tuple[Turn, ...]
-    budget: int = 1000
-    strategy: str = "tiered"
-    keep_recent: int = 2
-    max_facts: int = 8
-    probe: str | None = None
-    decision_words: tuple[str, ...] | None = None
-    estimator: str = "words"
-    soft_threshold: int | None = None
-    """Instant compaction starts building session memory here (None: 60 % of the budget)."""
-    min_between: int | None = None
-    """Tokens of new conversation before the memory is updated again (None: 15 % of the budget)."""
-    summary_tokens: int | None = None
-    """Size the simulated session memory is taken to have (None: what the fact summary counts)."""
-    caching: bool = True
-    latency: dict[str, float] = field(default_factory=lambda: {"overhead_s": 0.8, "input_tps": 6000.0,
-                                                               "output_tps": 60.0})
-    prices: dict[str, float] = field(default_factory=lambda: {"input": 5.0, "output": 25.0})
-    """Dollars per million tokens; cache writes cost 1.25x input, cache reads 0.1x."""
-    user_pause_s: float = 20.0
-    """Seconds a user takes between an answer and the next message."""
-    shown: str = "tiered"
-    """The strategy whose archive, summary and diff the lab shows."""
-
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        raw = fields.items(d, "turns", _WHERE)
-        if not raw:
-            raise InputError(f"{_WHERE}.turns: the transcript is empty")
-        if len(raw) > MAX_TURNS:
-            raise InputError(f"{_WHERE}.turns: at most {MAX_TURNS:,} turns, got {len(raw):,}")
-        words = d.get("decision_words")
-        if words is not None:
-            words = fields.items(d, "decision_words", _WHERE)
-            if not all(isinstance(w, str) and w.strip() for w in words):
-                raise InputError(f"{_WHERE}.decision_words: expected a list of words or phrases")
-        probe = d.get("probe")
-        opt = {k: None if d.get(k) is None else fields.integer(d, k, _WHERE, minimum=0, maximum=MAX_TOKENS)
-               for k in ("soft_threshold", "min_between", "summary_tokens")}
-        lat = dict(fields.mapping(d.get("latency") or {}, f"{_WHERE}.latency"))
-        fields.only_keys(lat, ("overhead_s", "input_tps", "output_tps"), f"{_WHERE}.latency")
-        prices = dict(fields.mapping(d.get("prices") or {}, f"{_WHERE}.prices"))
-        fields.only_keys(prices, ("input", "output"), f"{_WHERE}.prices")
-        base = cls(turns=())
-        return cls(
-            turns=tuple(_turn(t, f"{_WHERE}.turns[{i}]") for i, t in enumerate(raw)),
-            budget=fields.integer(d, "budget", _WHERE, 1000, minimum=1, maximum=MAX_TOKENS),
-            strategy=fields.text(d, "strategy", _WHERE, "tiered", STRATEGIES),
-            keep_recent=fields.integer(d, "keep_recent", _WHERE, 2, minimum=1, maximum=MAX_TURNS),
-            max_facts=fields.integer(d, "max_facts", _WHERE, 8, minimum=0, maximum=10_000),
-            probe=None if probe is None else fields.text(d, "probe", _WHERE),
-            decision_words=None if words is None else tuple(words),
-            estimator=fields.text(d, "estimator", _WHERE, "words", ("words", "chars", "exact")),
-            **opt,
-            caching=fields.boolean(d, "caching", _WHERE, True),
-            latency={k: fields.number(lat, k, f"{_WHERE}.latency", v,
-                                      minimum=0 if k == "overhead_s" else 1e-6, maximum=1e9)
-                     for k, v in base.latency.items()},
-            prices={k: fields.number(prices, k, f"{_WHERE}.prices", v, minimum=0, maximum=1e6)
-                    for k, v in base.prices.items()},
-            user_pause_s=fields.number(d, "user_pause_s", _WHERE, 20.0, minimum=0, maximum=1e7),
-            shown=fields.text(d, "shown", _WHERE, "tiered", SHOWN),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {"turns": [{"role": t.role, "text": t.text} for t in self.turns], "budget": self.budget,
-                "strategy": self.strategy, "keep_recent": self.keep_recent, "max_facts": self.max_facts,
-                "probe": self.probe, "estimator": self.estimator,
-                "decision_words": None if self.decision_words is None else list(self.decision_words),
-                "soft_threshold": self.soft_threshold, "min_between": self.min_between,
-                "summary_tokens": self.summary_tokens, "caching": self.caching, "latency": dict(self.latency),
-                "prices": dict(self.prices), "user_pause_s": self.user_pause_s, "shown": self.shown}
+    turns: tuple[Turn, ...] = fields.param(parse=_turns,
+                                           dump=lambda ts: [{"role": t.role, "text": t.text} for t in ts],
+                                           doc="the conversation, oldest first")
+    budget: int = _tokens(1000, "the context budget in tokens", minimum=1)
+    strategy: str = fields.param("tiered", choices=STRATEGIES, doc="how the transcript is compacted")
+    keep_recent: int = fields.param(2, minimum=1, maximum=MAX_TURNS, doc="recent turns kept verbatim")
+    max_facts: int = fields.param(8, minimum=0, maximum=10_000, doc="facts the summary keeps")
+    probe: str | None = fields.param(None, doc="a fact to follow through compaction")
+    decision_words: tuple[str, ...] | None = fields.param(None, parse=_decision_words,
+                                                          doc="phrases that mark a decision")
+    estimator: str = fields.param("words", choices=("words", "chars", "exact"), doc="how tokens are counted")
+    soft_threshold: int | None = _tokens(None, "instant compaction starts building memory here "
+                                               "(None: 60 % of the budget)")
+    min_between: int | None = _tokens(None, "tokens of new conversation between memory updates "
+                                            "(None: 15 % of the budget)")
+    summary_tokens: int | None = _tokens(None, "size the simulated memory is taken to have "
+                                               "(None: what the fact summary counts)")
+    caching: bool = fields.param(True, doc="prompt caching on")
+    latency: dict[str, float] = fields.param(factory=lambda: dict(_LATENCY), parse=_latency,
+                                             doc="overhead_s, input_tps, output_tps")
+    prices: dict[str, float] = fields.param(factory=lambda: dict(_PRICES), parse=_prices,
+                                            doc="dollars per million tokens (input, output)")
+    user_pause_s: float = fields.param(20.0, minimum=0, maximum=1e7,
+                                       doc="seconds a user takes between an answer and the next message")
+    shown: str = fields.param("tiered", choices=SHOWN,
+                              doc="the strategy whose archive, summary and diff the lab shows")
 
     @property
     def soft(self) -> int:
