@@ -23,7 +23,8 @@ _WHERE = "params"
 _KEYS = ("n", "d", "window", "slope", "seed", "ops_ns", "mla", "variant", "k", "sinks", "bins", "model",
          "row", "log_color", "context")
 _MLA_KEYS = ("n", "d", "r", "bytes_per_elem")
-_MODEL_KEYS = ("name", "layers", "heads", "kv_heads", "head_dim", "bytes_per_elem", "latent", "rope_dim")
+_MODEL_KEYS = ("name", "layers", "heads", "kv_heads", "head_dim", "bytes_per_elem", "latent", "rope_dim",
+               "sliding_window", "sliding_layers")
 
 MODELS: dict[str, dict[str, Any]] = dict(model_profile.attention_models())
 """Well-known open-weight shapes for the KV-cache memory view (from the model profiles)."""
@@ -44,6 +45,24 @@ class Model:
     """MLA: rank of the cached latent per layer."""
     rope_dim: int = 64
     """MLA: the decoupled positional key cached next to the latent."""
+    sliding_window: int = 0
+    """Tokens a sliding-window layer keeps (0: every layer keeps the whole context)."""
+    sliding_layers: int = 0
+    """How many of the layers use the sliding window."""
+
+    def bytes_at(self, tokens: Any) -> dict[str, Any]:
+        """KV bytes of a context of ``tokens`` (an int or an array) under each scheme.
+
+        Sliding-window layers stop growing at their window.
+        """
+        w = self.sliding_window
+        if isinstance(tokens, int):
+            kept: Any = min(tokens, w) if w else tokens
+        else:
+            tokens = np.asarray(tokens, dtype=np.float64)
+            kept = np.minimum(tokens, w) if w else tokens
+        layer_tokens = (self.layers - self.sliding_layers) * tokens + self.sliding_layers * kept
+        return {k: v // self.layers * layer_tokens for k, v in self.bytes_per_token().items()}
 
     def bytes_per_token(self) -> dict[str, int]:
         """KV bytes one token adds under each scheme (keys and values, every layer)."""
@@ -62,8 +81,11 @@ def _model(data: object) -> Model:
     fields.only_keys(d, _MODEL_KEYS, where)
     name = fields.text(d, "name", where, "custom")
     base = {**MODELS.get(name, {}), **{k: v for k, v in d.items() if k != "name"}}
-    ints = {k: fields.integer(base, k, where, getattr(Model(), k), minimum=1)
+    ints = {k: fields.integer(base, k, where, getattr(Model(), k), minimum=int(not k.startswith("sliding")))
             for k in _MODEL_KEYS if k != "name"}
+    if ints["sliding_layers"] > ints["layers"]:
+        raise InputError(f"{where}.sliding_layers: {ints['sliding_layers']} is more than "
+                         f"layers ({ints['layers']})")
     if ints["kv_heads"] > ints["heads"]:
         raise InputError(f"{where}.kv_heads: {ints['kv_heads']} is more than heads ({ints['heads']})")
     return Model(name=name, **ints)
@@ -189,7 +211,7 @@ class Result:
             "variant": p.variant, "max_abs_diff": c.max_abs_diff, "relative_diff": c.relative_diff,
             "window_mass": float(c.window_mass.mean()), "mla": self.mla,
             "kv_bytes_per_token": p.model.bytes_per_token(),
-            "kv_bytes_at_context": {k: v * p.context for k, v in p.model.bytes_per_token().items()},
+            "kv_bytes_at_context": p.model.bytes_at(p.context),
         }
 
 

@@ -118,6 +118,9 @@ def attention_models() -> dict[str, dict[str, int]]:
                            "head_dim": k.head_dim}
             if k.latent_rank is not None:
                 out[p.name] |= {"latent": k.latent_rank, "rope_dim": k.rope_dim or 0}
+            if k.sliding_window:
+                out[p.name] |= {"sliding_window": k.sliding_window,
+                                "sliding_layers": len(k.sliding_layers)}
     return out
 
 

@@ -212,8 +212,7 @@ class AttentionPanel(BasePanel):
     def headline(self, output: AttentionOutput) -> str:
         res = output.result
         p, c = res.params, res.comparison
-        per = p.model.bytes_per_token()
-        gib = {k: v * p.context / 2**30 for k, v in per.items()}
+        gib = {k: v / 2**30 for k, v in p.model.bytes_at(p.context).items()}
         return (f"n = {p.n:,}: keeps {c.kept.mean():.0f} keys per query on average; "
                 f"{c.window_mass.mean():.1%} of full attention's mass kept; output moves by at most "
                 f"{c.max_abs_diff:.4f} ({c.relative_diff:.2%} of the largest output) · ops at n: full "

@@ -220,8 +220,9 @@ class AttentionPlots:
             return
         self._memory_of = (p.model, p.context, theme.name)
         per = p.model.bytes_per_token()
+        held = p.model.bytes_at(CONTEXTS)  # sliding-window layers stop growing at their window
         for scheme in attention.SCHEMES:
-            self.mem[scheme].setData(CONTEXTS, CONTEXTS.astype(np.float64) * per[scheme])
+            self.mem[scheme].setData(CONTEXTS, held[scheme])
         self._title(self.mem_plot, f"KV cache, {p.model.name} ({p.model.bytes_per_elem} bytes/value)")
         low, high = min(per.values()) * CONTEXTS[0], max(per.values()) * CONTEXTS[-1]
         self.mem_plot.setRange(xRange=(3, 6), yRange=(np.log10(low), np.log10(high)), padding=0.05)

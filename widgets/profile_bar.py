@@ -68,9 +68,14 @@ def apply_profile(panel: Any, params: model_profile.Params) -> None:
         model = attention.Model(name=name, layers=kv.layers, heads=kv.heads, kv_heads=kv.kv_heads,
                                 head_dim=kv.head_dim, bytes_per_elem=kv.bytes_per_value,
                                 latent=kv.latent_rank or current.model.latent,
-                                rope_dim=kv.rope_dim or current.model.rope_dim)
-        if model != current.model:
-            panel.set_params(dataclasses.replace(current, model=model))
+                                rope_dim=kv.rope_dim or current.model.rope_dim,
+                                sliding_window=kv.sliding_window or 0,
+                                sliding_layers=len(kv.sliding_layers))
+        changes: dict[str, Any] = {"model": model}
+        if kv.sliding_window:  # the masks show the profile's window
+            changes |= {"variant": "window", "window": kv.sliding_window}
+        if any(getattr(current, k) != v for k, v in changes.items()):
+            panel.set_params(dataclasses.replace(current, **changes))
     memory = getattr(panel, "kv_memory", None)
     if memory is not None:
         memory.set_profile(profile)

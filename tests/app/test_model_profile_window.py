@@ -39,6 +39,10 @@ def test_switching_the_profile_updates_every_open_panel(window, qtbot):
     idle(qtbot, economy, attention, kv)
     assert economy.params.model == "claude-haiku-4-5"  # no list price: the bill keeps its model
     assert (attention.params.model.layers, attention.params.model.head_dim) == (42, 256)
+    assert (attention.params.variant, attention.params.window) == ("window", 4096)
+    # 21 full layers x 131,072 tokens + 21 sliding layers x 4,096, x 8,192 bytes per layer-token
+    at = attention.output().result.to_dict()["kv_bytes_at_context"]
+    assert attention.params.context == 131_072 and at["GQA"] == 23_253_221_376
     assert "21 layers keep only 4,096 tokens" in kv.kv_memory.info.text()
     assert "Gemma 2 9B" in window.profile_bar.summary.text()
 

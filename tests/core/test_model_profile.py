@@ -225,3 +225,14 @@ def test_dtype_bytes_and_round_trip():
 def test_bad_params(params, message):
     with pytest.raises(InputError, match=message.replace(".", r"\.").replace("(", r"\(")):
         core.compute("model_profile", params)
+
+
+def test_attention_memory_view_caps_sliding_layers():
+    out = core.compute("attention", {"n": 64, "d": 16, "model": {"name": "Gemma 2 9B"},
+                                     "context": 32_768})
+    assert out["kv_bytes_per_token"]["GQA"] == HAND["Gemma 2 9B"]
+    assert out["kv_bytes_at_context"]["GQA"] == HAND_32K["Gemma 2 9B"]
+    # MHA: 16 heads instead of 8 KV heads, twice the bytes
+    assert out["kv_bytes_at_context"]["MHA"] == 2 * HAND_32K["Gemma 2 9B"]
+    with pytest.raises(InputError, match=r"params\.model\.sliding_layers: 50 is more than layers \(42\)"):
+        core.compute("attention", {"n": 64, "d": 16, "model": {"name": "Gemma 2 9B", "sliding_layers": 50}})
