@@ -8,7 +8,7 @@ how many bytes the KV cache takes per token and per context under MHA, GQA, MQA 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,9 +20,6 @@ from core.errors import InputError
 
 MAX_N = 8192
 _WHERE = "params"
-_KEYS = ("n", "d", "window", "slope", "seed", "ops_ns", "mla", "variant", "k", "sinks", "bins", "model",
-         "row", "log_color", "context")
-_MLA_KEYS = ("n", "d", "r", "bytes_per_elem")
 _MODEL_KEYS = ("name", "layers", "heads", "kv_heads", "head_dim", "bytes_per_elem", "latent", "rope_dim",
                "sliding_window", "sliding_layers")
 
@@ -75,9 +72,8 @@ class Model:
         return {k: getattr(self, k) for k in _MODEL_KEYS}
 
 
-def _model(data: object) -> Model:
-    where = f"{_WHERE}.model"
-    d = dict(fields.mapping(data, where))
+def _model(data: object, where: str = f"{_WHERE}.model") -> Model:
+    d = dict(fields.mapping(data or {"name": "Llama 3.1 8B"}, where))
     fields.only_keys(d, _MODEL_KEYS, where)
     name = fields.text(d, "name", where, "custom")
     base = {**MODELS.get(name, {}), **{k: v for k, v in d.items() if k != "name"}}
@@ -91,69 +87,54 @@ def _model(data: object) -> Model:
     return Model(name=name, **ints)
 
 
+_MLA = {"n": 1_000_000, "d": 128, "r": 16, "bytes_per_elem": 2}
+
+
+def _ops_ns(value: object, where: str) -> tuple[int, ...]:
+    ops = fields.sequence(value, where)
+    for i, v in enumerate(ops):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"{where}[{i}]: expected a positive integer, got {v!r}")
+    return tuple(ops)
+
+
+def _mla(value: object, where: str) -> dict[str, int]:
+    raw = dict(fields.mapping(value or {}, where))
+    fields.only_keys(raw, tuple(_MLA), where)
+    mla = {k: fields.integer(raw, k, where, v, minimum=1) for k, v in _MLA.items()}
+    if mla["r"] > 2 * mla["d"]:
+        raise InputError(f"{where}.r: a latent rank above 2d ({2 * mla['d']}) saves nothing")
+    return mla
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The attention sample, the variant compared, the ops lengths and the memory question."""
 
-    n: int = 256
-    d: int = 64
-    window: int = 64
-    slope: float = 0.05
-    seed: int = 0
-    ops_ns: tuple[int, ...] = (64, 256, 1024, 4096)
-    mla: dict[str, int] = field(default_factory=lambda: {"n": 1_000_000, "d": 128, "r": 16,
-                                                         "bytes_per_elem": 2})
-    variant: str = "window"
-    k: int = 32
-    sinks: int = 4
-    bins: int = 1024
-    """Heatmaps show at most bins x bins cells (block means)."""
-    model: Model = field(default_factory=Model)
-    row: int | None = None
-    """The query whose weights are inspected (None: the last)."""
-    log_color: bool = False
-    context: int = 131_072
-    """Context length the memory view reports."""
+    n: int = fields.param(256, minimum=2, maximum=MAX_N, doc="sequence length of the sample")
+    d: int = fields.param(64, minimum=1, maximum=1024, doc="head dimension of the sample")
+    window: int = fields.param(64, minimum=0, doc="sliding window w (keys i-w ... i)")
+    slope: float = fields.param(0.05, minimum=0.0, doc="ALiBi slope of the sample's recency bias")
+    seed: int = fields.param(0, doc="random seed of the sample")
+    ops_ns: tuple[int, ...] = fields.param((64, 256, 1024, 4096), parse=_ops_ns,
+                                           doc="sequence lengths of the operations chart")
+    mla: dict[str, int] = fields.param(factory=lambda: dict(_MLA), parse=_mla,
+                                       doc="the MLA round trip: n, d, r, bytes_per_elem")
+    variant: str = fields.param("window", choices=VARIANTS, doc="the cheaper variant compared")
+    k: int = fields.param(32, minimum=1, doc="keys kept per query (top-k)")
+    sinks: int = fields.param(4, minimum=0, doc="first keys always kept (attention sinks)")
+    bins: int = fields.param(1024, minimum=16, maximum=4096,
+                             doc="heatmaps show at most bins x bins cells (block means)")
+    model: Model = fields.param(factory=Model, parse=_model, dump=Model.to_dict,
+                                doc="the model shape for the KV-cache memory view")
+    row: int | None = fields.param(None, minimum=0, doc="the query inspected (None: the last)")
+    log_color: bool = fields.param(False, doc="log color scale")
+    context: int = fields.param(131_072, minimum=1, maximum=10_000_000,
+                                doc="context length the memory view reports")
 
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        n = fields.integer(d, "n", _WHERE, 256, minimum=2, maximum=MAX_N)
-        ops = fields.items(d, "ops_ns", _WHERE, [64, 256, 1024, 4096])
-        for i, v in enumerate(ops):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"{_WHERE}.ops_ns[{i}]: expected a positive integer, got {v!r}")
-        mla = dict(fields.mapping(d.get("mla") or {}, f"{_WHERE}.mla"))
-        fields.only_keys(mla, _MLA_KEYS, f"{_WHERE}.mla")
-        w = f"{_WHERE}.mla"
-        mla = {"n": fields.integer(mla, "n", w, 1_000_000, minimum=1),
-               "d": fields.integer(mla, "d", w, 128, minimum=1),
-               "r": fields.integer(mla, "r", w, 16, minimum=1),
-               "bytes_per_elem": fields.integer(mla, "bytes_per_elem", w, 2, minimum=1)}
-        if mla["r"] > 2 * mla["d"]:
-            raise InputError(f"{w}.r: a latent rank above 2d ({2 * mla['d']}) saves nothing")
-        return cls(n=n, d=fields.integer(d, "d", _WHERE, 64, minimum=1, maximum=1024),
-                   window=fields.integer(d, "window", _WHERE, 64, minimum=0),
-                   slope=fields.number(d, "slope", _WHERE, 0.05, minimum=0.0),
-                   seed=fields.integer(d, "seed", _WHERE, 0), ops_ns=tuple(ops), mla=mla,
-                   variant=fields.text(d, "variant", _WHERE, "window", VARIANTS),
-                   k=fields.integer(d, "k", _WHERE, 32, minimum=1),
-                   sinks=fields.integer(d, "sinks", _WHERE, 4, minimum=0),
-                   bins=fields.integer(d, "bins", _WHERE, 1024, minimum=16, maximum=4096),
-                   model=_model(d.get("model") or {"name": "Llama 3.1 8B"}),
-                   row=None if d.get("row") is None
-                   else fields.integer(d, "row", _WHERE, minimum=0, maximum=n - 1),
-                   log_color=fields.boolean(d, "log_color", _WHERE, False),
-                   context=fields.integer(d, "context", _WHERE, 131_072, minimum=1, maximum=10_000_000))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {"n": self.n, "d": self.d, "window": self.window, "slope": self.slope, "seed": self.seed,
-                "ops_ns": list(self.ops_ns), "mla": dict(self.mla), "variant": self.variant, "k": self.k,
-                "sinks": self.sinks, "bins": self.bins, "model": self.model.to_dict(), "row": self.row,
-                "log_color": self.log_color, "context": self.context}
+    def check(self) -> None:
+        if self.row is not None and self.row > self.n - 1:
+            raise InputError(f"{_WHERE}.row: must be <= {self.n - 1}, got {self.row}")
 
     def as_variant(self) -> Variant:
         """Return the variant the maps compare with full attention."""
