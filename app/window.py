@@ -31,7 +31,7 @@ from core.errors import InputError
 from widgets import GROUPS, PANELS
 from widgets.base import BasePanel
 from widgets.loaders import parse_json, read_scenario, read_text
-from widgets.profile_bar import ProfileBar, apply_profile, is_config
+from widgets.profile_bar import ProfileBar, is_config
 from widgets.theme import THEMES, load_theme
 
 MAX_RECENT = 8
@@ -125,7 +125,7 @@ class MainWindow(ExportActions, QMainWindow):
             panel.set_exact_counter(self.counter)
             panel.set_live_factory(self.live_factory)
             panel.load_sample()
-            apply_profile(panel, self.profile_bar.params())
+            self.profile_bar.apply(panel)
             panel.sig_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
             self.panels[lever] = panel
             self.stack.addWidget(panel)
@@ -267,7 +267,7 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _on_profile_changed(self, params: Any) -> None:
         for panel in self.panels.values():
-            apply_profile(panel, params)
+            self.profile_bar.apply(panel)
         self.statusBar().showMessage(f"model profile: {self.profile_bar.profile().name}", 5000)
 
     def save_session_to(self, path: Path) -> bool:

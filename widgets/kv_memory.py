@@ -30,6 +30,8 @@ class KvMemoryBox(QWidget):
 
     sig_capacity_changed = Signal(int)
     """The GPU memory now gives a pool of this many blocks."""
+    sig_gpu_changed = Signal(float, int)
+    """The GPU memory (GiB, 0: off) or the GPU count changed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +95,7 @@ class KvMemoryBox(QWidget):
                 "blocks": min(pool // per_block, kv_blocks.MAX_BLOCKS), "fit": fit}
 
     def _update(self) -> None:
+        self.sig_gpu_changed.emit(self.gpu.value(), self.gpus.value())
         self.info.setText(self.describe())
         got = self.pool()
         if got is not None and got["blocks"] >= 1:

@@ -79,6 +79,8 @@ def apply_profile(panel: Any, params: model_profile.Params) -> None:
     memory = getattr(panel, "kv_memory", None)
     if memory is not None:
         memory.set_profile(profile)
+        if params.gpu_gib is not None:
+            memory.set_gpu(params.gpu_gib, params.gpus)
 
 
 class ProfileBar(QToolBar):
@@ -113,6 +115,20 @@ class ProfileBar(QToolBar):
         self.addWidget(self.summary)
         self._show()
 
+    def apply(self, panel: Any) -> None:
+        """Make ``panel`` follow this bar; GPU memory set on the panel is kept with the profile."""
+        apply_profile(panel, self._params)
+        memory = getattr(panel, "kv_memory", None)
+        if memory is not None and memory.property("profile_bar") is None:
+            memory.setProperty("profile_bar", True)
+            memory.sig_gpu_changed.connect(self._on_gpu_changed)
+
+    def _on_gpu_changed(self, gib: float, gpus: int) -> None:
+        gpu = {"gpu_gib": gib or None, "gpus": gpus}
+        self._params = dataclasses.replace(self._params, **gpu)
+        if self._imported is not None:
+            self._imported = dataclasses.replace(self._imported, **gpu)
+
     def params(self) -> model_profile.Params:
         """Return the current profile choice."""
         return self._params
@@ -142,7 +158,8 @@ class ProfileBar(QToolBar):
         if key == IMPORTED and self._imported is not None:
             self.set_params(self._imported)
         elif isinstance(key, str) and key in model_profile.PROFILES:
-            self.set_params(model_profile.Params.named(key))
+            p = self._params
+            self.set_params(model_profile.Params.named(key, gpu_gib=p.gpu_gib, gpus=p.gpus))
 
     def _show(self) -> None:
         profile = self.profile()

@@ -116,3 +116,23 @@ def test_a_config_the_user_will_not_complete_is_refused_and_changes_nothing(wind
     assert not window.open_path(CONFIGS / "bad-kv-heads.json")
     assert "num_key_value_heads: 48 is more than" in window.last_error
     assert window.profile_bar.params() == before
+
+
+def test_gpu_memory_is_kept_with_the_profile_in_the_session(window, qtbot, tmp_path):
+    kv = window.show_panel("kv_blocks")
+    idle(qtbot, kv)
+    window.profile_bar.combo.setCurrentText("Llama 3.1 8B")  # as a user picks it
+    kv.kv_memory.set_gpu(40.0, 2)
+    idle(qtbot, kv)
+    capacity = kv.params.capacity_blocks
+    path = tmp_path / "s.ctxlab.json"
+    assert window.save_session_to(path)
+    saved = json.loads(path.read_text())["profile"]
+    assert (saved["name"], saved["gpu_gib"], saved["gpus"]) == ("Llama 3.1 8B", 40.0, 2)
+    window.profile_bar.combo.setCurrentText("Qwen2.5 7B")  # the GPU stays as the model changes
+    assert window.profile_bar.params().gpu_gib == 40.0
+    kv.kv_memory.set_gpu(0.0, 1)
+    assert window.open_path(path)
+    idle(qtbot, kv)
+    assert (kv.kv_memory.gpu.value(), kv.kv_memory.gpus.value()) == (40.0, 2)
+    assert kv.params.capacity_blocks == capacity
