@@ -61,27 +61,21 @@ class AttentionPanel(BasePanel):
         self.variant = QComboBox()
         for key, label in _VARIANTS:
             self.variant.addItem(label, key)
-        self.variant.currentIndexChanged.connect(lambda _i: self.change(variant=self.variant.currentData()))
-        layout.addWidget(self.variant)
-        self.window = SliderSpin("Window w (keys i−w … i)", 0, 1024, 64, log=True)
-        self.window.sig_value_changed.connect(lambda v: self.change(window=v))
-        self.k = SliderSpin("k (keys kept per query)", 1, 1024, 32, log=True)
-        self.k.sig_value_changed.connect(lambda v: self.change(k=v))
-        self.sinks = SliderSpin("Attention sinks (first keys always kept)", 0, 64, 4)
-        self.sinks.sig_value_changed.connect(lambda v: self.change(sinks=v))
-        self.row = SliderSpin("Query inspected", 0, 1023, 1023)
-        self.row.sig_value_changed.connect(lambda v: self.change(row=v))
-        for w in (self.window, self.k, self.sinks, self.row):
+        layout.addWidget(self.bind(self.variant, "variant"))
+        self.window_w = self.bind(SliderSpin("Window w (keys i−w … i)", 0, 1024, 64, log=True), "window")
+        self.k = self.bind(SliderSpin("k (keys kept per query)", 1, 1024, 32, log=True), "k")
+        self.sinks = self.bind(SliderSpin("Attention sinks (first keys always kept)", 0, 64, 4), "sinks")
+        self.row = self.bind(SliderSpin("Query inspected", 0, 1023, 1023), "row",
+                             from_field=lambda r: self.params.n - 1 if r is None else r)
+        for w in (self.window_w, self.k, self.sinks, self.row):
             layout.addWidget(w)
-        self.log = QCheckBox("Log color scale")
-        self.log.toggled.connect(lambda on: self.change(log_color=on))
-        layout.addWidget(self.log)
+        layout.addWidget(self.bind(QCheckBox("Log color scale"), "log_color"))
 
         layout.addWidget(section("Attention sample"))
-        self.n = SliderSpin("Sequence length n", 16, attention.MAX_N, 1024, log=True)
-        self.n.sig_value_changed.connect(lambda v: self.change(n=v))
-        self.slope = SliderSpin("ALiBi slope (× 0.001)", 0, 500, 50)
-        self.slope.sig_value_changed.connect(lambda v: self.change(slope=v / 1000))
+        self.n = self.bind(SliderSpin("Sequence length n", 16, attention.MAX_N, 1024, log=True), "n")
+        self.n.set_range(16, attention.MAX_N)
+        self.slope = self.bind(SliderSpin("ALiBi slope (× 0.001)", 0, 500, 50), "slope",
+                               to_field=lambda v: v / 1000, from_field=lambda s: round(s * 1000))
         layout.addWidget(self.n)
         layout.addWidget(self.slope)
 
@@ -103,26 +97,20 @@ class AttentionPanel(BasePanel):
         layout.addLayout(form)
         self.latent = SliderSpin("MLA latent rank", 16, 2048, 512, log=True)
         self.latent.sig_value_changed.connect(lambda v: self._set_model(latent=v))
-        self.context = SliderSpin("Context (tokens)", 1024, 1_048_576, 131_072, log=True)
-        self.context.sig_value_changed.connect(lambda v: self.change(context=v))
+        self.context = self.bind(SliderSpin("Context (tokens)", 1024, 1_048_576, 131_072, log=True),
+                                 "context", maximum=1_048_576)
+        self.context.set_range(1024, 1_048_576)
         layout.addWidget(self.latent)
         layout.addWidget(self.context)
 
     def sync_controls(self) -> None:
         p: attention.Params = self.params
-        for combo, value in ((self.variant, p.variant), (self.model, p.model.name)):
-            with QSignalBlocker(combo):
-                combo.setCurrentIndex(max(0, combo.findData(value)))
-        self.window.set_range(0, p.n)
+        with QSignalBlocker(self.model):
+            self.model.setCurrentIndex(max(0, self.model.findData(p.model.name)))
+        self.window_w.set_range(0, p.n)
         self.k.set_range(1, p.n)
         self.row.set_range(0, p.n - 1)
-        for slider, value in ((self.window, p.window), (self.k, p.k), (self.sinks, p.sinks),
-                              (self.row, p.n - 1 if p.row is None else p.row), (self.n, p.n),
-                              (self.slope, round(p.slope * 1000)), (self.latent, p.model.latent),
-                              (self.context, p.context)):
-            slider.set_value(value)
-        with QSignalBlocker(self.log):
-            self.log.setChecked(p.log_color)
+        self.latent.set_value(p.model.latent)
         for key, spin in self.shape.items():
             with QSignalBlocker(spin):
                 spin.setValue(getattr(p.model, key))
@@ -196,7 +184,7 @@ class AttentionPanel(BasePanel):
         self.plots_ = AttentionPlots(view, self._on_band_dragged, self._on_row_clicked)
 
     def _on_band_dragged(self, w: float) -> None:
-        self.window.spin.setValue(max(0, round(w)))
+        self.window_w.spin.setValue(max(0, round(w)))
 
     def _on_row_clicked(self, row: int) -> None:
         self.row.spin.setValue(max(0, min(row, self.params.n - 1)))
@@ -233,8 +221,8 @@ class AttentionPanel(BasePanel):
         return rows
 
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
-        top = self.window.spin.maximum()
-        return self.window.spin.setValue, [max(1, round(top * i / 199)) for i in range(200)]
+        top = self.window_w.spin.maximum()
+        return self.window_w.spin.setValue, [max(1, round(top * i / 199)) for i in range(200)]
 
 
 PANEL = AttentionPanel

@@ -74,7 +74,14 @@ from PySide6.QtWidgets import (
 
 from core import fields, lever_module
 from core.errors import Cancelled, InputError
-from core.tokens import CachingCounter, CharEstimate, CounterError, TokenCounter, WordEstimate
+from core.tokens import (
+    CachingCounter,
+    CharEstimate,
+    CounterError,
+    TokenCounter,
+    WordEstimate,
+    cancellable,
+)
 from widgets.controls import EstimatorCombo, SliderSpin, explanation
 from widgets.loaders import read_scenario
 from widgets.plots import PlotView, style_plot
@@ -180,8 +187,8 @@ class BasePanel(QWidget):
         self._build_layout()
         self.build_plots(self.view)
         self.apply_theme(self.theme)
+        self.sync_controls()  # first: it may set ranges the bound values must fit in
         self._push_bound()
-        self.sync_controls()
         self.schedule()
 
     # ---- hooks for subclasses -------------------------------------------------------------
@@ -313,8 +320,8 @@ class BasePanel(QWidget):
     def set_params(self, params: Any) -> None:
         """Replace the params (a preset, a loaded scenario), update controls, recompute."""
         self._params = params
-        self._push_bound()
         self.sync_controls()
+        self._push_bound()
         self.sig_params_changed.emit()
         self.schedule()
 
@@ -418,7 +425,8 @@ class BasePanel(QWidget):
 
     def _in_worker(self, rid: int, params: Any, counter: TokenCounter | None,
                    progress: Progress) -> None:
-        ok, payload = self._execute(params, counter, progress)
+        with cancellable(progress.stopped):  # an exact count on the network stops too
+            ok, payload = self._execute(params, counter, progress)
         if progress.stopped():  # a job told to stop may return a partial result: never keep it
             ok, payload = False, "cancelled"
         self._bridge.sig_done.emit(rid, ok, payload)

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from core import bpe
-from core.bpe_model import ALPHABETS, PRETOKENIZERS
 from core.errors import InputError
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview, settle_heap
@@ -129,8 +128,7 @@ class BpePanel(BasePanel):
         layout.addWidget(self.sample, 1)
 
         layout.addWidget(section("Merges"))
-        self.merges = SliderSpin("Merges in effect", 0, 50, 10)
-        self.merges.sig_value_changed.connect(lambda v: self.change(merges=v))
+        self.merges = self.bind(SliderSpin("Merges in effect", 0, 50, 10), "merges", maximum=50)
         layout.addWidget(self.merges)
         form = QFormLayout()
         self.top = QSpinBox()
@@ -142,22 +140,16 @@ class BpePanel(BasePanel):
         form.addRow("Learn up to", self.top)
         self.play = PlayButton(self.merges, "Play merges", 120, 100, ready=self.is_idle)
         form.addRow(self.play)
-        self.alphabet = self._combo(ALPHABETS, "Start from characters (the book) or UTF-8 bytes",
-                                    lambda v: self.change(alphabet=v))
+        self.alphabet = self.bind(QComboBox(), "alphabet")
         form.addRow("Starting alphabet", self.alphabet)
-        self.pretok = self._combo(PRETOKENIZERS, "Split words on whitespace (the book) or by a regex",
-                                  lambda v: self.change(pretokenizer=v))
+        self.pretok = self.bind(QComboBox(), "pretokenizer")
         form.addRow("Words from", self.pretok)
-        self.pattern = QLineEdit()
-        self.pattern.setToolTip("Regex whose matches are the words (used when 'Words from' is regex)")
-        self.pattern.editingFinished.connect(lambda: self.change(pattern=self.pattern.text()))
+        self.pattern = self.bind(QLineEdit(), "pattern")
         form.addRow("Regex", self.pattern)
-        self.words = QLineEdit()
+        self.words = self.bind(QLineEdit(), "words", to_field=lambda t: tuple(t.split()), from_field=" ".join)
         self.words.setPlaceholderText("words to encode, space-separated")
-        self.words.editingFinished.connect(lambda: self.change(words=tuple(self.words.text().split())))
         form.addRow("Encode", self.words)
-        self.exact = QCheckBox("Compare with Claude's exact count")
-        self.exact.toggled.connect(lambda on: self.change(exact=on))
+        self.exact = self.bind(QCheckBox("Compare with Claude's exact count"), "exact")
         form.addRow(self.exact)
         layout.addLayout(form)
         self._edit_timer = QTimer(self)
@@ -170,14 +162,6 @@ class BpePanel(BasePanel):
         edit.setPlaceholderText(placeholder)
         edit.textChanged.connect(lambda: self._edit_timer.start())
         return edit
-
-    @staticmethod
-    def _combo(items: Sequence[str], tip: str, slot: Callable[[str], None]) -> QComboBox:
-        combo = QComboBox()
-        combo.addItems(list(items))
-        combo.setToolTip(tip)
-        combo.currentTextChanged.connect(slot)
-        return combo
 
     def build_extra(self) -> QWidget:
         self.chip_note = QLabel()
@@ -211,16 +195,9 @@ class BpePanel(BasePanel):
         with QSignalBlocker(self.top):
             self.top.setValue(top)
         self.merges.set_range(0, top)
-        self.merges.set_value(p.merges)
-        for combo, value in ((self.alphabet, p.alphabet), (self.pretok, p.pretokenizer)):
-            with QSignalBlocker(combo):
-                combo.setCurrentText(value)
-        self.pattern.setText(p.pattern)
         self.pattern.setEnabled(p.pretokenizer == "regex")
-        self.words.setText(" ".join(p.words))
         with QSignalBlocker(self.exact):
             self.exact.setEnabled(self.has_exact_counter())
-            self.exact.setChecked(p.exact and self.has_exact_counter())
             self.exact.setToolTip("" if self.has_exact_counter() else
                                   "Set ANTHROPIC_API_KEY (or API > Set key) for exact counts")
 

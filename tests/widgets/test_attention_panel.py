@@ -16,7 +16,7 @@ def panel(sample_panel):
 def test_window_drag_reuses_full_attention_and_redraws_the_maps(panel, qtbot):
     maps = panel.output().result.maps
     assert panel.is_cheap(panel.params)
-    panel.window.spin.setValue(16)
+    panel.window_w.spin.setValue(16)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.window == 16)
     res = panel.output().result
     assert res.maps is maps
