@@ -36,6 +36,7 @@ class KvMemoryBox(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._profile = model_profile.PROFILES[model_profile.DEFAULT]
+        self._compare: model_profile.Profile | None = None
         self._stream: tuple[int, int, tuple[int, ...]] = (16, 2048, ())
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
@@ -66,6 +67,11 @@ class KvMemoryBox(QWidget):
         self.gpus.setEnabled(profile.kv is not None)
         self._update()
 
+    def set_compare(self, profile: model_profile.Profile | None) -> None:
+        """Show a second profile's block size and fit next to the first (None: none)."""
+        self._compare = profile
+        self._update()
+
     def set_stream(self, block_size: int, max_seq_len: int, lengths: Any) -> None:
         """Take the panel's block size, max length and request lengths (for the fit)."""
         stream = (block_size, max_seq_len, tuple(np.asarray(lengths, dtype=np.int64).tolist()))
@@ -80,9 +86,9 @@ class KvMemoryBox(QWidget):
         self.gpu.setValue(gib)
         self._update()
 
-    def pool(self) -> dict[str, Any] | None:
+    def pool(self, profile: model_profile.Profile | None = None) -> dict[str, Any] | None:
         """Total, weights and pool bytes, blocks and fit; None when off or the shape is unknown."""
-        kv = self._profile.kv
+        kv = (profile or self._profile).kv
         if kv is None or self.gpu.value() <= 0:
             return None
         block, max_len, lengths = self._stream
@@ -117,9 +123,21 @@ class KvMemoryBox(QWidget):
             return text + "."
         if got["pool"] == 0:
             return text + (f". The weights ({fmt_bytes(got['weights'])}) do not fit in "
-                           f"{fmt_bytes(got['total'])}: no room for a cache.")
+                           f"{fmt_bytes(got['total'])}: no room for a cache.") + self._versus(got)
         fit = got["fit"]
         return text + (f". {fmt_bytes(got['total'])} − weights {fmt_bytes(got['weights'])} = pool "
                        f"{fmt_bytes(got['pool'])} = {got['blocks']:,} blocks. At full length this "
                        f"mix runs {fit['contiguous']:,} requests at once contiguous, "
-                       f"{fit['paged']:,} paged.")
+                       f"{fit['paged']:,} paged.") + self._versus(got)
+
+    def _versus(self, got: dict[str, Any]) -> str:
+        other = self._compare
+        if other is None:
+            return ""
+        theirs = self.pool(other)
+        if theirs is None:
+            return f" Versus {other.name}: KV shape not public."
+        fit, mine = theirs["fit"], got["fit"]
+        return (f" Versus {other.name}: pool {fmt_bytes(theirs['pool'])} = {theirs['blocks']:,} blocks, "
+                f"{fit['contiguous']:,} contiguous ({fit['contiguous'] - mine['contiguous']:+,}), "
+                f"{fit['paged']:,} paged ({fit['paged'] - mine['paged']:+,}).")

@@ -14,9 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QLabel, QToolBar, QToolButton, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
 
 from core import attention, economy, model_profile
 from core.errors import InputError
@@ -55,8 +64,42 @@ def describe(profile: model_profile.Profile) -> str:
     return " · ".join(parts)
 
 
-def apply_profile(panel: Any, params: model_profile.Params) -> None:
-    """Make ``panel`` read the profile ``params`` choose (panels it does not concern are left)."""
+def brief(profile: model_profile.Profile) -> str:
+    """Return the few numbers that fit in the toolbar (the full line is its tooltip)."""
+    parts = [f"window {profile.context_window:,}" if profile.context_window else "window ?"]
+    if profile.prices:
+        parts.append(f"${profile.prices.input:g}/${profile.prices.output:g} per MTok")
+    kv = profile.kv
+    if kv is None:
+        return " · ".join([*parts, "KV shape not public"])
+    parts.append(f"{kv.attention.upper()} {kv.bytes_per_token / 1024:,.0f} KiB/token")
+    if kv.weights_bytes is not None:
+        parts.append(f"weights {kv.weights_bytes / GIB:,.1f} GiB")
+    return " · ".join(parts)
+
+
+def delta(a: model_profile.Profile, b: model_profile.Profile) -> str:
+    """How profile ``b`` differs from ``a``, in one short phrase."""
+    parts = []
+    if a.kv is not None and b.kv is not None:
+        ratio = b.kv.bytes_per_token / a.kv.bytes_per_token
+        parts.append(f"{b.kv.bytes_per_token / 1024:,.0f} KiB/token ({ratio:.2f}x)")
+    if a.prices is not None and b.prices is not None:
+        parts.append(f"${b.prices.input:g}/${b.prices.output:g} per MTok "
+                     f"({b.prices.input / a.prices.input:.2f}x input)")
+    if b.context_window:
+        parts.append(f"window {b.context_window:,}")
+    if b.kv is None:
+        parts.append("KV shape not public")
+    return f"vs {b.name}: " + ", ".join(parts)
+
+
+def apply_profile(panel: Any, params: model_profile.Params,
+                  compare: model_profile.Profile | None = None) -> None:
+    """Make ``panel`` read the profile ``params`` choose (panels it does not concern are left).
+
+    ``compare`` is a second profile shown next to the first where a panel can (KV blocks).
+    """
     profile = model_profile.resolve(params)
     current = panel.params
     if panel.lever in ("economy", "packer") and profile.name in economy.PRICES:
@@ -79,8 +122,25 @@ def apply_profile(panel: Any, params: model_profile.Params) -> None:
     memory = getattr(panel, "kv_memory", None)
     if memory is not None:
         memory.set_profile(profile)
+        memory.set_compare(compare)
         if params.gpu_gib is not None:
             memory.set_gpu(params.gpu_gib, params.gpus)
+
+
+class _ElidedLabel(QLabel):
+    """A label that takes the room it is given and ends its text with … when short of it."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(120, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(40, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setPen(self.palette().windowText().color())  # the theme's text color
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignVCenter), text)
 
 
 class ProfileBar(QToolBar):
@@ -110,14 +170,24 @@ class ProfileBar(QToolBar):
         self.open_button.setToolTip("Import a Hugging Face config.json (or drop one here)")
         self.open_button.clicked.connect(self._on_open_clicked)
         self.addWidget(self.open_button)
-        self.summary = QLabel()
+        self.addWidget(QLabel(" vs "))
+        self.compare_combo = QComboBox()
+        self.compare_combo.setToolTip("A second profile shown next to the first (KV blocks, summary)")
+        self.compare_combo.addItem("(no comparison)", None)
+        for name in model_profile.PROFILES:
+            self.compare_combo.addItem(name, name)
+        self.compare_combo.currentIndexChanged.connect(lambda _i: self.set_params(self._params))
+        self.addWidget(self.compare_combo)
+        self.summary = _ElidedLabel()
         self.summary.setObjectName("profile_summary")
+        # take the rest of the bar and elide, rather than push the bar into its overflow menu
+        self.summary.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(self.summary)
         self._show()
 
     def apply(self, panel: Any) -> None:
         """Make ``panel`` follow this bar; GPU memory set on the panel is kept with the profile."""
-        apply_profile(panel, self._params)
+        apply_profile(panel, self._params, self.compare())
         memory = getattr(panel, "kv_memory", None)
         if memory is not None and memory.property("profile_bar") is None:
             memory.setProperty("profile_bar", True)
@@ -136,6 +206,11 @@ class ProfileBar(QToolBar):
     def profile(self) -> model_profile.Profile:
         """Return the current profile."""
         return model_profile.resolve(self._params)
+
+    def compare(self) -> model_profile.Profile | None:
+        """Return the second profile to compare with (None: no comparison)."""
+        name = self.compare_combo.currentData()
+        return model_profile.PROFILES.get(name) if isinstance(name, str) else None
 
     def set_params(self, params: model_profile.Params, emit: bool = True) -> None:
         """Choose ``params`` (a shipped name or an imported config)."""
@@ -163,8 +238,10 @@ class ProfileBar(QToolBar):
 
     def _show(self) -> None:
         profile = self.profile()
-        self.summary.setText("  " + describe(profile))
-        self.summary.setToolTip("\n".join([profile.source, *profile.notes]))
+        other = self.compare()
+        versus = [delta(profile, other)] if other else []
+        self.summary.setText("  " + "  |  ".join([brief(profile), *versus]))
+        self.summary.setToolTip("\n".join([describe(profile), *versus, profile.source, *profile.notes]))
 
     # ---- config.json ----------------------------------------------------------------------
     def load_config(self, config: dict[str, Any], name: str = "config.json") -> bool:

@@ -44,7 +44,26 @@ def test_switching_the_profile_updates_every_open_panel(window, qtbot):
     at = attention.output().result.to_dict()["kv_bytes_at_context"]
     assert attention.params.context == 131_072 and at["GQA"] == 23_253_221_376
     assert "21 layers keep only 4,096 tokens" in kv.kv_memory.info.text()
-    assert "Gemma 2 9B" in window.profile_bar.summary.text()
+    assert "GQA 336 KiB/token" in window.profile_bar.summary.text()
+    assert "Gemma 2 9B" in window.profile_bar.summary.toolTip()
+
+
+def test_a_second_profile_is_compared_side_by_side(window, qtbot):
+    kv = window.show_panel("kv_blocks")
+    idle(qtbot, kv)
+    window.profile_bar.combo.setCurrentText("Llama 3.1 8B")
+    window.profile_bar.compare_combo.setCurrentText("Qwen2.5 7B")
+    kv.kv_memory.set_gpu(24.0, 1)
+    idle(qtbot, kv)
+    ours = core.compute("model_profile", {"name": "Llama 3.1 8B", "gpu_gib": 24})["gpu"]
+    theirs = core.compute("model_profile", {"name": "Qwen2.5 7B", "gpu_gib": 24})["gpu"]
+    text = kv.kv_memory.info.text()
+    assert f"= {ours['pool_blocks']:,} blocks" in text
+    assert f"Versus Qwen2.5 7B: pool {theirs['pool_gib']:,.1f} GiB = {theirs['pool_blocks']:,} blocks" in text
+    # 57,344 against 131,072 bytes per token
+    assert "vs Qwen2.5 7B: 56 KiB/token (0.44x)" in window.profile_bar.summary.text()
+    window.profile_bar.compare_combo.setCurrentIndex(0)
+    assert "Versus" not in kv.kv_memory.info.text()
 
 
 def test_gpu_memory_sets_the_pool_the_cli_computes(window, qtbot, tmp_path):
