@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from core import fields
+from core import fields, model_profile
 from core.compaction_sim import Clock, Trace, simulate
 from core.errors import InputError
 from core.tokens import TokenCounter, counter_for
@@ -73,7 +73,8 @@ def _turn(data: object, where: str) -> Turn:
 
 
 _LATENCY = {"overhead_s": 0.8, "input_tps": 6000.0, "output_tps": 60.0}
-_PRICES = {"input": 5.0, "output": 25.0}
+_PRICES = {"input": model_profile.listed().input, "output": model_profile.listed().output}
+"""The default model profile's list prices (the model profiles are the one source)."""
 
 
 def _turns(value: object, where: str) -> tuple[Turn, ...]:

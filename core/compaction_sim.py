@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from core.model_profile import CACHE_READ
+from core.model_profile import CACHE_WRITE_5M as CACHE_WRITE
+
 PROMPT_TOKENS = 250
 """Tokens of the session-memory instructions sent with every summarizer call."""
-CACHE_READ, CACHE_WRITE = 0.1, 1.25
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,14 @@ def list_prices() -> dict[str, tuple[float, float]]:
     return {p.name: (p.prices.input, p.prices.output) for p in PROFILES.values() if p.prices}
 
 
+def listed(name: str = DEFAULT) -> Prices:
+    """Return the list prices of the priced profile ``name``."""
+    prices = PROFILES[name].prices
+    if prices is None:
+        raise InputError(f"params.model: {name!r} has no list price")
+    return prices
+
+
 def attention_models() -> dict[str, dict[str, int]]:
     """Return the open profiles' shapes as the attention lens's ``model`` fields."""
     out: dict[str, dict[str, int]] = {}

@@ -94,6 +94,42 @@ def delta(a: model_profile.Profile, b: model_profile.Profile) -> str:
     return f"vs {b.name}: " + ", ".join(parts)
 
 
+def profile_changes(lever: str, current: Any, profile: model_profile.Profile) -> dict[str, Any]:
+    """Return the params fields of a ``lever`` panel that the profile decides, where they differ.
+
+    Economy and packer price the profile's model (a Claude profile: open models have no list
+    price); packer and compaction keep their budget within its context window; compaction bills
+    at its prices; attention draws its KV shape and masks its window.
+    """
+    changes: dict[str, Any] = {}
+    if lever in ("economy", "packer") and profile.name in economy.PRICES:
+        changes["model"] = profile.name
+    window = profile.context_window
+    if lever in ("packer", "compaction") and window and getattr(current, "budget", 0) > window:
+        changes["budget"] = window
+    if lever == "compaction" and profile.prices is not None:
+        changes["prices"] = {"input": profile.prices.input, "output": profile.prices.output}
+    if lever == "attention" and profile.kv is not None:
+        changes |= _attention(current, profile)
+    return {k: v for k, v in changes.items() if getattr(current, k, v) != v}
+
+
+def _attention(current: Any, profile: model_profile.Profile) -> dict[str, Any]:
+    kv = profile.kv
+    assert kv is not None
+    name = profile.name if profile.name in attention.MODELS else "custom"
+    model = attention.Model(name=name, layers=kv.layers, heads=kv.heads, kv_heads=kv.kv_heads,
+                            head_dim=kv.head_dim, bytes_per_elem=kv.bytes_per_value,
+                            latent=kv.latent_rank or current.model.latent,
+                            rope_dim=kv.rope_dim or current.model.rope_dim,
+                            sliding_window=kv.sliding_window or 0,
+                            sliding_layers=len(kv.sliding_layers))
+    changes: dict[str, Any] = {"model": model}
+    if kv.sliding_window:  # the masks show the profile's window
+        changes |= {"variant": "window", "window": kv.sliding_window}
+    return changes
+
+
 def apply_profile(panel: Any, params: model_profile.Params,
                   compare: model_profile.Profile | None = None) -> None:
     """Make ``panel`` read the profile ``params`` choose (panels it does not concern are left).
@@ -101,24 +137,9 @@ def apply_profile(panel: Any, params: model_profile.Params,
     ``compare`` is a second profile shown next to the first where a panel can (KV blocks).
     """
     profile = model_profile.resolve(params)
-    current = panel.params
-    if panel.lever in ("economy", "packer") and profile.name in economy.PRICES:
-        if getattr(current, "model", profile.name) != profile.name:
-            panel.set_params(dataclasses.replace(current, model=profile.name))
-    elif panel.lever == "attention" and profile.kv is not None:
-        kv = profile.kv
-        name = profile.name if profile.name in attention.MODELS else "custom"
-        model = attention.Model(name=name, layers=kv.layers, heads=kv.heads, kv_heads=kv.kv_heads,
-                                head_dim=kv.head_dim, bytes_per_elem=kv.bytes_per_value,
-                                latent=kv.latent_rank or current.model.latent,
-                                rope_dim=kv.rope_dim or current.model.rope_dim,
-                                sliding_window=kv.sliding_window or 0,
-                                sliding_layers=len(kv.sliding_layers))
-        changes: dict[str, Any] = {"model": model}
-        if kv.sliding_window:  # the masks show the profile's window
-            changes |= {"variant": "window", "window": kv.sliding_window}
-        if any(getattr(current, k) != v for k, v in changes.items()):
-            panel.set_params(dataclasses.replace(current, **changes))
+    changes = profile_changes(panel.lever, panel.params, profile)
+    if changes:
+        panel.set_params(dataclasses.replace(panel.params, **changes))
     memory = getattr(panel, "kv_memory", None)
     if memory is not None:
         memory.set_profile(profile)

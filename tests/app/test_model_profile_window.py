@@ -155,3 +155,15 @@ def test_gpu_memory_is_kept_with_the_profile_in_the_session(window, qtbot, tmp_p
     idle(qtbot, kv)
     assert (kv.kv_memory.gpu.value(), kv.kv_memory.gpus.value()) == (40.0, 2)
     assert kv.params.capacity_blocks == capacity
+
+
+def test_budgets_stay_within_the_window_and_compaction_bills_at_the_profile(window, qtbot):
+    packer, compaction = window.show_panel("packer"), window.show_panel("compaction")
+    idle(qtbot, packer, compaction)
+    packer.change(budget=20_000)
+    window.profile_bar.combo.setCurrentText("Gemma 2 9B")  # an 8,192-token window
+    assert packer.params.budget == 8192
+    window.profile_bar.combo.setCurrentText("claude-haiku-4-5")
+    assert compaction.params.prices == {"input": 1.0, "output": 5.0}
+    assert packer.params.model == "claude-haiku-4-5" and packer.params.budget == 8192
+    idle(qtbot, packer, compaction)
