@@ -195,7 +195,8 @@ def break_even(prefix_tokens: int, rate: float, write: float, read: float, engag
     return None
 
 
-def _pct(uncached: Any, cached: Any) -> Any:
+def pct_cheaper(uncached: Any, cached: Any) -> Any:
+    """Percent by which ``cached`` is below ``uncached`` (0 where nothing is billed)."""
     u = np.asarray(uncached, dtype=np.float64)
     out = np.zeros_like(u)
     np.divide(np.asarray(cached, dtype=np.float64), u, out=out, where=u > 0)
@@ -246,7 +247,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-safe data (LEVERS2.md section 2.2 names)."""
         s = self.sweep
-        pct = {k: _pct(s["uncached"], s[k]) for k in ("cached", "cached_5m", "cached_1h")}
+        pct = {k: pct_cheaper(s["uncached"], s[k]) for k in ("cached", "cached_5m", "cached_1h")}
         rows = [{"calls": int(c), "uncached": float(u), "cached": float(k), "pct_cheaper": float(p),
                  "pct_cheaper_5m": float(p5), "pct_cheaper_1h": float(p1)}
                 for c, u, k, p, p5, p1 in zip(self.sweep_calls, s["uncached"], s["cached"],
@@ -269,7 +270,7 @@ def _money(p: Params) -> dict[str, Any]:
     r = rate / economy.PER
     return {
         "prefix_tokens": p.prefix_tokens, "calls": p.calls, "uncached": float(u), "cached": float(k),
-        "saved": float(u - k), "pct_cheaper": float(_pct(u, k)), "cache_engaged": engaged,
+        "saved": float(u - k), "pct_cheaper": float(pct_cheaper(u, k)), "cache_engaged": engaged,
         "break_even_calls": break_even(p.prefix_tokens, rate, p.write_multiplier, read, engaged),
         "break_even_by_ttl": {ttl: break_even(p.prefix_tokens, rate, w, read, engaged)
                               for ttl, w in TTL_WRITE.items()},
@@ -347,4 +348,4 @@ def sweep(params: Params, field: str, values: Any, counter: object = None) -> di
     engaged = p.min_cacheable_tokens == 0 or p.prefix_tokens >= p.min_cacheable_tokens
     u, k = bill(p.prefix_tokens, calls, p.input_rate_per_mtok, p.write_multiplier,
                 p.read_multiplier, engaged)
-    return {"calls": calls, "uncached": u, "cached": k, "pct_cheaper": _pct(u, k)}
+    return {"calls": calls, "uncached": u, "cached": k, "pct_cheaper": pct_cheaper(u, k)}

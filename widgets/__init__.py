@@ -17,6 +17,7 @@ from widgets import (
     kv_blocks_panel,
     output_shaping_panel,
     packer_panel,
+    prefix_cache_panel,
     radix_panel,
     temporal_panel,
 )
@@ -27,6 +28,7 @@ PANELS: list[type[BasePanel]] = [
     callgraph_panel.PANEL, kv_blocks_panel.PANEL, radix_panel.PANEL, temporal_panel.PANEL,
     compaction_panel.PANEL, attention_panel.PANEL,
     output_shaping_panel.PANEL,
+    prefix_cache_panel.PANEL,
 ]
 
 GROUPS = ("Foundations", "Compression", "Caching", "Memory", "Architecture")

@@ -19,6 +19,7 @@ from widgets.plots import (
     set_line,
     style_plot,
 )
+from widgets.reflow import Reflow
 from widgets.theme import Theme
 
 SHAPERS = ("verbose", "terse", "schema", "cap")
@@ -209,6 +210,9 @@ class ShapingPlots:
         if on:
             style_plot(self.dist, theme)
             style_plot(self.cut, theme)
+        if on != shown:  # the grid's items changed: let it reflow from the new grid
+            self.view.reflow = Reflow(self.view.ci)
+            self.view.refit()
 
     def _replies(self, res: osh.Result, theme: Theme) -> None:
         b = res.batch

@@ -1,0 +1,356 @@
+"""Prefix caching panel (book chapter 6): what a KV cache and the prompt cache save, and why a call missed.
+
+Live fields (``core.prefix_cache.LIVE``): calls, prefix tokens, the TTL, prices, the minimum and
+the two request lengths only re-price on the UI thread; the attention replay and the prompt
+diff are prepared once. A real session (Claude Code ``.jsonl`` or saved API responses) is read
+on its own worker with progress and shown in place of the model's charts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import model_profile
+from core import prefix_cache as pc
+from core.errors import InputError
+from core.prefix_cache_session import Bill, bill, parse_session
+from core.tokens import TokenCounter
+from widgets.base import BasePanel, Progress, preview
+from widgets.controls import SliderSpin, section
+from widgets.loaders import read_text
+from widgets.output_shaping_plots import money
+from widgets.plots import PlotView
+from widgets.prefix_cache_plots import (
+    CacheOutput,
+    ModelPlots,
+    SessionPlots,
+    curves,
+    place,
+    restyle,
+)
+from widgets.prefix_cache_views import diff_html, session_html
+
+_MAX_SESSION_BYTES = 200 * 1024 * 1024
+_EDIT_PAUSE_MS = 400
+_TTLS = (("5 minutes (write 1.25x)", "5m"), ("1 hour (write 2x)", "1h"))
+
+
+class _SessionBridge(QObject):
+    sig_loaded = Signal(object, object)
+    """A session was read: its name and (:class:`Session`, :class:`Bill`), or an error string."""
+    sig_progress = Signal(float)
+    """This fraction of the session has been read."""
+
+
+class PrefixCachePanel(BasePanel):
+    """Drag calls, the prefix and the TTL; open a real session to see its cache bill and misses."""
+
+    lever = "prefix_cache"
+    title = "Prefix caching"
+    chapter = 6
+    group = "Caching"
+    explain = (
+        "A KV cache turns n(n+1)/2 key/value projections into n, with identical output. The "
+        "prompt cache does the same across calls: a stable prefix is written once (1.25x the "
+        "input price for 5 minutes, 2x for an hour) and read at 0.1x, so it pays from the "
+        "second or third call. Below the model's minimum nothing is cached, and one changed "
+        "byte early in the prompt (a timestamp) makes every call a miss."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._session: tuple[str, Bill, Any] | None = None
+        self._showing = "model"
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-session")
+        self._loading = threading.Event()
+        self._session_bridge = _SessionBridge()
+        super().__init__(*args, **kwargs)
+        self._session_bridge.sig_loaded.connect(self._on_session_loaded)
+        self._session_bridge.sig_progress.connect(self._on_session_progress)
+        split = self.explain_view.parentWidget()
+        if isinstance(split, QSplitter):  # the explanation is a strip; the charts need the room
+            split.setSizes([110, 610])
+
+    def default_params(self) -> pc.Params:
+        return pc.Params()
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("The prompt cache"))
+        self.calls = self.bind(SliderSpin("Calls within the TTL", 1, 1000, 200, log=True), "calls",
+                               maximum=100_000)
+        layout.addWidget(self.calls)
+        self.prefix = self.bind(SliderSpin("Cached prefix", 0, 200_000, 12_000, log=True, suffix=" tok"),
+                                "prefix_tokens", maximum=1_000_000)
+        layout.addWidget(self.prefix)
+        form = QFormLayout()
+        self.ttl = QComboBox()
+        for label, key in _TTLS:
+            self.ttl.addItem(label, key)
+        self.ttl.currentIndexChanged.connect(
+            lambda _i: self.change(write_multiplier=pc.TTL_WRITE[self.ttl.currentData()]))
+        form.addRow("TTL", self.ttl)
+        self.minimum = self.bind(SliderSpin("", 0, 100_000, 4096, suffix=" tok"), "min_cacheable_tokens",
+                                 maximum=100_000)
+        form.addRow("Minimum prefix", self.minimum)
+        self.model = QComboBox()
+        self.model.addItem("custom price", None)
+        for name, (price_in, _out) in model_profile.list_prices().items():
+            self.model.addItem(f"{name} (${price_in:g}/M in)", price_in)
+        self.model.currentIndexChanged.connect(self._on_model_chosen)
+        form.addRow("Model", self.model)
+        self.rate = self.bind(QDoubleSpinBox(), "input_rate_per_mtok", maximum=1000)
+        self.rate.setPrefix("$")
+        self.rate.setSuffix(" /M")
+        form.addRow("Input price", self.rate)
+        layout.addLayout(form)
+        layout.addWidget(section("Two requests sharing a prefix"))
+        self.prefix_len = self.bind(SliderSpin("Shared prefix", 0, 20_000, 1200, log=True, suffix=" tok"),
+                                    "prefix_len", maximum=20_000)
+        self.tail_len = self.bind(SliderSpin("Each request's own tail", 0, 20_000, 40, log=True,
+                                             suffix=" tok"), "tail_len", maximum=20_000)
+        layout.addWidget(self.prefix_len)
+        layout.addWidget(self.tail_len)
+        self._build_user_controls(layout)
+
+    def _build_user_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Why did my cache miss? Paste two rendered prompts"))
+        self.prompt_a = QPlainTextEdit()
+        self.prompt_a.setPlaceholderText("prompt of one call (system + messages as sent)")
+        self.prompt_b = QPlainTextEdit()
+        self.prompt_b.setPlaceholderText("prompt of the next call")
+        for edit in (self.prompt_a, self.prompt_b):
+            edit.setMaximumHeight(90)
+            edit.textChanged.connect(lambda: self._edit_timer.start())
+            layout.addWidget(edit)
+        layout.addWidget(section("A real session"))
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open session…")
+        self.open_button.setToolTip("A Claude Code transcript (.jsonl) or saved Messages API "
+                                    "responses (JSON Lines or a JSON list)")
+        self.open_button.clicked.connect(self._on_open_clicked)
+        row.addWidget(self.open_button)
+        self.show_combo = QComboBox()
+        self.show_combo.addItem("Show the model", "model")
+        self.show_combo.addItem("Show my session", "session")
+        self.show_combo.currentIndexChanged.connect(lambda _i: self._show(self.show_combo.currentData()))
+        row.addWidget(self.show_combo)
+        layout.addLayout(row)
+        self.session_label = QLabel("No session opened.")
+        self.session_label.setWordWrap(True)
+        layout.addWidget(self.session_label)
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(_EDIT_PAUSE_MS)
+        self._edit_timer.timeout.connect(self._on_prompts_edited)
+
+    def build_extra(self) -> QWidget:
+        self.explain_view = QTextBrowser()
+        self.explain_view.setMinimumHeight(60)
+        self._html = ""
+        return self.explain_view
+
+    def _on_model_chosen(self, _index: int) -> None:
+        price = self.model.currentData()
+        if price is not None:
+            self.change(input_rate_per_mtok=float(price))
+
+    def _on_prompts_edited(self) -> None:
+        a, b = self.prompt_a.toPlainText(), self.prompt_b.toPlainText()
+        self.change(prompt_a=a if a or b else None, prompt_b=b if a or b else None)
+
+    def sync_controls(self) -> None:
+        p: pc.Params = self.params
+        for edit, text in ((self.prompt_a, p.prompt_a), (self.prompt_b, p.prompt_b)):
+            if edit.toPlainText() != (text or ""):
+                with QSignalBlocker(edit):
+                    edit.setPlainText(text or "")
+        ttl = next((k for k, w in pc.TTL_WRITE.items() if w == p.write_multiplier), None)
+        with QSignalBlocker(self.ttl):
+            self.ttl.setCurrentIndex(max(self.ttl.findData(ttl), 0))
+        with QSignalBlocker(self.model):
+            self.model.setCurrentIndex(max(self.model.findData(p.input_rate_per_mtok), 0))
+
+    # ---- a real session -------------------------------------------------------------------
+    def _on_open_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a session", "",
+                                              "Sessions (*.jsonl *.json *.ndjson);;All files (*)")
+        if name:
+            self.open_paths([Path(name)])
+
+    def load_file(self, path: str | Path) -> None:
+        p = Path(path)
+        try:
+            super().load_file(p)
+        except InputError as first:
+            try:  # not a scenario: maybe a JSON list of API responses
+                self.add_file(p)
+            except InputError:
+                raise first from None
+
+    def add_file(self, path: Path) -> None:
+        """Read a session file on the loader thread; the charts switch to it when done."""
+        text = read_text(path, limit=_MAX_SESSION_BYTES)
+        self._loading.set()  # a previous read, if any, stops at its next progress check
+        stop = threading.Event()
+        self._loading = stop
+        self.session_label.setText(f"reading {path.name}…")
+        self._loader.submit(self._read_session, text, path.name, stop)
+
+    def _read_session(self, text: str, name: str, stop: threading.Event) -> None:
+        try:
+            session = parse_session(text, name, progress=self._session_bridge.sig_progress.emit,
+                                    should_stop=stop.is_set)
+            result: Any = (session, bill(session))
+        except InputError as exc:
+            result = str(exc)
+        except Exception as exc:  # a bug must not kill the loader silently
+            result = f"internal error reading {name} ({type(exc).__name__}: {exc})"
+        if not stop.is_set():
+            self._session_bridge.sig_loaded.emit(name, result)
+
+    def _on_session_progress(self, fraction: float) -> None:
+        self.session_label.setText(f"reading… {fraction:.0%}")
+
+    def _on_session_loaded(self, name: str, result: Any) -> None:
+        if isinstance(result, str):
+            self.session_label.setText("No session opened." if self._session is None else
+                                       f"{self._session[0]}: kept")
+            self._set_status(result, error=True)
+            self.sig_failed.emit(result)
+            return
+        session, b = result
+        self._session = (name, b, session)
+        skipped = f", {len(session.skipped):,} records without usage skipped" if session.skipped else ""
+        self.session_label.setText(
+            f"{name}: {b.input.size:,} calls, {money(float(b.cost.sum()))} billed vs "
+            f"{money(float(b.cost_uncached.sum()))} uncached, hit ratio {b.hit_ratio:.0%}, "
+            f"{len(b.drops):,} drops{skipped}")
+        self.show_combo.setCurrentIndex(self.show_combo.findData("session"))
+        self._show("session", force=True)
+        self.sig_rendered.emit(self._latest)
+
+    def session_bill(self) -> Bill | None:
+        """Return the opened session's bill, if any."""
+        return None if self._session is None else self._session[1]
+
+    def _show(self, which: str, force: bool = False) -> None:
+        if which == "session" and self._session is None:
+            with QSignalBlocker(self.show_combo):
+                self.show_combo.setCurrentIndex(0)
+            which = "model"
+        if which == self._showing and not force:
+            return
+        self._showing = which
+        chosen = self.session_plots if which == "session" else self.model_plots
+        place(self.view, chosen.items(), self.theme)
+        self._redraw(force=True)
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def prepare(self, params: pc.Params, counter: TokenCounter | None, progress: Progress) -> pc.Prepared:
+        return pc.prepare(params)
+
+    def derive(self, prepared: pc.Prepared, params: pc.Params) -> CacheOutput:
+        return curves(pc.derive(prepared, params), params)
+
+    def is_cheap(self, params: Any) -> bool:
+        replayed = [n for n in params.gen_lengths if n <= params.verify_max_n] if params.verify_exact else []
+        return sum(n * n for n in replayed) * params.dim ** 2 < 2_000_000
+
+    def build_plots(self, view: PlotView) -> None:
+        self.model_plots = ModelPlots(lambda v: self.calls.spin.setValue(max(1, round(v))),
+                                      lambda v: self.prefix.spin.setValue(max(0, round(v))))
+        self.session_plots = SessionPlots()
+        place(view, self.model_plots.items(), self.theme)
+
+    def draw(self, output: CacheOutput) -> None:
+        self.model_plots.update(output, self.theme, force=False)
+        self._update_text(output)
+
+    def _redraw(self, force: bool) -> None:
+        out = self.output()
+        if out is not None:
+            self.model_plots.update(out, self.theme, force=force)
+            self._update_text(out)
+        if self._session is not None:
+            self.session_plots.update(self._session[1], self.theme)
+
+    def _update_text(self, out: CacheOutput) -> None:
+        parts = [diff_html(out.result.diff, out.params, self.theme)]
+        if self._session is not None:
+            parts.append(session_html(self._session[2], self._session[1], self.theme))
+        markup = "".join(parts)
+        if markup != self._html:
+            self._html = markup
+            self.explain_view.setHtml(markup)
+
+    def theme_changed(self) -> None:
+        restyle(self.model_plots.items() + self.session_plots.items(), self.theme)
+        self._html = ""
+        self._redraw(force=True)
+
+    def headline(self, output: CacheOutput) -> str:
+        m, pr = output.result.money, output.result.prefix
+        p = output.params
+        if not m["cache_engaged"]:
+            cache = (f"prefix {p.prefix_tokens:,} < minimum {p.min_cacheable_tokens:,}: nothing cached, "
+                     f"{money(m['uncached'])} for {p.calls:,} calls")
+        else:
+            cache = (f"{p.calls:,} calls × {p.prefix_tokens:,}-token prefix: {money(m['uncached'])} → "
+                     f"{money(m['cached'])} cached ({m['pct_cheaper']:.0f}% cheaper, break-even at "
+                     f"call {m['break_even_calls']})")
+        v = output.result.verify
+        exact = "" if v is None else (" · KV cache output identical" if v["outputs_identical"]
+                                      else " · ⚠ KV cache output differs")
+        return f"{cache} · shared prefix saves {pr['saved']:,} of {pr['a_projections']:,} projections{exact}"
+
+    def csv_rows(self) -> list[list[Any]]:
+        if self._showing == "session" and self._session is not None:
+            b = self._session[1]
+            rows: list[list[Any]] = [["call", "input", "cache_write", "cache_read", "output", "cost",
+                                      "cost_uncached", "gap_s"]]
+            rows += [[i + 1, int(b.input[i]), int(b.write[i]), int(b.read[i]), int(b.output[i]),
+                      float(b.cost[i]), float(b.cost_uncached[i]),
+                      None if np.isnan(b.gap[i]) else float(b.gap[i])] for i in range(b.input.size)]
+            return rows
+        out: CacheOutput | None = self.output()
+        if out is None:
+            return []
+        rows = [["calls", "uncached", "cached", "pct_cheaper_5m", "pct_cheaper_1h"]]
+        rows += [[int(c), float(u), float(k), float(a), float(b)] for c, u, k, a, b in
+                 zip(out.calls, out.uncached, out.cached, out.pct_5m, out.pct_1h, strict=True)]
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        return self.calls.spin.setValue, np.linspace(1, 1000, 200).astype(int).tolist()
+
+    def shutdown(self) -> None:
+        self._loading.set()
+        self._loader.shutdown(wait=True, cancel_futures=True)
+        super().shutdown()
+
+
+PANEL = PrefixCachePanel
+
+if __name__ == "__main__":
+    preview(PrefixCachePanel)

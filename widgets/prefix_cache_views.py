@@ -1,0 +1,59 @@
+"""Rich-text explanations of the prefix-cache panel: where two prompts part, why a call missed."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from core import prefix_cache as pc
+from core.prefix_cache_session import Bill, Session
+from widgets.output_shaping_plots import CUT_COLOR
+from widgets.theme import Theme
+
+MAX_LISTED = 12
+"""Drops listed in the text view; the chart marks all of them."""
+
+
+def _visible(text: str) -> str:
+    """Escape ``text`` and show line breaks and tabs as symbols, so a changed newline is seen."""
+    return html.escape(text).replace("\n", "⏎").replace("\t", "⇥")
+
+
+def divergence_html(d: dict[str, Any], theme: Theme) -> str:
+    """Show the shared text's end, then each prompt's first differing characters."""
+    mark = f"color:{CUT_COLOR}; font-weight:bold"
+    return (f"<span style='color:{theme.muted}'>…{_visible(d['before'][-50:])}</span>"
+            f"<br>A: <span style='{mark}'>{_visible(d['a_after'][:50])}</span>"
+            f"<br>B: <span style='{mark}'>{_visible(d['b_after'][:50])}</span>")
+
+
+def diff_html(diff: dict[str, Any] | None, p: pc.Params, theme: Theme) -> str:
+    """Explain the two pasted prompts: identical, or where they part and what is still cached."""
+    if diff is None:
+        return (f"<span style='color:{theme.muted}'>Paste two rendered prompts (left) to see the "
+                "first byte where they differ: everything after it is a cache miss.</span>")
+    if diff["identical"]:
+        return "<b>The two prompts are identical</b>: the whole prompt is a cache hit."
+    need = p.min_cacheable_tokens
+    verdict = ("still reaches" if diff["cacheable"] else "is below") + f" the {need:,}-token minimum"
+    return (f"<b>The prompts part at byte {diff['first_divergence_byte']:,} (line {diff['line']}, "
+            f"column {diff['column']})</b>: the shared part is about "
+            f"{diff['common_prefix_tokens_est']:,} tokens and {verdict}.<br>"
+            + divergence_html(diff, theme))
+
+
+def session_html(session: Session, b: Bill, theme: Theme) -> str:
+    """List the calls where the cache read dropped, with the reason and what changed."""
+    if not b.drops:
+        return "<hr><b>Your session</b>: the cache read never dropped."
+    rows = []
+    for i, reason in b.drops[:MAX_LISTED]:
+        call = session.calls[i]
+        row = (f"call {i + 1} (line {call.line}): read {int(b.read[i - 1]):,} → {int(b.read[i]):,} "
+               f"tokens · {html.escape(reason)}")
+        if call.divergence is not None:
+            row += "<br>" + divergence_html(call.divergence, theme)
+        rows.append(row)
+    more = len(b.drops) - MAX_LISTED
+    tail = f"<br>… and {more:,} more (marked ▼ on the chart)" if more > 0 else ""
+    return f"<hr><b>Your session: where the cache read dropped</b><br>{'<br>'.join(rows)}{tail}"
