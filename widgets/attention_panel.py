@@ -122,14 +122,14 @@ class AttentionPanel(BasePanel):
             changes.update(window=min(p.window, n), k=min(p.k, n), row=None)
         super().change(**changes)
         if n is not None:
-            self.sync_controls()
+            self.refresh_controls()
 
     def _on_model_picked(self) -> None:
         name = self.model.currentData()
         if name in attention.MODELS:
             self.change(model=attention.Model(name=name, **{**attention.MODELS[name], "latent":
                         attention.MODELS[name].get("latent", self.params.model.latent)}))
-            self.sync_controls()
+            self.refresh_controls()
 
     def _on_shape_edited(self) -> None:
         self._set_model(name="custom", **{k: s.value() for k, s in self.shape.items()})
@@ -139,7 +139,7 @@ class AttentionPanel(BasePanel):
     def _set_model(self, **changes: Any) -> None:
         model = dataclasses.replace(self.params.model, **changes)
         if model.kv_heads > model.heads:
-            self.sync_controls()  # put the refused value back
+            self.refresh_controls()  # put the refused value back
             self._set_status(f"model: kv heads ({model.kv_heads}) cannot exceed heads ({model.heads})",
                              error=True)
             return

@@ -187,8 +187,7 @@ class BasePanel(QWidget):
         self._build_layout()
         self.build_plots(self.view)
         self.apply_theme(self.theme)
-        self.sync_controls()  # first: it may set ranges the bound values must fit in
-        self._push_bound()
+        self.refresh_controls()
         self.schedule()
 
     # ---- hooks for subclasses -------------------------------------------------------------
@@ -257,11 +256,13 @@ class BasePanel(QWidget):
 
     # ---- binding controls to fields -------------------------------------------------------
     def bind(self, widget: W, field: str, *, to_field: Callable[[Any], Any] | None = None,
-             from_field: Callable[[Any], Any] | None = None, maximum: float | None = None) -> W:
+             from_field: Callable[[Any], Any] | None = None, minimum: float | None = None,
+             maximum: float | None = None) -> W:
         """Tie ``widget`` to params ``field`` both ways and return it.
 
         The range (or the combo's items, when it has none) comes from the field's declared
-        :class:`core.fields.Spec`; ``maximum`` caps a slider below a huge declared limit.
+        :class:`core.fields.Spec`; ``minimum`` / ``maximum`` narrow a slider inside a wide
+        declared range (a log slider from 20, not 1; up to 200,000, not 10^12).
         """
         spec = fields.spec(type(self._params), field)
         to = to_field or (lambda v: v)
@@ -272,11 +273,11 @@ class BasePanel(QWidget):
 
         push: Callable[[Any], None]
         if isinstance(widget, SliderSpin):
-            _bind_range(widget, spec, maximum)
+            _bind_range(widget, spec, minimum, maximum)
             widget.sig_value_changed.connect(user)
             push = lambda v: widget.set_value(int(frm(v)))  # noqa: E731
         elif isinstance(widget, QSpinBox | QDoubleSpinBox | QSlider):
-            _bind_range(widget, spec, maximum)
+            _bind_range(widget, spec, minimum, maximum)
             if isinstance(widget, QAbstractSpinBox):
                 widget.setKeyboardTracking(False)
             widget.valueChanged.connect(user)
@@ -302,6 +303,11 @@ class BasePanel(QWidget):
         self._bound.setdefault(field, []).append(_Binding(widget, push))
         return widget
 
+    def refresh_controls(self) -> None:
+        """Show the params in every control (after a data-dependent range changed)."""
+        self.sync_controls()
+        self._push_bound()
+
     def _push_bound(self, names: Sequence[str] | None = None) -> None:
         """Show the params' values in the bound controls, emitting nothing."""
         for name in self._bound if names is None else names:
@@ -320,8 +326,7 @@ class BasePanel(QWidget):
     def set_params(self, params: Any) -> None:
         """Replace the params (a preset, a loaded scenario), update controls, recompute."""
         self._params = params
-        self.sync_controls()
-        self._push_bound()
+        self.refresh_controls()
         self.sig_params_changed.emit()
         self.schedule()
 
@@ -365,8 +370,7 @@ class BasePanel(QWidget):
         else:
             self._counters["exact"] = counter
         self._kept = None  # prepared with the previous counter
-        self._push_bound(["estimator"])
-        self.sync_controls()
+        self.refresh_controls()
 
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
         """Offer (or withdraw) live runs against the API; panels that have them override this."""
@@ -604,7 +608,7 @@ _INT_MAX = 2**31 - 1
 
 
 def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: fields.Spec,
-                cap: float | None) -> None:
+                floor: float | None, cap: float | None) -> None:
     """Set the control's range to the declared one (bounds not declared stay as they are)."""
     if isinstance(widget, SliderSpin):
         lo: float = widget.spin.minimum()
@@ -613,6 +617,8 @@ def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: 
         lo, hi = widget.minimum(), widget.maximum()
     lo = lo if spec.minimum is None else spec.minimum
     hi = hi if spec.maximum is None else spec.maximum
+    if floor is not None:
+        lo = max(lo, floor)
     if cap is not None:
         hi = min(hi, cap)
     if isinstance(widget, QDoubleSpinBox):

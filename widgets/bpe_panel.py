@@ -233,7 +233,7 @@ class BpePanel(BasePanel):
 
     def add_file(self, path: Path) -> None:
         self.change(corpus=read_text(path))
-        self.sync_controls()
+        self.refresh_controls()
 
     # ---- compute and draw -----------------------------------------------------------------
     def counter_for(self, params: Any) -> TokenCounter | None:

@@ -92,13 +92,12 @@ class CallgraphPanel(BasePanel):
         self.direction = QComboBox()
         for key, label in _DIRECTIONS:
             self.direction.addItem(label, key)
-        self.direction.currentIndexChanged.connect(
-            lambda _i: self.change(direction=self.direction.currentData()))
-        layout.addWidget(self.direction)
-        self.depth = SliderSpin("Depth (calls away; 0 = all the way)", 0, _MAX_DEPTH, 0)
-        self.depth.spin.setSpecialValueText("all")
-        self.depth.sig_value_changed.connect(lambda v: self.change(depth=v or None))
-        layout.addWidget(self.depth)
+        layout.addWidget(self.bind(self.direction, "direction"))
+        self.depth_slider = self.bind(SliderSpin("Depth (calls away; 0 = all the way)", 0, _MAX_DEPTH, 0),
+                                      "depth", to_field=lambda v: v or None, from_field=lambda d: d or 0,
+                                      maximum=_MAX_DEPTH)
+        self.depth_slider.spin.setSpecialValueText("all")
+        layout.addWidget(self.depth_slider)
         row = QHBoxLayout()
         for label, members in (("Zoom to slice", True), ("Whole graph", False)):
             button = QPushButton(label)
@@ -148,9 +147,6 @@ class CallgraphPanel(BasePanel):
 
     def sync_controls(self) -> None:
         p: callgraph.Params = self.params
-        self.depth.set_value(p.depth or 0)
-        with QSignalBlocker(self.direction):
-            self.direction.setCurrentIndex(max(0, self.direction.findData(p.direction)))
         with QSignalBlocker(self.search):
             self.search.setText(p.target or "")
         if not self.paste.document().isModified():

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -92,37 +92,28 @@ class CompactionPanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Window"))
-        self.budget = SliderSpin("Budget (tokens)", 20, 200_000, 1000, log=True)
-        self.budget.sig_value_changed.connect(lambda v: self.change(budget=v))
-        self.soft = SliderSpin("Soft threshold: instant starts its memory", 0, 200_000, 600, log=True)
-        self.soft.sig_value_changed.connect(lambda v: self.change(soft_threshold=v))
-        self.between = SliderSpin("New tokens between memory updates", 1, 100_000, 150, log=True)
-        self.between.sig_value_changed.connect(lambda v: self.change(min_between=v))
+        self.budget = self.bind(SliderSpin("Budget (tokens)", 20, 200_000, 1000, log=True), "budget",
+                                minimum=20, maximum=200_000)
+        soft = SliderSpin("Soft threshold: instant starts its memory", 0, 200_000, 600, log=True)
+        self.soft = self.bind(soft, "soft_threshold", from_field=lambda _v: self.params.soft, maximum=200_000)
+        self.between = self.bind(SliderSpin("New tokens between memory updates", 1, 100_000, 150, log=True),
+                                 "min_between", from_field=lambda _v: self.params.between,
+                                 minimum=1, maximum=100_000)
         for w in (self.budget, self.soft, self.between):
             layout.addWidget(w)
         form = QFormLayout()
-        self.keep = QSpinBox()
-        self.keep.setRange(1, 100)
-        self.keep.valueChanged.connect(lambda v: self.change(keep_recent=v))
+        self.keep = self.bind(QSpinBox(), "keep_recent", maximum=100)
         form.addRow("Keep recent turns (tiered)", self.keep)
-        self.facts = QSpinBox()
-        self.facts.setRange(0, 200)
-        self.facts.valueChanged.connect(lambda v: self.change(max_facts=v))
+        self.facts = self.bind(QSpinBox(), "max_facts", maximum=200)
         form.addRow("Facts in the summary", self.facts)
-        for spin in (self.keep, self.facts):
-            spin.setKeyboardTracking(False)
-        self.probe = QLineEdit()
+        self.probe = self.bind(QLineEdit(), "probe", to_field=lambda t: t.strip() or None)
         self.probe.setPlaceholderText("a word planted early, e.g. a codename")
-        self.probe.editingFinished.connect(lambda: self.change(probe=self.probe.text().strip() or None))
         form.addRow("Probe", self.probe)
         self.shown_combo = QComboBox()
         for key, label in _SHOWN:
             self.shown_combo.addItem(label, key)
-        self.shown_combo.currentIndexChanged.connect(
-            lambda _i: self.change(shown=self.shown_combo.currentData()))
-        form.addRow("Transcript shows", self.shown_combo)
-        self.caching = QCheckBox("Summarizer reads the prompt cache (0.1x)")
-        self.caching.toggled.connect(lambda on: self.change(caching=on))
+        form.addRow("Transcript shows", self.bind(self.shown_combo, "shown"))
+        self.caching = self.bind(QCheckBox("Summarizer reads the prompt cache (0.1x)"), "caching")
         form.addRow(self.caching)
         self.estimator = self.bind(EstimatorCombo(), "estimator")
         form.addRow("Tokens", self.estimator)
@@ -170,21 +161,6 @@ class CompactionPanel(BasePanel):
         split.addWidget(self.summary)
         split.setSizes([520, 420])
         return split
-
-    def sync_controls(self) -> None:
-        p: compaction.Params = self.params
-        self.budget.set_value(p.budget)
-        self.soft.set_value(p.soft)
-        self.between.set_value(p.between)
-        for spin, value in ((self.keep, p.keep_recent), (self.facts, p.max_facts)):
-            with QSignalBlocker(spin):
-                spin.setValue(value)
-        with QSignalBlocker(self.shown_combo):
-            self.shown_combo.setCurrentIndex(max(0, self.shown_combo.findData(p.shown)))
-        with QSignalBlocker(self.caching):
-            self.caching.setChecked(p.caching)
-        with QSignalBlocker(self.probe):
-            self.probe.setText(p.probe or "")
 
     # ---- transcripts ------------------------------------------------------------------------
     def set_turns(self, turns: tuple[compaction.Turn, ...]) -> None:

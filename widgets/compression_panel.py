@@ -65,8 +65,7 @@ class CompressionPanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Question"))
-        self.query = QLineEdit()
-        self.query.editingFinished.connect(lambda: self.change(query=self.query.text()))
+        self.query = self.bind(QLineEdit(), "query")
         layout.addWidget(self.query)
         layout.addWidget(section("Document (paste, open or drop a text file)"))
         self.text = QPlainTextEdit()
@@ -76,33 +75,27 @@ class CompressionPanel(BasePanel):
         row.clicked.connect(self.load_sample)
         layout.addWidget(row)
         layout.addWidget(section("Budget"))
-        self.budget = SliderSpin("Token budget", 0, 1000, 100, suffix=" tok")
-        self.budget.sig_value_changed.connect(lambda v: self.change(budget=v))
+        self.budget = self.bind(SliderSpin("Token budget", 0, 1000, 100, suffix=" tok"), "budget",
+                                maximum=1000)
         layout.addWidget(self.budget)
         form = QFormLayout()
-        self.scorer = QComboBox()
-        self.scorer.addItems(list(compression.SCORERS))
+        self.scorer = self.bind(QComboBox(), "scorer")
         self.scorer.setToolTip("idf: the book's density score; bm25: the search-engine classic")
-        self.scorer.currentTextChanged.connect(lambda v: self.change(scorer=v))
         form.addRow("Scorer", self.scorer)
-        self.order = QComboBox()
-        self.order.addItems(list(compression.ORDERS))
+        self.order = self.bind(QComboBox(), "order")
         self.order.setToolTip("Score bars in reading order, or best first "
                               "(the order the coarse pass offers them)")
-        self.order.currentTextChanged.connect(lambda v: self.change(order=v))
         form.addRow("Bars in order of", self.order)
         self.estimator = self.bind(EstimatorCombo(), "estimator")
         form.addRow("Count tokens by", self.estimator)
-        self.fine = QCheckBox("Fine pass: strike stopwords (query words kept)")
-        self.fine.toggled.connect(lambda on: self.change(fine=on))
+        self.fine = self.bind(QCheckBox("Fine pass: strike stopwords (query words kept)"), "fine")
         form.addRow(self.fine)
-        self.probe = QLineEdit()
+        self.probe = self.bind(QLineEdit(), "probe")
         self.probe.setPlaceholderText("text of the answer, to track it")
-        self.probe.editingFinished.connect(lambda: self.change(probe=self.probe.text()))
         form.addRow("Answer probe", self.probe)
-        self.stopwords = QLineEdit()
+        self.stopwords = self.bind(QLineEdit(), "stopwords", from_field=lambda w: " ".join(w or ()),
+                                   to_field=lambda t: tuple(t.replace(",", " ").lower().split()) or None)
         self.stopwords.setPlaceholderText("empty: the built-in English list")
-        self.stopwords.editingFinished.connect(self._on_stopwords_edited)
         form.addRow("Stopwords", self.stopwords)
         layout.addLayout(form)
         self._edit_timer = QTimer(self)
@@ -136,29 +129,16 @@ class CompressionPanel(BasePanel):
                 self._html = markup
                 self.view_text.setHtml(markup)
 
-    def _on_stopwords_edited(self) -> None:
-        words = tuple(self.stopwords.text().replace(",", " ").lower().split())
-        self.change(stopwords=words or None)
-
     def sync_controls(self) -> None:
         p: compression.Params = self.params
         if self.text.toPlainText() != p.text:
             with QSignalBlocker(self.text):
                 self.text.setPlainText(p.text)
-        self.query.setText(p.query)
-        self.probe.setText(p.probe)
-        self.stopwords.setText(" ".join(p.stopwords or ()))
         self.budget.set_range(0, max(self.budget.spin.maximum(), p.budget))
-        self.budget.set_value(p.budget)
-        for combo, value in ((self.scorer, p.scorer), (self.order, p.order)):
-            with QSignalBlocker(combo):
-                combo.setCurrentText(value)
-        with QSignalBlocker(self.fine):
-            self.fine.setChecked(p.fine)
 
     def add_file(self, path: Path) -> None:
         self.change(text=read_text(path))
-        self.sync_controls()
+        self.refresh_controls()
 
     # ---- compute and draw -----------------------------------------------------------------
     @staticmethod

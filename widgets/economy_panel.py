@@ -87,8 +87,8 @@ class EconomyPanel(BasePanel):
         form = QFormLayout()
         self.model = QComboBox()
         self.model.addItems(list(economy.PRICES))
-        self.model.currentTextChanged.connect(self._on_model_changed)
-        form.addRow("Model", self.model)
+        form.addRow("Model", self.bind(self.model, "model"))
+        self.model.currentTextChanged.connect(lambda _m: self.sync_controls())  # the model's list prices
         layout.addLayout(form)
         self.sliders: dict[str, SliderSpin] = {}
         for key, label, top in (("input_tokens", "Input tokens per call", 1_000_000),
@@ -97,8 +97,7 @@ class EconomyPanel(BasePanel):
                                 ("cache_write_tokens", "Cache-write tokens per call", 1_000_000),
                                 ("cache_read_tokens", "Cache-read tokens per call", 1_000_000)):
             slider = SliderSpin(label, 0, top, 0, log=True, suffix="" if key == "calls" else " tok")
-            slider.sig_value_changed.connect(lambda v, k=key: self.change(**{k: v}))
-            layout.addWidget(slider)
+            layout.addWidget(self.bind(slider, key, maximum=top))
             self.sliders[key] = slider
         layout.addWidget(section("Prices, $ per million tokens"))
         prices = QFormLayout()
@@ -117,10 +116,6 @@ class EconomyPanel(BasePanel):
         reset.clicked.connect(lambda: self.change(prices={}) or self.sync_controls())
         layout.addWidget(reset)
 
-    def _on_model_changed(self, model: str) -> None:
-        self.change(model=model)
-        self.sync_controls()
-
     def _on_rate_changed(self, key: str, value: float) -> None:
         listed = economy.Rates.for_model(self.params.model)
         prices = dict(self.params.prices)
@@ -132,10 +127,6 @@ class EconomyPanel(BasePanel):
 
     def sync_controls(self) -> None:
         p: economy.Params = self.params
-        with QSignalBlocker(self.model):
-            self.model.setCurrentText(p.model)
-        for key, slider in self.sliders.items():
-            slider.set_value(getattr(p, key))
         rates = economy.Rates.for_model(p.model, p.prices)
         for key, spin in self.rates.items():
             with QSignalBlocker(spin):

@@ -82,19 +82,19 @@ class KvBlocksPanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Time"))
-        self.step = SliderSpin("Step shown", 0, 100, 0)
-        self.step.sig_value_changed.connect(lambda v: self.change(at_step=v))
+        self.step = self.bind(SliderSpin("Step shown", 0, 100, 0), "at_step")
         layout.addWidget(self.step)
         self.play = PlayButton(self.step, "Play", 40, 200)
         layout.addWidget(self.play)
 
         layout.addWidget(section("Allocator"))
-        self.block = SliderSpin("Block size (tokens)", 1, 256, 16, log=True)
-        self.block.sig_value_changed.connect(lambda v: self.change(block_size=v))
-        self.max_len = SliderSpin("Max sequence length (tokens)", 16, 32_768, 2048, log=True)
-        self.max_len.sig_value_changed.connect(lambda v: self.change(max_seq_len=v))
-        self.capacity = SliderSpin("Pool capacity (blocks)", 1, 65_536, 512, log=True)
-        self.capacity.sig_value_changed.connect(lambda v: self.change(capacity_blocks=v))
+        self.block = self.bind(SliderSpin("Block size (tokens)", 1, 256, 16, log=True), "block_size",
+                               maximum=256)
+        self.max_len = self.bind(SliderSpin("Max sequence length (tokens)", 16, 32_768, 2048, log=True),
+                                 "max_seq_len", minimum=16, maximum=32_768)
+        self.capacity = self.bind(SliderSpin("Pool capacity (blocks)", 1, 65_536, 512, log=True),
+                                  "capacity_blocks", from_field=lambda _v: self.params.capacity,
+                                  maximum=65_536)
         for w in (self.block, self.max_len, self.capacity):
             layout.addWidget(w)
         self.kv_memory = KvMemoryBox()  # the model profile's bytes per block; GiB -> capacity
@@ -105,16 +105,10 @@ class KvBlocksPanel(BasePanel):
         layout.addWidget(section("Request stream"))
         form = QFormLayout()
         self.rate = QDoubleSpinBox()
-        self.rate.setRange(0.01, 100.0)
         self.rate.setDecimals(2)
-        self.rate.setKeyboardTracking(False)
-        self.rate.valueChanged.connect(lambda v: self.change(arrival_rate=v))
-        form.addRow("Arrivals per step", self.rate)
-        self.prompt = QDoubleSpinBox()
-        self.prompt.setRange(0.0, 1.0)
+        form.addRow("Arrivals per step", self.bind(self.rate, "arrival_rate", minimum=0.01, maximum=100.0))
+        self.prompt = self.bind(QDoubleSpinBox(), "prompt_share")
         self.prompt.setSingleStep(0.1)
-        self.prompt.setKeyboardTracking(False)
-        self.prompt.valueChanged.connect(lambda v: self.change(prompt_share=v))
         form.addRow("Prompt share of length", self.prompt)
         layout.addLayout(form)
         self.lengths = QPlainTextEdit()
@@ -128,13 +122,6 @@ class KvBlocksPanel(BasePanel):
 
     def sync_controls(self) -> None:
         p: kv_blocks.Params = self.params
-        self.block.set_value(p.block_size)
-        self.max_len.set_value(p.max_seq_len)
-        self.capacity.set_value(p.capacity)
-        self.step.set_value(p.at_step)
-        for spin, value in ((self.rate, p.arrival_rate), (self.prompt, p.prompt_share)):
-            with QSignalBlocker(spin):
-                spin.setValue(value)
         with QSignalBlocker(self.lengths):
             self.lengths.setPlainText(", ".join(map(str, p.lengths)))
 

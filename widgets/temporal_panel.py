@@ -129,15 +129,15 @@ class TemporalPanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Instants"))
-        self.as_of = SliderSpin("As of", 0, 1, 0, suffix=" d")
-        self.as_of.sig_value_changed.connect(lambda v: self.change(as_of=self._iso(v)))
+        self.as_of = self.bind(SliderSpin("As of", 0, 1, 0, suffix=" d"), "as_of", to_field=self._iso,
+                               from_field=lambda iso: self._days(iso) if iso else self.as_of.value())
         layout.addWidget(self.as_of)
         layout.addWidget(PlayButton(self.as_of, "Play as-of", 40, 150, ready=self.is_idle))
         self.replay = QCheckBox("Replay what was known at a past moment")
         self.replay.toggled.connect(self._on_replay_toggled)
         layout.addWidget(self.replay)
-        self.known = SliderSpin("Known at", 0, 1, 0, suffix=" d")
-        self.known.sig_value_changed.connect(lambda v: self.change(known_at=self._iso(v)))
+        self.known = self.bind(SliderSpin("Known at", 0, 1, 0, suffix=" d"), "known_at", to_field=self._iso,
+                               from_field=lambda iso: self._days(iso) if iso else self.known.spin.maximum())
         layout.addWidget(self.known)
         layout.addWidget(section("Events: subject, predicate, object, valid_from[, ingested_on]"))
         self.editor = QPlainTextEdit()
@@ -172,9 +172,6 @@ class TemporalPanel(BasePanel):
             span = (hi - self._origin) // DAY + 1
             for slider in (self.as_of, self.known):
                 slider.set_range(0, span)
-            if p.as_of:
-                self.as_of.set_value(self._days(p.as_of))
-            self.known.set_value(self._days(p.known_at) if p.known_at else span)
         self._update_instant_labels()
         with QSignalBlocker(self.replay):
             self.replay.setChecked(p.known_at is not None)
@@ -271,7 +268,7 @@ class TemporalPanel(BasePanel):
         fresh = self.plots_._graph is not output.result.graph
         if fresh:
             settle_heap()  # a new graph left ~100,000 long-lived strings and tuples
-            self.sync_controls()
+            self.refresh_controls()
         self.plots_.update(output, self.theme, force=fresh)
         self.facts.set_output(output)
 

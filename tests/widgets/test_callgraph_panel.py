@@ -43,7 +43,7 @@ def test_search_direction_and_depth(panel, qtbot):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.direction == "callers")
     names = [panel.output().result.graph.names[m] for m in panel.output().result.members]
     assert names == ["coerce", "parse_header", "split_front_matter", "Page.load", "build"]
-    panel.depth.spin.setValue(2)
+    panel.depth_slider.spin.setValue(2)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.depth == 2)
     assert len(panel.output().result.members) == 3
     curve = panel.plots_.depth_curve.getData()
