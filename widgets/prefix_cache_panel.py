@@ -265,6 +265,9 @@ class PrefixCachePanel(BasePanel):
         chosen = self.session_plots if which == "session" else self.model_plots
         place(self.view, chosen.items(), self.theme)
         self._redraw(force=True)
+        out = self.output()
+        if out is not None:
+            self._set_status(self.headline(out), error=False)
 
     # ---- compute and draw -----------------------------------------------------------------
     def prepare(self, params: pc.Params, counter: TokenCounter | None, progress: Progress) -> pc.Prepared:
@@ -298,7 +301,8 @@ class PrefixCachePanel(BasePanel):
     def _update_text(self, out: CacheOutput) -> None:
         parts = [diff_html(out.result.diff, out.params, self.theme)]
         if self._session is not None:
-            parts.append(session_html(self._session[2], self._session[1], self.theme))
+            story = session_html(self._session[2], self._session[1], self.theme)
+            parts.insert(0 if self._showing == "session" else 1, story)
         markup = "".join(parts)
         if markup != self._html:
             self._html = markup
@@ -310,6 +314,12 @@ class PrefixCachePanel(BasePanel):
         self._redraw(force=True)
 
     def headline(self, output: CacheOutput) -> str:
+        if self._showing == "session" and self._session is not None:
+            name, b, _s = self._session
+            return (f"{name}: {b.input.size:,} calls billed {money(float(b.cost.sum()))}, "
+                    f"{money(float(b.cost_uncached.sum()))} if nothing were cached · hit ratio "
+                    f"{b.hit_ratio:.0%} · the cache read dropped at {len(b.drops):,} "
+                    f"call{'' if len(b.drops) == 1 else 's'}")
         m, pr = output.result.money, output.result.prefix
         p = output.params
         if not m["cache_engaged"]:

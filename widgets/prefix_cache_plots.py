@@ -179,6 +179,8 @@ class ModelPlots:
                  (f"{pr['b_cached']:,} ({pr['pct_saved']:.0f}% saved)",
                   float(pr["tail_len"]), 2.0)]
         place_labels(self.req, self.req_labels, texts, (0, 0.5), theme.foreground)
+        for label in self.req_labels:
+            label.setFont(label_font(theme))
         self.req.setRange(xRange=(0, total * 2.2), yRange=(-0.6, 2.6), padding=0)
 
     def _floor(self, p: pc.Params, engaged: bool, theme: Theme) -> None:
@@ -195,6 +197,8 @@ class ModelPlots:
         self.floor_text.setText(f"min {p.min_cacheable_tokens:,}" + ("" if engaged else ": not cached"),
                                 color=CUT_COLOR)
         self.floor_text.setPos(0.5, float(p.min_cacheable_tokens))
+        self.floor_text.setFont(label_font(theme))
+        self.prefix_line.label.setFont(label_font(theme))
         if abs(self.floor.viewRange()[1][1] - top) > 0.2 * top:
             self.floor.setRange(xRange=(0, 1), yRange=(0, top), padding=0)
 

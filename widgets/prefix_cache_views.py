@@ -45,7 +45,7 @@ def diff_html(diff: dict[str, Any] | None, p: pc.Params, theme: Theme) -> str:
 def session_html(session: Session, b: Bill, theme: Theme) -> str:
     """List the calls where the cache read dropped, with the reason and what changed."""
     if not b.drops:
-        return "<hr><b>Your session</b>: the cache read never dropped."
+        return "<b>Your session</b>: the cache read never dropped.<hr>"
     rows = []
     for i, reason in b.drops[:MAX_LISTED]:
         call = session.calls[i]
@@ -56,4 +56,4 @@ def session_html(session: Session, b: Bill, theme: Theme) -> str:
         rows.append(row)
     more = len(b.drops) - MAX_LISTED
     tail = f"<br>… and {more:,} more (marked ▼ on the chart)" if more > 0 else ""
-    return f"<hr><b>Your session: where the cache read dropped</b><br>{'<br>'.join(rows)}{tail}"
+    return f"<b>Your session: where the cache read dropped</b><br>{'<br>'.join(rows)}{tail}<hr>"

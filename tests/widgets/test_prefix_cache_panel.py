@@ -97,6 +97,7 @@ def test_a_session_loads_on_the_worker_and_replaces_the_charts(panel, qtbot, tmp
     _x, total = plots.total_actual.getData()
     assert total[-1] == pytest.approx(b.cost.sum())
     assert "expired: 19.0 min" in panel._html and "3 calls" in panel.session_label.text()
+    assert "the cache read dropped at 1 call" in panel.status.text()
     assert panel.csv_rows()[0][:3] == ["call", "input", "cache_write"]
     panel.show_combo.setCurrentIndex(panel.show_combo.findData("model"))
     assert panel.model_plots.tri in panel.view.ci.items and plots.turns not in panel.view.ci.items
