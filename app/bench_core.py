@@ -63,7 +63,21 @@ def bench_radix(repeats: int = 5) -> dict[str, Any]:
             "dict_trie_insert_and_match_s_median": round(trie_s, 4),
             "dict_trie_nodes": _count_nodes(trie),
             "radix_vs_dict_trie_time_ratio": round(tree_s / trie_s, 2),
-            "radix_full_compute_s": round(_timed(lambda: radix.compute(radix.Params(requests=stream))), 3)}
+            "radix_full_compute_s": round(_timed(lambda: radix.compute(radix.Params(requests=stream))), 3),
+            **bench_radix_capacity(list(stream))}
+
+
+def bench_radix_capacity(stream: list[tuple[str, ...]]) -> dict[str, Any]:
+    """Time the capacity sweep (3 policies x the automatic capacities) and one bounded replay."""
+    from core.radix_curve import auto_capacities, sweep
+
+    caps = auto_capacities(stream, 1)
+    bounded = caps[len(caps) // 2]
+    return {"radix_sweep_points": 3 * len(caps),
+            "radix_capacity_sweep_s": round(_timed(lambda: sweep(stream, 1)), 3),
+            "radix_bounded_capacity": bounded,
+            "radix_bounded_compute_s": round(_timed(lambda: radix.compute(
+                radix.Params(requests=tuple(stream), capacity_blocks=bounded), curve=())), 3)}
 
 
 def _count_nodes(trie: dict[str, Any]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,43 +62,44 @@ def _ghosts_by_parent(tree: RadixTree, step: int) -> dict[int, list[Node]]:
 def layout(tree: RadixTree, step: int = 0) -> Layout:
     """Lay the tree (and its recent ghosts) out; ``step`` is the number of requests replayed.
 
-    One depth-first pass records each node's parent, end depth, band and last child; one
-    backward pass puts leaves on consecutive rows and each parent midway between its first and
-    last child (in depth-first order the first child directly follows its parent).
+    One depth-first pass (this runs on every step of a replay) records each node's parent, end
+    depth and last child. Then: leaves on consecutive rows, each parent midway between its first
+    and last child (in depth-first order the first child directly follows its parent); and each
+    band stacked under its earlier siblings inside its parent's band.
     """
-    ghosts = _ghosts_by_parent(tree, step)
-    total = max(step, 1)
+    ghosts = _ghosts_by_parent(tree, step) if tree.ghosts else {}
     ids: list[int] = []
-    parents: list[int | None] = []
+    up: list[int] = []
     edges: list[tuple[Hashable, ...]] = []
-    names = ("refs", "active", "last", "ghost", "by", "parent", "x1", "child")
-    cols: dict[str, list[int]] = {k: [] for k in names}
-    bands: list[float] = []
-    heights: list[float] = []
-    stack: list[tuple[Node, int, int, float, float]] = [(tree.root, -1, 0, 0.0, 1.0)]
-    while stack:  # one pass collects everything: this runs on every step of a replay
-        node, up, depth, b0, room = stack.pop()
+    refs: list[int] = []
+    active: list[int] = []
+    last_used: list[int] = []
+    evicted_by: list[int] = []
+    ends: list[int] = []
+    last: list[int] = []
+    stack: list[tuple[Node, int, int]] = [(tree.root, -1, 0)]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        node, parent, depth = pop()
         i = len(ids)
         ids.append(node.id)
-        parents.append(None if up < 0 else ids[up])
-        edges.append(node.edge)
-        for key, value in (("refs", node.refs), ("active", node.active), ("last", node.last_used),
-                           ("ghost", node.evicted_by >= 0), ("by", node.evicted_by), ("parent", up),
-                           ("x1", depth + len(node.edge)), ("child", -1)):
-            cols[key].append(value)
-        if up >= 0:
-            cols["child"][up] = i  # the last child seen wins
-        bands.append(b0)
-        heights.append(room)
-        kids = list(node.children.values()) + ghosts.get(id(node), [])
-        placed, offset, end = [], b0, b0 + room
-        for kid in kids:
-            h = min(kid.refs / total, end - offset)  # never out of the parent's band
-            placed.append((kid, i, depth + len(node.edge), offset, max(h, 0.0)))
-            offset += max(h, 0.0)
-        stack.extend(reversed(placed))
+        up.append(parent)
+        edge = node.edge
+        edges.append(edge)
+        refs.append(node.refs)
+        active.append(node.active)
+        last_used.append(node.last_used)
+        evicted_by.append(node.evicted_by)
+        end = depth + len(edge)
+        ends.append(end)
+        last.append(-1)  # no child yet; a child seen later overwrites it
+        if parent >= 0:
+            last[parent] = i
+        kids: Any = node.children.values()
+        if ghosts and id(node) in ghosts:
+            kids = list(kids) + ghosts[id(node)]
+        push([(child, i, end) for child in reversed(kids)])
     n = len(ids)
-    last = cols["child"]
     y = [0.0] * n
     row = 0
     for i in range(n - 1, -1, -1):
@@ -106,16 +108,39 @@ def layout(tree: RadixTree, step: int = 0) -> Layout:
             row += 1
         else:
             y[i] = (y[i + 1] + y[last[i]]) / 2
-    ends = np.array(cols["x1"], dtype=np.float64)
+    parent_index = np.array(up)
+    ref_arr = np.array(refs, dtype=np.int64)
+    band0, band1 = _bands(ref_arr, parent_index, max(step, 1))
+    x1 = np.array(ends, dtype=np.float64)
     lengths = np.fromiter(map(len, edges), dtype=np.float64, count=n)
-    band0 = np.array(bands)
-    return Layout(ids=ids, parents=parents, edges=edges, refs=np.array(cols["refs"], dtype=np.int64),
-                  active=np.array(cols["active"], dtype=np.int64),
-                  last_used=np.array(cols["last"], dtype=np.int64),
-                  ghost=np.array(cols["ghost"], dtype=bool), evicted_by=np.array(cols["by"], dtype=np.int64),
-                  x0=ends - lengths, x1=ends, y=max(y, default=0.0) - np.array(y),
-                  band0=band0, band1=band0 + np.array(heights), parent_index=np.array(cols["parent"]),
-                  step=step)
+    by = np.array(evicted_by, dtype=np.int64)
+    return Layout(ids=ids, parents=[None if u < 0 else ids[u] for u in up], edges=edges, refs=ref_arr,
+                  active=np.array(active, dtype=np.int64), last_used=np.array(last_used, dtype=np.int64),
+                  ghost=by >= 0, evicted_by=by, x0=x1 - lengths, x1=x1, y=max(y, default=0.0) - np.array(y),
+                  band0=band0, band1=band1, parent_index=parent_index, step=step)
+
+
+def _bands(refs: np.ndarray, parent: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stack each node's share (refs / total) under its earlier siblings, inside its parent's band."""
+    n = refs.size
+    height = np.minimum(refs / total, 1.0)
+    height[0] = 1.0
+    order = np.argsort(parent[1:], kind="stable") + 1  # siblings together, in depth-first order
+    h = height[order]
+    before = np.cumsum(h) - h
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = parent[order][1:] != parent[order][:-1]
+    offset = np.empty(n)
+    offset[0] = 0.0
+    offset[order] = before - np.maximum.accumulate(np.where(first, before, 0.0))
+    start = offset.tolist()
+    par = parent.tolist()
+    for i in range(1, n):  # parents come first in depth-first order
+        start[i] += start[par[i]]
+    band0 = np.array(start)
+    band1 = np.minimum(band0 + height, band0[np.maximum(parent, 0)] + height[np.maximum(parent, 0)])
+    band1[0] = 1.0
+    return band0, np.maximum(band1, band0)
 
 
 def label(lay: Layout, i: int) -> str:

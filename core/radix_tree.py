@@ -61,14 +61,14 @@ KEYS: dict[str, Callable[[Node], tuple[int, ...]]] = {"lru": _key_lru, "lfu": _k
 class RadixTree:
     """Insert and match block sequences; evict unreferenced leaves by a policy."""
 
-    def __init__(self, capacity: int | None = None, eviction: str = "lru") -> None:
+    def __init__(self, capacity: int | None = None, eviction: str = "lru", ghosts: bool = True) -> None:
         self.root = Node(0, None, ())
         self.capacity = capacity
         self.key = KEYS[eviction]
         self.stored = 0
         self.evicted = 0
         self.node_count = 1
-        self.ghosts: deque[Node] = deque(maxlen=GHOSTS_KEPT)
+        self.ghosts: deque[Node] = deque(maxlen=GHOSTS_KEPT if ghosts else 0)
         self.evicted_at: dict[int, int] = {}
         """Prefix id (see ``Node.gids``) -> the request whose insert last evicted it."""
         self._next_id = 1
@@ -182,8 +182,9 @@ class RadixTree:
             self.node_count -= 1
             victim.evicted_by = request
             self.ghosts.append(victim)
-            for gid in victim.gids:
-                self.evicted_at[gid] = request
+            if victim.gids:
+                for gid in victim.gids:
+                    self.evicted_at[gid] = request
             if parent is not self.root and not parent.children and not parent.active:
                 self._offer(parent)
 

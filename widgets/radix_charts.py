@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QSignalBlocker
 
 from core import radix
 from core.radix_tree import POLICIES
-from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, set_line
 from widgets.theme import Theme
 
 
@@ -34,23 +34,27 @@ def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]
     return [(float(np.log10(v)), f"{v:,}") for v in inside]
 
 
+def _key(color: str, text: str) -> str:
+    """Return ``text`` colored like its curve (a title that doubles as the legend)."""
+    return f"<span style='color:{color}'>■ {text}</span>"
+
+
 class RadixCharts:
     """Per-request blocks (click a request to explain it), stored blocks, hit rate vs capacity."""
 
     def __init__(self, view: PlotView, on_drag: Callable[[float], None], on_request: Callable[[int], None],
                  on_capacity: Callable[[int], None]) -> None:
-        self.hits = view.addPlot(row=1, col=0, title="Blocks per request (click: why it missed)")
+        self.hits = view.addPlot(row=1, col=0, title="Blocks per request")
         self.hits.setLabel("bottom", "request")
         self.hits.setLabel("left", "blocks")
-        self.hits.addLegend(offset=(10, 10))
+        self.hits.addLegend(offset=(-10, -10))  # bottom right: the bars stand near the top
         self.length_curve = self.hits.plot(name="needed")
-        self.matched_curve = self.hits.plot(name="found in the cache")
-        self.evicted_marks = self.hits.plot(pen=None, symbol="x", symbolSize=8, name="missed: evicted")
-        self.store = view.addPlot(row=1, col=1, title="Stored vs without sharing")
+        self.matched_curve = self.hits.plot(name="from cache")
+        self.evicted_marks = self.hits.plot(pen=None, symbol="x", symbolSize=8, name="evicted")
+        self.store = view.addPlot(row=1, col=1, title="Stored vs unshared")
         self.store.setLabel("bottom", "request")
-        self.store.addLegend(offset=(10, 10))
-        self.no_share = self.store.plot(name="without sharing")
-        self.stored = self.store.plot(name="stored")
+        self.no_share = self.store.plot()  # named in the title: a legend would cost a column
+        self.stored = self.store.plot()
         self.store.setXLink(self.hits)
         for plot in (self.hits, self.store):  # thousands of requests: draw what the pixels show
             plot.setDownsampling(auto=True, mode="peak")
@@ -63,8 +67,7 @@ class RadixCharts:
         self.curve_plot.setLabel("bottom", "capacity (blocks, log scale)")
         self.curve_plot.setLabel("left", "share of blocks served")
         self.curve_plot.setYRange(0, 1, padding=0.02)
-        self.curve_plot.addLegend(offset=(-10, -10))
-        self.policy_curves = {p: self.curve_plot.plot(name=p, symbol="o", symbolSize=5) for p in POLICIES}
+        self.policy_curves = {p: self.curve_plot.plot(symbol="o", symbolSize=5) for p in POLICIES}
         self.capacity_line = budget_line(self.curve_plot, self._on_capacity_dragged, label="capacity")
         self._on_capacity, self._on_request = on_capacity, on_request
         self._curves_of: object = None
@@ -102,12 +105,12 @@ class RadixCharts:
         self.stored.setData(xs, res.stored, pen=pg.mkPen(theme.color(1), width=1))
         self.line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
         self.store_line.setPen(pg.mkPen(theme.accent, width=1))
-        for plot in (self.hits, self.store, self.curve_plot):  # legends readable over the curves
-            plot.legend.setBrush(pg.mkBrush(mkcolor(theme.background, 215)))
-            plot.legend.setLabelTextColor(theme.foreground)
+        self.store.setTitle(f"Blocks {_key(theme.color(0), 'unshared')} vs {_key(theme.color(1), 'stored')}")
         self.hits.setXRange(-0.5, max(n, 1) - 0.5, padding=0.01)
 
     def _update_capacity_curve(self, res: radix.Result, theme: Theme) -> None:
+        keys = " ".join(_key(theme.color(k), p.upper()) for k, p in enumerate(POLICIES))
+        self.curve_plot.setTitle(f"Hit rate vs capacity: {keys}")
         for k, policy in enumerate(POLICIES):
             pts = [p for p in res.curve if p["eviction"] == policy]
             color = theme.color(k)

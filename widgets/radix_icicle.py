@@ -64,6 +64,27 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
                   round(a.blue() * (1 - t) + b.blue() * t))
 
 
+def _rects(lay: radix.Layout, sel: np.ndarray) -> list[QRectF]:
+    x0, y0 = lay.x0[sel].tolist(), lay.band0[sel].tolist()
+    w, h = (lay.x1[sel] - lay.x0[sel]).tolist(), (lay.band1[sel] - lay.band0[sel]).tolist()
+    return [QRectF(*r) for r in zip(x0, y0, w, h, strict=True)]
+
+
+def _thin_blocks(lay: radix.Layout, small: np.ndarray) -> list[QRectF]:
+    """One rectangle per parent around its too-thin children (their block span and bands)."""
+    par = lay.parent_index[small]
+    n = len(lay.ids)
+    left, right = np.full(n, np.inf), np.full(n, -np.inf)
+    top, bottom = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(left, par, lay.x0[small])
+    np.maximum.at(right, par, lay.x1[small])
+    np.minimum.at(top, par, lay.band0[small])
+    np.maximum.at(bottom, par, lay.band1[small])
+    used = np.unique(par)
+    return [QRectF(*r) for r in zip(left[used].tolist(), top[used].tolist(), (right - left)[used].tolist(),
+                                    (bottom - top)[used].tolist(), strict=True)]
+
+
 class IcicleItem(pg.GraphicsObject):
     """Every band of one layout, painted by one item."""
 
@@ -94,20 +115,25 @@ class IcicleItem(pg.GraphicsObject):
         self._font.setPointSize(font_pt)
         self.update()
 
-    def set_layout(self, lay: radix.Layout, shade: np.ndarray) -> None:
-        """Show ``lay`` (root excluded) with one shade per node."""
+    def set_layout(self, lay: radix.Layout, shade: np.ndarray, thin: float = 0.0) -> None:
+        """Show ``lay`` (root excluded) with one shade per node.
+
+        Bands less than ``thin`` tall (about a pixel) are not drawn one by one: each parent's
+        thin children are drawn as one faint block covering them (a 100,000-block stream has
+        thousands of one-request leaves, each a fraction of a pixel). Hover still finds each.
+        """
         self.prepareGeometryChange()
         self._lay, self._shade = lay, shade
-        w, h = (lay.x1 - lay.x0).tolist(), (lay.band1 - lay.band0).tolist()
-        x0, y0 = lay.x0.tolist(), lay.band0.tolist()
-        live = ~lay.ghost
+        height = lay.band1 - lay.band0
+        live = ~lay.ghost & (height >= thin)
         live[0] = False
-        self._rects = []
-        for k in range(SHADES):
-            sel = np.flatnonzero(live & (shade == k)).tolist()
-            if sel:
-                self._rects.append((k, [QRectF(x0[i], y0[i], w[i], h[i]) for i in sel]))
-        self._ghost_rects = [QRectF(x0[i], y0[i], w[i], h[i]) for i in np.flatnonzero(lay.ghost).tolist()]
+        self._rects = [(k, _rects(lay, np.flatnonzero(live & (shade == k)))) for k in range(SHADES)]
+        self._rects = [(k, r) for k, r in self._rects if r]
+        small = np.flatnonzero(~lay.ghost & (height < thin))
+        small = small[small > 0]
+        if small.size:
+            self._rects.insert(0, (0, _thin_blocks(lay, small)))
+        self._ghost_rects = _rects(lay, np.flatnonzero(lay.ghost))
         right = float(lay.x1.max(initial=1.0))
         self._bounds = QRectF(0.0, 0.0, max(right, 1.0), 1.0)
         self.update()

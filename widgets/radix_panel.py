@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QVBoxLayout,
+    QWidget,
 )
 
 from core import radix
@@ -135,11 +137,25 @@ class RadixPanel(BasePanel):
         self.requests = RequestList()
         self.requests.sig_request_clicked.connect(self._on_request_clicked)
         layout.addWidget(self.requests, 2)
-        self.why = QLabel("Click a request here or in the per-request chart.")
-        self.why.setWordWrap(True)
-        self.why.setObjectName("explain")
-        layout.addWidget(self.why)
         self._build_stream_editor(layout)
+
+    def build_extra(self) -> QWidget:
+        """Return the "why did this request miss?" box (above the charts, shown on a click)."""
+        self.why_box = QWidget()
+        row = QHBoxLayout(self.why_box)
+        row.setContentsMargins(6, 4, 6, 4)
+        self.why = QLabel()
+        self.why.setWordWrap(True)
+        self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.why, 1)
+        close = QPushButton("✕")
+        close.setToolTip("Hide the explanation")
+        close.setFixedWidth(close.sizeHint().height())
+        close.clicked.connect(self.why_box.hide)
+        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.why_box.setMaximumHeight(5 * self.why.fontMetrics().lineSpacing() + 12)  # charts keep the room
+        self.why_box.hide()
+        return self.why_box
 
     def _build_view_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("View"))
@@ -250,6 +266,11 @@ class RadixPanel(BasePanel):
             return
         miss = explain(stream, p.capacity_blocks, p.hold, p.eviction, r)
         self.why.setText(miss_html(miss, self.theme.accent, self.theme.muted))
+        self.why_box.show()
+        stack = self.why_box.parentWidget()
+        if isinstance(stack, QSplitter):  # the charts keep every pixel the answer does not need
+            need = min(self.why_box.sizeHint().height(), self.why_box.maximumHeight())
+            stack.setSizes([need, max(stack.height() - need, 1)])
         self.requests.select_request(r)
 
     # ---- compute and draw -----------------------------------------------------------------

@@ -82,6 +82,8 @@ class RadixPlots:
         self.zoomed: list[int] = []
         """Node ids zoomed into, outermost first (the icicle view)."""
         self.charts = RadixCharts(view, on_drag, on_request, on_capacity)
+        view.ci.layout.setRowStretchFactor(0, 3)  # the tree gets the room its labels need
+        view.ci.layout.setRowStretchFactor(1, 2)
         self.line = self.charts.line
         self.tree.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._frame = (0, 0)
@@ -106,7 +108,7 @@ class RadixPlots:
             return
         if not self.zoomed or self.zoomed[-1] != lay.ids[index]:
             self.zoomed.append(lay.ids[index])
-        self._set_tree_range(force=True)
+        self._redraw()  # thin bands are thicker now
 
     def zoom_out(self, everything: bool = False) -> None:
         """Go back one zoom level (or all the way)."""
@@ -114,7 +116,7 @@ class RadixPlots:
             self.zoomed.clear()
         elif self.zoomed:
             self.zoomed.pop()
-        self._set_tree_range(force=True)
+        self._redraw()
 
     def _redraw(self) -> None:
         if self._result is not None and self._theme is not None:
@@ -136,12 +138,19 @@ class RadixPlots:
         for item in (self.edges, self.nodes):
             item.setVisible(not icicle)
         if icicle:
-            self.icicle.set_layout(lay, shade_of(lay, self.color_by))
+            self.icicle.set_layout(lay, shade_of(lay, self.color_by), self._pixel_height())
             place_labels(self.tree, self.labels, [], (0.5, 1.1), theme.foreground)
             self._marked = np.zeros(0, np.int64)
         else:
             self._update_classic(lay, theme)
         self._set_tree_range(force)
+
+    def _pixel_height(self) -> float:
+        """Return the icicle's data height of one screen pixel (bands thinner are drawn together)."""
+        lay = self._drawn
+        index = self._zoom_index(lay) if lay is not None else None
+        span = 1.0 if index is None or lay is None else float(lay.band1[index] - lay.band0[index])
+        return span / max(self.tree.getViewBox().height(), 1.0)
 
     def _update_classic(self, lay: radix.Layout, theme: Theme) -> None:
         xs, ys = edge_segments(lay)

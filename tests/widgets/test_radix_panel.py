@@ -4,12 +4,14 @@ import itertools
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QFontMetricsF
 
 from core import radix
 from widgets.export import resize_view, write_chart
 from widgets.loaders import read_scenario
 from widgets.offscreen import build_panel
+from widgets.radix_icicle import MIN_CHARS, PAD, band_text
 from widgets.radix_panel import RadixPanel, stream_from_text
 from widgets.radix_plots import edge_segments
 from widgets.resources import samples
@@ -61,6 +63,7 @@ def label_boxes(panel):
 
 def check_labels(panel):
     boxes, visible = label_boxes(panel)
+    assert boxes
     lay = panel.output().result.drawn
     for box in boxes:
         assert box.band.contains(box.rect), box.text  # inside its own band...
@@ -69,6 +72,17 @@ def check_labels(panel):
         assert not a.rect.intersects(b.rect), (a.text, b.text)
     prompt_edge = int(np.argmax(lay.x1 - lay.x0))  # the long shared system prompt is labelled
     assert any(box.node == prompt_edge for box in boxes)
+    # and every band with room for a readable label has one
+    icicle = panel.plots_.icicle
+    metrics = QFontMetricsF(icicle._font)
+    labelled = {box.node for box in boxes}
+    transform = icicle.deviceTransform(panel.view.viewportTransform())
+    for i in range(1, len(lay.ids)):
+        band = transform.mapRect(QRectF(lay.x0[i], lay.band0[i], lay.x1[i] - lay.x0[i],
+                                        lay.band1[i] - lay.band0[i])).intersected(visible)
+        room = metrics.horizontalAdvance(band_text(lay, i)[:MIN_CHARS]) + 2 * PAD + 1
+        if band.width() >= room and band.height() >= metrics.height() + 2 and not lay.ghost[i]:
+            assert i in labelled, band_text(lay, i)
     return boxes
 
 
@@ -76,9 +90,9 @@ def check_labels(panel):
 def test_labels_fit_their_bands_in_the_window(panel, qtbot, size):
     panel.resize(*size)
     wait_step(panel, qtbot, 40)
-    qtbot.waitUntil(lambda: panel.view.paint_count > 0)
-    boxes = check_labels(panel)
-    assert len(boxes) >= 4
+    painted = panel.view.paint_count
+    qtbot.waitUntil(lambda: panel.view.paint_count > painted)
+    assert len(check_labels(panel)) >= 3  # the prompt and the first branches, at least
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
