@@ -6,12 +6,17 @@ object's client: never in sessions, exports, settings or logs, and never in erro
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import Any, NoReturn, TypeVar
 
-from core.tokens import CounterError
+from core.tokens import CounterError, stop_check
+
+T = TypeVar("T")
 
 DEFAULT_MODEL = "claude-opus-4-8"
 
@@ -56,22 +61,144 @@ def api_errors() -> tuple[type[Exception], ...]:
     return (sdk().AnthropicError, ValueError)
 
 
+class ApiCallError(RuntimeError):
+    """An API call failed, timed out, was cancelled or is not tried (recent failure): one line."""
+
+
+def retry_after(exc: Exception) -> float | None:
+    """Seconds a 429/529 answer asks us to wait (``retry-after-ms`` or ``retry-after``)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue  # an HTTP date: treat as "a long time"
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+        return None
+    return None
+
+
+def _retryable(exc: Exception) -> bool:
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status in (408, 409, 429) or status >= 500)
+
+
+class CallGuard:
+    """Every API call through one door: a total deadline, capped waits, cancellation, and a
+    failed endpoint remembered for a while.
+
+    The SDK retries on its own and honours any ``retry-after`` (an hour, if a server says so),
+    and its timeout only bounds the gap between two bytes (a server dripping a byte a second
+    never times out). So the SDK's own retries are off; each attempt runs on a daemon thread
+    and the caller waits at most ``deadline_s`` in all, polling ``should_stop`` and
+    :meth:`close`; a ``retry-after`` over ``max_wait_s`` is not waited for (the message says
+    so). After a failure, calls fail at once with the same message for ``cool_down_s`` (or as
+    long as the server asked, up to ten minutes) instead of waiting again on every tick.
+    """
+
+    def __init__(self, deadline_s: float = 30.0, max_retries: int = 2, max_wait_s: float = 10.0,
+                 cool_down_s: float = 30.0) -> None:
+        self.deadline_s, self.max_retries = deadline_s, max_retries
+        self.max_wait_s, self.cool_down_s = max_wait_s, cool_down_s
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._failed_until = 0.0
+        self._failure = ""
+
+    def close(self) -> None:
+        """Make every call in flight (and every later one) give up at once."""
+        self._closed.set()
+
+    def call(self, fn: Callable[[], T], should_stop: Callable[[], bool] | None = None) -> T:
+        """Run ``fn`` (one SDK request) under the guard; raise :class:`ApiCallError` on failure."""
+        stop = should_stop or (lambda: False)
+        with self._lock:
+            left = self._failed_until - time.monotonic()
+            if left > 0:
+                raise ApiCallError(f"{self._failure} (not asked again for {left:.0f} s)")
+        end = time.monotonic() + self.deadline_s
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(fn, end, stop)
+            except ApiCallError:
+                raise
+            except api_errors() as exc:
+                message = describe(exc)
+                wait = retry_after(exc)
+                if _retryable(exc) and attempt < self.max_retries:
+                    pause = wait if wait is not None else 0.5 * 2**attempt
+                    if pause > self.max_wait_s:
+                        self._remember(f"{message}; it asks to wait {pause:,.0f} s, more than the "
+                                       f"{self.max_wait_s:g} s ctxlab waits", pause)
+                    if time.monotonic() + pause < end:
+                        self._sleep(pause, stop)
+                        attempt += 1
+                        continue
+                self._remember(message, wait or 0.0)
+        raise AssertionError("unreachable")
+
+    def _attempt(self, fn: Callable[[], T], end: float, stop: Callable[[], bool]) -> T:
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, daemon=True, name="api-call").start()
+        while not done.wait(0.05):
+            if self._closed.is_set() or stop():
+                raise ApiCallError("cancelled")
+            if time.monotonic() > end:
+                self._remember(f"the API did not answer in time (no complete answer within "
+                               f"{self.deadline_s:g} s)", 0.0)
+        if "error" in box:
+            raise box["error"]
+        return box["value"]  # type: ignore[no-any-return]
+
+    def _sleep(self, seconds: float, stop: Callable[[], bool]) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self._closed.wait(min(0.05, max(0.0, end - time.monotonic()))) or stop():
+                raise ApiCallError("cancelled")
+
+    def _remember(self, message: str, asked_wait: float) -> NoReturn:
+        if self.cool_down_s > 0:  # 0: every call tries afresh (a live run's own retry logic)
+            hold = min(max(self.cool_down_s, asked_wait), 600.0)
+            with self._lock:
+                self._failed_until = time.monotonic() + hold
+                self._failure = message
+        raise ApiCallError(message)
+
+
 class ExactCounter:
     """Counts tokens with ``messages.count_tokens``; each distinct text is asked once.
 
     A text is counted as the content of one user message, which is how a part would be
-    sent; the count includes the few tokens of message framing.
+    sent; the count includes the few tokens of message framing. Every request goes through a
+    :class:`CallGuard`: ``timeout`` is the most one count may take in all, retries included.
     """
 
     name = "exact"
     cheap = False
 
     def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str | None = None,
-                 timeout: float = 20.0, max_retries: int = 2) -> None:
+                 timeout: float = 20.0, max_retries: int = 2, cool_down_s: float = 30.0) -> None:
         self.model = model
         self._sdk = sdk()
         self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                           max_retries=max_retries)
+                                           max_retries=0)
+        self.guard = CallGuard(timeout, max_retries, cool_down_s=cool_down_s)
         self._memo: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -92,13 +219,21 @@ class ExactCounter:
             return [self._memo[t] for t in texts]
 
     def _ask(self, text: str) -> int:
-        try:
-            reply = self._client.messages.count_tokens(
+        def request() -> Any:
+            return self._client.messages.count_tokens(
                 model=self.model, messages=[{"role": "user", "content": text}])
-        except api_errors() as exc:
-            raise CounterError(describe(exc)) from None
-        return int(reply.input_tokens)
+
+        try:
+            reply = self.guard.call(request, stop_check())
+        except ApiCallError as exc:
+            raise CounterError(str(exc)) from None
+        n = getattr(reply, "input_tokens", None)
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < 2**53:
+            raise CounterError("the API's answer had no usable token count "
+                               f"(input_tokens: {n!r:.40})")
+        return n
 
     def close(self) -> None:
-        """Close the HTTP client."""
+        """Stop every count in flight (at once) and close the HTTP client."""
+        self.guard.close()
         self._client.close()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.anthropic_service import DEFAULT_MODEL, api_errors, describe, sdk
+from app.anthropic_service import DEFAULT_MODEL, ApiCallError, CallGuard, sdk
 
 SESSION_MEMORY_PROMPT = """Write the session memory for this conversation so far. It replaces the \
 conversation when the context fills up, so someone continuing the work must need nothing else.
@@ -71,7 +71,9 @@ class LiveRun:
                  system: str = "You are a helpful assistant.") -> None:
         self._sdk = sdk()
         self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                           max_retries=max_retries)
+                                           max_retries=0)
+        # every call has a total deadline and capped waits, and stops when the run is cancelled
+        self._guard = CallGuard(timeout, max_retries, cool_down_s=0.0)
         self._emit = on_event
         self.limit, self.soft, self.between = limit, soft, between
         self.model, self.max_tokens, self.system = model, max_tokens, system
@@ -80,6 +82,7 @@ class LiveRun:
         self._memory: str | None = None
         self._memory_upto = 0  # messages the memory covers
         self._memory_tokens_at = 0
+        self._generation = 0  # bumped by every swap: a memory built before it is stale
         self._background: threading.Thread | None = None
         self._thread: threading.Thread | None = None
 
@@ -101,9 +104,10 @@ class LiveRun:
                 thread.join(timeout)
 
     def close(self) -> None:
-        """Cancel, wait briefly, and close the HTTP client."""
+        """Cancel (calls in flight give up at once), wait briefly, close the HTTP client."""
         self.cancel()
-        self.wait(5.0)
+        self._guard.close()
+        self.wait(1.0)
         self._client.close()
 
     # ---- the conversation ---------------------------------------------------------------------
@@ -121,8 +125,11 @@ class LiveRun:
             append(messages, "user", text)
             try:
                 reply, usage, seconds = self._call(with_cache_control(messages))
-            except api_errors() as exc:
-                self._emit({"kind": "error", "where": "chat", "turn": i, "message": describe(exc)})
+            except ApiCallError as exc:
+                if self._cancel.is_set():
+                    self._emit({"kind": "cancelled", "turn": i})
+                else:
+                    self._emit({"kind": "error", "where": "chat", "turn": i, "message": str(exc)})
                 break
             messages.append({"role": "assistant", "content": reply})
             context = usage["input"] + usage["cache_read"] + usage["cache_creation"] + usage["output"]
@@ -140,10 +147,18 @@ class LiveRun:
 
     def _call(self, messages: list[dict[str, Any]]) -> tuple[str, dict[str, int], float]:
         t = time.perf_counter()
-        response = self._client.messages.create(model=self.model, max_tokens=self.max_tokens,
+
+        def request() -> Any:
+            return self._client.messages.create(model=self.model, max_tokens=self.max_tokens,
                                                 system=self.system, messages=messages)
-        text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text")
-        return text, usage_dict(response.usage), time.perf_counter() - t
+
+        response = self._guard.call(request, self._cancel.is_set)
+        try:
+            text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text")
+            usage = usage_dict(response.usage)
+        except (AttributeError, TypeError, ValueError):
+            raise ApiCallError("the API's answer could not be read (no text or usage)") from None
+        return text, usage, time.perf_counter() - t
 
     # ---- session memory ----------------------------------------------------------------------
     def _maybe_refresh(self, messages: list[dict[str, Any]], context: int) -> None:
@@ -160,7 +175,7 @@ class LiveRun:
 
     def _build_memory(self, snapshot: list[dict[str, Any]], context: int) -> None:
         with self._lock:
-            previous = self._memory
+            previous, generation = self._memory, self._generation
         prompt = SESSION_MEMORY_PROMPT + (f"\n\nThe session memory so far, to update:\n{previous}"
                                           if previous else "")
         # the conversation goes first, marked for the cache the chat call just wrote
@@ -171,17 +186,33 @@ class LiveRun:
             request.append({"role": "user", "content": prompt})
         try:
             memory, usage, seconds = self._call(request)
-        except api_errors() as exc:
-            self._emit({"kind": "error", "where": "memory", "message": describe(exc),
+        except ApiCallError as exc:
+            if self._cancel.is_set():
+                return  # the run was stopped: nothing to report
+            self._emit({"kind": "error", "where": "memory", "message": str(exc),
                         "messages": len(snapshot)})
             return
         with self._lock:
-            self._memory, self._memory_upto, self._memory_tokens_at = memory, len(snapshot), context
+            if generation != self._generation:
+                # built from the conversation before a swap: its message count means nothing
+                # in the swapped list (it would drop turns it never summarized); discard it
+                stale = True
+            else:
+                stale = False
+                self._memory, self._memory_upto = memory, len(snapshot)
+                self._memory_tokens_at = context
+        if stale:
+            self._emit({"kind": "discarded", "messages": len(snapshot),
+                        "message": "a session memory finished after a swap and was discarded"})
+            return
         self._emit({"kind": "memory", "text": memory, "usage": usage, "seconds": seconds,
                     "messages": len(snapshot), "updated": previous is not None})
 
     def _swap(self, messages: list[dict[str, Any]], turn: int) -> tuple[list[dict[str, Any]] | None, int]:
-        """Replace the summarized messages with the memory; build one now if none is ready."""
+        """Replace the summarized messages with the memory; build one now if none is ready.
+
+        Each memory is used by one swap only, and only one built from the current list.
+        """
         t = time.perf_counter()
         with self._lock:
             ready = self._memory is not None
@@ -202,8 +233,11 @@ class LiveRun:
         for m in messages[upto:]:
             append(swapped, m["role"], m["content"])
         with self._lock:
-            self._memory_upto = 1
-            self._memory_tokens_at = 0
+            # the memory is used up: it now opens the conversation (merged with the next user
+            # turn, which it does not cover), so the next swap needs a memory of this new list;
+            # one still being built from the old list is stale (see _build_memory)
+            self._memory, self._memory_upto, self._memory_tokens_at = None, 0, 0
+            self._generation += 1
         wait = time.perf_counter() - t
         self._emit({"kind": "swap", "turn": turn, "wait_s": wait, "messages_before": len(messages),
                     "messages_after": len(swapped)})

@@ -11,6 +11,7 @@ from typing import Any
 
 from app import __version__
 from core.errors import InputError
+from core.tokens import CounterError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         return verbs[args.verb](args) if args.verb else _window()
     except InputError as exc:
         print(f"ctxlab: error: {exc}", file=sys.stderr)
+        return 2
+    except CounterError as exc:  # estimator "exact" and the API failed: say why, no traceback
+        print(f"ctxlab: error: exact token count unavailable: {exc}", file=sys.stderr)
         return 2
 
 

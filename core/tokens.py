@@ -6,7 +6,9 @@ The app adds an exact counter backed by the Anthropic ``count_tokens`` endpoint;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
 
 from core.errors import InputError
@@ -14,6 +16,28 @@ from core.errors import InputError
 
 class CounterError(RuntimeError):
     """A counter could not count (for the exact counter: the API was unreachable or refused)."""
+
+
+_STOP: ContextVar[Callable[[], bool] | None] = ContextVar("ctxlab_stop", default=None)
+
+
+@contextmanager
+def cancellable(should_stop: Callable[[], bool]) -> Iterator[None]:
+    """Let slow counters called inside this block (on this thread) notice ``should_stop``.
+
+    A panel's worker wraps its job in it, so an exact count waiting on the network gives up
+    as soon as a control changes, instead of finishing a result nobody will see.
+    """
+    token = _STOP.set(should_stop)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
+def stop_check() -> Callable[[], bool]:
+    """Return the stop test of the enclosing :func:`cancellable` block (never true outside)."""
+    return _STOP.get() or (lambda: False)
 
 
 @runtime_checkable
