@@ -192,6 +192,12 @@ class AttentionPanel(BasePanel):
     def draw(self, output: AttentionOutput) -> None:
         self.plots_.update(output, self.theme)
 
+    def set_compare(self, name: str, shape: Any) -> None:
+        """Draw a second model profile's KV cache next to this one (``shape`` None: none)."""
+        self.plots_.set_ghost(name, shape)
+        if self.output() is not None:
+            self.plots_.update(self.output(), self.theme, force=True)
+
     def theme_changed(self) -> None:
         self.plots_.restyle(self.theme)
         if self.output() is not None:

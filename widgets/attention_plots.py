@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 
 from core import attention
 from core.attention_maps import Comparison, Maps
@@ -93,6 +94,8 @@ class AttentionPlots:
         self.mem_plot.setLabel("left", "bytes")
         self.mem_plot.addLegend(offset=(10, 5))
         self.mem = {s: self.mem_plot.plot(name=s) for s in attention.SCHEMES}
+        self.mem_ghost = self.mem_plot.plot()  # a second model profile, dashed
+        self._ghost: tuple[str, Any] = ("", None)
         self.mem_now = pg.InfiniteLine(angle=90, movable=False)
         self.mem_plot.addItem(self.mem_now)
         for plot in (self.ops_plot, self.mem_plot):
@@ -215,16 +218,27 @@ class AttentionPlots:
         self.ops_now.setValue(np.log10(p.n))
         self.ops_now.setPen(pg.mkPen(theme.muted, width=1))
 
+    def set_ghost(self, name: str, shape: Any) -> None:
+        """Draw a second model's KV cache (a ``core.model_shape.KvShape``; None: none) dashed."""
+        self._ghost = (name, shape)
+        self._memory_of = None
+
     def _update_memory(self, p: attention.Params, theme: Theme) -> None:
         if (p.model, p.context, theme.name) == self._memory_of:
             return
         self._memory_of = (p.model, p.context, theme.name)
+        name, shape = self._ghost
+        ghost = shape.kv_bytes_many(CONTEXTS) if shape is not None else np.empty(0)
+        self.mem_ghost.setData(CONTEXTS[:ghost.size], ghost)
         per = p.model.bytes_per_token()
         held = p.model.bytes_at(CONTEXTS)  # sliding-window layers stop growing at their window
         for scheme in attention.SCHEMES:
             self.mem[scheme].setData(CONTEXTS, held[scheme])
-        self._title(self.mem_plot, f"KV cache, {p.model.name} ({p.model.bytes_per_elem} bytes/value)")
+        versus = f"; dashed: {name} ({shape.attention.upper()})" if shape is not None else ""
+        self._title(self.mem_plot, f"KV cache, {p.model.name} ({p.model.bytes_per_elem} bytes/value){versus}")
         low, high = min(per.values()) * CONTEXTS[0], max(per.values()) * CONTEXTS[-1]
+        if ghost.size:
+            low, high = min(low, ghost.min()), max(high, ghost.max())
         self.mem_plot.setRange(xRange=(3, 6), yRange=(np.log10(low), np.log10(high)), padding=0.05)
         self.mem_now.setValue(np.log10(p.context))
         self.mem_now.setPen(pg.mkPen(theme.muted, width=1))
@@ -243,4 +257,5 @@ class AttentionPlots:
         self.ops_win.setPen(pg.mkPen(theme.color(0), width=2))
         for i, scheme in enumerate(attention.SCHEMES):
             self.mem[scheme].setPen(pg.mkPen(theme.color(i), width=2))
+        self.mem_ghost.setPen(pg.mkPen(theme.muted, width=2, style=Qt.PenStyle.DashLine))
         self._memory_of = None

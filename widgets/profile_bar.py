@@ -134,12 +134,16 @@ def apply_profile(panel: Any, params: model_profile.Params,
                   compare: model_profile.Profile | None = None) -> None:
     """Make ``panel`` read the profile ``params`` choose (panels it does not concern are left).
 
-    ``compare`` is a second profile shown next to the first where a panel can (KV blocks).
+    ``compare`` is a second profile shown next to the first where a panel can (KV blocks,
+    the attention memory chart).
     """
     profile = model_profile.resolve(params)
     changes = profile_changes(panel.lever, panel.params, profile)
     if changes:
         panel.set_params(dataclasses.replace(panel.params, **changes))
+    versus = getattr(panel, "set_compare", None)
+    if versus is not None:
+        versus(compare.name if compare else "", compare.kv if compare else None)
     memory = getattr(panel, "kv_memory", None)
     if memory is not None:
         memory.set_profile(profile)

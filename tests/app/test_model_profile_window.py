@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import core
@@ -167,3 +168,17 @@ def test_budgets_stay_within_the_window_and_compaction_bills_at_the_profile(wind
     assert compaction.params.prices == {"input": 1.0, "output": 5.0}
     assert packer.params.model == "claude-haiku-4-5" and packer.params.budget == 8192
     idle(qtbot, packer, compaction)
+
+
+def test_the_attention_memory_chart_draws_the_compared_profile_dashed(window, qtbot):
+    attention = window.show_panel("attention")
+    idle(qtbot, attention)
+    window.profile_bar.combo.setCurrentText("Llama 3.1 70B")
+    window.profile_bar.compare_combo.setCurrentText("DeepSeek-V3")
+    idle(qtbot, attention)
+    ghost = attention.plots_.mem_ghost  # the data as given (getData returns the log-axis view)
+    xs, ys = ghost.xData, ghost.yData
+    assert xs.size > 10 and np.array_equal(ys, xs * 70_272.0)  # MLA: 61 x (512 + 64) x 2 bytes
+    window.profile_bar.compare_combo.setCurrentIndex(0)
+    idle(qtbot, attention)
+    assert ghost.xData is None or ghost.xData.size == 0
