@@ -200,6 +200,16 @@ def at_step(full: Result, replay: Replay, step: int, params: Params) -> Result:
                                tree_evicted=tree.evicted, drawn=layout(tree, step))
 
 
+def _advance(replay: Replay, step: int, should_stop: Callable[[], bool],
+             progress: Callable[[float], None]) -> None:
+    """Advance ``replay`` to ``step`` in twentieths, reporting the fraction after each."""
+    chunk = max(1, step // 20)
+    for upto in range(min(chunk, step), step + 1, chunk) if step else ():
+        replay.advance(upto, should_stop)
+        progress(upto / step)
+    replay.advance(step, should_stop)
+
+
 def compute(params: Params, counter: object = None, replay: Replay | None = None,
             should_stop: Callable[[], bool] = lambda: False,
             curve: tuple[dict[str, Any], ...] | None = None,
@@ -207,16 +217,20 @@ def compute(params: Params, counter: object = None, replay: Replay | None = None
     """Replay the whole stream (curves, totals), the first ``at_step`` requests (the tree), the sweep.
 
     ``curve`` is a capacity sweep already computed for this stream and hold (it does not
-    depend on the capacity, the policy or the step), so a panel can keep it.
+    depend on the capacity, the policy or the step), so a panel can keep it. ``progress``
+    hears the fraction done (the replays in twentieths, the sweep per point).
     """
     stream = params.stream()
+    share = (0.5, 0.6) if curve is None else (0.9, 1.0)  # where the replays end on the way to done
     full = Replay(stream, params.capacity_blocks, params.hold, params.eviction)
-    full.advance(len(stream), should_stop)
+    _advance(full, len(stream), should_stop, lambda f: progress(f * share[0]))
     step = len(stream) if params.at_step is None else min(params.at_step, len(stream))
     shown = replay or Replay(stream, params.capacity_blocks, params.hold, params.eviction)
-    tree = shown.advance(step, should_stop)
+    _advance(shown, step, should_stop, lambda f: progress(share[0] + f * (share[1] - share[0])))
+    tree = shown.tree
     if curve is None:
-        curve = sweep(stream, params.hold, params.capacity_sweep, should_stop, progress)
+        curve = sweep(stream, params.hold, params.capacity_sweep, should_stop,
+                      lambda f: progress(share[1] + f * (1 - share[1])))
     lengths = np.array([len(r) for r in stream], dtype=np.int64)
     leaves = sum(not n.children for n in full.tree.nodes())
     return Result(params, lengths, np.array(full.matched, np.int64), np.array(full.stored, np.int64),

@@ -17,7 +17,9 @@ from core.radix_replay import Replay
 from core.radix_tree import POLICIES, RadixTree
 
 AUTO_POINTS = 10
-"""Capacities in an automatic sweep (geometric, up to the unbounded tree's size)."""
+"""Capacities in an automatic sweep (geometric, up to the unbounded tree's size)..."""
+SWEEP_BLOCKS = 4_000_000
+"""...fewer on long streams, so one sweep replays about this many blocks in all (at least 3 points)."""
 
 
 def auto_capacities(stream: Sequence[tuple[str, ...]], hold: int) -> tuple[int, ...]:
@@ -27,7 +29,9 @@ def auto_capacities(stream: Sequence[tuple[str, ...]], hold: int) -> tuple[int, 
     unbounded = Replay(list(stream), None, hold, trace=False)
     top = unbounded.advance(len(stream)).stored
     low = max(1, min(int(np.median([len(s) for s in stream])), top))
-    made = np.unique(np.geomspace(low, top, AUTO_POINTS).round().astype(int))
+    total = sum(len(s) for s in stream)
+    points = max(3, min(AUTO_POINTS, SWEEP_BLOCKS // max(1, len(POLICIES) * total)))
+    made = np.unique(np.geomspace(low, top, points).round().astype(int))
     return tuple(int(c) for c in made)
 
 
