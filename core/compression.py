@@ -253,11 +253,33 @@ def compress(params: Params, scored: Scored, counter: TokenCounter) -> Result:
     return Result(params, scored, kept, coarse, fine)
 
 
-def compute(params: Params, counter: TokenCounter | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> Result:
-    """Score the text against the query and compress it into the budget."""
+LIVE = frozenset({"budget", "fine", "order"})
+"""Fields that only :func:`derive` reads: a budget drag never rescores."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The scores (everything but the budget) and the counter they were counted with."""
+
+    scored: Scored
+    counter: TokenCounter
+
+
+def prepare(params: Params, counter: TokenCounter | None = None,
+            progress: Callable[[float], None] | None = None) -> Prepared:
+    """Split, score and count the text for the query (the heavy part)."""
     active = counter_for(params.estimator, counter)
-    return compress(params, score(params, active), active)
+    return Prepared(score(params, active), active)
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Keep the best sentences that fit ``params.budget`` (cheap: reads the scores)."""
+    return compress(params, prepared.scored, prepared.counter)
+
+
+def compute(params: Params, counter: TokenCounter | None = None) -> Result:
+    """Score the text against the query and compress it into the budget."""
+    return derive(prepare(params, counter), params)
 
 
 def sweep(params: Params, field: str, values: Sequence[int] | np.ndarray,

@@ -8,7 +8,7 @@ lengths as a request stream through both allocators with a fixed capacity in blo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -153,9 +153,30 @@ def _snapshot(t: Trace, step: int) -> dict[str, int]:
             "used_tokens": int(t.used_tokens[at]), "reserved_blocks": int(t.reserved_blocks[at])}
 
 
-def compute(params: Params, counter: object = None,
-            should_stop: Callable[[], bool] = lambda: False) -> Result:
+LIVE = frozenset({"at_step"})
+"""Scrubbing through time re-reads the simulated traces; nothing else is live."""
+
+
+def prepare(params: Params, counter: object = None, progress: Any = None) -> Result:
+    """Compare the allocators statically and simulate the stream through both (the heavy part).
+
+    A ``progress`` with a ``stopped()`` method (a panel's) is polled to stop early.
+    """
+    return simulate_stream(params, getattr(progress, "stopped", lambda: False))
+
+
+def derive(prepared: Result, params: Params) -> Result:
+    """Return the simulated result showing ``params.at_step``."""
+    return replace(prepared, params=params)
+
+
+def compute(params: Params, counter: object = None) -> Result:
     """Compare the allocators statically and simulate the stream through both."""
+    return derive(prepare(params), params)
+
+
+def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: False) -> Result:
+    """Simulate the stream of ``params`` through both allocators."""
     lengths = params.request_lengths()
     prompts = np.maximum(1, np.floor(lengths * params.prompt_share)).astype(np.int64)
     prompts = np.minimum(prompts, lengths)

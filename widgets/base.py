@@ -244,6 +244,15 @@ class BasePanel(QWidget):
             return dataclasses.replace(params, estimator="words")
         return None
 
+    def reuses_prepared(self, params: Any) -> bool:
+        """Whether ``params`` would be shown by :meth:`derive` alone, on the UI thread."""
+        kept = self._kept
+        return kept is not None and self._serves(kept.params, params) and self.derive_is_cheap(params)
+
+    def derive_is_cheap(self, params: Any) -> bool:
+        """Whether :meth:`derive` may run on the UI thread (not when it counts exactly)."""
+        return getattr(params, "estimator", "words") != "exact"
+
     def live_fields(self) -> frozenset[str]:
         """Return the fields whose change needs only :meth:`derive`."""
         if self.live is not None:
@@ -402,14 +411,14 @@ class BasePanel(QWidget):
             self._stop.set()  # the running job stops at its next progress call; it is stale
             return
         rid, params = self._latest, self._params
-        done = self._kept
-        if done is not None and self._serves(done.params, params):
+        done = self._kept if self._kept is not None and self._serves(self._kept.params, params) else None
+        if done is not None and self.derive_is_cheap(params):
             ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
                                                     self.derive(done.prepared, params)))
             self._finish(rid, ok, payload)
             return
         counter = self.counter_for(params)
-        if self.is_cheap(params):
+        if done is None and self.is_cheap(params):
             ok, payload = self._execute(params, counter, Progress(threading.Event(), lambda _f: None))
             self._finish(rid, ok, payload)
             return
@@ -417,7 +426,7 @@ class BasePanel(QWidget):
         self._stop = threading.Event()
         self._set_status("computing…", error=False)
         progress = Progress(self._stop, self.report_progress)
-        self._executor.submit(self._in_worker, rid, params, counter, progress)
+        self._executor.submit(self._in_worker, rid, params, counter, progress, done)
 
     def _serves(self, prepared_for: Any, params: Any) -> bool:
         """Whether state prepared for ``prepared_for`` serves ``params`` (only live fields differ)."""
@@ -428,9 +437,13 @@ class BasePanel(QWidget):
                    for f in dataclasses.fields(params) if f.name not in live)
 
     def _in_worker(self, rid: int, params: Any, counter: TokenCounter | None,
-                   progress: Progress) -> None:
+                   progress: Progress, done: _Done | None) -> None:
         with cancellable(progress.stopped):  # an exact count on the network stops too
-            ok, payload = self._execute(params, counter, progress)
+            if done is not None:  # only live fields changed, but deriving is slow (an exact count)
+                ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
+                                                        self.derive(done.prepared, params)))
+            else:
+                ok, payload = self._execute(params, counter, progress)
         if progress.stopped():  # a job told to stop may return a partial result: never keep it
             ok, payload = False, "cancelled"
         self._bridge.sig_done.emit(rid, ok, payload)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import compression
-from core.tokens import TokenCounter, counter_for
+from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview, settle_heap
 from widgets.compression_plots import CompressionOutput, CompressionPlots, marked_html
 from widgets.controls import EstimatorCombo, SliderSpin, section
@@ -46,17 +46,12 @@ class CompressionPanel(BasePanel):
     title = "Query-aware compression"
     chapter = 3
     group = "Compression"
-    live = frozenset[str]()
     explain = (
         "Extractive, query-aware compression keeps the original sentences that matter for this "
         "question. Each sentence is scored by the rare query words it holds (idf, or BM25); the best "
         "are kept while they fit the budget (coarse), then filler words are struck from them (fine), "
         "never a query word. Drag the budget; give the answer's text as a probe to see where it is lost."
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._scored: tuple[Any, compression.Scored, dict[str, np.ndarray]] | None = None
-        super().__init__(*args, **kwargs)
 
     def default_params(self) -> compression.Params:
         return compression.Params(text="Nothing loaded yet. Load the sample or paste a document.",
@@ -141,27 +136,19 @@ class CompressionPanel(BasePanel):
         self.refresh_controls()
 
     # ---- compute and draw -----------------------------------------------------------------
-    @staticmethod
-    def _key(p: compression.Params) -> tuple[Any, ...]:
-        return (p.text, p.query, p.scorer, p.estimator, p.probe, p.stopwords)
-
     def is_cheap(self, params: Any) -> bool:
-        return self._scored is not None and self._scored[0] == self._key(params)
-
-    def derive(self, prepared: CompressionOutput, params: compression.Params) -> CompressionOutput:
-        return prepared
+        return False  # scoring a long document takes a while: always on the worker
 
     def prepare(self, params: compression.Params, counter: TokenCounter | None,
-                progress: Progress) -> CompressionOutput:
-        active = counter_for(params.estimator, counter)
-        cached = self._scored
-        if cached is None or cached[0] != self._key(params):
-            scored = compression.score(params, active)
-            top = max(scored.original_tokens, 1)
-            budgets = np.unique(np.linspace(0, top, _SWEEP_POINTS).round().astype(np.int64))
-            sweep = compression.sweep(params, "budget", budgets, scored=scored)
-            cached = self._scored = (self._key(params), scored, sweep)
-        return CompressionOutput(compression.compress(params, cached[1], active), cached[2])
+                progress: Progress) -> tuple[compression.Prepared, dict[str, np.ndarray]]:
+        prepared = compression.prepare(params, counter)
+        top = max(prepared.scored.original_tokens, 1)
+        budgets = np.unique(np.linspace(0, top, _SWEEP_POINTS).round().astype(np.int64))
+        return prepared, compression.sweep(params, "budget", budgets, scored=prepared.scored)
+
+    def derive(self, prepared: tuple[compression.Prepared, dict[str, np.ndarray]],
+               params: compression.Params) -> CompressionOutput:
+        return CompressionOutput(compression.derive(prepared[0], params), prepared[1])
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = CompressionPlots(view, lambda v: self.budget.spin.setValue(max(0, round(v))))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPlainTextEdit, QPush
 from core import kv_blocks
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview
+from widgets.base import BasePanel, preview
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.kv_memory import KvMemoryBox
 from widgets.kv_plots import KvPlots
@@ -63,7 +63,6 @@ class KvBlocksPanel(BasePanel):
     title = "Paged KV blocks"
     chapter = 8
     group = "Caching"
-    live = frozenset[str]()
     explain = (
         "Serving keeps each request's keys and values in GPU memory. Reserving the maximum "
         "length up front (contiguous) wastes most of it; paging hands out small blocks as tokens "
@@ -72,7 +71,7 @@ class KvBlocksPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._last: kv_blocks.Result | None = None
+        self._drawn: kv_blocks.Result | None = None
         super().__init__(*args, **kwargs)
 
     def default_params(self) -> kv_blocks.Params:
@@ -158,36 +157,22 @@ class KvBlocksPanel(BasePanel):
         self._apply(dataclasses.replace(self.params, lengths=lengths, generate={}))
 
     # ---- compute and draw -----------------------------------------------------------------
-    def _reusable(self, params: kv_blocks.Params) -> bool:
-        last = self._last
-        return last is not None and dataclasses.replace(last.params, at_step=params.at_step) == params
-
     def is_cheap(self, params: Any) -> bool:
-        return self._reusable(params)
+        return False  # simulating the stream takes a while: on the worker (scrubbing derives)
 
     def counter_for(self, params: Any) -> TokenCounter | None:
         return None
 
-    def derive(self, prepared: KvOutput, params: kv_blocks.Params) -> KvOutput:
-        return prepared
-
-    def prepare(self, params: kv_blocks.Params, counter: TokenCounter | None,
-                progress: Progress) -> KvOutput:
-        should_stop = progress.stopped
-        last = self._last
-        if last is not None and self._reusable(params):
-            result = dataclasses.replace(last, params=params)
-        else:
-            result = kv_blocks.compute(params, should_stop=should_stop)
-        return KvOutput(result, params.at_step)
+    def derive(self, prepared: kv_blocks.Result, params: kv_blocks.Params) -> KvOutput:
+        return KvOutput(kv_blocks.derive(prepared, params), params.at_step)
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = KvPlots(view, lambda v: self.step.spin.setValue(max(0, round(v))))
 
     def draw(self, output: KvOutput) -> None:
         res = output.result
-        fresh = self._last is None or res.contiguous is not self._last.contiguous
-        self._last = res
+        fresh = self._drawn is None or res.contiguous is not self._drawn.contiguous
+        self._drawn = res
         self.kv_memory.set_stream(res.params.block_size, res.params.max_seq_len, res.lengths)
         if fresh:
             self.step.set_range(0, max(res.contiguous.running.size, res.paged.running.size) - 1)

@@ -15,7 +15,7 @@ def panel(sample_panel):
 def test_budget_drag_reuses_scores_and_tracks_the_answer(panel, qtbot):
     first = panel.output().result
     assert first.answer_kept is True and "answer kept" in panel.status.text()
-    assert panel.is_cheap(panel.params)  # same text and query: only the greedy pass reruns
+    assert panel.reuses_prepared(panel.params)  # same text and query: only the greedy pass reruns
     panel.plots_.line.setValue(5)  # drag the chart's budget line
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.budget == 5)
     res = panel.output().result
@@ -29,7 +29,7 @@ def test_query_edit_rescores_on_the_worker(panel, qtbot):
     before = panel.output().result.scored
     panel.query.setText("Who flagged the stale dashboards?")
     panel.query.editingFinished.emit()
-    assert not panel.is_cheap(panel.params)
+    assert not panel.reuses_prepared(panel.params)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.scored is not before, timeout=10000)
     best = panel.output().result.scored.order[0]
     assert "flagged" in panel.output().result.scored.sentences[best]

@@ -19,8 +19,8 @@ def test_scrubbing_time_redraws_maps_without_resimulating(panel, qtbot):
     first = panel.output().result
     top = panel.step.spin.maximum()
     assert top == first.contiguous.running.size - 1 > 100
-    assert panel.is_cheap(_at(panel.params, 5))
-    assert not panel.is_cheap(dataclasses.replace(panel.params, block_size=32))
+    assert panel.reuses_prepared(_at(panel.params, 5))
+    assert not panel.reuses_prepared(dataclasses.replace(panel.params, block_size=32))
     panel.step.slider.setValue(panel.step.slider.maximum() // 2)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().step == panel.params.at_step)
     res = panel.output().result
