@@ -116,12 +116,12 @@ class ShapingPlots:
         self.region = pg.LinearRegionItem(movable=False)
         self.sweep.addItem(self.region)
         self.step = self.sweep.plot()
-        self.terse_ref = pg.InfiniteLine(angle=0, movable=False, label="terse",
-                                         labelOpts={"position": 0.08, "anchors": [(0, 1), (0, 1)]})
-        self.schema_ref = pg.InfiniteLine(angle=0, movable=False, label="schema",
-                                          labelOpts={"position": 0.25, "anchors": [(0, 1), (0, 1)]})
-        self.sweep.addItem(self.terse_ref)
-        self.sweep.addItem(self.schema_ref)
+        self.terse_ref = pg.InfiniteLine(angle=0, movable=False)
+        self.schema_ref = pg.InfiniteLine(angle=0, movable=False)
+        # labels at the right end, above their lines: the step curve is high there
+        self.ref_labels = [pg.TextItem(anchor=(1, 1)), pg.TextItem(anchor=(1, 1))]
+        for item in (self.terse_ref, self.schema_ref, *self.ref_labels):
+            self.sweep.addItem(item)
         self.cap_line = budget_line(self.sweep, on_cap_drag, label="cap")
         self.cut.setLabel("bottom", "max_tokens cap")
         self.cut_curve = self.cut.plot()
@@ -158,8 +158,7 @@ class ShapingPlots:
 
     def _fonts(self, theme: Theme) -> None:
         font = label_font(theme)
-        for line in (self.cap_line, self.terse_ref, self.schema_ref):
-            line.label.setFont(font)
+        self.cap_line.label.setFont(font)
         fit_axes((self.tok, self.sweep, self.dist, self.cut), theme)
 
     def _bars(self, plot: pg.PlotItem, bars: pg.BarGraphItem, pool: list[pg.TextItem],
@@ -189,13 +188,15 @@ class ShapingPlots:
         self.region.setBrush(mkcolor(theme.color(2), 45))
         for edge in self.region.lines:
             edge.setPen(pg.mkPen(mkcolor(theme.color(2), 90)))
-        for line, value, name, color in ((self.terse_ref, res.terse.tokens, "terse", theme.color(0)),
-                                         (self.schema_ref, res.schema.tokens, "schema", theme.color(1))):
+        top = float(max(caps.max(initial=1), 1))
+        refs = ((self.terse_ref, res.terse.tokens, "terse", theme.color(0)),
+                (self.schema_ref, res.schema.tokens, "schema", theme.color(1)))
+        for (line, value, name, color), label in zip(refs, self.ref_labels, strict=True):
             line.setValue(value)
             line.setPen(pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
-            line.label.setFormat(f"{name} {value:,}")
-            line.label.setColor(color)
-        top = float(max(caps.max(initial=1), 1))
+            label.setText(f"{name} {value:,}", color=color)
+            label.setFont(label_font(theme))
+            label.setPos(top, value)
         self.sweep.setRange(xRange=(0, top), yRange=(0, max(float(toks.max(initial=1)), 1) * 1.1),
                             padding=0.02)
 
