@@ -7,7 +7,6 @@ how many bytes the KV cache takes per token and per context under MHA, GQA, MQA 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,14 +195,33 @@ class Result:
         }
 
 
-def compute(params: Params, counter: object = None, should_stop: Callable[[], bool] = lambda: False,
-            maps: Maps | None = None) -> Result:
-    """Full attention (reused when ``maps`` is given), the variant against it, ops and MLA."""
-    p = params
-    maps = maps or Maps.build(p.n, p.d, p.slope, p.seed, p.bins, should_stop)
-    comparison = compare(maps, p.as_variant(), should_stop)
-    m = p.mla
-    return Result(p, maps, comparison, mla_roundtrip(m["n"], m["d"], m["r"], m["bytes_per_elem"]))
+LIVE = frozenset({"window", "k", "sinks", "variant", "row", "log_color", "model", "context", "ops_ns"})
+"""Fields that reuse full attention (only the sample's n, d, slope, seed, bins and mla rebuild it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Full attention of the sample and the MLA round trip: what a variant drag reuses."""
+
+    maps: Maps
+    mla: dict[str, float]
+
+
+def prepare(params: Params, counter: object = None, progress: Any = None) -> Prepared:
+    """Build full attention in row chunks (a ``progress`` with ``stopped()`` stops it) and MLA."""
+    p, m = params, params.mla
+    maps = Maps.build(p.n, p.d, p.slope, p.seed, p.bins, getattr(progress, "stopped", lambda: False))
+    return Prepared(maps, mla_roundtrip(m["n"], m["d"], m["r"], m["bytes_per_elem"]))
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Compare the variant of ``params`` with the prepared full attention."""
+    return Result(params, prepared.maps, compare(prepared.maps, params.as_variant()), prepared.mla)
+
+
+def compute(params: Params, counter: object = None) -> Result:
+    """Full attention, the variant against it, ops and MLA."""
+    return derive(prepare(params), params)
 
 
 def sweep(params: Params, field_name: str, values: Any, maps: Maps | None = None) -> dict[str, NDArray[Any]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -343,11 +343,6 @@ class Prepared:
         return cls(params.turns, facts, table, tuple(memory), tokens,
                    np.array([t.role == "user" for t in params.turns], bool))
 
-    def key_of(self, params: Params) -> tuple[Any, ...]:
-        """Return what a cached Prepared must match to be reused."""
-        return (params.turns, params.decision_words, params.max_facts, params.estimator,
-                params.summary_tokens)
-
 
 @dataclass(frozen=True, slots=True)
 class Result:
@@ -414,11 +409,19 @@ def _trace_dict(tr: Trace, answerable: bool | None) -> dict[str, Any]:
             "summarizer_cost": round(tr.summarizer_cost, 6), "answerable": answerable}
 
 
-def compute(params: Params, counter: TokenCounter | None = None,
-            should_stop: Callable[[], bool] = lambda: False, prepared: Prepared | None = None) -> Result:
-    """Replay both book strategies and simulate both cookbook ones (reusing ``prepared``)."""
-    p = params
-    prep = prepared or Prepared.build(p, counter)
+LIVE = frozenset({"budget", "strategy", "keep_recent", "probe", "soft_threshold", "min_between",
+                  "caching", "latency", "prices", "user_pause_s", "shown"})
+"""Fields replayed on the prepared counts (the transcript, facts and estimator are counted once)."""
+
+
+def prepare(params: Params, counter: TokenCounter | None = None, progress: Any = None) -> Prepared:
+    """Count every turn and fold the running memory (the heavy part)."""
+    return Prepared.build(params, counter)
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Replay both book strategies and simulate both cookbook ones on the prepared counts."""
+    p, prep = params, prepared
     book = {s: replay(s, p.budget, p.keep_recent, p.max_facts, prep.facts, prep.table) for s in STRATEGIES}
     lat, price = p.latency, p.prices
     clock = Clock(lat["overhead_s"], lat["input_tps"], lat["output_tps"], price["input"], price["output"])
@@ -437,6 +440,11 @@ def compute(params: Params, counter: TokenCounter | None = None,
     sims = {"traditional": trad, "instant": sims["instant"], f"traditional ({other})": flipped,
             f"instant ({other})": sims[f"instant ({other})"]}
     return Result(p, prep, book, sims)
+
+
+def compute(params: Params, counter: TokenCounter | None = None) -> Result:
+    """Replay both book strategies and simulate both cookbook ones."""
+    return derive(prepare(params, counter), params)
 
 
 def sweep(params: Params, field_name: str, values: Any, counter: TokenCounter | None = None,

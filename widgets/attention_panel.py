@@ -16,10 +16,10 @@ from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QSpinBox, QVBoxLayout
 
 from core import attention
-from core.attention_maps import Maps, compare, row_weights
+from core.attention_maps import row_weights
 from core.tokens import TokenCounter
 from widgets.attention_plots import AttentionOutput, AttentionPlots
-from widgets.base import BasePanel, Progress, preview
+from widgets.base import BasePanel, preview
 from widgets.controls import SliderSpin, section
 from widgets.plots import PlotView
 
@@ -37,7 +37,6 @@ class AttentionPanel(BasePanel):
     title = "Attention efficiency"
     chapter = 14
     group = "Architecture"
-    live = frozenset[str]()
     explain = (
         "Full attention lets every token look at every earlier one: the work grows with n². "
         "Efficient variants keep only some keys — a sliding window, the top k per query, or a "
@@ -46,11 +45,6 @@ class AttentionPanel(BasePanel):
         "output moves update live. Below: operations against n, and KV-cache bytes for real "
         "model shapes under MHA, GQA (shared KV heads), MQA (one) and MLA (a small latent)."
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._maps: Maps | None = None
-        self._maps_key: object = None
-        super().__init__(*args, **kwargs)
 
     def default_params(self) -> attention.Params:
         return attention.Params(n=1024, window=64)
@@ -149,35 +143,22 @@ class AttentionPanel(BasePanel):
     def counter_for(self, params: Any) -> TokenCounter | None:
         return None
 
-    def _key(self, p: attention.Params) -> object:
-        return p.n, p.d, p.slope, p.seed, p.bins
-
     def is_cheap(self, params: Any) -> bool:
-        return self._maps is not None and self._key(params) == self._maps_key and params.n <= _LIVE_N
+        return False  # full attention is built in row chunks on the worker
 
-    def derive(self, prepared: AttentionOutput, params: attention.Params) -> AttentionOutput:
-        return prepared
+    def derive_is_cheap(self, params: Any) -> bool:
+        return params.n <= _LIVE_N
 
-    def prepare(self, params: attention.Params, counter: TokenCounter | None,
-                progress: Progress) -> AttentionOutput:
-        should_stop = progress.stopped
-        key = self._key(params)
-        maps = self._maps if key == self._maps_key else None
-        if maps is None:
-            maps = Maps.build(params.n, params.d, params.slope, params.seed, params.bins, should_stop)
+    def derive(self, prepared: attention.Prepared, params: attention.Params) -> AttentionOutput:
         last: AttentionOutput | None = self.output()
-        same_variant = (last is not None and last.result.maps is maps
+        same_variant = (last is not None and last.result.maps is prepared.maps
                         and last.result.params.as_variant() == params.as_variant())
-        if same_variant and last is not None:
+        if same_variant and last is not None:  # the row, colors, model or context: only redraw
             res = dataclasses.replace(last.result, params=params)
         else:
-            m = params.mla
-            res = attention.Result(params, maps, compare(maps, params.as_variant(), should_stop),
-                                   last.result.mla if last is not None else
-                                   attention.mla_roundtrip(m["n"], m["d"], m["r"], m["bytes_per_elem"]))
-        self._maps, self._maps_key = maps, key
+            res = attention.derive(prepared, params)
         row = params.n - 1 if params.row is None else min(params.row, params.n - 1)
-        full, variant = row_weights(maps, row, params.as_variant())
+        full, variant = row_weights(prepared.maps, row, params.as_variant())
         return AttentionOutput(res, row, full, variant)
 
     def build_plots(self, view: PlotView) -> None:

@@ -36,9 +36,8 @@ from PySide6.QtWidgets import (
 from core import compaction
 from core.compaction_io import parse_transcript
 from core.errors import InputError
-from core.tokens import TokenCounter
 from widgets import atomic
-from widgets.base import BasePanel, Progress, preview
+from widgets.base import BasePanel, preview
 from widgets.compaction_plots import CompactionOutput, CompactionPlots, live_series
 from widgets.compaction_views import LiveLog, TurnCards, shown, summary_html
 from widgets.controls import EstimatorCombo, SliderSpin, section
@@ -63,7 +62,6 @@ class CompactionPanel(BasePanel):
     title = "Compaction lab"
     chapter = 11
     group = "Memory"
-    live = frozenset[str]()
     explain = (
         "A long conversation outgrows the context window. Drop the oldest turns and early facts "
         "vanish; the book's tiered strategy folds them into a short summary instead. The cookbook "
@@ -73,8 +71,6 @@ class CompactionPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._prepared: compaction.Prepared | None = None
-        self._prepared_key: object = None
         self._live_factory: Callable[..., Any] | None = None
         self._live_run: Any = None
         self.live_log = LiveLog()
@@ -196,21 +192,10 @@ class CompactionPanel(BasePanel):
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:
-        if self._prepared is not None and self._prepared.key_of(params) == self._prepared_key:
-            return True
         return params.estimator != "exact" and len(params.turns) <= _CHEAP_TURNS
 
-    def derive(self, prepared: CompactionOutput, params: compaction.Params) -> CompactionOutput:
-        return prepared
-
-    def prepare(self, params: compaction.Params, counter: TokenCounter | None,
-                progress: Progress) -> CompactionOutput:
-        should_stop = progress.stopped
-        prep = self._prepared
-        if prep is None or prep.key_of(params) != self._prepared_key:
-            prep = compaction.Prepared.build(params, counter)
-            self._prepared, self._prepared_key = prep, prep.key_of(params)
-        res = compaction.compute(params, counter, should_stop, prepared=prep)
+    def derive(self, prepared: compaction.Prepared, params: compaction.Params) -> CompactionOutput:
+        res = compaction.derive(prepared, params)
         return CompactionOutput(res, shown(res))
 
     def build_plots(self, view: PlotView) -> None:
@@ -274,7 +259,8 @@ class CompactionPanel(BasePanel):
         return rows
 
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
-        total = int(self._prepared.table.turns.sum()) if self._prepared is not None else 1000
+        prepared: compaction.Prepared | None = self.prepared()
+        total = int(prepared.table.turns.sum()) if prepared is not None else 1000
         values = np.geomspace(max(total // 200, 20), max(total // 4, 40), 200).astype(int).tolist()
         return self.budget.spin.setValue, values
 

@@ -15,7 +15,7 @@ def panel(sample_panel):
 
 def test_window_drag_reuses_full_attention_and_redraws_the_maps(panel, qtbot):
     maps = panel.output().result.maps
-    assert panel.is_cheap(panel.params)
+    assert panel.reuses_prepared(panel.params)
     panel.window_w.spin.setValue(16)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.window == 16)
     res = panel.output().result

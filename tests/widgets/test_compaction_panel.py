@@ -19,14 +19,14 @@ def panel(sample_panel):
 
 
 def test_dragging_the_budget_replays_on_cached_counts(panel, qtbot):
-    prepared = panel._prepared
-    assert panel.is_cheap(panel.params)
+    prepared = panel.prepared()
+    assert panel.reuses_prepared(panel.params)
     line = panel.plots_.budget
     line.setValue(500.0)
     line.sigDragged.emit(line)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.budget == 500)
     res = panel.output().result
-    assert panel._prepared is prepared  # counted once
+    assert panel.prepared() is prepared  # counted once
     tiered = panel.plots_.curves["tiered"].yData
     assert np.array_equal(tiered, res.book["tiered"].in_window) and tiered.max() <= 500
     expected = compaction.compute(panel.params)
