@@ -17,6 +17,9 @@ from core.errors import InputError
 _MISSING: Any = object()
 _LARGEST = 2**53
 """Integers beyond this are refused everywhere: exact in a float, far inside int64."""
+INT_MAX = 2**31 - 1
+"""Declared ``int`` params are at most this (lower when declared lower): the most a panel's
+spin box can show, so whatever a scenario sets, the window can load (issue 28)."""
 
 
 def _describe(value: object) -> str:
@@ -230,8 +233,9 @@ def load(cls: type, data: object, where: str = "params") -> dict[str, Any]:
         elif s.parse is not None:
             values[f.name] = s.parse(raw, f"{where}.{f.name}")
         elif kind == "int":
+            cap = INT_MAX if s.maximum is None else min(int(s.maximum), INT_MAX)
             values[f.name] = integer(d, f.name, where, minimum=_int_or_none(s.minimum),
-                                     maximum=_int_or_none(s.maximum))
+                                     maximum=cap)
         elif kind == "float":
             values[f.name] = number(d, f.name, where, minimum=s.minimum, maximum=s.maximum)
         elif kind == "bool":
