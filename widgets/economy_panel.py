@@ -15,8 +15,7 @@ from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QPushButton, QVBoxLayout
 
 from core import economy
-from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview
+from widgets.base import BasePanel, preview
 from widgets.controls import SliderSpin, section
 from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line, steady_top
 from widgets.theme import Theme
@@ -69,7 +68,6 @@ class EconomyPanel(BasePanel):
     title = "Token economy"
     chapter = 2
     group = "Foundations"
-    live = frozenset[str]()
     explain = (
         "You pay for tokens sent and tokens written, and an output token costs several input "
         "tokens (5x on these models). Set a workload — tokens per call and calls — and see the "
@@ -133,12 +131,8 @@ class EconomyPanel(BasePanel):
                 spin.setValue(getattr(rates, key))
 
     # ---- compute and draw -----------------------------------------------------------------
-    def derive(self, prepared: EconomyOutput, params: economy.Params) -> EconomyOutput:
-        return prepared
-
-    def prepare(self, params: economy.Params, counter: TokenCounter | None,
-                progress: Progress) -> EconomyOutput:
-        result = economy.compute(params)
+    def derive(self, prepared: economy.Rates, params: economy.Params) -> EconomyOutput:
+        result = economy.derive(prepared, params)
         by_model = {m: economy.compute(economy.Params(
             m, params.input_tokens, params.output_tokens, params.calls, params.cache_write_tokens,
             params.cache_read_tokens)).cost for m in economy.PRICES}
@@ -184,7 +178,8 @@ class EconomyPanel(BasePanel):
         _set_bars(self.cut_plot, self.cut_bars, self.cut_labels,
                   [res.save_100_output, res.save_100_input], [t.color(1), t.color(0)], t)
         _set_bars(self.model_plot, self.model_bars, self.model_labels, list(output.by_model.values()),
-                  [t.accent if m == self.params.model else t.muted for m in output.by_model], t)
+                  [t.accent if m == self.params.model else t.color(3) if m == self._versus else t.muted
+                   for m in output.by_model], t)
         for curve, ys, color in ((self.save_out_curve, output.save_output, t.color(1)),
                                  (self.save_in_curve, output.save_input, t.color(0))):
             curve.setData(output.cuts, ys, pen=pg.mkPen(color, width=t.line_width))
@@ -203,7 +198,24 @@ class EconomyPanel(BasePanel):
                 f"input ${d['input_cost']:,.2f}, output ${d['output_cost']:,.2f}, "
                 f"cache ${d['cache_cost']:,.2f} · cutting 100 output tokens saves "
                 f"${d['save_100_output']:,.2f}, 100 input ${d['save_100_input']:,.2f}"
-                + (f" · an output token costs {ratio:g}x an input token" if ratio else ""))
+                + (f" · an output token costs {ratio:g}x an input token" if ratio else "")
+                + self._versus_text(output))
+
+    _versus: str | None = None
+    """A second model profile whose bill is shown next to this one (its bar colored)."""
+
+    def set_compare(self, name: str, shape: Any) -> None:
+        """Show the workload's bill on a second priced model (``name`` unpriced: none)."""
+        self._versus = name if name in economy.PRICES and name != self.params.model else None
+        if self.output() is not None:
+            self.draw(self.output())
+            self._set_status(self.headline(self.output()), error=False)
+
+    def _versus_text(self, output: EconomyOutput) -> str:
+        other = output.by_model.get(self._versus or "")
+        if other is None:
+            return ""
+        return f" · on {self._versus}: ${other:,.2f} ({other - output.result.cost:+,.2f})"
 
     def csv_rows(self) -> list[list[Any]]:
         out: EconomyOutput | None = self.output()

@@ -182,3 +182,18 @@ def test_the_attention_memory_chart_draws_the_compared_profile_dashed(window, qt
     window.profile_bar.compare_combo.setCurrentIndex(0)
     idle(qtbot, attention)
     assert ghost.xData is None or ghost.xData.size == 0
+
+
+def test_the_economy_shows_the_bill_on_the_compared_model(window, qtbot):
+    economy = window.show_panel("economy")
+    idle(qtbot, economy)
+    window.profile_bar.combo.setCurrentText("claude-opus-4-8")
+    window.profile_bar.compare_combo.setCurrentText("claude-haiku-4-5")
+    idle(qtbot, economy)
+    out = economy.output()
+    p = economy.params
+    haiku = core.compute("economy", {**p.to_dict(), "model": "claude-haiku-4-5"})["cost"]
+    assert out.by_model["claude-haiku-4-5"] == pytest.approx(haiku)
+    assert f"on claude-haiku-4-5: ${haiku:,.2f} ({haiku - out.result.cost:+,.2f})" in economy.status.text()
+    window.profile_bar.compare_combo.setCurrentIndex(0)
+    assert "on claude-haiku-4-5" not in economy.status.text()
