@@ -131,9 +131,22 @@ def call_cost(rates: Rates, input_tokens: int, output_tokens: int) -> float:
     return (input_tokens * rates.input + output_tokens * rates.output) / PER
 
 
+LIVE = frozenset({"input_tokens", "output_tokens", "calls", "cache_write_tokens", "cache_read_tokens"})
+"""Fields priced with the prepared rates (the model and the price overrides set the rates)."""
+
+
+def prepare(params: Params, counter: object = None, progress: Any = None) -> Rates:
+    """Look up the rates of the model, with the overrides applied."""
+    return Rates.for_model(params.model, params.prices)
+
+
 def compute(params: Params, counter: object = None) -> Result:
     """Price the workload ``params`` (``counter`` is unused: the tokens are given)."""
-    rates = Rates.for_model(params.model, params.prices)
+    return derive(prepare(params), params)
+
+
+def derive(rates: Rates, params: Params) -> Result:
+    """Price the workload ``params`` at ``rates``."""
     n = params.calls
     cache = params.cache_write_tokens * rates.cache_write + params.cache_read_tokens * rates.cache_read
     base = call_cost(rates, params.input_tokens, params.output_tokens)

@@ -174,21 +174,35 @@ def count_parts(params: Params, counter: TokenCounter | None = None) -> NDArray[
     return np.array(chosen.count_many([p.text for p in params.parts]), dtype=np.int64)
 
 
-def compute(params: Params, counter: TokenCounter | None = None) -> Result:
-    """Pack ``params.parts`` into ``params.budget`` under every policy.
+LIVE = frozenset({"budget", "policy", "model", "output_tokens", "calls"})
+"""Fields packed from the prepared counts (only the parts and the estimator are counted)."""
 
-    Parameters
-    ----------
-    params
-        The parts, the budget, the chosen policy and estimator.
-    counter
-        Optional counter to use instead of the named estimator (the app's exact counter,
-        or a caching wrapper); used only when its name matches ``params.estimator``.
-    """
-    tokens = count_parts(params, counter)
-    names = tuple(p.name for p in params.parts)
-    pinned = np.array([p.pinned for p in params.parts], dtype=bool)
-    ranks = [p.rank for p in params.parts]
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """The parts' token counts: what every budget, policy and price reuses."""
+
+    names: tuple[str, ...]
+    tokens: NDArray[np.int64]
+    pinned: NDArray[np.bool_]
+    ranks: tuple[int, ...]
+
+
+def prepare(params: Params, counter: TokenCounter | None = None, progress: Any = None) -> Counted:
+    """Count every part once (``counter`` replaces the named estimator when its name matches)."""
+    return Counted(tuple(p.name for p in params.parts), count_parts(params, counter),
+                   np.array([p.pinned for p in params.parts], dtype=bool),
+                   tuple(p.rank for p in params.parts))
+
+
+def compute(params: Params, counter: TokenCounter | None = None) -> Result:
+    """Pack ``params.parts`` into ``params.budget`` under every policy."""
+    return derive(prepare(params, counter), params)
+
+
+def derive(counted: Counted, params: Params) -> Result:
+    """Pack the counted parts into ``params.budget`` under every policy, and price it."""
+    names, tokens, pinned, ranks = counted.names, counted.tokens, counted.pinned, counted.ranks
     compare = {
         policy: _pack(names, tokens, pinned, offer_order(tokens, ranks, policy), params.budget)
         for policy in POLICIES
@@ -240,13 +254,17 @@ def sweep(
     """
     if field != "budget":
         raise InputError(f"sweep: field {field!r} cannot be swept; sweepable: budget")
+    return sweep_counted(prepare(params, counter), params.policy, values)
+
+
+def sweep_counted(counted: Counted, policy: str, values: Sequence[int] | NDArray[np.int64]) -> Sweep:
+    """Pack the counted parts at every budget in ``values`` under ``policy``."""
     budgets = np.asarray(values, dtype=np.int64)
-    tokens = count_parts(params, counter)
-    pinned = np.array([p.pinned for p in params.parts], dtype=bool)
+    tokens, pinned = counted.tokens, counted.pinned
     kept = np.zeros((len(tokens), budgets.size), dtype=bool)
     kept[pinned, :] = True
     used = np.full(budgets.shape, int(tokens[pinned].sum()), dtype=np.int64)
-    for i in offer_order(tokens, [p.rank for p in params.parts], params.policy):
+    for i in offer_order(tokens, counted.ranks, policy):
         if pinned[i]:
             continue
         fits = used + tokens[i] <= budgets

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ class PackerPanel(BasePanel):
     title = "Context-window packer"
     chapter = 1
     group = "Foundations"
-    live = frozenset[str]()
     explain = (
         "Every call, the context is rebuilt from named parts and must fit the window. "
         "Pinned parts always stay; the policy decides which of the rest to offer first, and "
@@ -91,21 +89,20 @@ class PackerPanel(BasePanel):
         self.editor.add_files([path])
 
     # ---- compute and draw -----------------------------------------------------------------
-    def derive(self, prepared: PackerOutput, params: packer.Params) -> PackerOutput:
-        return prepared
-
     def prepare(self, params: packer.Params, counter: TokenCounter | None,
-                progress: Progress) -> PackerOutput:
-        result = packer.compute(params, counter)
+                progress: Progress) -> tuple[packer.Counted, np.ndarray | None]:
+        estimates = None
+        if params.estimator == "exact":  # the estimate beside each exact count
+            estimates = np.array(self._counters["words"].count_many([p.text for p in params.parts]))
+        return packer.prepare(params, counter), estimates
+
+    def derive(self, prepared: tuple[packer.Counted, np.ndarray | None],
+               params: packer.Params) -> PackerOutput:
+        counted, estimates = prepared
+        result = packer.derive(counted, params)
         x_max = x_extent(result.total, params.budget)
         budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
-        sweeps = {}
-        for policy in packer.POLICIES:
-            as_policy = dataclasses.replace(params, policy=policy)
-            sweeps[policy] = packer.sweep(as_policy, "budget", budgets, counter)
-        estimates = None
-        if params.estimator == "exact":
-            estimates = np.array(self._counters["words"].count_many([p.text for p in params.parts]))
+        sweeps = {policy: packer.sweep_counted(counted, policy, budgets) for policy in packer.POLICIES}
         return PackerOutput(result=result, sweeps=sweeps, estimates=estimates, x_max=x_max)
 
     def build_plots(self, view: PlotView) -> None:
