@@ -9,7 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
-from core import attention, bpe, callgraph, compaction, compression, kv_blocks, packer, radix, temporal
+from core import (
+    attention,
+    bpe,
+    callgraph,
+    compaction,
+    compression,
+    context_router,
+    kv_blocks,
+    packer,
+    procedural_learning,
+    radix,
+    temporal,
+)
+from core.procedural_log import Trace
 from widgets.loaders import read_python_tree, read_scenario
 from widgets.resources import samples
 
@@ -125,7 +138,41 @@ def compaction_bench_params(turns: int = 2000) -> compaction.Params:
     return dataclasses.replace(base, turns=tuple(out), budget=20_000, soft_threshold=12_000, min_between=3000)
 
 
+def procedural_learning_bench_params(sessions: int = 100_000, tags: int = 300, seed: int = 0
+                                     ) -> procedural_learning.Params:
+    """100,000 training and 20,000 held-out sessions, 300 Zipf-distributed tags, each phrased."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, tags + 1)
+    names = [f"mistake_{i:03d}" for i in range(tags)]
+
+    def log(n: int) -> tuple[Trace, ...]:
+        picks = rng.choice(tags, size=n, p=weights / weights.sum())
+        ok = rng.random(n) < 0.4
+        return tuple(Trace("success") if s else Trace("failure", names[k])
+                     for k, s in zip(picks, ok, strict=True))
+
+    rules = {t: f"Check {t.replace('_', ' ')} before reporting the task done." for t in names}
+    return procedural_learning.Params(train=log(sessions), held_out=log(sessions // 5), tag_to_rule=rules)
+
+
+def context_router_bench_params(sources: int = 40, queries: int = 5000, seed: int = 0
+                                ) -> context_router.Params:
+    """40 sized sources, eight routes, 5,000 queries (the most a scenario may hold)."""
+    rng = np.random.default_rng(seed)
+    made = tuple(context_router.Source(f"src_{i:02d}", tokens=int(t))
+                 for i, t in enumerate(rng.integers(50, 4000, sources)))
+    labels = ["coding", "factual", "chitchat", *(f"team_{i}" for i in range(5))]
+    names = [s.name for s in made]
+    routes = {lb: tuple(rng.permutation(names)[:int(rng.integers(0, 12))].tolist()) for lb in labels}
+    words = ["fix the bug", "what is the price", "thanks", "hello there", "deploy error", "when"]
+    asked = tuple(context_router.Query(f"{words[i % len(words)]} #{i}",
+                                       labels[3 + i % 5] if i % 7 == 0 else None) for i in range(queries))
+    return context_router.Params(sources=made, routes=routes, queries=asked, budget=20_000)
+
+
 BENCH_PARAMS = {
+    "procedural_learning": procedural_learning_bench_params,
+    "context_router": context_router_bench_params,
     "compaction": compaction_bench_params,
     "attention": attention_bench_params,
     "callgraph": callgraph_bench_params,

@@ -356,8 +356,8 @@ def derive(prepared: Prepared, params: Params) -> Result:
     sink = pack(order, sizes, params.budget)
     by_label = {label: pack(params.routes[label], sizes, params.budget)
                 for label in set(prepared.labels)}
-    turns = tuple(Turn(q.query, label, q.label is not None, sink, by_label[label],
-                       sum(sizes[n] for n in params.routes[label]))
+    needed = {label: sum(sizes[n] for n in params.routes[label]) for label in by_label}
+    turns = tuple(Turn(q.query, label, q.label is not None, sink, by_label[label], needed[label])
                   for q, label in zip(params.queries, prepared.labels, strict=True))
     budgets = (default_budgets(sizes) if params.budget_sweep is None
                else np.array(params.budget_sweep, dtype=np.int64))

@@ -13,11 +13,13 @@ from widgets import (
     callgraph_panel,
     compaction_panel,
     compression_panel,
+    context_router_panel,
     economy_panel,
     kv_blocks_panel,
     output_shaping_panel,
     packer_panel,
     prefix_cache_panel,
+    procedural_learning_panel,
     radix_panel,
     temporal_panel,
 )
@@ -29,6 +31,7 @@ PANELS: list[type[BasePanel]] = [
     compaction_panel.PANEL, attention_panel.PANEL,
     output_shaping_panel.PANEL,
     prefix_cache_panel.PANEL,
+    procedural_learning_panel.PANEL, context_router_panel.PANEL,
 ]
 
 GROUPS = ("Foundations", "Compression", "Caching", "Memory", "Architecture")

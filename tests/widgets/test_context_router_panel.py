@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from core import context_router as cr
+from widgets.context_router_panel import ContextRouterPanel, parse_queries
+from widgets.loaders import read_scenario
+from widgets.resources import samples
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(ContextRouterPanel)
+
+
+def test_sample_loads_and_the_first_query_branch_is_lit(panel):
+    res = panel.output()
+    turn = res.turns[0]
+    xs, _ys = panel.plots_.lit.getData()
+    assert len(xs) == 2 * (1 + 2 * len(turn.routed.included))  # classify->label, label->s, s->assemble
+    assert turn.query in panel.plots_.graph.titleLabel.text
+    t = res.totals()
+    assert f"kitchen sink {t['sink']:,} → routed {t['routed']:,}" in panel.status.text()
+
+
+def test_budget_slider_repacks_without_recounting_and_moves_both_lines(panel, qtbot):
+    prepared = panel.prepared()
+    panel.budget.spin.setValue(300)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().budget == 300)
+    res = panel.output()
+    assert panel.prepared() is prepared
+    assert float(panel.plots_.sweep_line.value()) == float(panel.plots_.bar_budget.value()) == 300.0
+    assert all(t.routed.tokens <= 300 and t.sink.tokens <= 300 for t in res.turns)
+    assert any(t.routed.skipped for t in res.turns)
+    heights = panel.plots_.bars.opts["height"]
+    sizes = res.source_tokens
+    drawn = sum(sizes[n] for t in res.turns for p in (t.sink, t.routed) for n in p.included + p.skipped)
+    assert float(np.sum(heights)) == drawn  # every packed and every skipped source is drawn
+
+
+def test_dragging_the_sweep_line_sets_the_budget(panel, qtbot):
+    panel.plots_.sweep_line.setValue(640.6)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.budget == 641)
+    assert panel.budget.value() == 641
+
+
+def test_selecting_a_query_and_overriding_its_label(panel, qtbot):
+    panel.queries.setCurrentCell(2, 0)
+    qtbot.waitUntil(lambda: panel.selected == 2)
+    assert panel.output().turns[2].query in panel.plots_.graph.titleLabel.text
+    combo = panel.queries.cellWidget(2, 1)
+    combo.setCurrentText("coding")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().turns[2].label == "coding")
+    assert panel.params.queries[2].label == "coding" and panel.output().turns[2].declared
+
+
+def test_a_pasted_plan_declares_labels(panel, qtbot):
+    panel.paste.setPlainText("coding: run the failing test again\nWhere is the invoice policy?\n\n")
+    panel._on_paste_used()
+    qtbot.waitUntil(panel.is_idle)
+    assert [(q.query, q.label) for q in panel.params.queries] == [
+        ("run the failing test again", "coding"), ("Where is the invoice policy?", None)]
+    assert parse_queries("nolabel: text", ["coding"])[0] == cr.Query("nolabel: text")
+
+
+def test_ticking_and_raising_a_route_source(panel, qtbot):
+    labels = list(panel.params.routes)
+    names = [s.name for s in panel.params.sources]
+    row, col = labels.index("chitchat"), names.index("handbook")
+    panel.routes.item(row, col).setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: panel.is_idle() and "handbook" in panel.params.routes["chitchat"])
+    assert panel.params.routes["chitchat"][-1] == "handbook"
+    panel.routes.setCurrentCell(row, col)
+    panel._on_raise()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.routes["chitchat"][0] == "handbook")
+    panel.routes.item(row, col).setCheckState(Qt.CheckState.Unchecked)
+    qtbot.waitUntil(lambda: panel.is_idle() and "handbook" not in panel.params.routes["chitchat"])
+
+
+def test_sizes_can_be_typed_and_text_sources_added(panel, qtbot, tmp_path):
+    panel.sources.item(0, 1).setText("2,000")
+    first = panel.params.sources[0].name
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().source_tokens[first] == 2000)
+    panel.sources.item(1, 1).setText("lots")
+    assert "sources[1].tokens: expected a whole number" in panel.status.text()
+    notes = tmp_path / "release_notes.txt"
+    notes.write_text("Version 4 ships streaming exports and a new SSO flow. " * 3)
+    before = len(panel.params.sources)
+    panel.open_paths([notes])
+    qtbot.waitUntil(lambda: panel.is_idle() and "release_notes" in panel.output().source_tokens)
+    assert len(panel.params.sources) == before + 1
+    assert panel.output().source_tokens["release_notes"] == round(30 * 1.3)  # 10 words x 3
+    assert not any("release_notes" in r for r in panel.params.routes.values())
+
+
+def test_the_plan_sample_shows_steps(make_panel, qtbot):
+    panel = make_panel(ContextRouterPanel)
+    path = next(p for p in samples("context_router") if "plan" in p.name)
+    panel.load_scenario_dict(read_scenario(path)[1])
+    panel.resize(1280, 720)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output() is not None
+                    and panel.output().turns[0].declared)
+    assert panel.plots_.bars_plot.titleLabel.text.startswith("Per step")
+    assert "starves first below" in panel.status.text()

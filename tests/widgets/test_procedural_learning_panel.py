@@ -1,0 +1,110 @@
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from core import procedural_learning as pl
+from widgets.export import write_chart
+from widgets.procedural_learning_panel import ProceduralLearningPanel
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(ProceduralLearningPanel)
+
+
+def test_sample_loads_with_its_split_and_status(panel):
+    res = panel.output()
+    assert res.threshold == panel.params.threshold == 2
+    assert len(res.rules) == len(res.recurring) - len(res.unphrased) > 0
+    assert panel.share.value() == round(100 * len(panel.params.train) /
+                                        (len(panel.params.train) + len(panel.params.held_out)))
+    failures = len(res.prepared.held_out_tags)
+    assert f"held-out failures {failures} → {failures - len(res.caught)}" in panel.status.text()
+    assert panel.table.rowCount() >= len(res.prepared.tag_counts)
+
+
+def test_threshold_slider_only_rederives_and_moves_both_lines(panel, qtbot):
+    prepared = panel.prepared()
+    panel.threshold.spin.setValue(4)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().threshold == 4)
+    res = panel.output()
+    assert panel.prepared() is prepared, "a threshold change reuses the counted tags and files"
+    assert float(panel.plots_.hist_line.value()) == float(panel.plots_.curve_line.value()) == 4.0
+    counts = dict(res.prepared.tag_counts)
+    assert all(counts[t] >= 4 for t in res.recurring)
+    shown = [lbl for lbl in panel.plots_.rule_labels if lbl.isVisible()]
+    assert len(shown) == sum(1 for _t, c in res.prepared.tag_counts[:16] if c >= 4)
+    idx = int(np.flatnonzero(res.sweep["threshold"] == 4)[0])
+    assert res.rule_tokens == int(res.sweep["rule_tokens"][idx])
+
+
+def test_dragging_the_line_sets_a_whole_threshold_within_range(panel, qtbot):
+    panel.plots_.hist_line.setValue(3.4)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.threshold == 3)
+    panel.plots_.curve_line.setValue(500.0)
+    top = int(panel.output().prepared.ranked_counts[0]) + 1
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.threshold == top)
+    assert panel.output().rules == ()
+
+
+def test_opening_a_log_splits_it_and_bad_rows_are_named_by_line(panel, qtbot, tmp_path):
+    good = tmp_path / "sessions.csv"
+    rows = ["date,outcome,tag"] + [f"2026-05-{d:02d},failure,{t}" for d, t in
+                                   enumerate(["a", "b", "a", "a", "b", "c", "a", "b", "a", "c"], 1)]
+    good.write_text("\n".join(rows) + "\n")
+    panel.open_paths([good])
+    qtbot.waitUntil(panel.is_idle)
+    share = panel.share.value() / 100
+    cut = round(share * 10)
+    assert len(panel.params.train) == cut and len(panel.params.held_out) == 10 - cut
+    panel.share.spin.setValue(50)
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.params.train) == 5)
+    panel.held_from.setText("2026-05-09")
+    panel.held_from.editingFinished.emit()
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.params.held_out) == 2)
+    assert [t.tag for t in panel.params.held_out] == ["a", "c"]
+
+    before = panel.params
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"outcome": "failure", "tag": "a"}\n{"outcome": "crashed", "tag": "b"}\n')
+    panel.open_paths([bad])
+    assert "broken.jsonl line 2: outcome: expected success or failure" in panel.status.text()
+    assert panel.params == before
+
+
+def test_base_file_and_rule_table_change_the_after_file(panel, qtbot, tmp_path):
+    base = tmp_path / "AGENTS.md"
+    base.write_text("# Our agent\n- Reply in French when asked in French.\n")
+    panel.open_paths([base])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().before_file.startswith("# Our agent"))
+    first = panel.output().recurring[0]
+    row = next(i for i in range(panel.table.rowCount()) if panel.table.item(i, 0).text() == first)
+    panel.table.item(row, 1).setText("Say which checks ran before saying done.")
+    qtbot.waitUntil(lambda: panel.is_idle()
+                    and "- Say which checks ran before saying done." in panel.output().after_file)
+    assert panel.params.tag_to_rule[first] == "Say which checks ran before saying done."
+    assert not panel.table.item(row, 0).flags() & Qt.ItemFlag.ItemIsEditable
+    panel.table.item(row, 1).setText("")
+    qtbot.waitUntil(lambda: panel.is_idle() and first in panel.output().unphrased)
+
+
+def test_the_diff_and_cost_export_as_text(panel, tmp_path):
+    svg = write_chart(panel.view, tmp_path / "learning.svg")
+    texts = " ".join(e.text or "" for e in ET.parse(svg).getroot().iter() if e.tag.endswith("text"))
+    res = panel.output()
+    assert "Instruction" in texts and "Held-out" in texts
+    assert res.rules[0].split()[0] in texts  # the added rule lines are text, not a picture
+    rows = panel.csv_rows()
+    assert rows[0] == list(res.sweep) and len(rows) == 1 + res.sweep["threshold"].size
+
+
+def test_call_volume_and_model_reprice_without_recounting(panel, qtbot):
+    prepared = panel.prepared()
+    panel.calls.spin.setValue(100_000)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().calls_per_day == 100_000)
+    res = panel.output()
+    assert panel.prepared() is prepared
+    assert res.yearly_cost == pytest.approx(pl.yearly_cost(res.rule_tokens, res.price_per_mtok, 100_000))
+    assert f"${res.yearly_cost:,.2f}/year" in panel.status.text()

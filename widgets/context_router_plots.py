@@ -1,0 +1,245 @@
+"""Plot items of the context-router panel: the route graph, per-query bars, sweep and totals.
+
+Every item is created once in :class:`RouterPlots`; ``update`` only sets data and texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QPen
+
+from core import context_router as cr
+from widgets.plots import PlotView, mkcolor, set_line, steady_top
+from widgets.procedural_learning_plots import (
+    set_bars,
+    set_ticks,
+    set_title,
+    short,
+    style_line,
+    styled_labels,
+    twin_axis,
+)
+from widgets.theme import Theme
+
+MAX_BARS = 24
+"""Most queries drawn as bar pairs (the rest are in the totals)."""
+
+
+def source_colors(names: Sequence[str], theme: Theme) -> dict[str, str]:
+    """One palette color per source, in declared order."""
+    return {n: theme.color(i) for i, n in enumerate(names)}
+
+
+class RouterPlots:
+    """The panel's plots; ``on_budget`` gets the budget a line was dragged to."""
+
+    def __init__(self, view: PlotView, on_budget: Callable[[float], None]) -> None:
+        self.bars_plot = view.addPlot(row=0, col=0, colspan=2, title="Tokens per query")
+        self.bars = pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.35)
+        self.bars_plot.addItem(self.bars)
+        self.bars_plot.setLabel("left", "tokens")
+        self.bars_plot.setLabel("bottom", "query, label (• = lit in the graph)")
+        self.bar_budget = pg.InfiniteLine(angle=0, movable=True, label="budget {value:.0f}",
+                                          labelOpts={"position": 0.06, "movable": False,
+                                                     "anchors": [(0, 1), (0, 1)]})
+        self.bar_budget.sigPositionChanged.connect(lambda item: on_budget(float(item.value())))
+        self.bars_plot.addItem(self.bar_budget)
+
+        self.graph = view.addPlot(row=0, col=2, title="classify → route → assemble")
+        for name in ("left", "bottom"):
+            self.graph.hideAxis(name)
+        self.edges = pg.PlotDataItem(connect="pairs")
+        self.lit = pg.PlotDataItem(connect="pairs")
+        self.starved = pg.PlotDataItem(connect="pairs")
+        self.nodes = pg.ScatterPlotItem(size=16, pxMode=True)
+        for item in (self.edges, self.lit, self.starved, self.nodes):
+            self.graph.addItem(item)
+        self.node_labels: list[pg.TextItem] = []
+        self._sweep_key: object = None
+        self._graph_key: object = None
+
+        self.sweep_plot = view.addPlot(row=1, col=0, colspan=2, title="Total tokens against budget")
+        self.sweep_plot.setLabel("bottom", "budget per turn (tokens)")
+        self.sweep_plot.setLabel("left", "tokens, all turns")
+        self.legend = self.sweep_plot.addLegend(offset=(10, 5))
+        self.sink_curve = self.sweep_plot.plot(name="kitchen sink")
+        self.routed_curve = self.sweep_plot.plot(name="routed")
+        self.dropped_box = twin_axis(self.sweep_plot, "needed sources dropped")
+        self.dropped_curve = pg.PlotDataItem(stepMode="left")
+        self.dropped_box.addItem(self.dropped_curve)
+        self.sweep_line = pg.InfiniteLine(angle=90, movable=True, label="budget {value:.0f}",
+                                          labelOpts={"position": 0.92, "movable": False})
+        self.sweep_line.sigPositionChanged.connect(lambda item: on_budget(float(item.value())))
+        self.sweep_plot.addItem(self.sweep_line)
+
+        self.totals = view.addPlot(row=1, col=2, title="Totals")
+        self.total_bars = pg.BarGraphItem(x0=[0, 0], y=[0, 1], height=0.6, width=[0, 0])
+        self.totals.addItem(self.total_bars)
+        self.totals.invertY(True)
+        set_ticks(self.totals.getAxis("left"), ["sink", "routed"])
+        self.totals.hideAxis("bottom")
+        self.total_labels: list[pg.TextItem] = []
+        for plot in (self.graph, self.bars_plot, self.sweep_plot, self.totals):
+            plot.setMouseEnabled(x=False, y=False)
+
+    # ---- updates ------------------------------------------------------------------------------
+    def update(self, res: cr.Result, params: cr.Params, selected: int, theme: Theme) -> None:
+        """Draw ``res``; ``selected`` is the query whose branch is lit."""
+        colors = source_colors([s.name for s in params.sources], theme)
+        self._update_graph(res, params, selected, colors, theme)
+        self._update_bars(res, params, selected, colors, theme)
+        self._update_sweep(res, theme)
+        self._update_totals(res, theme)
+
+    def _update_graph(self, res: cr.Result, params: cr.Params, selected: int,
+                      colors: dict[str, str], theme: Theme) -> None:
+        turn = res.turns[selected] if 0 <= selected < len(res.turns) else None
+        branch = (turn.query, turn.label, turn.declared, turn.routed) if turn else None
+        key = (branch, tuple(params.routes.items()), tuple(res.source_tokens.items()), theme)
+        if key == self._graph_key:  # a budget tick that leaves the lit branch as it was
+            return
+        self._graph_key = key
+        labels = list(params.routes)
+        sources = [s.name for s in params.sources]
+        pos: dict[str, tuple[float, float]] = {"classify": (0.0, 0.5), "assemble": (3.3, 0.5)}
+        for i, label in enumerate(labels):
+            pos["L:" + label] = (1.0, _spread(i, len(labels)))
+        for i, name in enumerate(sources):
+            pos["S:" + name] = (2.0, _spread(i, len(sources)))
+        edges = [("classify", "L:" + lb) for lb in labels]
+        edges += [("L:" + lb, "S:" + s) for lb in labels for s in params.routes[lb]]
+        edges += [("S:" + s, "assemble") for s in sources]
+        self.edges.setData(*_segments(edges, pos), pen=pg.mkPen(theme.muted, width=1))
+        lit: list[tuple[str, str]] = []
+        cut: list[tuple[str, str]] = []
+        if turn is not None:
+            lit = [("classify", "L:" + turn.label)]
+            lit += [("L:" + turn.label, "S:" + s) for s in turn.routed.included]
+            lit += [("S:" + s, "assemble") for s in turn.routed.included]
+            cut = [("L:" + turn.label, "S:" + s) for s in turn.routed.skipped]
+        self.lit.setData(*_segments(lit, pos), pen=pg.mkPen(theme.accent, width=theme.line_width + 1))
+        self.starved.setData(*_segments(cut, pos), pen=pg.mkPen(
+            theme.accent, width=theme.line_width, style=Qt.PenStyle.DotLine))
+        keys = list(pos)
+        on = {a for a, _ in lit} | {b for _, b in lit}
+        brushes = [mkcolor(colors.get(k[2:], theme.foreground) if k.startswith("S:") else
+                           (theme.accent if k in on else theme.muted)) for k in keys]
+        self.nodes.setData(pos=[pos[k] for k in keys], brush=brushes, pen=pg.mkPen(theme.background))
+        texts = []
+        for k in keys:
+            x, y = pos[k]
+            name = k.split(":", 1)[-1]
+            if k.startswith("S:"):
+                name = f"{short(name, 14)} {res.source_tokens[name]:,}"
+            texts.append((name, x, y))
+        styled_labels(self.graph, self.node_labels, texts, (0.5, -0.35), theme)
+        self.graph.setRange(xRange=(-0.5, 3.8), yRange=(-0.14, 1.12), padding=0)
+        query = short(turn.query, 48) if turn else "(no query)"
+        how = "declared" if turn and turn.declared else "classified"
+        set_title(self.graph, f"“{query}” → {how} {turn.label if turn else ''}")
+
+    def _update_bars(self, res: cr.Result, params: cr.Params, selected: int,
+                     colors: dict[str, str], theme: Theme) -> None:
+        turns = res.turns[:MAX_BARS]
+        sizes = res.source_tokens
+        xs, y0s, hs, brushes, pens = [], [], [], [], []
+        styles = {(n, skip): _segment_style(c, skip) for n, c in colors.items() for skip in (False, True)}
+        for i, turn in enumerate(turns):
+            for dx, packing in ((-0.2, turn.sink), (0.2, turn.routed)):
+                y = 0.0
+                for name, skipped in ([(n, False) for n in packing.included]
+                                      + [(n, True) for n in packing.skipped]):
+                    xs.append(i + dx)
+                    y0s.append(y)
+                    hs.append(float(sizes[name]))
+                    y += sizes[name]
+                    brush, pen = styles[(name, skipped)]
+                    brushes.append(brush)
+                    pens.append(pen)
+        set_bars(self.bars, brushes, pens, x=np.array(xs, dtype=float), y0=np.array(y0s, dtype=float),
+                 height=np.array(hs, dtype=float), width=0.36)
+        ticks = [f"{i + 1}{'•' if i == selected else ''} {short(t.label, 9)}" for i, t in enumerate(turns)]
+        set_ticks(self.bars_plot.getAxis("bottom"), ticks)
+        top_needed = max([sum(sizes.values()), res.budget, 1]) * 1.08
+        top = steady_top(self.bars_plot.viewRange()[1][1], top_needed)
+        self.bars_plot.setRange(xRange=(-0.6, max(len(turns), 1) - 0.4), yRange=(0, top), padding=0)
+        style_line(self.bar_budget, theme)
+        set_line(self.bar_budget, float(res.budget))
+        word = "step" if turns and all(t.declared for t in turns) else "query"
+        more = f" (first {MAX_BARS} of {len(res.turns)})" if len(res.turns) > MAX_BARS else ""
+        set_title(self.bars_plot, f"Per {word}: kitchen sink (left) vs routed (right), sources "
+                                f"coloured as in the graph, hatched = did not fit{more}")
+
+    def _update_sweep(self, res: cr.Result, theme: Theme) -> None:
+        s = res.sweep
+        key = (*(s[k].tobytes() for k in ("budget", "sink_total", "routed_total", "routed_skipped")),
+               res.budget > s["budget"].max(initial=0), theme)
+        if key != self._sweep_key:  # the curves do not move with the budget: redraw on change
+            self._sweep_key = key
+            xs = s["budget"].astype(float)
+            self.sink_curve.setData(xs, s["sink_total"].astype(float),
+                                    pen=pg.mkPen(theme.muted, width=theme.line_width))
+            self.routed_curve.setData(xs, s["routed_total"].astype(float),
+                                      pen=pg.mkPen(theme.color(2), width=theme.line_width))
+            dropped = s["routed_skipped"].astype(float)
+            self.dropped_curve.setData(xs, dropped, pen=pg.mkPen(theme.color(3), width=2,
+                                                                 style=Qt.PenStyle.DashLine))
+            self.legend.setLabelTextColor(theme.foreground)
+            self.legend.setLabelTextSize(f"{max(theme.font_pt - 2, 8)}pt")
+            x1 = float(max(xs.max(initial=1), res.budget))
+            y1 = float(max(s["sink_total"].max(initial=1), 1)) * 1.1
+            self.sweep_plot.setRange(xRange=(0, x1), yRange=(0, y1), padding=0)
+            self.dropped_box.setRange(yRange=(0, float(max(dropped.max(initial=0), 1)) * 1.1), padding=0)
+        style_line(self.sweep_line, theme)
+        set_line(self.sweep_line, float(res.budget))
+        full = _full_coverage(s)
+        set_title(self.sweep_plot, "Total tokens against budget (red dashes: needed sources dropped)"
+                                 + (f"; routing drops nothing from {full:,}" if full is not None else ""))
+
+    def _update_totals(self, res: cr.Result, theme: Theme) -> None:
+        t = res.totals()
+        vals = [float(t["sink"]), float(t["routed"])]
+        self.total_bars.setOpts(x0=[0, 0], y=[0, 1], width=vals, height=0.6,
+                                brushes=[mkcolor(theme.muted), mkcolor(theme.color(2))],
+                                pens=[pg.mkPen(None)] * 2)
+        top = max(vals[0], vals[1], 1.0) * 1.9
+        self.totals.setRange(xRange=(0, top), yRange=(-0.6, 1.6), padding=0)
+        styled_labels(self.totals, self.total_labels,
+                      [(f" {vals[0]:,.0f}", vals[0], 0.0),
+                       (f" {vals[1]:,.0f} (−{t['pct_smaller']:.0f}%)", vals[1], 1.0)],
+                      (0, 0.5), theme)
+        set_title(self.totals, f"Saved {t['saved']:,} tokens")
+
+
+def _segment_style(color: str, skipped: bool) -> tuple[QBrush, QPen]:
+    """Return a source's bar style: solid when packed, hatched and outlined when it did not fit."""
+    if skipped:
+        return QBrush(mkcolor(color, 110), Qt.BrushStyle.BDiagPattern), pg.mkPen(color, width=1)
+    return QBrush(mkcolor(color)), pg.mkPen(None)
+
+
+def _spread(i: int, n: int) -> float:
+    return 0.5 if n <= 1 else 1.0 - i / (n - 1)
+
+
+def _segments(edges: Sequence[tuple[str, str]], pos: dict[str, tuple[float, float]]
+              ) -> tuple[list[float], list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+    for a, b in edges:
+        xs += [pos[a][0], pos[b][0]]
+        ys += [pos[a][1], pos[b][1]]
+    return xs, ys
+
+
+def _full_coverage(sweep: dict[str, np.ndarray]) -> int | None:
+    """Return the smallest swept budget at which routing drops no needed source.
+
+    Nothing dropped means every route fits whole, so every larger budget drops nothing too.
+    """
+    ok = np.flatnonzero(sweep["routed_skipped"] == 0)
+    return int(sweep["budget"][ok[0]]) if ok.size else None
