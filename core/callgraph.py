@@ -222,11 +222,33 @@ def cut(params: Params, graph: Graph, counter: TokenCounter | None = None) -> Re
                   note=f"skipped {len(graph.errors)} file(s) with syntax errors: {note}" if note else "")
 
 
-def compute(params: Params, counter: TokenCounter | None = None,
-            should_stop: Callable[[], bool] = lambda: False,
-            progress: Callable[[float], None] = lambda f: None) -> Result:
+LIVE = frozenset({"target", "direction", "depth"})
+"""Fields sliced from the prepared graph (only new code or a new estimator re-analyses)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """The analysed graph and the counter its slices are counted with."""
+
+    graph: Graph
+    counter: TokenCounter
+
+
+def prepare(params: Params, counter: TokenCounter | None = None,
+            progress: Callable[[float], None] | None = None) -> Analysed:
+    """Parse the code, resolve calls, lay the graph out and count every file (the heavy part)."""
+    return Analysed(analyse(params, counter, progress or (lambda f: None)),
+                    counter_for(params.estimator, counter))
+
+
+def derive(prepared: Analysed, params: Params) -> Result:
+    """Slice the prepared graph from the target."""
+    return cut(params, prepared.graph, prepared.counter)
+
+
+def compute(params: Params, counter: TokenCounter | None = None) -> Result:
     """Analyse the code and slice it from the target."""
-    return cut(params, analyse(params, counter, progress), counter)
+    return derive(prepare(params, counter), params)
 
 
 def sweep(params: Params, field_name: str, values: Any, counter: TokenCounter | None = None,

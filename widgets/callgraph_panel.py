@@ -51,6 +51,13 @@ def depth_curve(res: callgraph.Result, counter: TokenCounter | None) -> dict[str
     return {"depth": depths, "slice_tokens": np.array(tokens, np.int64)}
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Prepared:
+    analysed: callgraph.Analysed
+    curves: dict[tuple[str, str], dict[str, np.ndarray]]
+    """Depth curves per (target, direction), filled as targets are picked."""
+
+
 class CallgraphPanel(BasePanel):
     """Slice a call graph from one function and compare what it costs to send."""
 
@@ -58,7 +65,6 @@ class CallgraphPanel(BasePanel):
     title = "Call-graph slicing"
     chapter = 5
     group = "Compression"
-    live = frozenset[str]()
     explain = (
         "An assistant asked to change one function rarely needs the whole file, let alone the "
         "package: it needs that function and what it calls. The call graph is read from the "
@@ -66,12 +72,6 @@ class CallgraphPanel(BasePanel):
         "callers, or both: the blast radius of a change), as far as the depth allows. The bars "
         "compare the slice with the whole file and package; the slice's source is ready to copy."
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._code_key: object = None
-        self._graph: callgraph.Graph | None = None
-        self._curves: dict[tuple[Any, ...], dict[str, np.ndarray]] = {}
-        super().__init__(*args, **kwargs)
 
     def default_params(self) -> callgraph.Params:
         return callgraph.Params(source="def main():\n    helper()\n\n\ndef helper():\n    pass\n")
@@ -154,7 +154,7 @@ class CallgraphPanel(BasePanel):
             self.paste.document().setModified(False)
 
     def _on_target_searched(self, text: str) -> None:
-        graph = self._graph
+        graph = self.graph()
         text = text.strip()
         if graph is None or not text:
             return
@@ -170,8 +170,9 @@ class CallgraphPanel(BasePanel):
         self.plots_.zoom(out.result.members if out is not None and to_slice else None)
 
     def _on_node_clicked(self, index: int) -> None:
-        if self._graph is not None and 0 <= index < len(self._graph.names):
-            self.change(target=self._graph.names[index])
+        graph = self.graph()
+        if graph is not None and 0 <= index < len(graph.names):
+            self.change(target=graph.names[index])
 
     def set_code(self, source: str = "", files: dict[str, str] | None = None) -> None:
         """Analyse new code (a module's source, or files by relative path)."""
@@ -210,27 +211,25 @@ class CallgraphPanel(BasePanel):
         self.set_code(source=self.paste.toPlainText())
 
     # ---- compute and draw -----------------------------------------------------------------
-    def _code_of(self, params: callgraph.Params) -> object:
-        return params.source, params.files, params.estimator
-
     def is_cheap(self, params: Any) -> bool:
-        same_code = self._graph is not None and self._code_of(params) == self._code_key
-        return same_code and params.estimator != "exact"
-
-    def derive(self, prepared: CallgraphOutput, params: callgraph.Params) -> CallgraphOutput:
-        return prepared
+        return False  # parsing a package takes a while: on the worker (picking a target derives)
 
     def prepare(self, params: callgraph.Params, counter: TokenCounter | None,
-                progress: Progress) -> CallgraphOutput:
-        if self._graph is None or self._code_of(params) != self._code_key:
-            self._graph = callgraph.analyse(params, counter, self.report_progress)
-            self._code_key, self._curves = self._code_of(params), {}
-        res = callgraph.cut(params, self._graph, counter)
-        key = (res.target, params.direction, params.estimator)
-        if key not in self._curves:
-            unlimited = callgraph.cut(dataclasses.replace(params, depth=None), self._graph, counter)
-            self._curves[key] = depth_curve(unlimited, counter)
-        return CallgraphOutput(res, self._curves[key], note=res.note)
+                progress: Progress) -> _Prepared:
+        return _Prepared(callgraph.prepare(params, counter, progress), {})
+
+    def derive(self, prepared: _Prepared, params: callgraph.Params) -> CallgraphOutput:
+        res = callgraph.derive(prepared.analysed, params)
+        key = (res.target, params.direction)
+        if key not in prepared.curves:  # memo inside the prepared state: dropped with it
+            unlimited = callgraph.derive(prepared.analysed, dataclasses.replace(params, depth=None))
+            prepared.curves[key] = depth_curve(unlimited, prepared.analysed.counter)
+        return CallgraphOutput(res, prepared.curves[key], note=res.note)
+
+    def graph(self) -> callgraph.Graph | None:
+        """Return the analysed graph of the last result."""
+        prepared: _Prepared | None = self.prepared()
+        return None if prepared is None else prepared.analysed.graph
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = CallgraphPlots(view, self._on_node_clicked)
@@ -283,7 +282,7 @@ class CallgraphPanel(BasePanel):
         return rows
 
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
-        graph = self._graph
+        graph = self.graph()
         names = graph.names if graph is not None else ()
         picks = np.linspace(0, max(len(names) - 1, 0), 200).astype(int).tolist()
         return (lambda i: self._on_node_clicked(i)), picks

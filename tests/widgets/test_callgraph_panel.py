@@ -15,7 +15,7 @@ def panel(sample_panel):
 def test_clicking_a_node_re_slices_without_re_analysing(panel, qtbot):
     graph = panel.output().result.graph
     i = graph.names.index("Page.render")
-    assert panel.is_cheap(panel.params)
+    assert panel.reuses_prepared(panel.params)
     panel._on_node_clicked(i)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.target == i)
     res = panel.output().result
