@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
 
 import numpy as np
 
@@ -68,56 +68,50 @@ def layout(tree: RadixTree, step: int = 0) -> Layout:
     band stacked under its earlier siblings inside its parent's band.
     """
     ghosts = _ghosts_by_parent(tree, step) if tree.ghosts else {}
-    ids: list[int] = []
-    up: list[int] = []
-    edges: list[tuple[Hashable, ...]] = []
-    refs: list[int] = []
-    active: list[int] = []
-    last_used: list[int] = []
-    evicted_by: list[int] = []
-    ends: list[int] = []
-    last: list[int] = []
-    stack: list[tuple[Node, int, int]] = [(tree.root, -1, 0)]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        node, parent, depth = pop()
-        i = len(ids)
-        ids.append(node.id)
-        up.append(parent)
-        edge = node.edge
-        edges.append(edge)
-        refs.append(node.refs)
-        active.append(node.active)
-        last_used.append(node.last_used)
-        evicted_by.append(node.evicted_by)
-        end = depth + len(edge)
-        ends.append(end)
-        last.append(-1)  # no child yet; a child seen later overwrites it
-        if parent >= 0:
-            last[parent] = i
-        kids: Any = node.children.values()
+    order: list[Node] = []
+    stack = [tree.root]
+    while stack:  # depth first, children in insertion order (then this node's recent ghosts)
+        node = stack.pop()
+        order.append(node)
         if ghosts and id(node) in ghosts:
-            kids = list(kids) + ghosts[id(node)]
-        push([(child, i, end) for child in reversed(kids)])
-    n = len(ids)
+            stack.extend(reversed([*node.children.values(), *ghosts[id(node)]]))
+        elif node.children:
+            stack.extend(reversed(node.children.values()))
+    n = len(order)
+    pos = {id(node): i for i, node in enumerate(order)}
+    up = [pos.get(id(node.parent), -1) for node in order]
+    up[0] = -1
+    edges = list(map(attrgetter("edge"), order))
+    lengths = list(map(len, edges))
+    ends = lengths[:]
+    for i in range(1, n):  # parents come first in depth-first order
+        ends[i] += ends[up[i]]
+    parent_index = np.array(up)
+    last = np.full(n, -1)
+    np.maximum.at(last, parent_index[1:], np.arange(1, n))  # each node's last child
+    last_child = last.tolist()
     y = [0.0] * n
     row = 0
-    for i in range(n - 1, -1, -1):
-        if last[i] < 0:
+    for i in range(n - 1, -1, -1):  # leaves one row apart, parents midway
+        if last_child[i] < 0:
             y[i] = row
             row += 1
         else:
-            y[i] = (y[i + 1] + y[last[i]]) / 2
-    parent_index = np.array(up)
-    ref_arr = np.array(refs, dtype=np.int64)
+            y[i] = (y[i + 1] + y[last_child[i]]) / 2
+    ids = list(map(attrgetter("id"), order))
+    ref_arr = _column(order, "refs")
     band0, band1 = _bands(ref_arr, parent_index, max(step, 1))
     x1 = np.array(ends, dtype=np.float64)
-    lengths = np.fromiter(map(len, edges), dtype=np.float64, count=n)
-    by = np.array(evicted_by, dtype=np.int64)
+    by = _column(order, "evicted_by")
     return Layout(ids=ids, parents=[None if u < 0 else ids[u] for u in up], edges=edges, refs=ref_arr,
-                  active=np.array(active, dtype=np.int64), last_used=np.array(last_used, dtype=np.int64),
-                  ghost=by >= 0, evicted_by=by, x0=x1 - lengths, x1=x1, y=max(y, default=0.0) - np.array(y),
-                  band0=band0, band1=band1, parent_index=parent_index, step=step)
+                  active=_column(order, "active"), last_used=_column(order, "last_used"),
+                  ghost=by >= 0, evicted_by=by, x0=x1 - np.array(lengths, dtype=np.float64), x1=x1,
+                  y=max(y, default=0.0) - np.array(y), band0=band0, band1=band1,
+                  parent_index=parent_index, step=step)
+
+
+def _column(nodes: list[Node], name: str) -> np.ndarray:
+    return np.fromiter(map(attrgetter(name), nodes), dtype=np.int64, count=len(nodes))
 
 
 def _bands(refs: np.ndarray, parent: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
