@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +36,9 @@ _EVENT_KEYS = ("subject", "predicate", "object", "valid_from", "ingested_on")
 _QUERY_KEYS = ("subject", "predicate", "at", "known_at")
 _GEN_KEYS = ("keys", "events", "seed", "backdated")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST = int((datetime(1, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
+_LAST = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - _EPOCH).total_seconds())
+"""The instants Python's calendar can show back (in UTC)."""
 _NEVER = np.iinfo(np.int64).max
 """The end of an open interval (and the known_at of a plain query)."""
 
@@ -52,7 +55,10 @@ def to_seconds(value: object, where: str) -> int:
         raise InputError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int((moment - _EPOCH).total_seconds())
+    seconds = int((moment - _EPOCH).total_seconds())
+    if not _FIRST <= seconds <= _LAST:  # an offset can push year 1 or 9999 out of the calendar
+        raise InputError(f"{where}: {value!r} is outside 0001-01-01 .. 9999-12-31 in UTC")
+    return seconds
 
 
 def to_iso(seconds: int) -> str:
@@ -147,7 +153,7 @@ def _generate(value: object, where: str) -> dict[str, int]:
         return {}
     return {"keys": fields.integer(gen, "keys", where, minimum=1, maximum=100_000),
             "events": fields.integer(gen, "events", where, minimum=1, maximum=MAX_EVENTS),
-            "seed": fields.integer(gen, "seed", where, 0),
+            "seed": fields.integer(gen, "seed", where, 0, minimum=0),
             "backdated": fields.integer(gen, "backdated", where, 10, minimum=0, maximum=100)}
 
 
@@ -382,17 +388,32 @@ def answer(graph: Graph, key_ids: dict[tuple[str, str], int], tilings: dict[int,
     return _object(graph, tiling, pos)
 
 
-def compute(params: Params, counter: object = None,
-            should_stop: Callable[[], bool] = lambda: False) -> Result:
-    """Build the graph, tile it now and at ``known_at``, answer the queries."""
+LIVE = frozenset({"as_of", "known_at", "focus", "queries"})
+"""Fields answered on the prepared graph (only new events rebuild it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The graph and its tiling with everything recorded: what moving an instant reuses."""
+
+    graph: Graph
+    current: Tiling
+
+
+def prepare(params: Params, counter: object = None, progress: Any = None) -> Built:
+    """Build the graph and tile it with everything recorded (the heavy part)."""
     graph = Graph.build(params.all_events())
-    return derive(params, graph)
+    return Built(graph, graph.tile())
 
 
-def derive(params: Params, graph: Graph, current: Tiling | None = None,
-           tiling: Tiling | None = None) -> Result:
-    """Recompute what the instants change, reusing the graph (and tilings when given)."""
-    current = current or graph.tile()
+def compute(params: Params, counter: object = None) -> Result:
+    """Build the graph, tile it now and at ``known_at``, answer the queries."""
+    return derive(prepare(params), params)
+
+
+def derive(prepared: Built, params: Params, tiling: Tiling | None = None) -> Result:
+    """Recompute what the instants change, reusing the graph (and the known-at tiling when given)."""
+    graph, current = prepared.graph, prepared.current
     known = _NEVER if params.known_at is None else to_seconds(params.known_at, "known_at")
     tiling = tiling or (current if known == _NEVER else graph.tile(known))
     tilings = {_NEVER: current, known: tiling}

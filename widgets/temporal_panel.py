@@ -97,6 +97,15 @@ class FactsModel(QAbstractTableModel):
         return None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Prepared:
+    built: temporal.Built
+    tilings: dict[str | None, temporal.Tiling]
+    """The tiling now and at the last known-at instant (memo, dropped with the graph)."""
+    naive: dict[str | None, np.ndarray]
+    histories: dict[int, tuple[dict[str, Any], ...]]
+
+
 class TemporalPanel(BasePanel):
     """A bi-temporal timeline: drag as-of across valid time, replay what was known at a past moment."""
 
@@ -104,7 +113,6 @@ class TemporalPanel(BasePanel):
     title = "Temporal knowledge graph"
     chapter = 10
     group = "Memory"
-    live = frozenset[str]()
     explain = (
         "Facts change: a new value closes the old one's interval instead of overwriting it, so the "
         "graph can answer what was true at any moment. Drag the as-of line: the outlined bars are "
@@ -114,12 +122,6 @@ class TemporalPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._graph_key: object = None
-        self._graph: temporal.Graph | None = None
-        self._current: temporal.Tiling | None = None
-        self._tilings: dict[str | None, temporal.Tiling] = {}
-        self._histories: dict[int, tuple[dict, ...]] = {}
-        self._naive: dict[str | None, np.ndarray] = {}
         self._origin = 0
         super().__init__(*args, **kwargs)
 
@@ -166,8 +168,9 @@ class TemporalPanel(BasePanel):
 
     def sync_controls(self) -> None:
         p: temporal.Params = self.params
-        if self._graph is not None:
-            lo, hi = horizon(self._graph)
+        graph = self.graph()
+        if graph is not None:
+            lo, hi = horizon(graph)
             self._origin = lo - lo % DAY
             span = (hi - self._origin) // DAY + 1
             for slider in (self.as_of, self.known):
@@ -216,43 +219,45 @@ class TemporalPanel(BasePanel):
         self.set_events(temporal.parse_events(read_text(path), path.name))
 
     def _on_row_picked(self, row: int) -> None:
-        if self._graph is not None and 0 <= row < len(self._graph.keys):
-            self.change(focus=self._graph.keys[row])
+        graph = self.graph()
+        if graph is not None and 0 <= row < len(graph.keys):
+            self.change(focus=graph.keys[row])
 
     # ---- compute and draw -----------------------------------------------------------------
     def counter_for(self, params: Any) -> TokenCounter | None:
         return None
 
-    def _graph_of(self, params: temporal.Params) -> object:
-        return params.events, tuple(sorted(params.generate.items()))
-
     def is_cheap(self, params: Any) -> bool:
-        graph = self._graph
-        if graph is None or self._graph_of(params) != self._graph_key:
-            return False
-        return params.known_at in self._tilings or graph.key.size <= _CHEAP_EVENTS
+        return False  # building a large graph takes a while: on the worker
 
-    def derive(self, prepared: TemporalOutput, params: temporal.Params) -> TemporalOutput:
-        return prepared
+    def derive_is_cheap(self, params: Any) -> bool:
+        prepared: _Prepared | None = self.prepared()
+        return prepared is not None and (params.known_at in prepared.tilings
+                                         or prepared.built.graph.key.size <= _CHEAP_EVENTS)
 
     def prepare(self, params: temporal.Params, counter: TokenCounter | None,
-                progress: Progress) -> TemporalOutput:
-        if self._graph_of(params) != self._graph_key or self._graph is None or self._current is None:
-            graph = temporal.Graph.build(params.all_events())
-            self._graph, self._current = graph, graph.tile()
-            self._tilings, self._histories, self._naive = {None: self._current}, {}, {}
-            self._graph_key = self._graph_of(params)
-        graph = self._graph
-        tiling = self._tilings.get(params.known_at)
-        res = temporal.derive(params, graph, self._current, tiling)
-        self._tilings = {None: self._current, params.known_at: res.tiling}
-        if params.known_at not in self._naive:
-            self._naive = {params.known_at: res.tiling.latest_recorded()}
+                progress: Progress) -> _Prepared:
+        built = temporal.prepare(params)
+        return _Prepared(built, {None: built.current}, {}, {})
+
+    def derive(self, prepared: _Prepared, params: temporal.Params) -> TemporalOutput:
+        graph, memo = prepared.built.graph, prepared
+        res = temporal.derive(prepared.built, params, memo.tilings.get(params.known_at))
+        memo.tilings.clear()
+        memo.tilings.update({None: prepared.built.current, params.known_at: res.tiling})
+        if params.known_at not in memo.naive:
+            memo.naive.clear()
+            memo.naive[params.known_at] = res.tiling.latest_recorded()
         focus = graph.keys.index(params.focus) if params.focus in graph.keys else 0
-        if focus not in self._histories:
-            self._histories[focus] = tuple(temporal.history(res, focus))
-        return TemporalOutput(res, res.tiling.snapshot(res.as_of), self._naive[params.known_at], focus,
-                              self._histories[focus])
+        if focus not in memo.histories:
+            memo.histories[focus] = tuple(temporal.history(res, focus))
+        return TemporalOutput(res, res.tiling.snapshot(res.as_of), memo.naive[params.known_at], focus,
+                              memo.histories[focus])
+
+    def graph(self) -> temporal.Graph | None:
+        """Return the graph of the last result."""
+        prepared: _Prepared | None = self.prepared()
+        return None if prepared is None else prepared.built.graph
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = TemporalPlots(view, self._on_as_of_dragged, self._on_known_dragged, self._on_row_picked)

@@ -19,7 +19,7 @@ def drawn_rows(panel):
 
 def test_dragging_as_of_reuses_the_graph_and_moves_the_overlays(panel, qtbot):
     graph = panel.output().result.graph
-    assert panel.is_cheap(panel.params)
+    assert panel.reuses_prepared(panel.params)
     panel.as_of.spin.setValue(40)  # early on: most keys still hold their first value
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.as_of == panel.params.as_of)
     out = panel.output()
