@@ -141,6 +141,9 @@ def apply_profile(panel: Any, params: model_profile.Params,
     changes = profile_changes(panel.lever, panel.params, profile)
     if changes:
         panel.set_params(dataclasses.replace(panel.params, **changes))
+    show = getattr(panel, "set_profile", None)  # a panel that restates its numbers in bytes
+    if show is not None:
+        show(profile)
     versus = getattr(panel, "set_compare", None)
     if versus is not None:
         versus(compare.name if compare else "", compare.kv if compare else None)

@@ -336,7 +336,28 @@ class RadixPanel(BasePanel):
                 f"(peak {d['peak_stored']:,}) · {d['blocks_evicted']:,} evicted\n"
                 f"after {at['step']:,} requests: {at['blocks_hit']:,} of {at['blocks_requested']:,} from the "
                 f"cache · {at['blocks_stored']:,} stored in {at['nodes']:,} nodes "
-                f"(peak {at['peak_stored']:,}) · {at['blocks_evicted']:,} evicted")
+                f"(peak {at['peak_stored']:,}) · {at['blocks_evicted']:,} evicted" + self._in_gib(d))
+
+    _profile: Any = None
+    """The window's model profile: blocks also in GiB when its KV shape is public."""
+
+    def set_profile(self, profile: Any) -> None:
+        """Show stored, saved and capacity in GiB for ``profile`` as well as in blocks."""
+        self._profile = profile
+        if self.output() is not None:
+            self._set_status(self.headline(self.output()), error=False)
+
+    def _in_gib(self, d: dict[str, Any]) -> str:
+        kv = getattr(self._profile, "kv", None)
+        if kv is None:
+            return ""
+        p = self.params  # a block of prompt words counts as the word estimate's tokens; ids: 16
+        tokens, basis = (round(p.block_words * 1.3), "words x 1.3") if p.prompts else (16, "assumed")
+        per, gib = kv.bytes_per_block(tokens), 2**30
+        cap = f", capacity {p.capacity_blocks * per / gib:,.2f} GiB" if p.capacity_blocks else ""
+        return (f"\n{self._profile.name}, {tokens} tokens per block ({basis}) = {per / 2**20:,.2f} MiB: "
+                f"stored {d['blocks_stored'] * per / gib:,.2f} GiB, "
+                f"saved {d['blocks_hit'] * per / gib:,.2f} GiB{cap}")
 
     def csv_rows(self) -> list[list[Any]]:
         out: RadixOutput | None = self.output()

@@ -197,3 +197,16 @@ def test_the_economy_shows_the_bill_on_the_compared_model(window, qtbot):
     assert f"on claude-haiku-4-5: ${haiku:,.2f} ({haiku - out.result.cost:+,.2f})" in economy.status.text()
     window.profile_bar.compare_combo.setCurrentIndex(0)
     assert "on claude-haiku-4-5" not in economy.status.text()
+
+
+def test_radix_restates_stored_and_saved_blocks_in_gib(window, qtbot):
+    radix = window.show_panel("radix")
+    idle(qtbot, radix)
+    assert "GiB" not in radix.status.text()  # the default profile is Claude's: no KV shape
+    window.profile_bar.combo.setCurrentText("Llama 3.1 8B")
+    d = radix.output().result.summary()
+    p = radix.params
+    tokens = round(p.block_words * 1.3) if p.prompts else 16
+    per = tokens * 131_072  # Llama 3.1 8B: 128 KiB per token
+    assert (f"stored {d['blocks_stored'] * per / 2**30:,.2f} GiB, "
+            f"saved {d['blocks_hit'] * per / 2**30:,.2f} GiB") in radix.status.text()
