@@ -17,8 +17,8 @@ from widgets.radix_icicle import IcicleItem, shade_of
 from widgets.rects import Rects
 from widgets.theme import Theme
 
-LABELS_MAX = 60
-"""Classic view: edge labels are drawn only on trees this small (and only for short edges)."""
+LABELS_MAX = 12
+"""Classic view: edge labels only on trees with at most this many leaves (rows far enough apart)."""
 _SHADES = 6
 LEAF_MARKERS_MAX = 1500
 """Classic view: above this many nodes only internal (shared) nodes get a marker."""
@@ -166,7 +166,7 @@ class RadixPlots:
         self.nodes.set_rects(lay.x1[marked] - half_w, lay.y[marked] - half_h, lay.x1[marked] + half_w,
                              lay.y[marked] + half_h, shade[marked], self._colors)
         self._marked = marked
-        small = len(lay.ids) <= LABELS_MAX
+        small = int(lay.y.max(initial=0)) + 1 <= LABELS_MAX
         items = []
         for i in range(1, len(lay.ids)) if small else ():
             if lay.x1[i] - lay.x0[i] <= 3:
