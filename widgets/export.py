@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from core.errors import InputError
 from widgets import atomic
+from widgets.declutter import decluttered
 
 FORMATS = ("svg", "png", "pdf")
 SLIDE_SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
@@ -65,7 +66,8 @@ def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float
         if hasattr(scene, "prepareForPaint"):
             scene.prepareForPaint()
         painter.fillRect(target, background)
-        scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
+        with decluttered(scene):
+            scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
     finally:
         for item in items:
             item.setExportMode(False, opts)
@@ -199,8 +201,12 @@ def resize_view(view: QGraphicsView, size: tuple[int, int]) -> None:
     view.resize(QSize(*size))
     view.show()
     wait_until(lambda: view.viewport().size() == QSize(*size), 2.0)
-    for _ in range(3):
-        QApplication.instance().processEvents()
+    # axes size themselves to the tick labels they have drawn, so draw once, let the layout
+    # follow, and only then export (or a slide-sized tick font is clipped by its axis)
+    for _ in range(2):
+        for _ in range(3):
+            QApplication.instance().processEvents()
+        render_image(view)
 
 
 # ---- SVG transform baking ------------------------------------------------------------------

@@ -48,8 +48,7 @@ class PackerPlots:
         self.policies = view.addPlot(row=0, col=0, title="Assembled context under each policy")
         self.survival = view.addPlot(row=1, col=0, title="What survives at each budget")
         self.tradeoff = view.addPlot(row=2, col=0, title="Tokens sent vs budget")
-        self.legend = pg.LegendItem(colCount=4)
-        view.addItem(self.legend, row=3, col=0)
+        # no separate legend of parts: the survival map names every part in its color
         view.ci.layout.setRowStretchFactor(0, 2)
         view.ci.layout.setRowStretchFactor(1, 3)
         view.ci.layout.setRowStretchFactor(2, 3)
@@ -82,13 +81,12 @@ class PackerPlots:
             plot.hideButtons()
         self.lines = [budget_line(p, on_budget_drag, "budget {value:,.0f}")
                       for p in (self.policies, self.survival, self.tradeoff)]
-        self._legend_key: tuple[object, ...] = ()
         self._x_max = -1
         self._sweep_key: object = None
         self._theme_name = ""
 
     def update(self, out: PackerOutput, theme: Theme, force: bool = False) -> None:
-        """Draw ``out``; unchanged pieces (legend, survival image, curves) are left alone."""
+        """Draw ``out``; unchanged pieces (survival image, curves) are left alone."""
         res = out.result
         colors = [mkcolor(theme.color(i)) for i in range(len(res.names))]
         self._update_bars(res, colors, theme)
@@ -98,9 +96,6 @@ class PackerPlots:
             self._sweep_key = key
             self._update_survival(out, colors, theme)
             self._update_curves(out, theme)
-        if force or (res.names, theme.name) != self._legend_key:
-            self._legend_key = (res.names, theme.name)
-            self._update_legend(res.names, colors, theme)
         if force or out.x_max != self._x_max:
             self._x_max = out.x_max
             self.policies.setXRange(0, out.x_max, padding=0.02)
@@ -175,11 +170,3 @@ class PackerPlots:
         self.tradeoff.setYRange(0, top, padding=0)
         for _sample, label in self.tradeoff_legend.items:
             label.setText(label.text, color=theme.foreground)
-
-    def _update_legend(self, names: tuple[str, ...], colors: list, theme: Theme) -> None:
-        self.legend.clear()
-        self.legend.setLabelTextColor(theme.foreground)
-        self.legend.opts["labelTextSize"] = f"{theme.font_pt}pt"
-        for name, color in zip(names, colors, strict=True):
-            sample = pg.BarGraphItem(x=[0], height=[0], width=0, brush=color, pen=None)
-            self.legend.addItem(sample, name)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import QSizeF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPaintEvent, QResizeEvent, QTextOption
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem
 
+from widgets.chart_style import (
+    MIN_DATA_HEIGHT,
+    MIN_DATA_WIDTH,
+    dock_legend,
+    readable_axis,
+    style_line_labels,
+    wrap_title,
+)
 from widgets.reflow import Reflow
 from widgets.theme import Theme
 
 _configured = False
-MIN_DATA_WIDTH, MIN_DATA_HEIGHT = 90, 60
-"""The smallest data area (pixels) a plot may get before its grid reflows to fewer columns."""
+MIN_VIEW_HEIGHT = 380
+"""Most height (pixels) a plot view claims from a splitter beside a text view or table."""
 
 
 def configure_pyqtgraph() -> None:
@@ -56,7 +63,17 @@ class PlotView(pg.GraphicsLayoutWidget):
         fits = self.reflow.fit(size.width(), size.height())
         if self.reflow.columns != before:  # re-placing items lets the grid shrink to its hint
             self.ci.setGeometry(self.range)
+            self.updateGeometry()
         return fits
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Ask a splitter for the grid's height (up to :data:`MIN_VIEW_HEIGHT`), no width.
+
+        The width is left to the reflow: a minimum width taken from the current column count
+        would hold the window too wide to ever reflow.
+        """
+        need = self.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        return QSize(0, round(min(need, MIN_VIEW_HEIGHT)))
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 (Qt override)
         """Resize the plot grid, then reflow it if it no longer fits (or a wider one would)."""
@@ -82,77 +99,11 @@ def mkcolor(hex_color: str, alpha: int = 255) -> QColor:
     return color
 
 
-class WrappingTitle(pg.LabelItem):
-    """A plot title that wraps onto a second line rather than hold its plot (and grid) wide.
-
-    pyqtgraph's title makes the whole title's width the plot's minimum width and fixes its row
-    at 30 px, so one long title decides how many plots fit side by side.
-    """
-
-    def __init__(self, plot: pg.PlotItem) -> None:
-        super().__init__(" ", parent=plot, size="11pt")
-        self._plot = plot
-        option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
-        option.setWrapMode(QTextOption.WrapMode.WordWrap)
-        self.item.document().setDefaultTextOption(option)
-
-    def _natural(self) -> QSizeF:
-        self.item.setTextWidth(-1)
-        return self.item.boundingRect().size()
-
-    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph override)
-        """Allow half the one-line width (two lines), at least the longest word."""
-        if not hasattr(self, "_plot"):
-            super().updateMin()
-            return
-        natural = self._natural()
-        words = [w for w in re.split(r"\s+", self.text) if w]
-        metrics = QFontMetricsF(self.item.document().defaultFont())
-        longest = max((metrics.horizontalAdvance(w) for w in words), default=0.0)
-        width = min(natural.width(), max(natural.width() / 2 + 12, longest + 12))
-        self._wrap(max(self.width(), width))
-        height = self.item.boundingRect().height()
-        self.setMinimumSize(width, height)
-        self.setMaximumHeight(height)
-        self._plot.layout.setRowFixedHeight(0, height if self.isVisible() else 0)
-        self._sizeHint = {Qt.SizeHint.MinimumSize: (width, height),
-                          Qt.SizeHint.PreferredSize: (natural.width(), height),
-                          Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
-        self.updateGeometry()
-
-    def _wrap(self, width: float) -> None:
-        natural = self._natural()
-        self.item.setTextWidth(width if width + 0.5 < natural.width() else -1)
-
-    def resizeEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph override)
-        """Re-wrap for the new width, then center the text."""
-        if hasattr(self, "_plot"):
-            before = self.item.boundingRect().height()
-            self._wrap(self.width())
-            if self.item.boundingRect().height() != before:
-                self.updateMin()
-        super().resizeEvent(ev)
-
-
-def _wrap_title(plot: pg.PlotItem) -> None:
-    old = plot.titleLabel
-    if isinstance(old, WrappingTitle):
-        return
-    title = WrappingTitle(plot)
-    title.opts.update(old.opts)
-    plot.layout.removeItem(old)
-    old.setParentItem(None)
-    if old.scene() is not None:
-        old.scene().removeItem(old)
-    plot.layout.addItem(title, 0, 1)
-    plot.titleLabel = title
-    title.setVisible(old.isVisible())
-    title.setText(old.text)
-
-
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
-    """Apply a theme's foreground color and font sizes to a plot's axes and title."""
-    _wrap_title(plot)
+    """Apply a theme to a plot: axes, title, legend (docked below the plot) and line labels."""
+    wrap_title(plot)
+    # a plot smaller than this shows no data worth reading: the grid reflows before that
+    plot.vb.setMinimumSize(MIN_DATA_WIDTH, MIN_DATA_HEIGHT)
     font = QFont()
     font.setPointSize(theme.font_pt)
     for name in ("left", "bottom", "right", "top"):
@@ -162,9 +113,10 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.setTickFont(font)
         axis.label.setFont(font)
         axis.setLabel(axis.labelText, units=axis.labelUnits, color=theme.foreground)
+        readable_axis(axis, theme.font_pt)
     plot.titleLabel.setText(plot.titleLabel.text, color=theme.foreground, size=f"{theme.title_pt}pt")
-    # a plot smaller than this shows no data worth reading: the grid reflows before that
-    plot.vb.setMinimumSize(MIN_DATA_WIDTH, MIN_DATA_HEIGHT)
+    dock_legend(plot, theme)
+    style_line_labels(plot, theme)
 
 
 def budget_line(

@@ -50,6 +50,17 @@ def horizon(graph: temporal.Graph) -> tuple[int, int]:
     return lo - pad // 4, hi + pad
 
 
+LABEL_HEIGHT = 0.06
+"""Share of the time span a version's recorded interval needs for its label to fit above it."""
+CHAR_WIDTH = 0.009
+"""Share of the time span one character of a bar label takes (slide text on a 1280 px chart)."""
+
+
+def fits_text(text: str, extent: float, span: float) -> bool:
+    """Whether a bar ``extent`` long on a ``span``-wide axis has room for ``text``."""
+    return extent > 0 and extent >= (len(text) + 1) * CHAR_WIDTH * span
+
+
 class TemporalPlots:
     """Items made once; a new as-of instant only moves the line and the overlays."""
 
@@ -81,7 +92,7 @@ class TemporalPlots:
                                    axisItems={"bottom": pg.DateAxisItem(utcOffset=0),
                                               "left": pg.DateAxisItem(orientation="left", utcOffset=0)})
         self.belief.setLabel("bottom", "valid time")
-        self.belief.setLabel("left", "recorded (transaction time)")
+        self.belief.setLabel("left", "recorded")  # longer, it outgrows a short plot
         self.versions = Rects()
         self.belief.addItem(self.versions)
         self.version_labels: list[pg.TextItem] = []
@@ -142,7 +153,9 @@ class TemporalPlots:
     def _update_labels(self, res: temporal.Result, theme: Theme, x0: np.ndarray, rows: np.ndarray,
                        x1: np.ndarray) -> None:
         g, t = res.graph, res.tiling
-        shown = [i for i in range(t.seen.size) if x1[i] > x0[i]] if t.seen.size <= LABELS_MAX else []
+        span = float(x1.max() - x0.min()) if x0.size else 1.0
+        shown = ([i for i in range(t.seen.size) if fits_text(g.objects[int(t.seen[i])], x1[i] - x0[i], span)]
+                 if t.seen.size <= LABELS_MAX else [])
         place_labels(self.timeline, self.labels,
                      [(g.objects[int(t.seen[i])], float(x0[i]), float(rows[i]) + 0.5) for i in shown],
                      (0, 0.5), theme.foreground)
@@ -172,9 +185,11 @@ class TemporalPlots:
                                 column("superseded"), group,
                                 self._colors(theme, int(res.graph.value.max(initial=0)) + 1),
                                 outline=QColor(theme.background), width=1.0)
+        tall = [v for v in vs if fits_text(v["object"], min(v["valid_to"], hi) - v["valid_from"], hi - lo)
+                and min(v["superseded"], hi) - v["recorded"] >= LABEL_HEIGHT * (hi - lo)]
         place_labels(self.belief, self.version_labels,
-                     [(v["object"], float(v["valid_from"]), float(v["recorded"])) for v in vs[:60]]
-                     if len(vs) <= 60 else [], (0, 1), theme.foreground)
+                     [(v["object"], float(v["valid_from"]), float(v["recorded"])) for v in tall[:60]]
+                     if len(tall) <= 60 else [], (0, 1), theme.foreground)
         self.belief.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.01)
         for line in (self.cross_v, self.cross_h):
             line.setPen(pg.mkPen(theme.accent, width=1, style=Qt.PenStyle.DashLine))

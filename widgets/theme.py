@@ -25,6 +25,8 @@ class Theme:
     line_width: int
     palette: tuple[str, ...]
     qss: str
+    legends_below: bool = False
+    """Dock legends under their plot (slides) rather than over the data's corner (screens)."""
 
     def color(self, i: int) -> str:
         """Return the i-th categorical color, cycling through the palette."""

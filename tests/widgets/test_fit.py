@@ -59,7 +59,7 @@ def test_every_panel_fits_every_screen(window, qtbot):
             except qtbot.TimeoutError:
                 failures.append(f"{cls.lever} at {width}x{height}: {_overflow(panel)}")
     assert window.minimumSizeHint().width() <= 1280, "a panel holds the window wider than 1280"
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 def test_without_a_display_one_line_and_exit_2():
