@@ -236,3 +236,16 @@ def test_attention_memory_view_caps_sliding_layers():
     assert out["kv_bytes_at_context"]["MHA"] == 2 * HAND_32K["Gemma 2 9B"]
     with pytest.raises(InputError, match=r"params\.model\.sliding_layers: 50 is more than layers \(42\)"):
         core.compute("attention", {"n": 64, "d": 16, "model": {"name": "Gemma 2 9B", "sliding_layers": 50}})
+
+
+def test_the_readme_worked_question_from_the_shipped_sample():
+    from widgets.loaders import read_scenario
+    from widgets.resources import samples
+
+    lever, params = read_scenario(samples("model_profile")[0])
+    two = core.compute(lever, params)["gpu"]
+    assert (two["pool_blocks"], two["requests_fit"]["paged"], round(two["pool_gib"], 1)) == (5853, 11, 28.6)
+    one = core.compute(lever, {**params, "gpus": 1})["gpu"]
+    assert one["weights_fit"] is False and one["requests_fit"] == {"contiguous": 0, "paged": 0}
+    fp8 = core.compute(lever, {**params, "dtype_bytes": 1})["gpu"]
+    assert fp8["requests_fit"]["paged"] == 22
