@@ -140,6 +140,11 @@ class ProceduralLearningPanel(BasePanel):
             rules.pop(tag_item.text(), None)
         self.change(tag_to_rule=rules)
 
+    def set_profile(self, profile: Any) -> None:
+        """Price the rules at the app's model profile (a Claude profile: open models have no price)."""
+        if profile.name in economy.PRICES and profile.name != self.params.model:
+            self.change(model=profile.name)
+
     # ---- the user's data ------------------------------------------------------------------
     def set_log(self, traces: Sequence[Trace]) -> None:
         """Take a whole session log; it is split by the training share."""

@@ -108,3 +108,15 @@ def test_call_volume_and_model_reprice_without_recounting(panel, qtbot):
     assert panel.prepared() is prepared
     assert res.yearly_cost == pytest.approx(pl.yearly_cost(res.rule_tokens, res.price_per_mtok, 100_000))
     assert f"${res.yearly_cost:,.2f}/year" in panel.status.text()
+
+
+def test_the_rules_are_priced_at_the_model_profile(panel, qtbot):
+    from core import model_profile
+    from widgets.profile_bar import apply_profile
+
+    apply_profile(panel, model_profile.Params.named("claude-haiku-4-5"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().price_per_mtok == 1.0)
+    assert panel.params.model == panel.model.currentText() == "claude-haiku-4-5"
+    apply_profile(panel, model_profile.Params.named("Llama 3.1 70B"))  # no list price: kept
+    qtbot.waitUntil(panel.is_idle)
+    assert panel.params.model == "claude-haiku-4-5"
