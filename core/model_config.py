@@ -103,8 +103,8 @@ def import_config(config: object, where: str = "params.config",
 
 
 def _name(r: _Reader) -> str:
-    for key in ("_name_or_path", "model_type"):
-        value = r.raw(key)
+    for key in ("_name_or_path", "model_type"):  # the whole model's name, not its text part's
+        value = r.top.get(key, r.raw(key))
         if isinstance(value, str) and value.strip():
             return value.strip()[:80]
     return "imported config"

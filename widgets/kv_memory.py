@@ -125,7 +125,9 @@ class KvMemoryBox(QWidget):
             return text + (f". The weights ({fmt_bytes(got['weights'])}) do not fit in "
                            f"{fmt_bytes(got['total'])}: no room for a cache.") + self._versus(got)
         fit = got["fit"]
-        return text + (f". {fmt_bytes(got['total'])} − weights {fmt_bytes(got['weights'])} = pool "
+        weights = (f"weights {fmt_bytes(got['weights'])}" if kv.weights_bytes is not None
+                   else "weights unknown (not subtracted: the config gives no parameter count)")
+        return text + (f". {fmt_bytes(got['total'])} − {weights} = pool "
                        f"{fmt_bytes(got['pool'])} = {got['blocks']:,} blocks. At full length this "
                        f"mix runs {fit['contiguous']:,} requests at once contiguous, "
                        f"{fit['paged']:,} paged.") + self._versus(got)

@@ -144,6 +144,8 @@ def test_nested_text_config_with_a_sliding_pattern():
     # at 4,096 tokens: 5 full x 4,096 + 29 sliding x 1,024 = 50,176 layer-tokens x 4,096 B
     assert s.kv_bytes(4096) == 50_176 * 4096
     assert got.context_window == 131_072
+    assert got.name == "gemma3"  # the whole model's type, not its text part's
+    assert got.shape.params_count is None and any("num_parameters" in n for n in got.notes)
 
 
 @pytest.mark.parametrize(("file", "message"), [
