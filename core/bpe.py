@@ -230,15 +230,41 @@ class Result:
         }
 
 
-def compute(params: Params, counter: TokenCounter | None = None, cache: Cache | None = None,
-            should_stop: Callable[[], bool] = lambda: False,
-            progress: Callable[[float], None] | None = None) -> Result:
+LIVE = frozenset({"merges", "words", "sample"})
+"""Fields replayed on the trained model (a merge count within what is learned, other text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The trained model (an incremental :class:`Cache`) and the exact counter, if any."""
+
+    cache: Cache
+    counter: TokenCounter | None
+
+
+def prepare(params: Params, counter: TokenCounter | None = None, progress: Any = None,
+            cache: Cache | None = None) -> Prepared:
+    """Learn the merges ``params`` needs (continuing ``cache``'s training when it has the corpus).
+
+    ``progress`` is told the fraction trained; one with ``stopped()`` (a panel's) stops early.
+    """
+    cache = cache or Cache()
+    cache.trained(params, getattr(progress, "stopped", lambda: False), progress)
+    return Prepared(cache, counter)
+
+
+def compute(params: Params, counter: TokenCounter | None = None, cache: Cache | None = None) -> Result:
     """Learn the merges, encode ``params.words`` and measure the sample.
 
     ``counter``, when given, is the exact counter the sample is also counted with.
     """
-    cache = cache or Cache()
-    trainer = cache.trained(params, should_stop, progress)
+    return derive(prepare(params, counter, cache=cache), params)
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Encode ``params.words`` and measure the sample with the learned merges."""
+    cache, counter = prepared.cache, prepared.counter
+    trainer = cache.trained(params, lambda: False, None)  # trained by prepare: returns at once
     learned = min(params.merges, len(trainer.merges))
     top = max(params.merges, params.curve_merges or 0)
     enc = cache.encoder()

@@ -93,17 +93,12 @@ class BpePanel(BasePanel):
     title = "BPE tokenizer"
     chapter = 2
     group = "Foundations"
-    live = frozenset[str]()
     explain = (
         "Tokenizers learn merges: start from characters (or bytes), repeatedly fuse the most "
         "frequent adjacent pair, keep the merges as a ranked list. Drag the merge count and watch "
         "the sample re-tokenize: words common in the corpus become one token, rare ones stay in "
         "pieces. That is why the words × 1.3 rule is only a rule, and code or other languages cost more."
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._cache = bpe.Cache()  # used only by the worker thread
-        super().__init__(*args, **kwargs)
 
     def default_params(self) -> bpe.Params:
         return bpe.Params(corpus="low lower lowest newer newest", merges=10, curve_merges=50)
@@ -240,27 +235,32 @@ class BpePanel(BasePanel):
         return self._counters.get("exact") if params.exact else None
 
     def is_cheap(self, params: Any) -> bool:
-        # Replays of a trained model run here; training goes to the worker. The base runs cheap
-        # work only while the worker is idle, so the cache is never used by both at once.
-        return not params.exact and self._cache.ready(params)
+        return False  # training goes to the worker
+
+    def derive_is_cheap(self, params: Any) -> bool:
+        # Replays of a trained model run here; a new curve or the exact count on the worker.
+        # The base derives here only while the worker is idle: the cache is never shared.
+        prepared: bpe.Prepared | None = self.prepared()
+        return not params.exact and prepared is not None and prepared.cache.ready(params)
 
     def fallback(self, params: Any) -> Any:
         return dataclasses.replace(params, exact=False) if params.exact else None
 
-    def derive(self, prepared: BpeOutput, params: bpe.Params) -> BpeOutput:
-        return prepared
-
     def prepare(self, params: bpe.Params, counter: TokenCounter | None,
-                progress: Progress) -> BpeOutput:
-        should_stop = progress.stopped
-        trained_before = self._cache.trainer, len(self._cache.trainer.merges) if self._cache.trainer else 0
-        result = bpe.compute(params, counter, self._cache, should_stop, self.report_progress)
-        assert self._cache.trainer is not None
-        retrained = trained_before != (self._cache.trainer, len(self._cache.trainer.merges))
-        chips, words = bpe.chips(params, self._cache, CHIP_LIMIT)
-        freq = self._cache.frequencies(params.top)
-        return BpeOutput(result=result, chips=chips, words_total=words, frequencies=freq,
-                         retrained=retrained)
+                progress: Progress) -> bpe.Prepared:
+        last: bpe.Prepared | None = self.prepared()  # more merges on the same corpus continue it
+        return bpe.prepare(params, counter, progress, bpe.Cache() if last is None else last.cache)
+
+    def derive(self, prepared: bpe.Prepared, params: bpe.Params) -> BpeOutput:
+        cache = prepared.cache
+        result = bpe.derive(prepared, params)
+        assert cache.trainer is not None
+        last: BpeOutput | None = self.output()
+        trained = (cache.trainer, len(cache.trainer.merges))
+        retrained = last is None or last.trained[0] is not trained[0] or last.trained[1] != trained[1]
+        chips, words = bpe.chips(params, cache, CHIP_LIMIT)
+        return BpeOutput(result=result, chips=chips, words_total=words,
+                         frequencies=cache.frequencies(params.top), retrained=retrained, trained=trained)
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = BpePlots(view, self._on_line_dragged)

@@ -25,6 +25,8 @@ class BpeOutput:
     frequencies: np.ndarray
     """Pair frequency of every merge learned (up to the curve's end), for the rank chart."""
     retrained: bool = False
+    trained: tuple[object, int] = (None, 0)
+    """Which trainer and how many merges it had learned (a change means new merges)."""
     """Whether this request trained (anew or further), leaving many new long-lived objects."""
     note: str = ""
 
