@@ -22,7 +22,7 @@ from core.errors import InputError
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, preview
 from widgets.controls import PlayButton, SliderSpin, section
-from widgets.kv_memory import KvMemoryBox
+from widgets.kv_memory import KvMemoryBox, show_capacity
 from widgets.kv_plots import KvPlots
 from widgets.loaders import parse_json, read_text
 from widgets.plots import PlotView
@@ -97,7 +97,7 @@ class KvBlocksPanel(BasePanel):
         for w in (self.block, self.max_len, self.capacity):
             layout.addWidget(w)
         self.kv_memory = KvMemoryBox()  # the model profile's bytes per block; GiB -> capacity
-        self.kv_memory.sig_capacity_changed.connect(self.capacity.set_value)
+        self.kv_memory.sig_capacity_changed.connect(lambda v: show_capacity(self.capacity, v))
         self.kv_memory.sig_capacity_changed.connect(lambda v: self.change(capacity_blocks=v))
         layout.addWidget(self.kv_memory)
 

@@ -25,6 +25,13 @@ def fmt_bytes(n: float) -> str:
     return f"{n:,.0f} B"
 
 
+def show_capacity(control: Any, blocks: int) -> None:
+    """Show ``blocks`` on a capacity ``SliderSpin``, widening its range when a GPU needs more."""
+    if blocks > control.spin.maximum():
+        control.set_range(control.spin.minimum(), blocks)
+    control.set_value(blocks)
+
+
 class KvMemoryBox(QWidget):
     """GPU memory (GiB) and GPU count -> pool capacity in blocks, with the fit it implies."""
 

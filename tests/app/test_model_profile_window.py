@@ -210,3 +210,13 @@ def test_radix_restates_stored_and_saved_blocks_in_gib(window, qtbot):
     per = tokens * 131_072  # Llama 3.1 8B: 128 KiB per token
     assert (f"stored {d['blocks_stored'] * per / 2**30:,.2f} GiB, "
             f"saved {d['blocks_hit'] * per / 2**30:,.2f} GiB") in radix.status.text()
+
+
+def test_a_pool_larger_than_the_slider_widens_it(window, qtbot):
+    kv = window.show_panel("kv_blocks")
+    idle(qtbot, kv)
+    window.profile_bar.combo.setCurrentText("Qwen2.5 7B")  # 56 KiB per token: many small blocks
+    kv.kv_memory.set_gpu(80.0, 1)
+    idle(qtbot, kv)
+    assert kv.params.capacity_blocks > 65_536
+    assert kv.capacity.value() == kv.params.capacity_blocks
