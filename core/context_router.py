@@ -314,6 +314,8 @@ class Result:
     turns: tuple[Turn, ...]
     sweep: dict[str, NDArray[np.int64]]
     """``budget``, ``sink_total``, ``routed_total``, ``sink_skipped``, ``routed_skipped``."""
+    note: str = ""
+    """Said beside the headline (why an estimate stands in for the exact count)."""
 
     @property
     def sink_total(self) -> int:

@@ -212,6 +212,8 @@ class Result:
     sweep: dict[str, NDArray[Any]]
     """``threshold``, ``recurring``, ``rules``, ``prevented``, ``remaining``, ``rule_tokens``,
     ``yearly_cost`` as arrays, one entry per swept threshold."""
+    note: str = ""
+    """Said beside the headline (why an estimate stands in for the exact count)."""
 
     @property
     def rule_tokens(self) -> int:

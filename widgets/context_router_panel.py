@@ -100,6 +100,7 @@ class ContextRouterPanel(BasePanel):
         layout.addWidget(section("Routes (tick = needed; number = priority)"))
         self.routes = QTableWidget(0, 0)
         self.routes.setMinimumHeight(120)
+        self.routes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.routes.itemChanged.connect(self._on_route_ticked)
         layout.addWidget(self.routes)
         raise_ = QPushButton("↑ Raise the selected source's priority")

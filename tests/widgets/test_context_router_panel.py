@@ -103,3 +103,23 @@ def test_the_plan_sample_shows_steps(make_panel, qtbot):
                     and panel.output().turns[0].declared)
     assert panel.plots_.bars_plot.titleLabel.text.startswith("Per step")
     assert "starves first below" in panel.status.text()
+
+
+def test_live_counts_size_the_text_sources(panel, qtbot):
+    from app.anthropic_service import ExactCounter
+    from tests.fake_api import FakeAnthropic, fake_count
+
+    with FakeAnthropic() as api:
+        counter = ExactCounter("sk-ant-test-key-never-written", base_url=api.url, max_retries=0)
+        panel.set_exact_counter(counter)
+        panel.estimator.setCurrentIndex(panel.estimator.findData("exact"))
+        texts = {s.name: s.text * s.repeat for s in panel.params.sources if s.tokens is None}
+        given = {s.name: s.tokens for s in panel.params.sources if s.tokens is not None}
+        qtbot.waitUntil(lambda: panel.is_idle() and all(
+            panel.output().source_tokens[n] == fake_count(t) for n, t in texts.items()), timeout=10_000)
+        assert all(panel.output().source_tokens[n] == v for n, v in given.items())
+        asked = api.count_requests()
+        panel.budget.spin.setValue(700)  # the budget only re-packs
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().budget == 700)
+        assert api.count_requests() == asked
+        counter.close()

@@ -120,3 +120,30 @@ def test_the_rules_are_priced_at_the_model_profile(panel, qtbot):
     apply_profile(panel, model_profile.Params.named("Llama 3.1 70B"))  # no list price: kept
     qtbot.waitUntil(panel.is_idle)
     assert panel.params.model == "claude-haiku-4-5"
+
+
+def test_live_counts_price_the_rules_exactly_and_a_fault_falls_back(panel, qtbot):
+    from app.anthropic_service import ExactCounter
+    from tests.fake_api import FakeAnthropic, fake_count
+
+    with FakeAnthropic() as api:
+        counter = ExactCounter("sk-ant-test-key-never-written", base_url=api.url, max_retries=0)
+        panel.set_exact_counter(counter)
+        panel.estimator.setCurrentIndex(panel.estimator.findData("exact"))
+        assert not panel.is_cheap(panel.params)  # network work goes to the worker
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.counter_for(panel.params) is counter
+                        and panel.output().before_tokens == fake_count(panel.output().before_file),
+                        timeout=10_000)
+        res = panel.output()
+        assert res.after_tokens == fake_count(res.after_file)
+        asked = api.count_requests()
+        panel.threshold.spin.setValue(res.threshold + 1)  # live field: no new request
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().threshold == res.threshold + 1)
+        assert api.count_requests() == asked
+        api.script = [529] * 10  # the API is overloaded: a new rule text cannot be counted
+        tag = res.recurring[0]
+        panel.change(tag_to_rule={**panel.params.tag_to_rule, tag: "Ask before deleting files."})
+        qtbot.waitUntil(lambda: panel.is_idle() and "exact count unavailable" in panel.status.text(),
+                        timeout=10_000)
+        assert panel.output().before_tokens == round(len(res.before_file.split()) * 1.3)
+        counter.close()
