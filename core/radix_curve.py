@@ -16,7 +16,7 @@ import numpy as np
 from core.radix_replay import Replay
 from core.radix_tree import POLICIES, RadixTree
 
-AUTO_POINTS = 10
+AUTO_POINTS = 8
 """Capacities in an automatic sweep (geometric, up to the unbounded tree's size)..."""
 SWEEP_BLOCKS = 4_000_000
 """...fewer on long streams, so one sweep replays about this many blocks in all (at least 3 points)."""

@@ -114,22 +114,25 @@ class RadixTree:
         """
         self._clock += 1
         node, i, path = self.root, 0, []
-        matched = -1
-        while i < len(seq):
+        size = matched = len(seq)
+        while i < size:
             child = node.children.get(seq[i])
             if child is None:
-                matched = i if matched < 0 else matched
+                matched = i
                 child = self._new(node, tuple(seq[i:]), tuple(gids[i:]))
-                self.stored += len(child.edge)
-                i = len(seq)
+                self.stored += size - i
+                i = size
             else:
-                n = _common(child.edge, seq, i)
-                if n < len(child.edge):
-                    child = self._split(child, n)
+                edge = child.edge
+                n = len(edge)
+                if seq[i:i + n] != edge:  # the common case, a whole edge matched, costs one compare
+                    k = _common(edge, seq, i)  # (a list ``seq`` never equals a tuple edge: check)
+                    if k < n:
+                        child = self._split(child, k)
+                    n = k
                 i += n
             path.append(child)
             node = child
-        matched = len(seq) if matched < 0 else matched
         for on_path in path:
             on_path.refs += 1
             on_path.last_used = self._clock
