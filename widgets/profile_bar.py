@@ -273,11 +273,16 @@ class ProfileBar(QToolBar):
 
     # ---- config.json ----------------------------------------------------------------------
     def load_config(self, config: dict[str, Any], name: str = "config.json") -> bool:
-        """Import a config; ask for each missing field the import names. False if abandoned."""
+        """Import a config, asking for each missing or contradictory field the import names.
+
+        Raises :class:`InputError` (and changes nothing) when the config is refused or the user
+        does not give a value. The GPU memory of the current profile is kept.
+        """
         overrides: dict[str, Any] = {}
+        gpu = {"gpu_gib": self._params.gpu_gib, "gpus": self._params.gpus}
         for _ in range(MAX_FILL_INS):
             try:
-                params = model_profile.Params.from_dict({"config": config, "overrides": overrides})
+                params = model_profile.Params.from_dict({"config": config, "overrides": overrides, **gpu})
             except InputError as exc:
                 found = _FIELD.match(str(exc))
                 value = self.ask(found.group(1), f"{name}: {exc}") if found else None

@@ -220,3 +220,11 @@ def test_a_pool_larger_than_the_slider_widens_it(window, qtbot):
     idle(qtbot, kv)
     assert kv.params.capacity_blocks > 65_536
     assert kv.capacity.value() == kv.params.capacity_blocks
+
+
+def test_a_contradictory_field_can_be_corrected_when_asked(window):
+    window.profile_bar.ask = lambda field, message: 8 if field == "num_key_value_heads" else None
+    assert window.open_path(CONFIGS / "bad-kv-heads.json")
+    kv = window.profile_bar.profile().kv
+    assert (kv.heads, kv.kv_heads, kv.head_dim) == (32, 8, 128)  # head_dim from hidden_size / heads
+    assert window.profile_bar.params().overrides == {"num_key_value_heads": 8}
