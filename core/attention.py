@@ -87,6 +87,9 @@ def _model(data: object, where: str = f"{_WHERE}.model") -> Model:
 
 
 _MLA = {"n": 1_000_000, "d": 128, "r": 16, "bytes_per_elem": 2}
+_MLA_MAX = {"n": 10**9, "d": 256, "r": 512, "bytes_per_elem": 8}
+"""The round trip builds r x 2d and 4,096 x r matrices and a pseudo-inverse: bounded so it
+stays within seconds and ~100 MB (larger sizes raised MemoryError)."""
 
 
 def _ops_ns(value: object, where: str) -> tuple[int, ...]:
@@ -100,7 +103,7 @@ def _ops_ns(value: object, where: str) -> tuple[int, ...]:
 def _mla(value: object, where: str) -> dict[str, int]:
     raw = dict(fields.mapping(value or {}, where))
     fields.only_keys(raw, tuple(_MLA), where)
-    mla = {k: fields.integer(raw, k, where, v, minimum=1) for k, v in _MLA.items()}
+    mla = {k: fields.integer(raw, k, where, v, minimum=1, maximum=_MLA_MAX[k]) for k, v in _MLA.items()}
     if mla["r"] > 2 * mla["d"]:
         raise InputError(f"{where}.r: a latent rank above 2d ({2 * mla['d']}) saves nothing")
     return mla
@@ -114,7 +117,7 @@ class Params(fields.Declared):
     d: int = fields.param(64, minimum=1, maximum=1024, doc="head dimension of the sample")
     window: int = fields.param(64, minimum=0, doc="sliding window w (keys i-w ... i)")
     slope: float = fields.param(0.05, minimum=0.0, doc="ALiBi slope of the sample's recency bias")
-    seed: int = fields.param(0, doc="random seed of the sample")
+    seed: int = fields.param(0, minimum=0, doc="random seed of the sample")
     ops_ns: tuple[int, ...] = fields.param((64, 256, 1024, 4096), parse=_ops_ns,
                                            doc="sequence lengths of the operations chart")
     mla: dict[str, int] = fields.param(factory=lambda: dict(_MLA), parse=_mla,

@@ -81,6 +81,10 @@ def parse_files(files: Mapping[str, str], progress: Callable[[float], None] = la
         except ValueError as exc:  # null bytes
             errors.append({"path": path, "line": 0, "message": str(exc)})
             continue
+        except (RecursionError, MemoryError):  # nesting deeper than the parser can hold
+            errors.append({"path": path, "line": 0,
+                           "message": "nested too deeply for Python's parser; file skipped"})
+            continue
         name, package = module_name(path)
         modules.append(_Module(name, path, package, tree, source.splitlines(keepends=True)))
         if i % 16 == 0:
@@ -256,8 +260,10 @@ class Analysis:
         owner = self.by_module.get(mod_name)
         return (owner, cls) if owner is not None and cls in owner.classes else (None, "")
 
-    def _external(self, dotted: str) -> str | None:
+    def _external(self, dotted: str, seen: frozenset[str] = frozenset()) -> str | None:
         # dotted = module.func, module.Class, module.Class.method, or a module itself
+        if dotted in seen or len(seen) > 50:  # modules re-exporting a name from each other
+            return None
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             owner = self.by_module.get(".".join(parts[:cut]))
@@ -268,7 +274,8 @@ class Analysis:
                 if rest[0] in owner.classes:
                     return self._method(owner, rest[0], "__init__")
                 if rest[0] in owner.imports and owner.imports[rest[0]] != dotted:
-                    return self._external(owner.imports[rest[0]])  # re-exported by a package
+                    # re-exported by a package
+                    return self._external(owner.imports[rest[0]], seen | {dotted})
                 return self._callable(owner, rest[0])
             if len(rest) == 2 and rest[0] in owner.classes:
                 return self._method(owner, rest[0], rest[1])

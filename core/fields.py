@@ -89,6 +89,8 @@ def number(
 ) -> float:
     """Read a finite real number field within optional bounds."""
     value = _get(data, key, default, where)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**1000:
+        value = math.inf  # past float range (math.isfinite itself would overflow)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InputError(f"{where}.{key}: expected a finite number, got {_describe(value)}")
     if minimum is not None and value < minimum:

@@ -31,7 +31,7 @@ def _parse_generate(value: object, where: str) -> dict[str, Any]:
     if not gen:
         return gen
     return {"count": fields.integer(gen, "count", where, minimum=1, maximum=MAX_REQUESTS),
-            "seed": fields.integer(gen, "seed", where, 0),
+            "seed": fields.integer(gen, "seed", where, 0, minimum=0),
             "mean_length": fields.integer(gen, "mean_length", where, minimum=1)}
 
 

@@ -223,3 +223,13 @@ def test_an_unreadable_instance_file_is_set_aside(qtbot):
     assert w._recovery.pending() is None
     for x in (crashed, w):
         x.close()
+
+
+def test_compute_never_prints_infinity_or_nan(monkeypatch, capsys):
+    import core
+    from app.main import main
+
+    monkeypatch.setattr(core, "compute", lambda *a: {"bill": float("inf")})
+    assert main(["compute", str(SAMPLE)]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "too large to represent" in out.err and len(out.err.splitlines()) == 1

@@ -31,6 +31,7 @@ junk = st.one_of(
     st.text(max_size=30), st.binary(max_size=8).map(lambda b: b.decode("latin-1")),
     st.lists(st.integers(-5, 5), max_size=4), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.just("x" * 5000), st.just([[[[[]]]]]), st.just(-1), st.just(0), st.just(10**18), st.just(""),
+    st.just(10**400), st.just(-(10**400)), st.just(2**31), st.just(-(2**31)),
 )
 
 
@@ -93,6 +94,49 @@ def test_nan_infinity_and_huge_numbers_in_any_field_are_refused_or_harmless():
         if lever == "compaction":
             base["turns"] = base["turns"][:12]
         for path, _ in paths(base):
-            for value in (math.nan, math.inf, -math.inf, 1e300, -1e300, 2**62, 1e15):
+            for value in (math.nan, math.inf, -math.inf, 1e300, -1e300, 2**62, 1e15, 10**400,
+                          -(10**400), -1, 2**31):
                 if path:
                     check(lever, replace(base, path, value))
+
+
+# ---- issue 28: crashes found by the adversarial pass ---------------------------------------
+def test_negative_seeds_are_refused_by_name():
+    cases = {"attention": ({**SMALL["attention"], "seed": -1}, "params.seed"),
+             "kv_blocks": ({"generate": {"count": 5, "seed": -3, "mean_length": 50}},
+                           "params.generate.seed"),
+             "temporal": ({**SMALL["temporal"], "generate": {"keys": 2, "events": 5, "seed": -1}},
+                          "params.generate.seed")}
+    for lever, (params, field) in cases.items():
+        with pytest.raises(InputError, match=rf"^{field}: must be >= 0"):
+            core.compute(lever, params)
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_offset_datetimes_past_year_1_or_9999_are_refused(instant):
+    event = {"subject": "s", "predicate": "p", "object": "o", "valid_from": instant}
+    with pytest.raises(InputError, match=r"valid_from: .* outside 0001-01-01 \.\. 9999-12-31"):
+        core.compute("temporal", {"events": [event]})
+    with pytest.raises(InputError, match=r"params\.as_of"):
+        core.compute("temporal", {**SMALL["temporal"], "as_of": instant})
+    edge = {**event, "valid_from": "9999-12-31T23:59:59"}
+    json.dumps(core.compute("temporal", {"events": [edge], "as_of": "0001-01-01"}))
+
+
+def test_mla_sizes_are_bounded_up_front():
+    for key, value in (("d", 10**6), ("r", 10**6), ("bytes_per_elem", 10**6)):
+        with pytest.raises(InputError, match=rf"params.mla.{key}: must be <="):
+            core.compute("attention", {**SMALL["attention"], "mla": {key: value}})
+
+
+def test_call_graph_survives_a_re_export_cycle_and_a_file_too_deep_to_parse():
+    files = {"pkg/__init__.py": "", "pkg/a.py": "from pkg.b import f\n\n\ndef g():\n    f()\n",
+             "pkg/b.py": "from pkg.a import f\n\n\ndef h():\n    f()\n"}
+    result = core.compute("callgraph", {"files": files})
+    assert set(result["functions"]) >= {"pkg.a:g", "pkg.b:h"}
+    files = {"pkg/__init__.py": "", "pkg/ok.py": "def ok():\n    pass\n",
+             "pkg/deep.py": "x = " + "-" * 100_000 + "1\n"}
+    result = core.compute("callgraph", {"files": files})
+    assert "pkg.ok:ok" in result["functions"]  # one bad file loses nothing
+    assert [e["path"] for e in result["errors"]] == ["pkg/deep.py"]
+    assert "nested too deeply" in result["errors"][0]["message"]
