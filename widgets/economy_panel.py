@@ -178,7 +178,7 @@ class EconomyPanel(BasePanel):
         _set_bars(self.cut_plot, self.cut_bars, self.cut_labels,
                   [res.save_100_output, res.save_100_input], [t.color(1), t.color(0)], t)
         _set_bars(self.model_plot, self.model_bars, self.model_labels, list(output.by_model.values()),
-                  [t.accent if m == self.params.model else t.color(3) if m == self._versus else t.muted
+                  [t.accent if m == self.params.model else t.color(0) if m == self._versus else t.muted
                    for m in output.by_model], t)
         for curve, ys, color in ((self.save_out_curve, output.save_output, t.color(1)),
                                  (self.save_in_curve, output.save_input, t.color(0))):
