@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QStaticText, QTransform
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from core import radix
@@ -27,7 +27,6 @@ MAX_LABELS = 300
 """Labels tried per paint (the widest bands first); the rest are on hover."""
 MIN_CHARS = 10
 """An elided label shorter than this is not drawn."""
-_ALIGN = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 COLOR_MODES = (("refs", "requests through it"), ("age", "last use (LRU age)"))
 
 
@@ -102,6 +101,7 @@ class IcicleItem(pg.GraphicsObject):
         self._ghost_rects: list[QRectF] = []
         self._bounds = QRectF()
         self._on_hover = on_hover
+        self._texts: dict[str, QStaticText] = {}
 
     def set_style(self, background: str, accent: str, muted: str, font_pt: int) -> None:
         """Colors: shades blend the background into the accent; labels pick a readable ink."""
@@ -113,6 +113,7 @@ class IcicleItem(pg.GraphicsObject):
         self._ghost, self._line = QColor(muted), bg
         self._font = QFont()
         self._font.setPointSize(font_pt)
+        self._texts = {}
         self.update()
 
     def set_layout(self, lay: radix.Layout, shade: np.ndarray, thin: float = 0.0) -> None:
@@ -215,9 +216,15 @@ class IcicleItem(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         painter.setFont(self._font)
+        if len(self._texts) > 4 * MAX_LABELS:
+            self._texts.clear()
         for box in boxes:
             painter.setPen(QPen(self._inks[int(self._shade[box.node])]))
-            painter.drawText(box.rect, _ALIGN, box.text)
+            static = self._texts.get(box.text)
+            if static is None:  # laid out once, drawn on every later paint (labels repeat per step)
+                static = self._texts[box.text] = QStaticText(box.text)
+                static.prepare(QTransform(), self._font)
+            painter.drawStaticText(box.rect.topLeft(), static)
         painter.restore()
 
     def hoverEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph hook)
