@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, NoReturn, TypeVar
 
+from app import logs
 from core.tokens import CounterError, stop_check
 
 T = TypeVar("T")
@@ -195,6 +196,7 @@ class ExactCounter:
     def __init__(self, api_key: str, model: str = DEFAULT_MODEL, base_url: str | None = None,
                  timeout: float = 20.0, max_retries: int = 2, cool_down_s: float = 30.0) -> None:
         self.model = model
+        logs.hide_in_logs(api_key)
         self._sdk = sdk()
         self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
                                            max_retries=0)

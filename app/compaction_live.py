@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app import logs
 from app.anthropic_service import DEFAULT_MODEL, ApiCallError, CallGuard, sdk
 
 SESSION_MEMORY_PROMPT = """Write the session memory for this conversation so far. It replaces the \
@@ -69,6 +70,7 @@ class LiveRun:
                  model: str = DEFAULT_MODEL, base_url: str | None = None, max_tokens: int = 800,
                  timeout: float = 60.0, max_retries: int = 2,
                  system: str = "You are a helpful assistant.") -> None:
+        logs.hide_in_logs(api_key)
         self._sdk = sdk()
         self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
                                            max_retries=0)

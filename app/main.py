@@ -155,6 +155,9 @@ def _window() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ctxlab")
     app.setDesktopFileName("io.github.ctxlab.Ctxlab")
+    from app import logs
+
+    logs.setup()  # internal errors name this file; it never holds the key
     window = MainWindow()
     window.show()
     window.offer_recovery()

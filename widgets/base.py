@@ -90,6 +90,8 @@ from widgets.resources import samples
 from widgets.theme import Theme, load_theme
 
 log = logging.getLogger(__name__)
+LOG_HINT = "see the log"
+"""Ends an internal-error message; the app sets it to name the log file (app/logs.py)."""
 
 W = TypeVar("W", bound=QWidget)
 
@@ -469,7 +471,7 @@ class BasePanel(QWidget):
             return False, str(exc)
         except Exception as exc:  # a bug must not freeze or kill the window
             log.exception("compute failed in %s", self.lever)
-            return False, f"internal error ({type(exc).__name__}: {exc}); see the log"
+            return False, f"internal error ({type(exc).__name__}: {exc}); {LOG_HINT}"
 
     def _guard(self, job: Callable[[], _Done]) -> tuple[bool, Any]:
         try:
@@ -478,7 +480,7 @@ class BasePanel(QWidget):
             return False, str(exc)
         except Exception as exc:  # a bug must not freeze or kill the window
             log.exception("compute failed in %s", self.lever)
-            return False, f"internal error ({type(exc).__name__}: {exc}); see the log"
+            return False, f"internal error ({type(exc).__name__}: {exc}); {LOG_HINT}"
 
     def report_progress(self, fraction: float) -> None:
         """Tell the user how far the running work is (callable from the worker thread)."""
@@ -509,7 +511,7 @@ class BasePanel(QWidget):
         except Exception as exc:  # a drawing bug must not leave a traceback and a stale screen
             log.exception("render failed in %s", self.lever)
             self._output = previous
-            message = f"internal error while drawing ({type(exc).__name__}: {exc}); see the log"
+            message = f"internal error while drawing ({type(exc).__name__}: {exc}); {LOG_HINT}"
             self._set_status(message, error=True)
             self.sig_failed.emit(message)
             return
