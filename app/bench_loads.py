@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core import (
+    agent_memory,
     attention,
     bpe,
     callgraph,
@@ -20,6 +21,7 @@ from core import (
     packer,
     procedural_learning,
     radix,
+    semantic_cache,
     temporal,
 )
 from core.procedural_log import Trace
@@ -170,7 +172,35 @@ def context_router_bench_params(sources: int = 40, queries: int = 5000, seed: in
     return context_router.Params(sources=made, routes=routes, queries=asked, budget=20_000)
 
 
+def semantic_cache_bench_params(questions: int = 5000, seed: int = 0) -> semantic_cache.Params:
+    """Return the shipped sample's questions drawn at random into 5,000 (intents kept).
+
+    Each gets a greeting or a closing now and then: repeats, near-repeats and new wording.
+    """
+    _lever, raw = read_scenario(samples("semantic_cache")[0])
+    base = semantic_cache.Params.from_dict(raw)
+    rng = np.random.default_rng(seed)
+    openers = ("", "hi, ", "quick question: ", "hello! ", "sorry, ")
+    closers = ("", " thanks", " please", " today", " (new user)", " again")
+    picks = rng.integers(0, len(base.workload), questions)
+    made = tuple(f"{openers[rng.integers(len(openers))]}{base.workload[k]}"
+                 f"{closers[rng.integers(len(closers))]}" for k in picks.tolist())
+    intents = None if base.intents is None else tuple(base.intents[k] for k in picks.tolist())
+    return dataclasses.replace(base, workload=made, intents=intents)
+
+
+def agent_memory_bench_params(turns: int = 2000) -> agent_memory.Params:
+    """Return the shipped sample conversation repeated (weeks numbered) to 2,000 turns."""
+    _lever, raw = read_scenario(samples("agent_memory")[0])
+    base = agent_memory.Params.from_dict(raw)
+    made = tuple(agent_memory.Turn(t.role, f"{t.text} (week {i // len(base.turns) + 1})")
+                 for i, t in zip(range(turns), itertools.cycle(base.turns), strict=False))
+    return dataclasses.replace(base, turns=made)
+
+
 BENCH_PARAMS = {
+    "semantic_cache": semantic_cache_bench_params,
+    "agent_memory": agent_memory_bench_params,
     "procedural_learning": procedural_learning_bench_params,
     "context_router": context_router_bench_params,
     "compaction": compaction_bench_params,

@@ -8,6 +8,7 @@ needs no hidden imports); each class carries its ``lever``, ``title``, ``chapter
 from __future__ import annotations
 
 from widgets import (
+    agent_memory_panel,
     attention_panel,
     bpe_panel,
     callgraph_panel,
@@ -21,6 +22,7 @@ from widgets import (
     prefix_cache_panel,
     procedural_learning_panel,
     radix_panel,
+    semantic_cache_panel,
     temporal_panel,
 )
 from widgets.base import BasePanel
@@ -32,6 +34,7 @@ PANELS: list[type[BasePanel]] = [
     output_shaping_panel.PANEL,
     prefix_cache_panel.PANEL,
     procedural_learning_panel.PANEL, context_router_panel.PANEL,
+    semantic_cache_panel.PANEL, agent_memory_panel.PANEL,
 ]
 
 GROUPS = ("Foundations", "Compression", "Caching", "Memory", "Architecture")

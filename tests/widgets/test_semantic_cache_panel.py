@@ -1,0 +1,101 @@
+"""Semantic cache panel: the threshold slider and line, the user's questions, embedders, export."""
+
+import numpy as np
+import pytest
+
+from core import semantic_cache as sc
+from core.errors import InputError
+from core.semantic_cache_io import parse_csv, parse_lines
+from widgets.semantic_cache_panel import SemanticCachePanel
+from widgets.semantic_cache_plots import GRID, zero_window
+
+
+@pytest.fixture
+def panel(sample_panel):
+    return sample_panel(SemanticCachePanel)
+
+
+def test_sample_loads_and_every_slider_position_was_walked_once(panel):
+    out = panel.output()
+    res = out.result
+    assert res.params.threshold == 0.7 and res.n == 30
+    assert set(GRID.tolist()) <= set(res.prepared.walks)  # a tick is a lookup
+    assert "no threshold avoids both" in panel.status.text()
+    assert zero_window(out.fine) is None
+    assert out.fine["false_hits"][0] > 0 and out.fine["false_misses"][-1] > 0
+
+
+def test_the_slider_moves_the_threshold_the_lines_and_the_dots(panel, qtbot):
+    prepared = panel.prepared()
+    panel.threshold.slider.setValue(panel.threshold.slider.maximum())  # a drag to the end
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.threshold == 1.0)
+    res = panel.output().result
+    assert panel.prepared() is prepared  # only the live field changed: nothing re-embedded
+    assert float(panel.plots_.hline.value()) == 1.0 == float(panel.plots_.vline.value())
+    hits_x, _ = panel.plots_.dots["hit"].getData()
+    assert len(hits_x) + res.false_hit.sum() == res.hits
+    assert res.hits == sc.compute(res.params).hits
+    assert panel.exact.value() == pytest.approx(1.0)
+
+
+def test_dragging_a_line_sets_the_slider(panel, qtbot):
+    panel.plots_.vline.setValue(0.42)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.threshold == 0.42)
+    assert panel.threshold.value() == 42
+    panel.plots_.hline.setValue(0.9)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.threshold == 0.9)
+
+
+def test_tfidf_embedder_reembeds_and_changes_the_sweep(panel, qtbot):
+    before = panel.output().fine["hits"].copy()
+    panel.embedder.setCurrentText("tfidf")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.embedder == "tfidf")
+    assert not np.array_equal(panel.output().fine["hits"], before)
+
+
+def test_user_questions_from_csv_text_and_json(panel, qtbot, tmp_path):
+    good = tmp_path / "faq.csv"
+    good.write_text("question,intent\nWhere is my parcel?,track\nWhere's my parcel?,track\n"
+                    "Can I return shoes?,returns\n")
+    panel.open_paths([good])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.n == 3)
+    assert panel.params.intents == ("track", "track", "returns")
+    assert "Where is my parcel? | track" in panel.workload.toPlainText()
+    plain = tmp_path / "questions.txt"
+    plain.write_text("Where is my parcel?\n\nWhere is my parcel now?\n")
+    panel.open_paths([plain])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.n == 2)
+    assert panel.params.intents is None and panel.output().result.false_hit is None
+    as_json = tmp_path / "list.json"
+    as_json.write_text('[{"question": "a b c", "intent": "x"}, "d e f"]')
+    panel.open_paths([as_json])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.workload == ("a b c", "d e f"))
+
+
+def test_bad_files_name_the_line_and_keep_the_data(panel, qtbot, tmp_path):
+    before = panel.params
+    bad = tmp_path / "bad.csv"
+    bad.write_text("question,intent\nfine,one\n,two\n")
+    panel.open_paths([bad])
+    assert "bad.csv line 3: no question in column 1" in panel.status.text()
+    assert panel.params == before
+
+
+def test_typed_questions_with_intents(panel, qtbot):
+    panel.workload.setPlainText("reset my password | pw\nreset password please | pw\nopening hours | hours")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.n == 3, timeout=5000)
+    assert panel.params.intents == ("pw", "pw", "hours")
+
+
+def test_parsers_on_their_own():
+    assert parse_lines("a | x\nb | y") == (("a", "b"), ("x", "y"))
+    assert parse_lines("a | x\nb") == (("a", "b"), None)  # an untagged line: no intents at all
+    assert parse_csv("what now?,later\nwhy?,\n") == (("what now?", "why?"), None)
+    with pytest.raises(InputError, match="questions: no questions found"):
+        parse_lines("\n\n")
+
+
+def test_csv_rows_and_headline(panel):
+    rows = panel.csv_rows()
+    assert rows[0][:3] == ["question", "hit", "score"] and len(rows) == 31
+    assert "false hits" in panel.status.text()

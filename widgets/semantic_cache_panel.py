@@ -1,0 +1,228 @@
+"""Semantic cache panel (book chapter 7): the threshold between false misses and false hits.
+
+Live fields (``core.semantic_cache.LIVE``): the threshold and the cost model only look up a
+walk made on the worker (every 0.01 of the slider is walked once per workload) and re-price.
+The workload, intents, embedder, stopwords and probe re-embed on the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from core import semantic_cache as sc
+from core.errors import InputError
+from core.semantic_cache_io import parse_lines, parse_questions, to_lines
+from core.tokens import TokenCounter
+from widgets.base import BasePanel, Progress, preview
+from widgets.controls import SliderSpin, section
+from widgets.loaders import read_text
+from widgets.plots import PlotView
+from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, zero_window
+
+_EDIT_PAUSE_MS = 500
+_CHEAP_QUESTIONS = 300
+"""Up to this many questions are embedded and walked on the UI thread."""
+
+
+class SemanticCachePanel(BasePanel):
+    """Walk a workload through a semantic cache; drag the threshold and watch the errors trade."""
+
+    lever = "semantic_cache"
+    title = "Semantic cache"
+    chapter = 7
+    group = "Caching"
+    explain = (
+        "A semantic cache answers a question from a similar one asked before, skipping the model "
+        "call. Similar means: the embeddings' cosine is at least the threshold. Too low and "
+        "another question's answer is served (a false hit); too high and paraphrases call the "
+        "model again (a false miss). Tag questions with an intent to count both; the sweep shows "
+        "whether any threshold avoids both."
+    )
+
+    def default_params(self) -> sc.Params:
+        return sc.Params()
+
+    # ---- controls -------------------------------------------------------------------------
+    def build_controls(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Threshold"))
+        self.threshold = SliderSpin("Threshold (hundredths)", 0, 100, 80)
+        self.threshold.sig_value_changed.connect(lambda v: self.change(threshold=v / 100))
+        layout.addWidget(self.threshold)
+        form = QFormLayout()
+        self.exact = self.bind(QDoubleSpinBox(), "threshold")
+        self.exact.setDecimals(3)
+        self.exact.setSingleStep(0.01)
+        form.addRow("Exact threshold", self.exact)
+        self.embedder = self.bind(QComboBox(), "embedder")
+        self.embedder.setToolTip("hashing: the book's md5 bag of words and trigrams; "
+                                 "tfidf: cosine over the workload's own vocabulary")
+        form.addRow("Embedder", self.embedder)
+        self.dim = self.bind(QSpinBox(), "dim")
+        form.addRow("Hashing slots", self.dim)
+        layout.addLayout(form)
+        layout.addWidget(section("Questions (one a line; “question | intent” tags it)"))
+        self.workload = QPlainTextEdit()
+        self.workload.textChanged.connect(lambda: self._edit_timer.start())
+        layout.addWidget(self.workload, 1)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open questions…")
+        self.open_button.setToolTip("Text (one a line), CSV with question[,intent], or a JSON list")
+        self.open_button.clicked.connect(self._on_open_clicked)
+        sample = QPushButton("Load sample")
+        sample.clicked.connect(self.load_sample)
+        row.addWidget(self.open_button)
+        row.addWidget(sample)
+        layout.addLayout(row)
+        more = QFormLayout()
+        self.stopwords = QLineEdit()
+        self.stopwords.setToolTip("Words ignored when embedding (space or comma separated)")
+        self.stopwords.editingFinished.connect(self._on_stopwords_edited)
+        more.addRow("Stopwords", self.stopwords)
+        self.model = self.bind(QComboBox(), "model")
+        more.addRow("Model", self.model)
+        self.price = self.bind(QDoubleSpinBox(), "price_per_mtok", maximum=1000,
+                               to_field=lambda v: None if v == 0 else v,
+                               from_field=lambda v: 0.0 if v is None else v)
+        self.price.setSpecialValueText("model list price")
+        self.price.setPrefix("$")
+        more.addRow("Output $/M", self.price)
+        self.out_tokens = self.bind(QSpinBox(), "out_tokens", maximum=200_000)
+        more.addRow("Output tokens/call", self.out_tokens)
+        self.llm_ms = self.bind(QDoubleSpinBox(), "llm_ms", maximum=600_000)
+        more.addRow("Model call, ms", self.llm_ms)
+        self.lookup_ms = self.bind(QDoubleSpinBox(), "lookup_ms", maximum=60_000)
+        more.addRow("Lookup, ms", self.lookup_ms)
+        self.probe_cached = self.bind(QLineEdit(), "probe_cached")
+        more.addRow("Probe: cached", self.probe_cached)
+        self.probe_new = self.bind(QLineEdit(), "probe_new")
+        more.addRow("Probe: new", self.probe_new)
+        layout.addLayout(more)
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(_EDIT_PAUSE_MS)
+        self._edit_timer.timeout.connect(self._on_workload_edited)
+
+    def _on_workload_edited(self) -> None:
+        text = self.workload.toPlainText()
+        if text == to_lines(self.params.workload, self.params.intents):
+            return
+        try:
+            questions, intents = parse_lines(text, "questions")
+        except InputError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        self.change(workload=questions, intents=intents)
+
+    def _on_stopwords_edited(self) -> None:
+        self.change(stopwords=tuple(self.stopwords.text().replace(",", " ").lower().split()))
+
+    def _on_open_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open questions", "",
+                                              "Questions (*.txt *.csv *.json);;All files (*)")
+        if name:
+            self.open_paths([Path(name)])
+
+    def add_file(self, path: Path) -> None:
+        """Take a text, CSV or JSON file of questions as the workload."""
+        questions, intents = parse_questions(read_text(path), path.name)
+        self.change(workload=questions, intents=intents)
+        self.sync_controls()
+
+    def load_file(self, path: str | Path) -> None:
+        p = Path(path)
+        try:
+            super().load_file(p)
+        except InputError as first:
+            try:  # not a scenario: maybe a JSON list of questions
+                self.add_file(p)
+            except InputError:
+                raise first from None
+
+    def sync_controls(self) -> None:
+        p: sc.Params = self.params
+        text = to_lines(p.workload, p.intents)
+        if self.workload.toPlainText() != text:
+            with QSignalBlocker(self.workload):
+                self.workload.setPlainText(text)
+        self.stopwords.setText(" ".join(p.stopwords))
+        self.threshold.set_value(round(p.threshold * 100))
+
+    # ---- compute and draw -----------------------------------------------------------------
+    def is_cheap(self, params: Any) -> bool:
+        return len(params.workload) <= _CHEAP_QUESTIONS
+
+    def prepare(self, params: sc.Params, counter: TokenCounter | None,
+                progress: Progress) -> sc.Prepared:
+        return sc.prepare(params, counter, progress, grid=GRID)
+
+    def derive(self, prepared: sc.Prepared, params: sc.Params) -> CacheOutput:
+        return CacheOutput(sc.derive(prepared, params), sc.sweep_table(prepared, params, GRID))
+
+    def build_plots(self, view: PlotView) -> None:
+        self.plots_ = CachePlots(view, self._on_line_dragged)
+
+    def _on_line_dragged(self, value: float) -> None:
+        self.threshold.spin.setValue(min(100, max(0, round(value * 100))))
+
+    def draw(self, output: CacheOutput) -> None:
+        self.threshold.set_value(round(output.result.params.threshold * 100))
+        self.plots_.update(output, self.theme)
+
+    def theme_changed(self) -> None:
+        out = self.output()
+        if out is not None:
+            self.plots_.update(out, self.theme, force=True)
+
+    def headline(self, output: CacheOutput) -> str:
+        res = output.result
+        t = res.totals()
+        flags = ""
+        if res.false_hit is not None and res.false_miss is not None:
+            flags = f" · {int(res.false_hit.sum())} false hits, {int(res.false_miss.sum())} false misses"
+            zero = zero_window(output.fine)
+            flags += (" · no threshold avoids both" if zero is None
+                      else f" · both zero from {zero[0]:.2f} to {zero[1]:.2f}")
+        note = f" · {res.prepared.intents_note}" if res.prepared.intents_note else ""
+        return (f"threshold {res.params.threshold:.2f} ({res.params.embedder}): {res.hits:,} of "
+                f"{res.n:,} hit ({res.hits / res.n:.0%}), {res.n - res.hits:,} model calls · "
+                f"${t['cache']['cost']:,.4f} vs ${t['baseline']['cost']:,.4f} "
+                f"(saves {t['saved']['cost_pct']:.0f}%), {t['saved']['latency_pct']:.0f}% less wait"
+                f"{flags}{note}")
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: CacheOutput | None = self.output()
+        if out is None:
+            return []
+        res = out.result
+        rows: list[list[Any]] = [["question", "hit", "score", "best_match", "latency_ms", "cost",
+                                  "false_hit", "false_miss"]]
+        for e in res.events():
+            rows.append([e["question"], e["hit"], e["score"], e["best_match"], e["latency_ms"],
+                         e["cost"], e.get("false_hit"), e.get("false_miss")])
+        return rows
+
+    def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
+        return self.threshold.spin.setValue, np.linspace(5, 95, 200).round().astype(int).tolist()
+
+
+PANEL = SemanticCachePanel
+
+if __name__ == "__main__":
+    preview(SemanticCachePanel)

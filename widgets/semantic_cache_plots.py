@@ -1,0 +1,325 @@
+"""The semantic-cache panel's charts, made once and then updated.
+
+Best scores with HIT/MISS chips, the sweep, the running totals, the similarity heatmap and the
+probe gauge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6.QtGui import QFont, QFontMetrics
+
+from core import semantic_cache as sc
+from widgets.plots import PlotView, budget_line, mkcolor, place_labels, set_line, steady_top
+from widgets.theme import Theme
+
+GRID = np.round(np.arange(101) * 0.01, 2)
+"""The slider's thresholds: walked once on the worker, so a tick is a lookup."""
+HEAT_MAX = 300
+"""The heatmap shows at most this many questions a side (evenly picked) — more pixels than that
+would not be seen."""
+DOTS_MAX = 400
+"""Up to this many questions are hoverable dots; more are drawn as short dashes (one path)."""
+CHIPS_MAX = 16
+"""Up to this many questions get a HIT/MISS text chip; more show colored chips only."""
+FALSE_HIT = "#d62728"
+FALSE_MISS = "#ff7f0e"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheOutput:
+    """The result at the threshold and the fine sweep for the chart."""
+
+    result: sc.Result
+    fine: dict[str, NDArray[Any]]
+    note: str = ""
+
+
+def heat_order(prep: sc.Prepared, n: int) -> NDArray[np.int64]:
+    """Return the questions shown in the heatmap: grouped by intent (blocks), else arrival."""
+    pick = np.unique(np.linspace(0, n - 1, min(n, HEAT_MAX)).round().astype(np.int64))
+    if prep.codes is None:
+        return pick
+    return pick[np.argsort(prep.codes[pick], kind="stable")]
+
+
+class CachePlots:
+    """Every chart of the panel; ``on_threshold`` gets a dragged threshold (0..1)."""
+
+    def __init__(self, view: PlotView, on_threshold: Callable[[float], None]) -> None:
+        self.scores = view.addPlot(row=0, col=0, colspan=2, title="Each question's best match")
+        self.scores.setLabel("left", "similarity")
+        self.scores.setLabel("bottom", "question (arrival order)")
+        self.scores.setYRange(-0.16, 1.05, padding=0)
+        self.scores.setMouseEnabled(x=False, y=False)
+        self._res: sc.Result | None = None
+        self.dots = {kind: pg.ScatterPlotItem(size=9, hoverable=True, tip=self._tip)
+                     for kind in ("hit", "miss", "false_hit", "false_miss")}
+        for item in self.dots.values():
+            self.scores.addItem(item)
+        self.hline = pg.InfiniteLine(angle=0, movable=True, label="threshold {value:.2f}",
+                                     labelOpts={"position": 0.93, "movable": False,
+                                                "anchors": [(1, 1), (1, 1)]})
+        self.hline.sigPositionChanged.connect(lambda line: on_threshold(float(line.value())))
+        self.scores.addItem(self.hline)
+        self.chips: list[pg.TextItem] = []
+        self.ticks = {kind: pg.PlotCurveItem() for kind in self.dots}
+        for item in self.ticks.values():
+            self.scores.addItem(item)
+        self.strip = pg.ImageItem()
+        self.scores.addItem(self.strip)
+        self._n = -1
+        self._probe_key: object = None
+        self.sweep = view.addPlot(row=1, col=0, title="Sweep")
+        self.sweep.setLabel("bottom", "threshold")
+        self.sweep.setLabel("left", "share")
+        self.sweep.setXRange(0, 1, padding=0.02)
+        self.sweep.setYRange(0, 1.18, padding=0)
+        self.sweep.setMouseEnabled(x=False, y=False)
+        self.zero = pg.LinearRegionItem(movable=False)
+        self.sweep.addItem(self.zero)
+        self.curves = {key: self.sweep.plot() for key in ("hit_rate", "false_hits", "false_misses", "cost")}
+        self.vline = budget_line(self.sweep, on_threshold, label="")
+        self.none_label = pg.TextItem(anchor=(0.5, 0))
+        self.sweep.addItem(self.none_label)
+        self.totals = view.addPlot(row=1, col=1, title="Running cost")
+        self.totals.setLabel("bottom", "question")
+        self.totals.setLabel("left", "$")
+        self.totals.getAxis("left").enableAutoSIPrefix(False)
+        self.totals.setMouseEnabled(x=False, y=False)
+        self.totals.addLegend(offset=(5, 5), labelTextSize="8pt")
+        self.base_curve = self.totals.plot(name="no cache")
+        self.cache_curve = self.totals.plot(name="with cache")
+        self.time_label = pg.TextItem(anchor=(1, 1))
+        self.totals.addItem(self.time_label)
+        self.heat = view.addPlot(row=2, col=0, title="Similarity (grouped by intent)")
+        self.heat.setMouseEnabled(x=False, y=False)
+        self.heat.invertY(True)
+        self.image = pg.ImageItem()
+        self.heat.addItem(self.image)
+        self.probe = view.addPlot(row=2, col=1, title="Probe")
+        self.probe.setMouseEnabled(x=False, y=False)
+        self.probe.hideAxis("left")
+        self.probe.setXRange(0, 1, padding=0.02)
+        self.probe.setYRange(-0.6, 1.2, padding=0)
+        self.gauge = pg.BarGraphItem(x0=[0], y=[0], height=[0.5], width=[0])
+        self.probe.addItem(self.gauge)
+        self.probe_lines: list[pg.InfiniteLine] = []
+        self.probe_labels: list[pg.TextItem] = []
+        self.probe_text = pg.TextItem(anchor=(0, 0))
+        self.probe.addItem(self.probe_text)
+        self._heat_for: object = None
+        self._fitted: str | None = None
+        self._lut = _lut()
+
+    def fit_axes(self, theme: Theme) -> None:
+        """Give bottom axes room for their tick text and label at the theme's font size."""
+        font = QFont()
+        font.setPointSize(theme.font_pt)
+        height = QFontMetrics(font).height()
+        for plot in (self.scores, self.sweep, self.totals, self.heat, self.probe):
+            axis = plot.getAxis("bottom")
+            axis.setHeight(height + 12 + (height if axis.labelText else 0))
+        self._fitted = theme.name
+
+    # ---- drawing --------------------------------------------------------------------------
+    def update(self, out: CacheOutput, theme: Theme, force: bool = False) -> None:
+        """Draw ``out``; the heatmap is redrawn only when the workload changed."""
+        res = self._res = out.result
+        if force or self._fitted != theme.name:
+            self.fit_axes(theme)
+        self._update_scores(res, theme)
+        self._update_sweep(out, theme)
+        self._update_totals(res, theme)
+        if force or res.prepared is not self._heat_for:
+            self._update_heat(res)
+            self._heat_for = res.prepared
+        probe_key = (res.prepared.probe_similarity, res.params.probe_thresholds, res.params.probe_new,
+                     res.params.probe_cached, theme.name)
+        if force or probe_key != self._probe_key:
+            self._update_probe(res, theme)
+            self._probe_key = probe_key
+
+    def _tip(self, x: float, y: float, data: object) -> str:
+        i = round(x)
+        return "" if self._res is None or not 0 <= i < self._res.n else describe(self._res, i)
+
+    def _update_scores(self, res: sc.Result, theme: Theme) -> None:
+        w, n = res.walk, res.n
+        x = np.arange(n, dtype=float)
+        y = np.where(np.isnan(w.score), 0.0, w.score)
+        fh = res.false_hit if res.false_hit is not None else np.zeros(n, bool)
+        fm = res.false_miss if res.false_miss is not None else np.zeros(n, bool)
+        kinds = {"hit": w.hit & ~fh, "miss": ~w.hit & ~fm, "false_hit": fh, "false_miss": fm}
+        colors = {"hit": theme.color(2), "miss": theme.muted, "false_hit": FALSE_HIT,
+                  "false_miss": FALSE_MISS}
+        few = n <= DOTS_MAX
+        for kind, mask in kinds.items():
+            dots, ticks = self.dots[kind], self.ticks[kind]
+            dots.setVisible(few)
+            ticks.setVisible(not few)
+            if few:
+                dots.setData(x[mask], y[mask], size=9, symbol="s" if "hit" in kind else "o",
+                             brush=mkcolor(colors[kind]), pen=None)
+            else:  # thousands of points: short dashes in one path, not one scatter record each
+                xs, ys = np.repeat(x[mask], 2), np.repeat(y[mask], 2)
+                ys[1::2] += 0.025
+                ticks.setData(xs, ys, connect="pairs", pen=pg.mkPen(colors[kind], width=2))
+        if self._n != n:
+            self.scores.setXRange(-1, max(n, 2), padding=0.01)
+            self._n = n
+        set_line(self.hline, res.params.threshold)
+        self.hline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        self._update_chips(res, fh, fm, theme)
+
+    def _update_chips(self, res: sc.Result, fh: NDArray[np.bool_], fm: NDArray[np.bool_],
+                      theme: Theme) -> None:
+        """HIT/MISS words for a few questions, a colored strip of chips for many."""
+        w, n = res.walk, res.n
+        codes = np.where(fh, 3, np.where(fm, 4, np.where(w.hit, 1, 2))).astype(np.uint8)
+        lut = np.array([(0, 0, 0, 0), *(mkcolor(c).getRgb() for c in (
+            theme.color(2), theme.muted, FALSE_HIT, FALSE_MISS))], dtype=np.uint8)
+        self.strip.setImage(lut[codes][None, :, :], autoLevels=False)
+        self.strip.setRect(-0.5, -0.14, n, 0.07)
+        self.strip.setVisible(n > CHIPS_MAX)
+        chips = []
+        if n <= CHIPS_MAX:
+            chips = [("HIT" if h else "MISS", float(i), -0.02) for i, h in enumerate(w.hit.tolist())]
+        place_labels(self.scores, self.chips, chips, (0.5, 0), theme.foreground)
+        for label, (_t, i, _y) in zip(self.chips, chips, strict=False):
+            k = int(i)
+            label.setColor(FALSE_HIT if fh[k] else FALSE_MISS if fm[k]
+                           else theme.color(2) if w.hit[k] else theme.muted)
+
+    def _update_sweep(self, out: CacheOutput, theme: Theme) -> None:
+        table, n = out.fine, out.result.n
+        base = max(n * out.result.params.cost_per_call, 1e-300)
+        ts = table["threshold"]
+        ys = {"hit_rate": table["hit_rate"], "false_hits": table["false_hits"] / n,
+              "false_misses": table["false_misses"] / n, "cost": table["cost"] / base}
+        colors = {"hit_rate": theme.color(2), "false_hits": FALSE_HIT, "false_misses": FALSE_MISS,
+                  "cost": theme.color(0)}
+        names = {"hit_rate": "hit rate", "false_hits": "false hits", "false_misses": "false misses",
+                 "cost": "cost ÷ no-cache cost (dashed)"}
+        title = " · ".join(f"<span style='color:{colors[k]}'>{v}</span>" for k, v in names.items())
+        if self.sweep.titleLabel.text != title:
+            self.sweep.setTitle(title, size=f"{max(theme.title_pt - 3, 8)}pt")
+        for key, curve in self.curves.items():
+            y = ys[key]
+            ok = ~np.isnan(y)
+            dash = pg.QtCore.Qt.PenStyle.DashLine if key == "cost" else pg.QtCore.Qt.PenStyle.SolidLine
+            style = pg.mkPen(colors[key], width=theme.line_width, style=dash)
+            curve.setData(ts[ok], y[ok], pen=style)
+        set_line(self.vline, out.result.params.threshold)
+        self.vline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        zero = zero_window(table)
+        self.zero.setVisible(zero is not None)
+        if zero is not None:
+            self.zero.setRegion(zero)
+            self.zero.setBrush(mkcolor(theme.color(2), 40))
+        text = "" if out.result.prepared.codes is None else (
+            "no threshold has 0 false hits and 0 false misses" if zero is None
+            else f"0 false hits and misses: {zero[0]:.2f}–{zero[1]:.2f}")
+        self.none_label.setText(text, color=theme.foreground)
+        self.none_label.setPos(0.5, 1.17)
+        self.none_label.setAnchor((0.5, 0))
+
+    def _update_totals(self, res: sc.Result, theme: Theme) -> None:
+        n, p = res.n, res.params
+        x = np.arange(1, n + 1)
+        self.base_curve.setData(x, x * p.cost_per_call, pen=pg.mkPen(theme.muted, width=theme.line_width))
+        self.cache_curve.setData(x, np.cumsum(res.cost()),
+                                 pen=pg.mkPen(theme.color(0), width=theme.line_width))
+        (_x0, x1), (_y0, y1) = self.totals.viewRange()
+        top = steady_top(y1, n * p.cost_per_call * 1.05)
+        if (top, float(n)) != (y1, x1):
+            self.totals.setRange(xRange=(0, n), yRange=(0, top), padding=0)
+        t = res.totals()
+        self.time_label.setText(f"wait {t['cache']['latency_ms'] / 1000:,.1f} s with the cache, "
+                                f"{t['baseline']['latency_ms'] / 1000:,.1f} s without",
+                                color=theme.foreground)
+        self.time_label.setPos(n, 0)
+
+    def _update_heat(self, res: sc.Result) -> None:
+        order = heat_order(res.prepared, res.n)
+        block = res.prepared.sim[np.ix_(order, order)]
+        self.image.setImage(block, levels=(0.0, 1.0), lut=self._lut, autoLevels=False)
+        self.heat.setRange(xRange=(0, order.size), yRange=(0, order.size), padding=0)
+
+    def _update_probe(self, res: sc.Result, theme: Theme) -> None:
+        probe = res.probe()
+        s = float(probe["similarity"])
+        self.gauge.setOpts(x0=[0], y=[0], height=[0.5], width=[s], brushes=[mkcolor(theme.color(0))],
+                           pens=[pg.mkPen(None)])
+        decisions = probe["decisions"]
+        while len(self.probe_lines) < len(decisions):
+            line = pg.InfiniteLine(angle=90, movable=False)
+            label = pg.TextItem(anchor=(0.5, 1))
+            self.probe.addItem(line)
+            self.probe.addItem(label)
+            self.probe_lines.append(line)
+            self.probe_labels.append(label)
+        for i, (line, label) in enumerate(zip(self.probe_lines, self.probe_labels, strict=True)):
+            visible = i < len(decisions)
+            line.setVisible(visible)
+            label.setVisible(visible)
+            if visible:
+                d = decisions[i]
+                color = FALSE_HIT if d["hit"] else theme.muted
+                line.setPen(pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
+                line.setValue(d["threshold"])
+                label.setText(f"{d['threshold']:.2f}: {'HIT' if d['hit'] else 'MISS'}", color=color)
+                label.setPos(d["threshold"], 0.6 + 0.3 * (i % 2))
+        self.probe_text.setText(f"similarity {s:.2f}", color=theme.foreground)
+        self.probe_text.setPos(0.0, -0.3)
+        title = ("Probe: “" + _short(probe["new_question"]) + "” vs the cached “"
+                 + _short(probe["cached_question"]) + "”")
+        if self.probe.titleLabel.text != title:
+            self.probe.setTitle(title, color=theme.foreground, size=f"{max(theme.title_pt - 2, 8)}pt")
+
+
+def zero_window(table: dict[str, NDArray[Any]]) -> tuple[float, float] | None:
+    """Return the widest run of thresholds with no false hit and no false miss, if any."""
+    fh, fm, ts = table["false_hits"], table["false_misses"], table["threshold"]
+    ok = (fh == 0) & (fm == 0)
+    best: tuple[float, float] | None = None
+    start = None
+    for i, good in enumerate([*ok.tolist(), False]):
+        if good and start is None:
+            start = i
+        elif not good and start is not None:
+            lo, hi = float(ts[start]), float(ts[i - 1])
+            if best is None or hi - lo > best[1] - best[0]:
+                best = (lo, hi)
+            start = None
+    return best
+
+
+def describe(res: sc.Result, i: int) -> str:
+    """Return the hover text of question ``i``: decision, score and the matched question."""
+    w, p = res.walk, res.params
+    head = f"#{i + 1} {'HIT' if w.hit[i] else 'MISS'}: {p.workload[i]}"
+    m = int(w.match[i])
+    if m < 0:
+        return head + "\n(empty cache)"
+    flag = ""
+    if res.false_hit is not None and res.false_hit[i]:
+        flag = "\nfalse hit: another intent's answer was served"
+    elif res.false_miss is not None and res.false_miss[i]:
+        flag = "\nfalse miss: a same-intent question was already cached"
+    return f"{head}\nbest {w.score[i]:.3f} vs #{m + 1}: {p.workload[m]}{flag}"
+
+
+def _short(text: str, limit: int = 38) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _lut() -> NDArray[np.uint8]:
+    cmap = pg.colormap.get("viridis")
+    return np.asarray(cmap.getLookupTable(0.0, 1.0, 256), dtype=np.uint8)
