@@ -293,8 +293,9 @@ def threshold_sweep(prepared: Prepared, params: Params, price: float) -> dict[st
     else:
         ts = np.array(params.threshold_sweep, dtype=np.int64)
     ks = recurring_count(prepared, ts)
-    before = prepared.file_tokens[0]
-    tokens = np.array([prepared.file_tokens[int(k)] - before for k in ks], dtype=np.int64)
+    by_k = np.zeros(prepared.ranked_counts.size + 1, dtype=np.int64)  # only reachable k are read
+    by_k[list(prepared.file_tokens)] = list(prepared.file_tokens.values())
+    tokens = by_k[ks] - prepared.file_tokens[0]
     prevented = prepared.prevented[ks]
     return {"threshold": ts, "recurring": ks.astype(np.int64), "rules": prepared.n_rules[ks],
             "prevented": prevented, "remaining": len(prepared.held_out_tags) - prevented,
