@@ -1,12 +1,26 @@
-"""The one place resource paths are resolved, from this file, so a PyInstaller bundle finds them."""
+"""The one place resource paths are resolved.
+
+An installed wheel ships ``resources/`` as the ``ctxlab_resources`` package, read through
+:mod:`importlib.resources`; a source checkout and a PyInstaller bundle find the folder beside
+the ``widgets`` package.
+"""
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent / "resources"
+
+def _root() -> Path:
+    try:
+        return Path(str(importlib.resources.files("ctxlab_resources")))
+    except ModuleNotFoundError:  # a source checkout (editable install) or a bundle
+        return Path(__file__).resolve().parent.parent / "resources"
+
+
+ROOT = _root()
 
 
 def resource_path(*parts: str) -> Path:
