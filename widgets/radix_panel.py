@@ -307,7 +307,10 @@ class RadixPanel(BasePanel):
         return RadixState(key, full, replay)
 
     def derive(self, prepared: RadixState, params: radix.Params) -> RadixOutput:
-        return RadixOutput(radix.at_step(prepared.full, prepared.replay, prepared.replay.step, params))
+        replay = prepared.replay
+        step = len(replay.stream) if params.at_step is None else min(params.at_step, len(replay.stream))
+        replay.advance(step)  # normally there already; not after a cancelled step back on the worker
+        return RadixOutput(radix.at_step(prepared.full, replay, step, params))
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = RadixPlots(view, lambda v: self.step.spin.setValue(max(0, round(v + 0.5))),

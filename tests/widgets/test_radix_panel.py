@@ -217,3 +217,14 @@ def test_per_request_chart_is_drawn_for_thousands_of_requests(qtbot, tmp_path, c
         made.view.close()
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Error" not in err
+
+
+def test_a_step_back_cut_short_on_the_worker_does_not_show_the_wrong_tree(panel, qtbot):
+    res = wait_step(panel, qtbot, 40)
+    panel.prepared().replay.advance(10)  # where a step back cancelled mid-replay leaves the kept replay
+    rendered = []
+    panel.sig_rendered.connect(rendered.append)
+    panel.schedule()  # the same params again: served from the kept state
+    qtbot.waitUntil(lambda: panel.is_idle() and rendered)
+    again = panel.output().result
+    assert again.step == 40 and again.tree_stored == res.tree_stored and again.drawn.ids == res.drawn.ids
