@@ -225,6 +225,6 @@ def test_a_step_back_cut_short_on_the_worker_does_not_show_the_wrong_tree(panel,
     rendered = []
     panel.sig_rendered.connect(rendered.append)
     panel.schedule()  # the same params again: served from the kept state
-    qtbot.waitUntil(lambda: panel.is_idle() and rendered)
+    qtbot.waitUntil(lambda: panel.is_idle() and bool(rendered))
     again = panel.output().result
     assert again.step == 40 and again.tree_stored == res.tree_stored and again.drawn.ids == res.drawn.ids
