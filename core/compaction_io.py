@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from core import fields
-from core.compaction import Turn
+from core.compaction import MAX_TURNS, Turn
 from core.errors import InputError
 
 _SPEAKER = re.compile(r"^\s*(user|assistant|human|ai|claude)\s*:\s?", re.IGNORECASE)
@@ -74,6 +74,8 @@ def parse_transcript(text: str, name: str = "transcript") -> tuple[Turn, ...]:
             data = None  # not one document: JSON Lines, read line by line below
         except RecursionError:
             raise InputError(f"{name}: JSON nested too deeply") from None
+        except ValueError:  # integers over 4,300 digits
+            raise InputError(f"{name}: holds a number with more than 4,300 digits") from None
         if data is not None:
             items = data.get("messages", data.get("turns")) if isinstance(data, dict) else data
             if not isinstance(items, list):
@@ -91,6 +93,9 @@ def parse_transcript(text: str, name: str = "transcript") -> tuple[Turn, ...]:
     found = tuple(t for t in turns if t is not None)
     if not found:
         raise InputError(f"{name}: no user or assistant messages found")
+    if len(found) > MAX_TURNS:  # the same limit a scenario or a session is read with
+        raise InputError(f"{name}: {len(found):,} turns, more than the {MAX_TURNS:,} a "
+                         "conversation may have here")
     return found
 
 

@@ -202,7 +202,7 @@ def parse_events(text: str, name: str = "events") -> tuple[Event, ...]:
         data = fields.parse_json(stripped, name)
         if isinstance(data, dict):
             data = data.get("params", data).get("events", [])
-        return tuple(_event(e, f"{name}[{i}]") for i, e in enumerate(fields.items({"e": data}, "e", name)))
+        return _events(data, name)
     out = []
     for line_no, row in enumerate(csv.reader(io.StringIO(stripped)), start=1):
         cells = [c.strip() for c in row]
@@ -213,6 +213,9 @@ def parse_events(text: str, name: str = "events") -> tuple[Event, ...]:
                              f"[, ingested_on], got {len(cells)} columns")
         record = dict(zip(_EVENT_KEYS, cells, strict=False))
         out.append(_event({k: v for k, v in record.items() if v}, f"{name} line {line_no}"))
+        if len(out) > MAX_EVENTS:  # the same limit a scenario or a session is read with
+            raise InputError(f"{name}: more than the {MAX_EVENTS:,} events a graph may have "
+                             f"(line {line_no})")
     return tuple(out)
 
 

@@ -140,3 +140,21 @@ def test_call_graph_survives_a_re_export_cycle_and_a_file_too_deep_to_parse():
     assert "pkg.ok:ok" in result["functions"]  # one bad file loses nothing
     assert [e["path"] for e in result["errors"]] == ["pkg/deep.py"]
     assert "nested too deeply" in result["errors"][0]["message"]
+
+
+def test_files_opened_into_a_panel_meet_the_same_limits_as_a_scenario(monkeypatch):
+    from core import compaction_io, temporal
+
+    monkeypatch.setattr(temporal, "MAX_EVENTS", 3)
+    csv_text = "\n".join(f"s,p,{i},2024-01-0{i + 1}" for i in range(4))
+    with pytest.raises(InputError, match="more than the 3 events"):
+        temporal.parse_events(csv_text, "facts.csv")
+    as_json = json.dumps([{"subject": "s", "predicate": "p", "object": str(i),
+                           "valid_from": "2024-01-01"} for i in range(4)])
+    with pytest.raises(InputError, match="at most 3 events"):
+        temporal.parse_events(as_json, "facts.json")
+    monkeypatch.setattr(compaction_io, "MAX_TURNS", 3)
+    with pytest.raises(InputError, match="4 turns, more than the 3"):
+        compaction_io.parse_transcript("\n".join(f"user: question {i}" for i in range(4)), "chat")
+    with pytest.raises(InputError, match="4,300 digits"):
+        compaction_io.parse_transcript('[{"role": "user", "content": ' + "7" * 5000 + "}]", "chat")
