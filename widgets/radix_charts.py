@@ -111,12 +111,12 @@ class RadixCharts:
     def _update_capacity_curve(self, res: radix.Result, theme: Theme) -> None:
         keys = " ".join(_key(theme.color(k), p.upper()) for k, p in enumerate(POLICIES))
         self.curve_plot.setTitle(f"Hit rate vs capacity: {keys}")
-        for k, policy in enumerate(POLICIES):
+        for k, policy in enumerate(POLICIES):  # widest first: curves that coincide stay visible
             pts = [p for p in res.curve if p["eviction"] == policy]
             color = theme.color(k)
             xs = np.log10([p["capacity"] for p in pts])
             self.policy_curves[policy].setData(xs, [p["hit_rate"] for p in pts],
-                                               pen=pg.mkPen(color, width=theme.line_width),
+                                               pen=pg.mkPen(color, width=theme.line_width + 1.5 * (2 - k)),
                                                symbolBrush=color, symbolPen=color)
         self.capacity_line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
         caps = [p["capacity"] for p in res.curve]

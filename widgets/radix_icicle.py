@@ -25,6 +25,8 @@ PAD = 3.0
 """Pixels between a band's edge and its label."""
 MAX_LABELS = 300
 """Labels tried per paint (the widest bands first); the rest are on hover."""
+WORDS_FIRST = 40
+"""Bands narrower than this many average characters are labelled with their words only."""
 MIN_CHARS = 10
 """An elided label shorter than this is not drawn."""
 COLOR_MODES = (("refs", "requests through it"), ("age", "last use (LRU age)"))
@@ -52,10 +54,10 @@ def shade_of(lay: radix.Layout, mode: str) -> np.ndarray:
     return np.minimum((strength * (SHADES - 1)).round().astype(int), SHADES - 1)
 
 
-def band_text(lay: radix.Layout, i: int) -> str:
-    """Return a band's label: its block count and the start of its edge."""
+def band_text(lay: radix.Layout, i: int, counted: bool = True) -> str:
+    """Return a band's label: its block count (unless not ``counted``) and the start of its edge."""
     n = len(lay.edges[i])
-    return f"{n} block{'s' * (n != 1)}: {radix.label(lay, i)}"
+    return f"{n} block{'s' * (n != 1)}: {radix.label(lay, i)}" if counted else radix.label(lay, i)
 
 
 def _blend(a: QColor, b: QColor, t: float) -> QColor:
@@ -179,8 +181,10 @@ class IcicleItem(pg.GraphicsObject):
         order = order[np.argsort(-(room_w[order] * room_h[order]), kind="stable")][:MAX_LABELS]
         out = []
         for i in order.tolist():
-            text = metrics.elidedText(band_text(lay, i), Qt.TextElideMode.ElideRight, float(room_w[i]))
-            if len(text) < MIN_CHARS and text != band_text(lay, i):
+            # a narrow band spends its room on the words, not on "1 block:" (that is on hover)
+            full = band_text(lay, i, counted=room_w[i] >= WORDS_FIRST * metrics.averageCharWidth())
+            text = metrics.elidedText(full, Qt.TextElideMode.ElideRight, float(room_w[i]))
+            if len(text) < MIN_CHARS and text != full:
                 continue  # "1 bl…" says nothing: leave it to the tooltip
             width = min(metrics.horizontalAdvance(text), float(room_w[i]))
             mid = (top[i] + bottom[i]) / 2

@@ -80,7 +80,8 @@ def check_labels(panel):
     for i in range(1, len(lay.ids)):
         band = transform.mapRect(QRectF(lay.x0[i], lay.band0[i], lay.x1[i] - lay.x0[i],
                                         lay.band1[i] - lay.band0[i])).intersected(visible)
-        room = metrics.horizontalAdvance(band_text(lay, i)[:MIN_CHARS]) + 2 * PAD + 1
+        room = max(metrics.horizontalAdvance(band_text(lay, i)[:MIN_CHARS]),
+                   metrics.horizontalAdvance(band_text(lay, i, counted=False)[:MIN_CHARS])) + 2 * PAD + 1
         if band.width() >= room and band.height() >= metrics.height() + 2 and not lay.ghost[i]:
             assert i in labelled, band_text(lay, i)
     return boxes
