@@ -25,8 +25,6 @@ from core.radix_replay import Replay
 from core.radix_tree import POLICIES
 
 _WHERE = "params"
-_KEYS = ("requests", "prompts", "block_words", "capacity_blocks", "hold", "at_step", "eviction",
-         "capacity_sweep")
 MAX_BLOCKS = 2_000_000
 MAX_SWEEP = 64
 """Capacities one sweep may try."""
@@ -34,52 +32,44 @@ __all__ = ["Layout", "Params", "Replay", "Result", "compute", "label", "layout",
            "subtree"]
 
 
+def _requests(value: object, where: str) -> tuple[tuple[str, ...], ...]:
+    requests = []
+    for i, req in enumerate(fields.sequence(value, where)):
+        ok = isinstance(req, list | tuple) and all(
+            isinstance(b, str | int) and not isinstance(b, bool) for b in req)
+        if not ok:
+            raise InputError(f"{where}[{i}]: expected a list of block ids (strings or integers)")
+        requests.append(tuple(str(b) for b in req))
+    return tuple(requests)
+
+
+def _prompts(value: object, where: str) -> tuple[str, ...]:
+    prompts = fields.sequence(value, where)
+    for i, text in enumerate(prompts):
+        if not isinstance(text, str):
+            raise InputError(f"{where}[{i}]: expected a string")
+    return tuple(prompts)
+
+
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(fields.Declared):
     """The stream, the cache bound, and the step shown."""
 
-    requests: tuple[tuple[str, ...], ...] = ()
-    prompts: tuple[str, ...] = ()
-    block_words: int = 8
-    capacity_blocks: int | None = None
-    hold: int = 1
-    """Requests running at once: the latest ``hold`` keep their paths from eviction."""
-    at_step: int | None = None
-    """Requests replayed into the tree shown; ``None``: all of them."""
-    eviction: str = "lru"
-    """Which unheld leaf goes first when over capacity: ``lru``, ``lfu`` or ``fifo``."""
-    capacity_sweep: tuple[int, ...] | None = None
-    """Capacities for the hit-rate curve; ``None``: an automatic range up to the unbounded size."""
-
-    @classmethod
-    def from_dict(cls, data: object) -> Params:
-        """Validate loose JSON; raise :class:`InputError` naming the bad field."""
-        d = fields.mapping(data, _WHERE)
-        fields.only_keys(d, _KEYS, _WHERE)
-        requests = []
-        for i, req in enumerate(fields.items(d, "requests", _WHERE, [])):
-            ok = isinstance(req, list | tuple) and all(
-                isinstance(b, str | int) and not isinstance(b, bool) for b in req)
-            if not ok:
-                raise InputError(f"{_WHERE}.requests[{i}]: expected a list of block ids "
-                                 "(strings or integers)")
-            requests.append(tuple(str(b) for b in req))
-        prompts = fields.items(d, "prompts", _WHERE, [])
-        for i, text in enumerate(prompts):
-            if not isinstance(text, str):
-                raise InputError(f"{_WHERE}.prompts[{i}]: expected a string")
-        cap, at = d.get("capacity_blocks"), d.get("at_step")
-        params = cls(
-            requests=tuple(requests), prompts=tuple(prompts),
-            block_words=fields.integer(d, "block_words", _WHERE, 8, minimum=1),
-            capacity_blocks=None if cap is None else fields.integer(d, "capacity_blocks", _WHERE, minimum=1),
-            hold=fields.integer(d, "hold", _WHERE, 1, minimum=0),
-            at_step=None if at is None else fields.integer(d, "at_step", _WHERE, minimum=0),
-            eviction=fields.text(d, "eviction", _WHERE, "lru", choices=POLICIES),
-            capacity_sweep=_sweep_from(d.get("capacity_sweep")),
-        )
-        params.check()
-        return params
+    requests: tuple[tuple[str, ...], ...] = fields.param((), parse=_requests,
+                                                         dump=lambda rs: [list(r) for r in rs],
+                                                         doc="requests as block-id sequences")
+    prompts: tuple[str, ...] = fields.param((), parse=_prompts, doc="requests as text prompts")
+    block_words: int = fields.param(8, minimum=1, doc="words per block when prompts are cut")
+    capacity_blocks: int | None = fields.param(None, minimum=1, doc="cache bound in blocks (None: none)")
+    hold: int = fields.param(1, minimum=0,
+                             doc="requests running at once: the latest keep their paths from eviction")
+    at_step: int | None = fields.param(None, minimum=0,
+                                       doc="requests replayed into the tree shown (None: all)")
+    eviction: str = fields.param("lru", choices=POLICIES,
+                                 doc="which unheld leaf goes first when over capacity")
+    capacity_sweep: tuple[int, ...] | None = fields.param(
+        None, parse=lambda v, where: _sweep_from(v),
+        doc="capacities for the hit-rate curve (None: automatic up to the unbounded size)")
 
     def check(self) -> None:
         """Raise :class:`InputError` unless exactly one non-empty stream is given."""
@@ -98,13 +88,6 @@ class Params:
             out.append(tuple(" ".join(words[i:i + self.block_words])
                              for i in range(0, len(words), self.block_words)))
         return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the params as JSON-safe data."""
-        return {"requests": [list(r) for r in self.requests], "prompts": list(self.prompts),
-                "block_words": self.block_words, "capacity_blocks": self.capacity_blocks,
-                "hold": self.hold, "at_step": self.at_step, "eviction": self.eviction,
-                "capacity_sweep": None if self.capacity_sweep is None else list(self.capacity_sweep)}
 
 
 def _sweep_from(value: object) -> tuple[int, ...] | None:
