@@ -158,3 +158,14 @@ def test_files_opened_into_a_panel_meet_the_same_limits_as_a_scenario(monkeypatc
         compaction_io.parse_transcript("\n".join(f"user: question {i}" for i in range(4)), "chat")
     with pytest.raises(InputError, match="4,300 digits"):
         compaction_io.parse_transcript('[{"role": "user", "content": ' + "7" * 5000 + "}]", "chat")
+
+
+def test_a_module_too_big_to_parse_quickly_is_skipped_with_a_note():
+    from core.callgraph_ast import MAX_FILE_CHARS
+
+    big = "x = 1\n" * (MAX_FILE_CHARS // 6 + 1)
+    result = core.compute("callgraph", {"files": {"pkg/__init__.py": "", "pkg/big.py": big,
+                                                  "pkg/ok.py": "def ok():\n    pass\n"}})
+    assert "pkg.ok:ok" in result["functions"]
+    assert [e["path"] for e in result["errors"]] == ["pkg/big.py"]
+    assert f"more than the {MAX_FILE_CHARS:,} analysed per file" in result["errors"][0]["message"]
