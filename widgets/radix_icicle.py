@@ -101,6 +101,7 @@ class IcicleItem(pg.GraphicsObject):
         self._font = QFont()
         self._rects: list[tuple[int, list[QRectF]]] = []
         self._ghost_rects: list[QRectF] = []
+        self._thin: list[QRectF] = []
         self._bounds = QRectF()
         self._on_hover = on_hover
         self._texts: dict[str, QStaticText] = {}
@@ -134,8 +135,7 @@ class IcicleItem(pg.GraphicsObject):
         self._rects = [(k, r) for k, r in self._rects if r]
         small = np.flatnonzero(~lay.ghost & (height < thin))
         small = small[small > 0]
-        if small.size:
-            self._rects.insert(0, (0, _thin_blocks(lay, small)))
+        self._thin = _thin_blocks(lay, small) if small.size else []
         self._ghost_rects = _rects(lay, np.flatnonzero(lay.ghost))
         right = float(lay.x1.max(initial=1.0))
         self._bounds = QRectF(0.0, 0.0, max(right, 1.0), 1.0)
@@ -197,6 +197,10 @@ class IcicleItem(pg.GraphicsObject):
         """Bands in data coordinates, then labels in device pixels."""
         if self._lay is None:
             return
+        if self._thin:  # no outline: a 1-pixel edge would hide blocks a few pixels tall
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(self._fills[1]))
+            painter.drawRects(self._thin)
         edge = QPen(self._line)
         edge.setCosmetic(True)
         edge.setWidthF(1.0)

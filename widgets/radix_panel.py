@@ -116,6 +116,7 @@ class RadixPanel(BasePanel):
         capacity = SliderSpin("Capacity in blocks (0 = unbounded)", 0, 100_000, 0, log=True)
         self.capacity = self.bind(capacity, "capacity_blocks", to_field=lambda v: v or None,
                                   from_field=lambda v: v or 0)
+        capacity.set_range(0, 100_000)  # 0 stands for None (unbounded), below the field's minimum of 1
         layout.addWidget(self.capacity)
         form = QFormLayout()
         self.eviction = QComboBox()

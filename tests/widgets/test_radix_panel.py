@@ -176,6 +176,9 @@ def test_policy_combo_and_capacity_line_drive_the_params(panel, qtbot):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks == 25)
     assert panel.output().result.curve is curve  # the sweep is kept across capacity and policy
     assert {p["eviction"] for p in curve} == {"lru", "lfu", "fifo"}
+    panel.capacity.spin.setValue(0)  # back to an unbounded cache
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks is None)
+    assert panel.output().result.to_dict()["blocks_evicted"] == 0
 
 
 def test_clicking_a_request_explains_its_miss(panel, qtbot):
