@@ -116,6 +116,8 @@ def dock_legend(plot: pg.PlotItem, theme: Theme) -> None:
     legend.setPen(pg.mkPen(theme.muted if not theme.legends_below else None))
     legend.setLabelTextColor(theme.foreground)
     legend.setLabelTextSize(f"{theme.font_pt}pt")
+    for _sample, label in legend.items:  # the two setters above only reach new entries
+        label.setText(label.text)
 
 
 def _dock(plot: pg.PlotItem, legend: pg.LegendItem) -> None:

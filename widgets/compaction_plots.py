@@ -18,6 +18,17 @@ from widgets.theme import Theme
 
 STRATEGY_COLORS = {"tiered": 0, "drop_oldest": 7, "traditional": 1, "instant": 2}
 """Palette index per strategy, the same on every chart."""
+STRATEGY_MARKERS = {"tiered": "o", "drop_oldest": "t", "traditional": "s", "instant": "d"}
+"""A marker per strategy, so curves that run together (both book strategies sit just under the
+budget) stay told apart: markers at staggered turns, a few per curve."""
+MARKS_PER_CURVE = 14
+SAME = 0.9
+"""Share of turns two strategies must agree on for the legend to say they coincide."""
+
+
+def coincides(a: np.ndarray, b: np.ndarray) -> float:
+    """Return the share of turns on which two in-window series are equal."""
+    return float(np.mean(a == b)) if a.size and a.size == b.size else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +69,19 @@ class CompactionPlots:
         self.window = view.addPlot(row=0, col=0, colspan=2, title="Tokens in the window after each turn")
         self.window.setLabel("bottom", "turn")
         self.window.setLabel("left", "tokens")
-        self.window.addLegend(offset=(10, 5))
-        self.curves = {name: self.window.plot(name=name) for name in STRATEGY_COLORS}
+        self.legend = self.window.addLegend(offset=(10, 5))
+        self.legend.setColumnCount(3)  # two short rows, clear of the soft threshold's label
+        # legend entries carry line and marker; the curves and their sparse markers are unnamed
+        self.keys = {name: pg.PlotDataItem(symbol=STRATEGY_MARKERS[name], symbolSize=8)
+                     for name in STRATEGY_COLORS}
+        for name, key in self.keys.items():
+            self.legend.addItem(key, name)
+        self._key_text = dict.fromkeys(STRATEGY_COLORS, "")
+        self.curves = {name: self.window.plot() for name in STRATEGY_COLORS}
+        self.markers = {name: pg.ScatterPlotItem(symbol=STRATEGY_MARKERS[name], size=8)
+                        for name in STRATEGY_COLORS}
+        for scatter in self.markers.values():
+            self.window.addItem(scatter)
         self.live = self.window.plot(name="instant (live)", symbol="o", symbolSize=5)
         # compaction points as short ticks above the curve: one segment list, cheap to replace
         # on every tick (a scatter of hundreds of symbols costs more than all the curves)
@@ -73,6 +95,8 @@ class CompactionPlots:
         self.soft.sigDragged.connect(lambda line: on_soft(float(line.value())))
         self.window.addItem(self.budget)
         self.window.addItem(self.soft)
+        for line in (self.budget, self.soft):
+            line.setZValue(-1)  # behind the curves that run along the budget
 
         self.wait = view.addPlot(row=1, col=0, title="User waits for compaction")
         self.wait.setLabel("bottom", "turn")
@@ -106,7 +130,13 @@ class CompactionPlots:
         """Set every pen once per theme (a pen per setData re-renders the legends each tick)."""
         for name, curve in self.curves.items():
             width = 1  # 1-pixel pens: wider ones cost several ms per paint over 2,000 points
-            curve.setPen(pg.mkPen(theme.color(STRATEGY_COLORS[name]), width=width))
+            color = theme.color(STRATEGY_COLORS[name])
+            curve.setPen(pg.mkPen(color, width=width))
+            self.markers[name].setPen(pg.mkPen(theme.background, width=1))
+            self.markers[name].setBrush(pg.mkBrush(color))
+            self.keys[name].setPen(pg.mkPen(color, width=2))
+            self.keys[name].setSymbolBrush(pg.mkBrush(color))
+            self.keys[name].setSymbolPen(pg.mkPen(theme.background, width=1))
         live = theme.color(STRATEGY_COLORS["instant"])
         self.live.setPen(pg.mkPen(live, width=1, style=Qt.PenStyle.DashLine))
         self.live.setSymbolBrush(mkcolor(live))
@@ -130,9 +160,14 @@ class CompactionPlots:
         res, p = out.result, out.result.params
         n = len(p.turns)
         turns = np.arange(n)
-        for name, curve in self.curves.items():
-            data = res.book[name].in_window if name in res.book else res.cookbook[name].in_window
-            curve.setData(turns, data)
+        windows = {name: res.book[name].in_window if name in res.book else res.cookbook[name].in_window
+                   for name in self.curves}
+        step = max(1, n // MARKS_PER_CURVE)
+        for i, (name, curve) in enumerate(self.curves.items()):
+            curve.setData(turns, windows[name])
+            at = np.arange(i * step // len(self.curves), n, step)
+            self.markers[name].setData(at, windows[name][at])
+        self._update_keys(windows)
         marks = np.array(sorted(out.view.marks), dtype=np.int64)
         series = res.book[p.shown].in_window if p.shown in res.book else res.cookbook[p.shown].in_window
         tick = max(self._top, 1.0) * 0.05
@@ -164,6 +199,22 @@ class CompactionPlots:
         for (kind, cached), curve in self.costs.items():
             curve.setData(turns, res.simulated(kind, cached).cost)
         self._update_live(live)
+
+    def _update_keys(self, series: dict[str, np.ndarray]) -> None:
+        """Say in the legend which strategy runs on top of an earlier one."""
+        names = list(series)
+        for i, name in enumerate(names):
+            text = name
+            for other in names[:i]:
+                share = coincides(series[name], series[other])
+                if share >= SAME:
+                    text = f"{name} (= {other} on {share:.0%} of turns)"
+                    break
+            if text != self._key_text[name]:
+                self._key_text[name] = text
+                label = self.legend.getLabel(self.keys[name])
+                if label is not None:
+                    label.setText(text)
 
     def _update_live(self, live: dict[str, np.ndarray] | None) -> None:
         empty = np.zeros(0)

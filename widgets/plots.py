@@ -106,8 +106,10 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     plot.vb.setMinimumSize(MIN_DATA_WIDTH, MIN_DATA_HEIGHT)
     font = QFont()
     font.setPointSize(theme.font_pt)
-    for name in ("left", "bottom", "right", "top"):
-        axis = plot.getAxis(name)
+    # color bars inserted into the plot are plots themselves, with axes of their own
+    owners = [plot] + [item for item in (plot.layout.itemAt(i) for i in range(plot.layout.count()))
+                       if isinstance(item, pg.ColorBarItem)]
+    for axis in [owner.getAxis(name) for owner in owners for name in ("left", "bottom", "right", "top")]:
         axis.setPen(pg.mkPen(theme.foreground))
         axis.setTextPen(pg.mkPen(theme.foreground))
         axis.setTickFont(font)
