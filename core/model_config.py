@@ -157,7 +157,8 @@ def _head_dim(r: _Reader, heads: int, mla: bool, notes: list[str]) -> int:
 def _sliding(r: _Reader, layers: int, notes: list[str]) -> tuple[int | None, tuple[int, ...]]:
     types = _layer_types(r, layers)
     window = r.integer("sliding_window", maximum=MAX_POSITIONS)
-    if r.raw("use_sliding_window") is False:
+    use = r.raw("use_sliding_window")  # Qwen configs default it to false when absent
+    if use is False or (use is None and str(r.raw("model_type")).startswith("qwen")):
         if window is not None:
             notes.append(f"sliding_window {window} is set but use_sliding_window is false: "
                          "every layer attends to the full context")

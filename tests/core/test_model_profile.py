@@ -129,6 +129,12 @@ def test_config_details_dtype_mla_and_notes():
     assert gemma.shape.bytes_per_value == 4 and any("gemma2" in n for n in gemma.notes)
     qwen = import_config(config("qwen2.5-7b.json"))
     assert qwen.shape.sliding_layers == () and any("use_sliding_window" in n for n in qwen.notes)
+    qwen_cfg = config("qwen2.5-7b.json")
+    del qwen_cfg["use_sliding_window"]  # absent means false for Qwen, as in transformers
+    assert import_config(qwen_cfg).shape.sliding_layers == ()
+    # switched on, the layers from max_window_layers up slide
+    on = import_config({**qwen_cfg, "use_sliding_window": True, "max_window_layers": 20}).shape
+    assert on.sliding_layers == tuple(range(20, 28)) and on.sliding_window == 131_072
     deepseek = import_config(config("deepseek-v3.json"))
     assert deepseek.shape.latent_rank == 512 and deepseek.shape.rope_dim == 64
     assert deepseek.shape.weight_bytes == 1 and deepseek.shape.params_count is None
