@@ -252,14 +252,10 @@ def false_flags(w: Walk, codes: NDArray[np.int64] | None
     """
     if codes is None:
         return None
-    n = codes.size
     false_hit = w.hit & (w.match >= 0) & (codes[np.maximum(w.match, 0)] != codes)
-    stored = ~w.hit
-    seen = np.zeros(int(codes.max(initial=0)) + 1, dtype=bool)
-    false_miss = np.zeros(n, dtype=bool)
-    for i in range(n):
-        c = codes[i]
-        if stored[i]:
-            false_miss[i] = seen[c]
-            seen[c] = True
+    stored = np.flatnonzero(~w.hit)
+    labels, first = np.unique(codes[stored], return_index=True)
+    first_stored = np.full(int(codes.max(initial=0)) + 1, codes.size, dtype=np.int64)
+    first_stored[labels] = stored[first]
+    false_miss = ~w.hit & (np.arange(codes.size) > first_stored[codes])
     return false_hit, false_miss

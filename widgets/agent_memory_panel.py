@@ -44,6 +44,7 @@ from widgets.plots import PlotView
 
 _EDIT_PAUSE_MS = 500
 _CHEAP_TURNS = 400
+_TEXT_PAUSE_MS = 120
 
 
 def turns_text(turns: Sequence[am.Turn]) -> str:
@@ -71,6 +72,8 @@ class AgentMemoryPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._count_for: object = None
+        self._count_data: tuple[Any, Any, Any] = (None, None, None)
         super().__init__(*args, **kwargs)
         split = self._extra.parentWidget()
         if isinstance(split, QSplitter):
@@ -144,7 +147,9 @@ class AgentMemoryPanel(BasePanel):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.table, 1)
         self.injected = QLabel()
         self.injected.setWordWrap(True)
@@ -153,6 +158,10 @@ class AgentMemoryPanel(BasePanel):
         box.addWidget(side)
         box.setSizes([520, 420])
         self._html = ""
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(_TEXT_PAUSE_MS)
+        self._text_timer.timeout.connect(self._update_text)
         return box
 
     def _on_until_moved(self, value: int) -> None:
@@ -239,6 +248,16 @@ class AgentMemoryPanel(BasePanel):
             self.k.set_range(0, top)
             self.k.set_value(p.k)
         self.plots_.update(output, self.theme)
+        self._text_timer.start()  # the chat and table lay out slowly: follow once a drag pauses
+
+    def text_current(self) -> bool:
+        """Whether the chat, the table and the injected block show the last result."""
+        return not self._text_timer.isActive()
+
+    def _update_text(self) -> None:
+        output: am.Result | None = self.output()
+        if output is None:
+            return
         markup = chat_html(output, self.theme)
         if markup != self._html:
             self._html = markup
@@ -258,16 +277,28 @@ class AgentMemoryPanel(BasePanel):
         if out is not None:
             self.plots_.update(out, self.theme, force=True)
             self._html = ""
+            self._text_timer.start()
 
     def headline(self, output: am.Result) -> str:
         p = output.params
+        shown = p.shown
         full, top = output.history_tokens, output.topk_tokens
-        missed = sum(1 for i in output.prepared.missed if i < p.shown)
-        replaced = sum(1 for i, _pat, c in output.prepared.changes if i < p.shown and c.status == "updated")
+        missed, replaced = self._counts(output.prepared, shown)
         best = output.retrieved[0] if output.retrieved else "nothing"
-        return (f"{p.shown:,} turns → {len(output.facts):,} facts ({replaced} overwritten by key, "
+        return (f"{shown:,} turns → {len(output.facts):,} facts ({replaced} overwritten by key, "
                 f"{missed} user turns with no fact) · top-{p.k} {top:,} tokens vs history {full:,} "
                 f"({(full - top) / max(full, 1):.0%} smaller) · best match: {best}")
+
+    def _counts(self, prepared: am.Prepared, shown: int) -> tuple[int, int]:
+        """Return user turns with no fact and facts overwritten, in the first ``shown`` turns."""
+        if self._count_for is not prepared:
+            turn = np.array([i for i, _p, _c in prepared.changes], dtype=np.int64)
+            updated = np.cumsum([c.status == "updated" for _i, _p, c in prepared.changes])
+            self._count_for = prepared
+            self._count_data = (np.asarray(prepared.missed, dtype=np.int64), turn, updated)
+        missed, turn, updated = self._count_data
+        upto = int(np.searchsorted(turn, shown))
+        return int(np.searchsorted(missed, shown)), int(updated[upto - 1]) if upto else 0
 
     def csv_rows(self) -> list[list[Any]]:
         out: am.Result | None = self.output()

@@ -17,7 +17,15 @@ from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 from core import agent_memory as am
 from core.agent_memory_rules import Change, key
-from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line, steady_top
+from widgets.plots import (
+    PlotView,
+    budget_line,
+    cache_pixmaps,
+    mkcolor,
+    set_category_ticks,
+    set_line,
+    steady_top,
+)
 from widgets.theme import Theme
 
 CHAT_TURNS = 60
@@ -31,14 +39,16 @@ class MemoryPlots:
 
     def __init__(self, view: PlotView, on_until: Callable[[float], None],
                  on_k: Callable[[float], None]) -> None:
-        self.growth = view.addPlot(row=0, col=0, colspan=2, title="Tokens sent after each turn")
+        self.growth = view.addPlot(row=0, col=0, colspan=2,
+                                   title="Tokens sent after each turn (× a user turn with no fact)")
         self.growth.setLabel("bottom", "turns so far")
         self.growth.setLabel("left", "tokens")
         self.growth.setMouseEnabled(x=False, y=False)
-        self.growth.addLegend(offset=(10, 5), labelTextSize="9pt")
+        self.growth.addLegend(offset=(10, 2), labelTextSize="8pt", verSpacing=-6)
         self.history = self.growth.plot(name="full history")
         self.topk = self.growth.plot(name="injected top-k facts")
-        self.missed = pg.ScatterPlotItem(symbol="x", size=8, name="turn with no fact")
+        cache_pixmaps(self.history, self.topk)  # they change with the conversation or k, not the scrubber
+        self.missed = pg.ScatterPlotItem(symbol="x", size=8)
         self.growth.addItem(self.missed)
         self.until_line = budget_line(self.growth, on_until, label="now")
         self.ksweep = view.addPlot(row=1, col=0, title="Injected tokens against k")
@@ -62,6 +72,7 @@ class MemoryPlots:
         self.bars_plot.setXRange(-0.6, 1.6, padding=0)
         self._fitted: str | None = None
         self._growth_for: object = None
+        self._k_drawn: object = None
 
     def fit_axes(self, theme: Theme) -> None:
         """Give bottom axes room for their tick text and label at the theme's font size."""
@@ -71,12 +82,17 @@ class MemoryPlots:
         for plot in (self.growth, self.ksweep, self.bars_plot):
             axis = plot.getAxis("bottom")
             axis.setHeight(height + 12 + (height if axis.labelText else 0))
+        small = QFont()
+        small.setPointSize(max(theme.font_pt - 1, 8))
+        for label in (self.relevant_label, *self.bar_labels):
+            label.setFont(small)
         self._fitted = theme.name
 
     def update(self, res: am.Result, theme: Theme, force: bool = False) -> None:
         """Draw ``res``; the growth curves change only with the conversation or k."""
         if force or self._fitted != theme.name:
             self.fit_axes(theme)
+            self._k_drawn = None
         g = res.growth
         if force or g is not self._growth_for:
             self._update_growth(res, theme)
@@ -99,10 +115,18 @@ class MemoryPlots:
 
     def _update_ksweep(self, res: am.Result, theme: Theme) -> None:
         kt = res.k_tokens
-        ks = np.arange(kt.size)
-        self.kcurve.setData(ks, kt, pen=pg.mkPen(theme.color(0), width=theme.line_width), symbol="o",
-                            symbolSize=6, symbolBrush=theme.color(0), symbolPen=None)
         rk = res.relevant_k
+        key = (kt.tobytes(), rk, theme.name)
+        if key != self._k_drawn:  # a scrub often leaves the store (and this curve) as it was
+            self._k_drawn = key
+            self._draw_kcurve(res, theme)
+        set_line(self.k_line, float(min(res.params.k, max(kt.size - 1, 0))))
+        self.k_line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+
+    def _draw_kcurve(self, res: am.Result, theme: Theme) -> None:
+        kt, rk = res.k_tokens, res.relevant_k
+        self.kcurve.setData(np.arange(kt.size), kt, pen=pg.mkPen(theme.color(0), width=theme.line_width),
+                            symbol="o", symbolSize=6, symbolBrush=theme.color(0), symbolPen=None)
         if rk is not None and rk < kt.size:
             self.relevant.setData([rk], [kt[rk]], brush=mkcolor(ADDED), pen=None)
             self.relevant_label.setText(f" every matching fact in at k={rk}", color=theme.foreground)
@@ -111,8 +135,6 @@ class MemoryPlots:
             self.relevant.setData([], [])
             self.relevant_label.setText(" no fact matches the question", color=theme.foreground)
             self.relevant_label.setPos(0, float(kt[-1]) if kt.size else 1.0)
-        set_line(self.k_line, float(min(res.params.k, max(kt.size - 1, 0))))
-        self.k_line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
         (_x0, x1), (_y0, y1) = self.ksweep.viewRange()
         xt, yt = max(float(kt.size - 1), 1.0), steady_top(y1, float(kt.max(initial=0)) * 1.25)
         if (xt + 0.5, yt) != (x1, y1):

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSignalBlocker, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -173,7 +172,8 @@ class SemanticCachePanel(BasePanel):
         return sc.prepare(params, counter, progress, grid=GRID)
 
     def derive(self, prepared: sc.Prepared, params: sc.Params) -> CacheOutput:
-        return CacheOutput(sc.derive(prepared, params), sc.sweep_table(prepared, params, GRID))
+        fine = sc.sweep_table(prepared, params, GRID)
+        return CacheOutput(sc.derive(prepared, params), fine, zero_window(fine))
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = CachePlots(view, self._on_line_dragged)
@@ -196,7 +196,7 @@ class SemanticCachePanel(BasePanel):
         flags = ""
         if res.false_hit is not None and res.false_miss is not None:
             flags = f" · {int(res.false_hit.sum())} false hits, {int(res.false_miss.sum())} false misses"
-            zero = zero_window(output.fine)
+            zero = output.zero
             flags += (" · no threshold avoids both" if zero is None
                       else f" · both zero from {zero[0]:.2f} to {zero[1]:.2f}")
         note = f" · {res.prepared.intents_note}" if res.prepared.intents_note else ""
@@ -219,7 +219,8 @@ class SemanticCachePanel(BasePanel):
         return rows
 
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
-        return self.threshold.spin.setValue, np.linspace(5, 95, 200).round().astype(int).tolist()
+        # 200 ticks over 91 hundredths, every tick a different value (a repeat would not redraw)
+        return self.threshold.spin.setValue, [5 + (i * 37) % 91 for i in range(200)]
 
 
 PANEL = SemanticCachePanel

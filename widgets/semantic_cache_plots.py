@@ -16,7 +16,15 @@ from numpy.typing import NDArray
 from PySide6.QtGui import QFont, QFontMetrics
 
 from core import semantic_cache as sc
-from widgets.plots import PlotView, budget_line, mkcolor, place_labels, set_line, steady_top
+from widgets.plots import (
+    PlotView,
+    budget_line,
+    cache_pixmaps,
+    mkcolor,
+    place_labels,
+    set_line,
+    steady_top,
+)
 from widgets.theme import Theme
 
 GRID = np.round(np.arange(101) * 0.01, 2)
@@ -38,6 +46,8 @@ class CacheOutput:
 
     result: sc.Result
     fine: dict[str, NDArray[Any]]
+    zero: tuple[float, float] | None
+    """The widest threshold range with no false hit and no false miss (None: there is none)."""
     note: str = ""
 
 
@@ -69,9 +79,8 @@ class CachePlots:
         self.hline.sigPositionChanged.connect(lambda line: on_threshold(float(line.value())))
         self.scores.addItem(self.hline)
         self.chips: list[pg.TextItem] = []
-        self.ticks = {kind: pg.PlotCurveItem() for kind in self.dots}
-        for item in self.ticks.values():
-            self.scores.addItem(item)
+        self.density = pg.ImageItem()  # many questions: one pixel column per bin, not one item each
+        self.scores.addItem(self.density)
         self.strip = pg.ImageItem()
         self.scores.addItem(self.strip)
         self._n = -1
@@ -95,6 +104,7 @@ class CachePlots:
         self.totals.setMouseEnabled(x=False, y=False)
         self.totals.addLegend(offset=(5, 5), labelTextSize="8pt")
         self.base_curve = self.totals.plot(name="no cache")
+        cache_pixmaps(self.base_curve)
         self.cache_curve = self.totals.plot(name="with cache")
         self.time_label = pg.TextItem(anchor=(1, 1))
         self.totals.addItem(self.time_label)
@@ -116,6 +126,7 @@ class CachePlots:
         self.probe.addItem(self.probe_text)
         self._heat_for: object = None
         self._fitted: str | None = None
+        self._font = QFont()
         self._lut = _lut()
 
     def fit_axes(self, theme: Theme) -> None:
@@ -126,6 +137,11 @@ class CachePlots:
         for plot in (self.scores, self.sweep, self.totals, self.heat, self.probe):
             axis = plot.getAxis("bottom")
             axis.setHeight(height + 12 + (height if axis.labelText else 0))
+        small = QFont()
+        small.setPointSize(max(theme.font_pt - 1, 8))
+        self._font = small
+        for label in (self.none_label, self.time_label, self.probe_text, *self.probe_labels, *self.chips):
+            label.setFont(small)
         self._fitted = theme.name
 
     # ---- drawing --------------------------------------------------------------------------
@@ -161,16 +177,17 @@ class CachePlots:
                   "false_miss": FALSE_MISS}
         few = n <= DOTS_MAX
         for kind, mask in kinds.items():
-            dots, ticks = self.dots[kind], self.ticks[kind]
-            dots.setVisible(few)
-            ticks.setVisible(not few)
+            self.dots[kind].setVisible(few)
             if few:
-                dots.setData(x[mask], y[mask], size=9, symbol="s" if "hit" in kind else "o",
-                             brush=mkcolor(colors[kind]), pen=None)
-            else:  # thousands of points: short dashes in one path, not one scatter record each
-                xs, ys = np.repeat(x[mask], 2), np.repeat(y[mask], 2)
-                ys[1::2] += 0.025
-                ticks.setData(xs, ys, connect="pairs", pen=pg.mkPen(colors[kind], width=2))
+                self.dots[kind].setData(x[mask], y[mask], size=9, symbol="s" if "hit" in kind else "o",
+                                        brush=mkcolor(colors[kind]), pen=None)
+        self.density.setVisible(not few)
+        if not few:
+            rank = np.where(fh, 4, np.where(fm, 3, np.where(w.hit, 2, 1))).astype(np.uint8)
+            lut = np.array([(0, 0, 0, 0), *(mkcolor(colors[k]).getRgb() for k in
+                                             ("miss", "hit", "false_miss", "false_hit"))], dtype=np.uint8)
+            self.density.setImage(lut[density(rank, y)], autoLevels=False)
+            self.density.setRect(-0.5, 0.0, n, 1.0)
         if self._n != n:
             self.scores.setXRange(-1, max(n, 2), padding=0.01)
             self._n = n
@@ -191,7 +208,10 @@ class CachePlots:
         chips = []
         if n <= CHIPS_MAX:
             chips = [("HIT" if h else "MISS", float(i), -0.02) for i, h in enumerate(w.hit.tolist())]
+        fresh = len(self.chips)
         place_labels(self.scores, self.chips, chips, (0.5, 0), theme.foreground)
+        for label in self.chips[fresh:]:
+            label.setFont(self._font)
         for label, (_t, i, _y) in zip(self.chips, chips, strict=False):
             k = int(i)
             label.setColor(FALSE_HIT if fh[k] else FALSE_MISS if fm[k]
@@ -218,23 +238,24 @@ class CachePlots:
             curve.setData(ts[ok], y[ok], pen=style)
         set_line(self.vline, out.result.params.threshold)
         self.vline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
-        zero = zero_window(table)
+        zero = out.zero
         self.zero.setVisible(zero is not None)
         if zero is not None:
             self.zero.setRegion(zero)
             self.zero.setBrush(mkcolor(theme.color(2), 40))
         text = "" if out.result.prepared.codes is None else (
-            "no threshold has 0 false hits and 0 false misses" if zero is None
-            else f"0 false hits and misses: {zero[0]:.2f}–{zero[1]:.2f}")
-        self.none_label.setText(text, color=theme.foreground)
+            "no zero-error threshold" if zero is None
+            else f"zero errors: {zero[0]:.2f}–{zero[1]:.2f}")
+        if text != self.none_label.toPlainText():
+            self.none_label.setText(text, color=theme.foreground)
         self.none_label.setPos(0.5, 1.17)
         self.none_label.setAnchor((0.5, 0))
 
     def _update_totals(self, res: sc.Result, theme: Theme) -> None:
         n, p = res.n, res.params
-        x = np.arange(1, n + 1)
+        x = np.unique(np.linspace(1, n, min(n, CURVE_POINTS)).round().astype(np.int64))
         self.base_curve.setData(x, x * p.cost_per_call, pen=pg.mkPen(theme.muted, width=theme.line_width))
-        self.cache_curve.setData(x, np.cumsum(res.cost()),
+        self.cache_curve.setData(x, np.cumsum(res.cost())[x - 1],
                                  pen=pg.mkPen(theme.color(0), width=theme.line_width))
         (_x0, x1), (_y0, y1) = self.totals.viewRange()
         top = steady_top(y1, n * p.cost_per_call * 1.05)
@@ -260,7 +281,8 @@ class CachePlots:
         decisions = probe["decisions"]
         while len(self.probe_lines) < len(decisions):
             line = pg.InfiniteLine(angle=90, movable=False)
-            label = pg.TextItem(anchor=(0.5, 1))
+            label = pg.TextItem(anchor=(1.0, 1))
+            label.setFont(self._font)
             self.probe.addItem(line)
             self.probe.addItem(label)
             self.probe_lines.append(line)
@@ -275,13 +297,33 @@ class CachePlots:
                 line.setPen(pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
                 line.setValue(d["threshold"])
                 label.setText(f"{d['threshold']:.2f}: {'HIT' if d['hit'] else 'MISS'}", color=color)
-                label.setPos(d["threshold"], 0.6 + 0.3 * (i % 2))
+                label.setPos(d["threshold"] - 0.01, 0.85)
         self.probe_text.setText(f"similarity {s:.2f}", color=theme.foreground)
         self.probe_text.setPos(0.0, -0.3)
         title = ("Probe: “" + _short(probe["new_question"]) + "” vs the cached “"
                  + _short(probe["cached_question"]) + "”")
         if self.probe.titleLabel.text != title:
             self.probe.setTitle(title, color=theme.foreground, size=f"{max(theme.title_pt - 2, 8)}pt")
+
+
+DENSITY_COLS, DENSITY_ROWS = 800, 100
+CURVE_POINTS = 600
+"""Running totals are drawn through at most this many questions (every step is a pixel or less)."""
+
+
+def density(rank: NDArray[np.uint8], score: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Return a rows x columns image of category ranks, one cell per (question bin, score).
+
+    The most telling category wins a shared cell: false hit > false miss > hit > miss.
+    """
+    n = rank.size
+    cols = min(n, DENSITY_COLS)
+    c = (np.arange(n) * cols // max(n, 1)).astype(np.int64)
+    r = np.clip((score * DENSITY_ROWS).astype(np.int64), 0, DENSITY_ROWS - 1)
+    image = np.zeros((DENSITY_ROWS, cols), dtype=np.uint8)
+    order = np.argsort(rank, kind="stable")  # written last, the higher rank wins a shared cell
+    image[r[order], c[order]] = rank[order]
+    return image
 
 
 def zero_window(table: dict[str, NDArray[Any]]) -> tuple[float, float] | None:

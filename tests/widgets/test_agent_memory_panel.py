@@ -9,8 +9,14 @@ from widgets.agent_memory_panel import AgentMemoryPanel, read_turns, turns_text
 
 
 @pytest.fixture
-def panel(sample_panel):
-    return sample_panel(AgentMemoryPanel)
+def panel(sample_panel, qtbot):
+    made = sample_panel(AgentMemoryPanel)
+    qtbot.waitUntil(made.text_current)
+    return made
+
+
+def settled(panel):
+    return panel.is_idle() and panel.text_current()
 
 
 def test_sample_shows_overwrites_misses_and_collisions(panel):
@@ -40,7 +46,7 @@ def test_scrubbing_replays_the_store_without_re_extracting(panel, qtbot):
 
 def test_k_slider_and_line_light_the_top_rows(panel, qtbot):
     panel.k.spin.setValue(1)
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().params.k == 1)
+    qtbot.waitUntil(lambda: settled(panel) and panel.output().params.k == 1)
     res = panel.output()
     assert res.topk_tokens == res.k_tokens[1]
     assert panel.injected.text().count("<br>- ") == 0 and "- " + res.retrieved[0] in panel.injected.text()
@@ -78,7 +84,7 @@ def test_transcripts_open_and_bad_ones_keep_the_data(panel, qtbot, tmp_path):
 
 def test_corrections_show_before_and_after(panel, qtbot):
     panel.updates.setPlainText("My budget is 900 euros.")
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.updates == ("My budget is 900 euros.",),
+    qtbot.waitUntil(lambda: settled(panel) and panel.params.updates == ("My budget is 900 euros.",),
                     timeout=5000)
     up = panel.output().update
     assert up["after_best"] == "budget is 900 euros" and up["events"][0]["status"] == "updated"
