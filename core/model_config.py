@@ -26,6 +26,10 @@ MAX_HEADS = 100_000
 MAX_DIM = 65_536
 MAX_POSITIONS = 10**9
 _MOE_KEYS = ("n_routed_experts", "num_local_experts", "num_experts")
+ALIASES = {"num_hidden_layers": ("n_layer", "num_layers"), "num_attention_heads": ("n_head",),
+           "hidden_size": ("n_embd", "d_model"), "num_key_value_heads": ("num_kv_heads",),
+           "max_position_embeddings": ("n_positions",)}
+"""Older names some architectures use for the same fields (GPT-2, Falcon, T5-style)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,27 +52,29 @@ class _Reader:
         inner = self.top.get("text_config")
         self.inner = None if inner is None else fields.mapping(inner, f"{where}.text_config")
 
-    def locate(self, key: str) -> tuple[Mapping[str, Any], str] | None:
-        for data, where in ((self.overrides, "params.overrides"),
-                            (self.inner, f"{self.where}.text_config"), (self.top, self.where)):
-            if data is not None and key in data:
-                return data, where
+    def locate(self, key: str) -> tuple[Mapping[str, Any], str, str] | None:
+        """Return (object, its path, the name used) holding ``key`` or an alias of it."""
+        for name in (key, *ALIASES.get(key, ())):
+            for data, where in ((self.overrides, "params.overrides"),
+                                (self.inner, f"{self.where}.text_config"), (self.top, self.where)):
+                if data is not None and name in data:
+                    return data, where, name
         return None
 
     def path(self, key: str) -> str:
         found = self.locate(key)
-        return f"{found[1] if found else self.where}.{key}"
+        return f"{found[1]}.{found[2]}" if found else f"{self.where}.{key}"
 
     def raw(self, key: str) -> Any:
         found = self.locate(key)
-        return None if found is None else found[0][key]
+        return None if found is None else found[0][found[2]]
 
     def integer(self, key: str, minimum: int = 1, maximum: int = MAX_DIM) -> int | None:
         """Return the integer at ``key``, or None when it is missing or null."""
         found = self.locate(key)
-        if found is None or found[0][key] is None:
+        if found is None or found[0][found[2]] is None:
             return None
-        return fields.integer(found[0], key, found[1], minimum=minimum, maximum=maximum)
+        return fields.integer(found[0], found[2], found[1], minimum=minimum, maximum=maximum)
 
     def need(self, key: str, maximum: int, why: str) -> int:
         value = self.integer(key, maximum=maximum)

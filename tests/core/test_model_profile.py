@@ -257,3 +257,17 @@ def test_the_readme_worked_question_from_the_shipped_sample():
     assert one["weights_fit"] is False and one["requests_fit"] == {"contiguous": 0, "paged": 0}
     fp8 = core.compute(lever, {**params, "dtype_bytes": 1})["gpu"]
     assert fp8["requests_fit"]["paged"] == 22
+
+
+def test_older_field_names_gpt2_and_falcon_style():
+    gpt2 = {"model_type": "gpt2", "n_layer": 12, "n_head": 12, "n_embd": 768, "n_positions": 1024,
+            "vocab_size": 50257, "torch_dtype": "float32"}
+    got = import_config(gpt2)
+    # 2 x 12 layers x 12 heads x 64 x 4 bytes (float32): plain multi-head attention
+    assert got.shape.bytes_per_token == 73_728 and got.shape.attention == "mha"
+    assert got.context_window == 1024
+    falcon = {"model_type": "falcon", "num_hidden_layers": 60, "num_attention_heads": 128,
+              "num_kv_heads": 8, "hidden_size": 8192, "torch_dtype": "bfloat16"}
+    assert import_config(falcon).shape.bytes_per_token == 2 * 60 * 8 * 64 * 2
+    with pytest.raises(InputError, match=r"params\.config\.n_head: expected an integer"):
+        import_config({**gpt2, "n_head": "twelve"})
