@@ -232,3 +232,15 @@ def test_a_step_back_cut_short_on_the_worker_does_not_show_the_wrong_tree(panel,
     qtbot.waitUntil(lambda: panel.is_idle() and bool(rendered))
     again = panel.output().result
     assert again.step == 40 and again.tree_stored == res.tree_stored and again.drawn.ids == res.drawn.ids
+
+
+def test_hovering_a_band_shows_its_details(panel, qtbot):
+    lay = wait_step(panel, qtbot, 40).drawn
+    i = int(np.argmax(lay.x1 - lay.x0))
+    icicle = panel.plots_.icicle
+    scene = icicle.mapToScene(QPointF((lay.x0[i] + lay.x1[i]) / 2, (lay.band0[i] + lay.band1[i]) / 2))
+    where = panel.view.mapFromScene(scene)
+    qtbot.mouseMove(panel.view.viewport(), where + QPoint(1, 0))
+    qtbot.mouseMove(panel.view.viewport(), where)
+    qtbot.waitUntil(lambda: "passed through it" in icicle.toolTip())
+    assert icicle.toolTip() == panel.describe(i)
