@@ -64,6 +64,8 @@ def check_target(path: str | Path) -> Path:
         out = out.resolve()  # write through a link, do not replace it with a file
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
+    if out.exists() and not out.is_file():  # /dev/null, a pipe: renaming over it would replace it
+        raise InputError(f"{out}: not a regular file (a device or pipe); give a file name")
     parent = out.parent
     probe = parent
     while not probe.exists() and probe != probe.parent:

@@ -19,27 +19,28 @@ of facts is ~90 MB of JSON), so they are read up to this, and never written past
 def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
     """Return a file's text, refusing binaries, non-UTF-8 and oversized files by name."""
     p = Path(path)
+    name = p.name or str(p)
     limit_text = f"larger than the {limit / 2**20:.0f} MiB limit"
     try:
         info = p.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{p.name}: is a folder, not a file")
+            raise InputError(f"{name}: is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: would read until memory ends
-            raise InputError(f"{p.name}: not a regular file (a device or pipe); save it to a file")
+            raise InputError(f"{name}: not a regular file (a device or pipe); save it to a file")
         if info.st_size > limit:
-            raise InputError(f"{p.name}: {info.st_size:,} bytes is {limit_text}")
+            raise InputError(f"{name}: {info.st_size:,} bytes is {limit_text}")
         with p.open("rb") as handle:
             data = handle.read(limit + 1)  # the file may grow between stat and read
         if len(data) > limit:
-            raise InputError(f"{p.name}: {limit_text}")
+            raise InputError(f"{name}: {limit_text}")
     except OSError as exc:
-        raise InputError(f"{p.name}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     if b"\x00" in data[:8192]:
-        raise InputError(f"{p.name}: looks like a binary file, not text")
+        raise InputError(f"{name}: looks like a binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{p.name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+        raise InputError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
 parse_json = fields.parse_json

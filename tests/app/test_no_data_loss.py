@@ -67,9 +67,11 @@ def test_a_lone_surrogate_is_kept_losslessly_and_the_input_untouched(tmp_path):
     ("{tmp}", "is a folder"),
     ("{tmp}/plain.txt/chart.svg", "is a file, not a folder"),
     ("/proc/ctxlab-chart.pdf", "cannot write"),
+    ("{tmp}/pipe.svg", "not a regular file"),  # renaming over it would replace the pipe
 ])
 def test_export_to_a_path_it_cannot_write_gives_one_line_and_exit_2(tmp_path, target, message):
     (tmp_path / "plain.txt").write_text("keep me")
+    os.mkfifo(tmp_path / "pipe.svg")
     out = ctxlab("export", SAMPLE, "-o", target.format(tmp=tmp_path))
     one_error_line(out, message)
     assert (tmp_path / "plain.txt").read_text() == "keep me"
@@ -80,6 +82,7 @@ def test_cli_input_and_argument_crashes_become_one_line(tmp_path):
                    "size: width and height must be between")
     one_error_line(ctxlab("compute", "/dev/zero"), "not a regular file")
     one_error_line(ctxlab("compute", tmp_path), "is a folder")
+    one_error_line(ctxlab("compute", "."), ".: is a folder")
     one_error_line(ctxlab("bench", "--ticks", "0"), "--ticks")
     digits = tmp_path / "digits.json"
     digits.write_text('{"lever": "packer", "params": {"parts": [], "budget": ' + "9" * 4400 + "}}")
