@@ -116,9 +116,13 @@ def test_clicking_a_band_zooms_and_back_returns(panel, qtbot):
     vb = panel.plots_.tree.getViewBox()
     assert panel.plots_.pick((lay.x0[i] + lay.x1[i]) / 2, (lay.band0[i] + lay.band1[i]) / 2) == i
     child = next(j for j in range(1, len(lay.ids)) if lay.parent_index[j] == i)
-    panel.plots_.zoom_into(child)
+    at = panel.plots_.icicle.mapToScene(QPointF((lay.x0[child] + lay.x1[child]) / 2,
+                                                (lay.band0[child] + lay.band1[child]) / 2))
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=panel.view.mapFromScene(at))
+    qtbot.waitUntil(lambda: panel.plots_.zoomed == [lay.ids[child]])
     (x0, _x1), (y0, y1) = vb.viewRange()
     assert (x0, y0, y1) == pytest.approx((lay.x0[child], lay.band0[child], lay.band1[child]))
+    assert f"shared by {lay.refs[child]} request(s)" in panel.status.text()
     qtbot.mouseClick(panel.zoom_back, Qt.MouseButton.LeftButton)
     (x0, x1), (y0, y1) = vb.viewRange()
     assert (x0, x1, y0, y1) == pytest.approx((0, panel.output().result.frame[0], 0, 1))
