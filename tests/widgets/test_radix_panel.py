@@ -191,7 +191,9 @@ def test_clicking_a_request_explains_its_miss(panel, qtbot):
     res = panel.output().result
     r = next(m["request"] for m in res.misses() if m["reason"] == "evicted")
     vb = panel.plots_.charts.hits.getViewBox()
-    panel.plots_.charts.clicked(vb.mapViewToScene(QPointF(r, 1.0)))
+    at = panel.view.mapFromScene(vb.mapViewToScene(QPointF(r, 1.0)))
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: f"Request #{r}</b>" in panel.why.text())
     assert f"Request #{r}</b>" in panel.why.text() and "<b>evicted</b>" in panel.why.text()
     assert f"request #{res.evicted_by[r]} pushed it out" in panel.why.text()
     assert panel.requests.textCursor().blockNumber() == r  # the list follows the click
