@@ -21,9 +21,12 @@ from PySide6.QtWidgets import QSizePolicy
 
 from widgets.theme import Theme
 
+TITLE_MAX_MIN_WIDTH = 300
+"""A title may hold its plot at most this wide (pixels); a longer one takes three lines or more."""
+
 
 class WrappingTitle(pg.LabelItem):
-    """A plot title that wraps onto a second line rather than hold its plot (and grid) wide.
+    """A plot title that wraps onto more lines rather than hold its plot (and grid) wide.
 
     pyqtgraph's title makes the whole title's width the plot's minimum width and fixes its row
     at 30 px, so one long title decides how many plots fit side by side.
@@ -41,7 +44,7 @@ class WrappingTitle(pg.LabelItem):
         return self.item.boundingRect().size()
 
     def updateMin(self) -> None:  # noqa: N802 (pyqtgraph override)
-        """Allow half the one-line width (two lines), at least the longest word."""
+        """Allow half the one-line width (two lines; more for very long titles), at least the longest word."""
         if not hasattr(self, "_plot"):
             super().updateMin()
             return
@@ -49,7 +52,7 @@ class WrappingTitle(pg.LabelItem):
         words = [w for w in re.split(r"\s+", self.text) if w]
         metrics = QFontMetricsF(self.item.document().defaultFont())
         longest = max((metrics.horizontalAdvance(w) for w in words), default=0.0)
-        width = min(natural.width(), max(natural.width() / 2 + 12, longest + 12))
+        width = min(natural.width(), max(min(natural.width() / 2 + 12, TITLE_MAX_MIN_WIDTH), longest + 12))
         self._wrap(max(self.width(), width))
         height = self.item.boundingRect().height()
         self.setMinimumSize(width, height)
