@@ -135,7 +135,7 @@ def _mla(r: _Reader) -> tuple[int | None, int | None]:
     latent = r.integer("kv_lora_rank")
     if latent is None:
         return None, None
-    rope = r.integer("qk_rope_head_dim")
+    rope = r.integer("qk_rope_head_dim", minimum=0)  # 0: a latent with no decoupled RoPE key
     if rope is None:
         raise InputError(f"{r.path('qk_rope_head_dim')}: missing or null, but kv_lora_rank is set "
                          "(MLA caches the latent and a positional key of this size)")

@@ -271,3 +271,14 @@ def test_older_field_names_gpt2_and_falcon_style():
     assert import_config(falcon).shape.bytes_per_token == 2 * 60 * 8 * 64 * 2
     with pytest.raises(InputError, match=r"params\.config\.n_head: expected an integer"):
         import_config({**gpt2, "n_head": "twelve"})
+
+
+def test_the_books_mla_numbers_through_the_calculator():
+    one = {"num_hidden_layers": 1, "num_attention_heads": 1, "num_key_value_heads": 1, "head_dim": 128,
+           "torch_dtype": "bfloat16"}
+    full = core.compute("model_profile", {"config": one, "context_tokens": 1_000_000})
+    latent = core.compute("model_profile", {"config": {**one, "kv_lora_rank": 16, "qk_rope_head_dim": 0},
+                                            "context_tokens": 1_000_000})
+    # chapter 14: n x 2d x 2 bytes = 512,000,000 in full, n x r x 2 bytes = 32,000,000 as a latent
+    assert (full["kv_bytes"], latent["kv_bytes"]) == (512_000_000, 32_000_000)
+    assert latent["attention"] == "mla"
