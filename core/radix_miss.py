@@ -31,6 +31,8 @@ class Miss:
     """The block the closest cached path holds at that position (``None``: the path ends there)."""
     diff: tuple[tuple[str, str, str], ...]
     """Word-level ``(tag, request words, cached words)`` runs (difflib's opcode tags)."""
+    prefix: str = ""
+    """The matched blocks, joined by spaces."""
 
 
 def _continuation(tree: RadixTree, seq: tuple[str, ...], matched: int) -> str | None:
@@ -65,13 +67,14 @@ def explain(stream: list[tuple[str, ...]], capacity: int | None, hold: int, evic
     cached = _continuation(tree, seq, tree.match_prefix(seq))
     replay.advance(request + 1)
     matched, seen, by = replay.matched[request], replay.seen[request], replay.evicted_by[request]
+    prefix = " ".join(map(str, seq[:matched]))
     if matched >= len(seq):
-        return Miss(request, matched, len(seq), "hit", None, None, None, ())
+        return Miss(request, matched, len(seq), "hit", None, None, None, (), prefix)
     mine = str(seq[matched])
     evicted = matched < seen
     return Miss(request, matched, len(seq), "evicted" if evicted else "new",
                 by if evicted and by >= 0 else None, mine, cached,
-                word_diff(mine, cached) if cached is not None else ())
+                word_diff(mine, cached) if cached is not None else (), prefix)
 
 
 def shared_words(lines: list[list[str]]) -> list[int]:

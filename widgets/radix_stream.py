@@ -87,6 +87,9 @@ def miss_html(miss: Miss, accent: str, muted: str) -> str:
     else:
         why = f"<b>new</b>: no earlier request had block {miss.matched + 1} after this prefix"
     parts = [head + ".", f"Why: {why}."]
+    if miss.matched:
+        shown = miss.prefix if len(miss.prefix) <= 140 else f"{miss.prefix[:60]} … {miss.prefix[-60:]}"
+        parts.insert(1, f"Matched prefix: <span style='color:{muted}'>{escape(shown)}</span>")
     if miss.cached_block is None:
         parts.append("The closest cached path ends here: nothing was cached after the matched prefix.")
     else:

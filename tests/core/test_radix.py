@@ -251,7 +251,7 @@ def test_explaining_a_miss_shows_the_divergence_and_the_evicting_request():
             ("sys", "where is parcel 7", "bye")]
     new = explain(seqs, None, 0, "lru", 1)
     assert (new.matched, new.needed, new.reason, new.evicted_by) == (1, 2, "new", None)
-    assert (new.request_block, new.cached_block) == ("where is box 9", "where is parcel 7")
+    assert (new.request_block, new.cached_block, new.prefix) == ("where is box 9", "where is parcel 7", "sys")
     assert new.diff == (("equal", "where is", "where is"), ("replace", "box 9", "parcel 7"))
     # capacity 4, nothing held: "q" evicts request 0's tail edge ("where is parcel 7" "thanks")
     gone = explain(seqs, 4, 0, "lru", 3)

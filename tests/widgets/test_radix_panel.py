@@ -203,7 +203,7 @@ def test_clicking_a_request_explains_its_miss(panel, qtbot):
     qtbot.mouseClick(panel.requests.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(rect.x() + 30, rect.center().y()))
     assert f"Request #{new}</b>" in panel.why.text() and "<b>new</b>" in panel.why.text()
-    assert "Diverged at block" in panel.why.text()
+    assert "Diverged at block" in panel.why.text() and "Matched prefix: " in panel.why.text()
 
 
 def test_stream_from_text_modes():
