@@ -85,6 +85,7 @@ class CachePlots:
         self.scores.addItem(self.strip)
         self._n = -1
         self._probe_key: object = None
+        self._sweep_key: object = None
         self.sweep = view.addPlot(row=1, col=0, title="Sweep")
         self.sweep.setLabel("bottom", "threshold")
         self.sweep.setLabel("left", "share")
@@ -150,6 +151,7 @@ class CachePlots:
         res = self._res = out.result
         if force or self._fitted != theme.name:
             self.fit_axes(theme)
+            self._sweep_key = None
         self._update_scores(res, theme)
         self._update_sweep(out, theme)
         self._update_totals(res, theme)
@@ -218,6 +220,12 @@ class CachePlots:
                            else theme.color(2) if w.hit[k] else theme.muted)
 
     def _update_sweep(self, out: CacheOutput, theme: Theme) -> None:
+        set_line(self.vline, out.result.params.threshold)
+        self.vline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        key = (id(out.result.prepared), out.result.params.cost_per_call, theme.name)
+        if key == self._sweep_key:  # the curves depend on the workload and prices, not the threshold
+            return
+        self._sweep_key = key
         table, n = out.fine, out.result.n
         base = max(n * out.result.params.cost_per_call, 1e-300)
         ts = table["threshold"]
@@ -236,8 +244,6 @@ class CachePlots:
             dash = pg.QtCore.Qt.PenStyle.DashLine if key == "cost" else pg.QtCore.Qt.PenStyle.SolidLine
             style = pg.mkPen(colors[key], width=theme.line_width, style=dash)
             curve.setData(ts[ok], y[ok], pen=style)
-        set_line(self.vline, out.result.params.threshold)
-        self.vline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
         zero = out.zero
         self.zero.setVisible(zero is not None)
         if zero is not None:
