@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 from core.errors import InputError
 from widgets import atomic
 from widgets.declutter import decluttered
+from widgets.svg_images import crisp_images
 
 FORMATS = ("svg", "png", "pdf")
 SLIDE_SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
@@ -285,6 +286,7 @@ def bake_svg_bytes(data: bytes) -> tuple[bytes, int]:
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     tree = ET.ElementTree(ET.fromstring(data))
+    crisp_images(tree.getroot())  # heatmaps: cells as rectangles, or pixelated when large
     baked = 0
     for group in tree.iter(f"{{{_SVG_NS}}}g"):
         m = _matrix(group.get("transform", ""))

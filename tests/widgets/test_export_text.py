@@ -1,5 +1,5 @@
 """Slide exports read: in every sample's SVG at 1280x720 and 1920x1080 no text overlaps other
-text and no text leaves the canvas.
+text and no text leaves the canvas (and heatmaps stay crisp in SVG).
 
 Each ``<text>`` is measured with Qt's font metrics (its family, size, weight and style), carried
 through every group transform above it, and the boxes are compared pairwise. Samples are found
@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont, QFontMetricsF, QTransform
@@ -21,6 +23,7 @@ from widgets import PANELS
 from widgets.export import resize_view, write_chart
 from widgets.loaders import read_scenario
 from widgets.offscreen import build_panel
+from widgets.plots import PlotView
 from widgets.resources import samples
 
 SIZES = [(1280, 720), (1920, 1080)]
@@ -127,3 +130,27 @@ def test_the_check_sees_overlap_and_overflow(qapp):
     assert any(p.startswith("overlap: 'budget 900'") and "'tokens'" in p for p in problems)
     assert any("off the canvas: 'rotated off'" in p for p in problems)
     assert len(problems) == 2
+
+
+def test_svg_heatmaps_stay_crisp(qtbot, tmp_path):
+    """A small grid is exported as rectangles of its cells' colors; a big one stays a picture
+    at native resolution, marked pixelated so scaling keeps cells sharp."""
+    view = PlotView()
+    qtbot.addWidget(view)
+    small = np.zeros((4, 6, 4), np.uint8)
+    small[..., 3] = 255
+    small[:, :3, 0] = 200  # left half red, right half black: two runs per row
+    big = np.random.default_rng(1).integers(0, 255, (200, 200), dtype=np.uint8)
+    for col, data in enumerate((small, big)):
+        plot = view.addPlot(row=0, col=col)
+        plot.addItem(pg.ImageItem(data, axisOrder="row-major", levels=(0, 255)))
+    view.resize(640, 320)
+    view.show()
+    qtbot.waitExposed(view)
+    svg = ET.fromstring(write_chart(view, tmp_path / "maps.svg").read_bytes())
+    images = [e for e in svg.iter() if e.tag.endswith("image")]
+    rects = [e for e in svg.iter() if e.tag.endswith("rect")]
+    assert len(images) == 1 and "pixelated" in images[0].get("style", "")
+    assert images[0].get("width") == "200" and images[0].get("height") == "200"
+    fills = sorted(r.get("fill") for r in rects if r.get("fill") in ("#c80000", "#000000"))
+    assert fills == ["#000000"] * 4 + ["#c80000"] * 4
