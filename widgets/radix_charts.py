@@ -34,9 +34,9 @@ def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]
     return [(float(np.log10(v)), f"{v:,}") for v in inside]
 
 
-def _key(color: str, text: str) -> str:
+def _key(color: str, text: str, mark: str = "■") -> str:
     """Return ``text`` colored like its curve (a title that doubles as the legend)."""
-    return f"<span style='color:{color}'>■ {text}</span>"
+    return f"<span style='color:{color}'>{mark} {text}</span>"
 
 
 class RadixCharts:
@@ -47,10 +47,9 @@ class RadixCharts:
         self.hits = view.addPlot(row=1, col=0, title="Blocks per request")
         self.hits.setLabel("bottom", "request")
         self.hits.setLabel("left", "blocks")
-        self.hits.addLegend(offset=(-10, -10))  # bottom right: the bars stand near the top
-        self.length_curve = self.hits.plot(name="needed")
-        self.matched_curve = self.hits.plot(name="from cache")
-        self.evicted_marks = self.hits.plot(pen=None, symbol="x", symbolSize=8, name="evicted")
+        self.length_curve = self.hits.plot()  # keyed in the title, like the charts beside it
+        self.matched_curve = self.hits.plot()
+        self.evicted_marks = self.hits.plot(pen=None, symbol="x", symbolSize=8)
         self.store = view.addPlot(row=1, col=1, title="Stored vs unshared")
         self.store.setLabel("bottom", "request")
         self.no_share = self.store.plot()  # named in the title: a legend would cost a column
@@ -106,6 +105,8 @@ class RadixCharts:
         self.line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
         self.store_line.setPen(pg.mkPen(theme.accent, width=1))
         self.store.setTitle(f"Blocks {_key(theme.color(0), 'unshared')} vs {_key(theme.color(1), 'stored')}")
+        self.hits.setTitle(f"Per request: {_key(theme.muted, 'needed')} {_key(theme.color(2), 'cached')} "
+                           f"{_key(theme.color(3), 'evicted', '×')}")
         self.hits.setXRange(-0.5, max(n, 1) - 0.5, padding=0.01)
 
     def _update_capacity_curve(self, res: radix.Result, theme: Theme) -> None:

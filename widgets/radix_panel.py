@@ -154,7 +154,7 @@ class RadixPanel(BasePanel):
         close.setFixedWidth(close.sizeHint().height())
         close.clicked.connect(self.why_box.hide)
         row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.why_box.setMaximumHeight(5 * self.why.fontMetrics().lineSpacing() + 12)  # charts keep the room
+        self.why_box.setMaximumHeight(7 * self.why.fontMetrics().lineSpacing() + 12)  # charts keep the room
         self.why_box.hide()
         return self.why_box
 

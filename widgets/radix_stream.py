@@ -88,7 +88,7 @@ def miss_html(miss: Miss, accent: str, muted: str) -> str:
         why = f"<b>new</b>: no earlier request had block {miss.matched + 1} after this prefix"
     parts = [head + ".", f"Why: {why}."]
     if miss.matched:
-        shown = miss.prefix if len(miss.prefix) <= 140 else f"{miss.prefix[:60]} … {miss.prefix[-60:]}"
+        shown = miss.prefix if len(miss.prefix) <= 90 else f"{miss.prefix[:40]} … {miss.prefix[-40:]}"
         parts.insert(1, f"Matched prefix: <span style='color:{muted}'>{escape(shown)}</span>")
     if miss.cached_block is None:
         parts.append("The closest cached path ends here: nothing was cached after the matched prefix.")
@@ -102,6 +102,6 @@ def miss_html(miss: Miss, accent: str, muted: str) -> str:
                     runs.append(f"<s style='color:{muted}'>{escape(cached)}</s>")
                 if mine:
                     runs.append(f"<b style='color:{accent}'>{escape(mine)}</b>")
-        note = f"<span style='color:{muted}'>(struck out: what the closest cached path holds)</span>"
-        parts.append(f"Diverged at block {miss.matched + 1}: this request {' '.join(runs)}<br>{note}")
+        note = f"<span style='color:{muted}'>(struck out: the closest cached path)</span>"
+        parts.append(f"Diverged at block {miss.matched + 1}: {' '.join(runs)} {note}")
     return "<br>".join(parts)
