@@ -54,8 +54,8 @@ class ExportDialog(QDialog):
         self.fmt.addItems(FORMATS)
         self.fmt.setCurrentText(default_path.suffix.lstrip(".") or "svg")
         self.fmt.currentTextChanged.connect(self._on_format_changed)
-        self.size = QComboBox()
-        self.size.addItems([AS_SHOWN, *SLIDE_SIZES])
+        self.size_combo = QComboBox()
+        self.size_combo.addItems([AS_SHOWN, *SLIDE_SIZES])
         self.scale = QSpinBox()
         self.scale.setRange(1, 4)
         self.scale.setSuffix("x")
@@ -68,7 +68,7 @@ class ExportDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("File", row)
         form.addRow("Format", self.fmt)
-        form.addRow("Size", self.size)
+        form.addRow("Size", self.size_combo)
         form.addRow("PNG scale", self.scale)
         form.addRow("Theme", self.theme)
         form.addRow(self.with_scenario)
@@ -81,7 +81,8 @@ class ExportDialog(QDialog):
 
     def choice(self) -> ExportChoice:
         """Return the options as chosen."""
-        size = None if self.size.currentText() == AS_SHOWN else SLIDE_SIZES[self.size.currentText()]
+        chosen = self.size_combo.currentText()
+        size = None if chosen == AS_SHOWN else SLIDE_SIZES[chosen]
         path = Path(self.path.text()).with_suffix("." + self.fmt.currentText())
         return ExportChoice(path, self.fmt.currentText(), size, self.scale.value(),
                             self.theme.currentText(), self.with_scenario.isChecked())

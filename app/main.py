@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from app import __version__
 from core.errors import InputError
@@ -15,7 +15,7 @@ from core.tokens import CounterError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit 2, like every other bad input
+    def error(self, message: str) -> NoReturn:  # one line and exit 2, like every other bad input
         self.exit(2, f"ctxlab: {message}\n")
 
 
@@ -154,7 +154,7 @@ def _window() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ctxlab")
-    app.setDesktopFileName("io.github.ctxlab.Ctxlab")
+    QApplication.setDesktopFileName("io.github.ctxlab.Ctxlab")
     from app import logs
 
     logs.setup()  # internal errors name this file; it never holds the key
@@ -180,7 +180,7 @@ def _smoke() -> int:
     failed = []
     for spec in PANELS:
         panel = window.show_panel(spec.lever)
-        if not wait_until(lambda p=panel: p.is_idle() and p.output() is not None, 60.0):
+        if not wait_until(lambda: panel.is_idle() and panel.output() is not None, 60.0):  # noqa: B023
             failed.append(spec.lever)
     with tempfile.TemporaryDirectory() as tmp:
         chart = write_chart(window.show_panel(PANELS[0].lever).view, Path(tmp) / "smoke.svg")
@@ -204,7 +204,7 @@ def _first_paint() -> int:
     qt = QApplication.instance() or QApplication(sys.argv)
     window = MainWindow()
     window.show()
-    panel = window.stack.currentWidget()
+    panel = window.current()
     painted = wait_until(lambda: panel.view.paint_count > 0, 30.0)
     print(f"{time.time() - float(os.environ.get('CTXLAB_T0', time.time())):.3f}")
     window.close()

@@ -60,13 +60,13 @@ class MainWindow(ExportActions, QMainWindow):
         self.nav = QTreeWidget()
         self.nav.setObjectName("nav")
         self.nav.setHeaderHidden(True)
-        self.nav.setMinimumWidth(250)
+        self.nav.setMinimumWidth(150)  # narrow screens need the room for the plots
         self.stack = QStackedWidget()
         split = QSplitter()
         split.addWidget(self.nav)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
-        split.setSizes([220, 1200])
+        split.setSizes([190, 1200])
         self.setCentralWidget(split)
         self.api_label = QLabel()
         self.statusBar().addPermanentWidget(self.api_label)
@@ -139,10 +139,11 @@ class MainWindow(ExportActions, QMainWindow):
         self.stack.setCurrentWidget(panel)
         for i in range(self.nav.topLevelItemCount()):
             top = self.nav.topLevelItem(i)
-            for j in range(top.childCount()):
-                if top.child(j).data(0, Qt.ItemDataRole.UserRole) == lever:
+            for j in range(top.childCount() if top is not None else 0):
+                item = top.child(j) if top is not None else None
+                if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == lever:
                     self.nav.blockSignals(True)
-                    self.nav.setCurrentItem(top.child(j))
+                    self.nav.setCurrentItem(item)
                     self.nav.blockSignals(False)
         spec = self.spec(lever)
         self.setWindowTitle(f"ctxlab — {spec.title} (chapter {spec.chapter})")

@@ -147,7 +147,7 @@ class AttentionPanel(BasePanel):
         return False  # full attention is built in row chunks on the worker
 
     def derive_is_cheap(self, params: Any) -> bool:
-        return params.n <= _LIVE_N
+        return bool(params.n <= _LIVE_N)
 
     def derive(self, prepared: attention.Prepared, params: attention.Params) -> AttentionOutput:
         last: AttentionOutput | None = self.output()

@@ -54,7 +54,7 @@ def depth_curve(res: callgraph.Result, counter: TokenCounter | None) -> dict[str
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Prepared:
     analysed: callgraph.Analysed
-    curves: dict[tuple[str, str], dict[str, np.ndarray]]
+    curves: dict[tuple[int, str], dict[str, np.ndarray]]
     """Depth curves per (target, direction), filled as targets are picked."""
 
 

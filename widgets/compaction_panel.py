@@ -134,8 +134,8 @@ class CompactionPanel(BasePanel):
         self.run_live.clicked.connect(self._on_run_live)
         self.stop_live = QPushButton("Stop")
         self.stop_live.clicked.connect(self._on_stop_live)
-        for w in (self.run_live, self.stop_live):
-            row.addWidget(w)
+        for button in (self.run_live, self.stop_live):
+            row.addWidget(button)
         layout.addLayout(row)
         row = QHBoxLayout()
         for label, slot in (("Save run…", self._on_save_run), ("Load run…", self._on_load_run)):

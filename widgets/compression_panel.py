@@ -64,7 +64,11 @@ class CompressionPanel(BasePanel):
         layout.addWidget(self.query)
         layout.addWidget(section("Document (paste, open or drop a text file)"))
         self.text = QPlainTextEdit()
-        self.text.textChanged.connect(lambda: self._edit_timer.start())
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(_EDIT_PAUSE_MS)
+        self._edit_timer.timeout.connect(lambda: self.change(text=self.text.toPlainText()))
+        self.text.textChanged.connect(self._edit_timer.start)
         layout.addWidget(self.text, 1)
         row = QPushButton("Load sample")
         row.clicked.connect(self.load_sample)
@@ -93,10 +97,6 @@ class CompressionPanel(BasePanel):
         self.stopwords.setPlaceholderText("empty: the built-in English list")
         form.addRow("Stopwords", self.stopwords)
         layout.addLayout(form)
-        self._edit_timer = QTimer(self)
-        self._edit_timer.setSingleShot(True)
-        self._edit_timer.setInterval(_EDIT_PAUSE_MS)
-        self._edit_timer.timeout.connect(lambda: self.change(text=self.text.toPlainText()))
 
     def build_extra(self) -> QWidget:
         box = QWidget()

@@ -111,8 +111,12 @@ class EconomyPanel(BasePanel):
             self.rates[key] = spin
         layout.addLayout(prices)
         reset = QPushButton("Reset to list prices")
-        reset.clicked.connect(lambda: self.change(prices={}) or self.sync_controls())
+        reset.clicked.connect(self._on_reset_prices)
         layout.addWidget(reset)
+
+    def _on_reset_prices(self) -> None:
+        self.change(prices={})
+        self.sync_controls()
 
     def _on_rate_changed(self, key: str, value: float) -> None:
         listed = economy.Rates.for_model(self.params.model)
@@ -142,8 +146,8 @@ class EconomyPanel(BasePanel):
         in_tokens = np.maximum(params.input_tokens - cuts, 0)
         base = result.input_cost + result.output_cost
         rates, n = result.rates, params.calls
-        save_output = base - economy.call_cost(rates, params.input_tokens, out_tokens) * n
-        save_input = base - economy.call_cost(rates, in_tokens, params.output_tokens) * n
+        save_output = base - (params.input_tokens * rates.input + out_tokens * rates.output) / economy.PER * n
+        save_input = base - (in_tokens * rates.input + params.output_tokens * rates.output) / economy.PER * n
         return EconomyOutput(result, by_model, cuts, save_output, save_input)
 
     def build_plots(self, view: PlotView) -> None:

@@ -77,8 +77,9 @@ class PackerPanel(BasePanel):
         self.budget.set_value(p.budget)
 
     def _sync_budget_range(self, p: packer.Params) -> None:
-        total = sum(self.counter_for(p).count_many([q.text for q in p.parts])) if (
-            self.is_cheap(p)) else self.budget.spin.maximum()
+        counter = self.counter_for(p)
+        total = sum(counter.count_many([q.text for q in p.parts])) if (
+            counter is not None and self.is_cheap(p)) else self.budget.spin.maximum()
         self.budget.set_range(0, x_extent(total, p.budget))
 
     def _on_editor_parts_changed(self, parts: tuple[packer.Part, ...]) -> None:
