@@ -99,6 +99,7 @@ class KvBlocksPanel(BasePanel):
         self.kv_memory = KvMemoryBox()  # the model profile's bytes per block; GiB -> capacity
         self.kv_memory.sig_capacity_changed.connect(lambda v: show_capacity(self.capacity, v))
         self.kv_memory.sig_capacity_changed.connect(lambda v: self.change(capacity_blocks=v))
+        self.kv_memory.sig_described.connect(self._on_memory_described)
         layout.addWidget(self.kv_memory)
 
         layout.addWidget(section("Request stream"))
@@ -182,6 +183,10 @@ class KvBlocksPanel(BasePanel):
         if self.output() is not None:
             self.plots_.update(self.output().result, self.params.at_step, self.theme, force=True)
 
+    def _on_memory_described(self) -> None:
+        if self.output() is not None:
+            self._set_status(self.headline(self.output()), error=False)
+
     def headline(self, output: KvOutput) -> str:
         d = output.result.to_dict()
         sim = d["simulation"]
@@ -193,7 +198,7 @@ class KvBlocksPanel(BasePanel):
                 f"{sim['requests']:,} on {sim['capacity_blocks']:,} blocks: contiguous peaks at "
                 f"{c['peak_running']} running and finishes {c['finished']:,} in "
                 f"{c['steps']:,} steps; paged peaks at {p['peak_running']}, finishes {p['finished']:,} in "
-                f"{p['steps']:,} steps with {p['preemptions']:,} preemptions")
+                f"{p['steps']:,} steps with {p['preemptions']:,} preemptions" + self.kv_memory.status_text())
 
     def csv_rows(self) -> list[list[Any]]:
         out: KvOutput | None = self.output()

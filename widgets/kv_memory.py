@@ -39,6 +39,8 @@ class KvMemoryBox(QWidget):
     """The GPU memory now gives a pool of this many blocks."""
     sig_gpu_changed = Signal(float, int)
     """The GPU memory (GiB, 0: off) or the GPU count changed."""
+    sig_described = Signal()
+    """What the box says changed (a panel restating it in its status line refreshes)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,7 +111,10 @@ class KvMemoryBox(QWidget):
 
     def _update(self) -> None:
         self.sig_gpu_changed.emit(self.gpu.value(), self.gpus.value())
-        self.info.setText(self.describe())
+        text = self.describe()
+        if text != self.info.text():
+            self.info.setText(text)
+            self.sig_described.emit()
         got = self.pool()
         if got is not None and got["blocks"] >= 1:
             self.sig_capacity_changed.emit(int(got["blocks"]))
@@ -138,6 +143,17 @@ class KvMemoryBox(QWidget):
                        f"{fmt_bytes(got['pool'])} = {got['blocks']:,} blocks. At full length this "
                        f"mix runs {fit['contiguous']:,} requests at once contiguous, "
                        f"{fit['paged']:,} paged.") + self._versus(got)
+
+    def status_text(self) -> str:
+        """Return the comparison in a few words for a status line ('' without one, or without GiB)."""
+        got, other = self.pool(), self._compare
+        theirs = None if other is None else self.pool(other)
+        if got is None or theirs is None or other is None:
+            return ""
+        fit, mine = theirs["fit"], got["fit"]
+        return (f" · vs {other.name}: {theirs['blocks']:,} blocks, at full length "
+                f"{fit['contiguous']:,} contiguous ({fit['contiguous'] - mine['contiguous']:+,}), "
+                f"{fit['paged']:,} paged ({fit['paged'] - mine['paged']:+,})")
 
     def _versus(self, got: dict[str, Any]) -> str:
         other = self._compare
