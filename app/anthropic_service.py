@@ -141,6 +141,9 @@ class CallGuard:
                         self._sleep(pause, stop)
                         attempt += 1
                         continue
+                    if wait is not None:
+                        message += (f"; it asks to wait {pause:,.0f} s, past this call's "
+                                    f"{self.deadline_s:g} s deadline")
                 self._remember(message, wait or 0.0)
         raise AssertionError("unreachable")
 
