@@ -211,3 +211,25 @@ def test_live_compaction_never_loses_a_turn_to_a_stale_memory():
         latest = max(int(n) for n in re.findall(r"Message (\d+):", str(body["messages"][-1])))
         assert mentioned(body) >= set(range(latest + 1)), (latest, sorted(mentioned(body)))
     assert all(s["messages_after"] < s["messages_before"] for s in swaps)
+
+
+def test_changing_a_control_cancels_a_hanging_exact_count(make_panel, qtbot):
+    from widgets.packer_panel import PackerPanel
+
+    server = Hostile("drip")
+    counter = ExactCounter(KEY, base_url=server.url, timeout=60.0)
+    try:
+        panel = make_panel(PackerPanel)
+        panel.load_sample()
+        qtbot.waitUntil(panel.is_idle)
+        panel.set_exact_counter(counter)
+        panel.change(estimator="exact")
+        qtbot.waitUntil(lambda: server.hits > 0, timeout=5000)
+        start = time.monotonic()
+        panel.change(estimator="words")  # the user gives up on exact counts
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.estimator == "words",
+                        timeout=5000)
+        assert time.monotonic() - start < 2.0
+    finally:
+        counter.close()
+        server.close()
