@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QPen
+from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPen
 
 from core import context_router as cr
 from widgets.plots import PlotView, mkcolor, set_line, steady_top
@@ -42,7 +42,7 @@ class RouterPlots:
         self.bars = pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.35)
         self.bars_plot.addItem(self.bars)
         self.bars_plot.setLabel("left", "tokens")
-        self.bars_plot.setLabel("bottom", "query, label (• = lit in the graph)")
+        self.bars_plot.setLabel("bottom", "query (• = lit in the graph)")
         self.bar_budget = pg.InfiniteLine(angle=0, movable=True, label="budget {value:.0f}",
                                           labelOpts={"position": 0.06, "movable": False,
                                                      "anchors": [(0, 1), (0, 1)]})
@@ -59,6 +59,7 @@ class RouterPlots:
         for item in (self.edges, self.lit, self.starved, self.nodes):
             self.graph.addItem(item)
         self.node_labels: list[pg.TextItem] = []
+        self.source_labels: list[pg.TextItem] = []
         self._sweep_key: object = None
         self._graph_key: object = None
 
@@ -105,7 +106,7 @@ class RouterPlots:
         self._graph_key = key
         labels = list(params.routes)
         sources = [s.name for s in params.sources]
-        pos: dict[str, tuple[float, float]] = {"classify": (0.0, 0.5), "assemble": (3.3, 0.5)}
+        pos: dict[str, tuple[float, float]] = {"classify": (0.0, 0.5), "assemble": (3.7, 0.5)}
         for i, label in enumerate(labels):
             pos["L:" + label] = (1.0, _spread(i, len(labels)))
         for i, name in enumerate(sources):
@@ -129,15 +130,17 @@ class RouterPlots:
         brushes = [mkcolor(colors.get(k[2:], theme.foreground) if k.startswith("S:") else
                            (theme.accent if k in on else theme.muted)) for k in keys]
         self.nodes.setData(pos=[pos[k] for k in keys], brush=brushes, pen=pg.mkPen(theme.background))
-        texts = []
+        nodes, names = [], []
         for k in keys:
             x, y = pos[k]
             name = k.split(":", 1)[-1]
-            if k.startswith("S:"):
-                name = f"{short(name, 14)} {res.source_tokens[name]:,}"
-            texts.append((name, x, y))
-        styled_labels(self.graph, self.node_labels, texts, (0.5, -0.35), theme)
-        self.graph.setRange(xRange=(-0.5, 3.8), yRange=(-0.14, 1.12), padding=0)
+            if k.startswith("S:"):  # sources: name and size to the right of the node
+                names.append((f" {short(name, 14)} {res.source_tokens[name]:,}", x, y))
+            else:
+                nodes.append((name, x, y))
+        styled_labels(self.graph, self.node_labels, nodes, (0.5, -0.4), theme)
+        styled_labels(self.graph, self.source_labels, names, (0, 0.5), theme)
+        self.graph.setRange(xRange=(-0.55, 4.3), yRange=(-0.16, 1.1), padding=0)
         query = short(turn.query, 48) if turn else "(no query)"
         how = "declared" if turn and turn.declared else "classified"
         set_title(self.graph, f"“{query}” → {how} {turn.label if turn else ''}")
@@ -163,6 +166,10 @@ class RouterPlots:
         set_bars(self.bars, brushes, pens, x=np.array(xs, dtype=float), y0=np.array(y0s, dtype=float),
                  height=np.array(hs, dtype=float), width=0.36)
         ticks = [f"{i + 1}{'•' if i == selected else ''} {short(t.label, 9)}" for i, t in enumerate(turns)]
+        slot = self.bars_plot.vb.width() / max(len(turns), 1)
+        metrics = QFontMetricsF(self.bars_plot.getAxis("bottom").style.get("tickFont") or QFont())
+        if max((metrics.horizontalAdvance(t) for t in ticks), default=0) > 0.9 * slot:
+            ticks = [f"{i + 1}{'•' if i == selected else ''}" for i in range(len(turns))]  # no room
         set_ticks(self.bars_plot.getAxis("bottom"), ticks)
         top_needed = max([sum(sizes.values()), res.budget, 1]) * 1.08
         top = steady_top(self.bars_plot.viewRange()[1][1], top_needed)
@@ -171,8 +178,8 @@ class RouterPlots:
         set_line(self.bar_budget, float(res.budget))
         word = "step" if turns and all(t.declared for t in turns) else "query"
         more = f" (first {MAX_BARS} of {len(res.turns)})" if len(res.turns) > MAX_BARS else ""
-        set_title(self.bars_plot, f"Per {word}: kitchen sink (left) vs routed (right), sources "
-                                f"coloured as in the graph, hatched = did not fit{more}")
+        set_title(self.bars_plot, f"Per {word}: kitchen sink (left) vs routed (right); "
+                                  f"hatched = did not fit{more}")
 
     def _update_sweep(self, res: cr.Result, theme: Theme) -> None:
         s = res.sweep
@@ -197,8 +204,8 @@ class RouterPlots:
         style_line(self.sweep_line, theme)
         set_line(self.sweep_line, float(res.budget))
         full = _full_coverage(s)
-        set_title(self.sweep_plot, "Total tokens against budget (red dashes: needed sources dropped)"
-                                 + (f"; routing drops nothing from {full:,}" if full is not None else ""))
+        set_title(self.sweep_plot, "Tokens vs budget (dashes: needed sources dropped"
+                                   + (f"; none from {full:,})" if full is not None else ")"))
 
     def _update_totals(self, res: cr.Result, theme: Theme) -> None:
         t = res.totals()

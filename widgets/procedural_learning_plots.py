@@ -24,6 +24,7 @@ MAX_ROWS = 12
 """Most held-out tags drawn as rows of marks."""
 MAX_MARKS = 30
 """Most marks in one held-out row (the rest are counted at the row's end)."""
+_TAG_CHARS = 18
 
 
 def short(text: str, limit: int) -> str:
@@ -69,10 +70,8 @@ def styled_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: list[tuple[
 
 
 def style_line(line: pg.InfiniteLine, theme: Theme) -> None:
-    """Color a draggable line and its label with the theme's accent."""
+    """Draw a draggable line in the theme's accent (its label is styled with the plot)."""
     line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
-    line.label.setColor(theme.accent)
-    line.label.setFont(label_font(theme))
 
 
 def set_bars(item: pg.BarGraphItem, brushes: list[Any], pens: list[Any], **opts: Any) -> None:
@@ -164,7 +163,8 @@ class LearningPlots:
         widths = np.array([c for _, c in counts], dtype=float)
         needed = max(float(widths.max(initial=0)), res.threshold) * 2.6 + 1
         x1 = steady_top(self.hist.viewRange()[0][1], needed)
-        self.hist.setRange(xRange=(0, x1), yRange=(-0.6, max(n, 3) - 0.4), padding=0)
+        # a free row above the first bar holds the threshold line's label
+        self.hist.setRange(xRange=(0, x1), yRange=(-1.5, max(n, 3) - 0.4), padding=0)
         metrics = QFontMetricsF(label_font(theme))
         px_per_unit = self.hist.vb.width() / x1 if x1 else 0.0
         brushes, labels = [], []
@@ -179,12 +179,11 @@ class LearningPlots:
                 labels.append((" " + short(text, room), float(count), float(i)))
         set_bars(self.bars, brushes, [pg.mkPen(None)] * n, x0=np.zeros(n),
                  y=np.arange(n, dtype=float), width=widths, height=0.7)
-        set_ticks(self.hist.getAxis("left"), [short(t, 24) for t, _ in counts])
+        set_ticks(self.hist.getAxis("left"), [short(t, _TAG_CHARS) for t, _ in counts])
         styled_labels(self.hist, self.rule_labels, labels, (0, 0.5), theme)
         more = len(res.prepared.tag_counts) - n
-        set_title(self.hist, f"Failure tags in the training log ({res.prepared.n_train_failures} "
-                           f"failures in {res.prepared.n_train} sessions"
-                           + (f"; {more} more tags not shown)" if more else ")"))
+        set_title(self.hist, f"Failure tags ({res.prepared.n_train_failures} failures in "
+                             f"{res.prepared.n_train} sessions" + (f"; {more} not shown)" if more else ")"))
 
     def _refit_hist(self) -> None:
         # labels only: moving the line here would report a stale threshold as a drag
@@ -201,7 +200,7 @@ class LearningPlots:
         self._diff_rows = (rows, len(before), theme)
         self._layout_diff()
         set_title(self.diff, f"Instruction file: {res.before_tokens:,} → {res.after_tokens:,} tokens "
-                           f"(+{res.rule_tokens:,} on every call)")
+                             f"(+{res.rule_tokens:,} per call, ${res.yearly_cost:,.0f}/year)")
 
     def _layout_diff(self) -> None:
         """Fit the diff to the plot: one line per file line, long lines cut, old lines elided."""
@@ -246,7 +245,7 @@ class LearningPlots:
                                       pen=pg.mkPen(None))
             self.missed_marks.setData(*marks[False], brush=mkcolor(theme.color(3)), symbol="x",
                                       pen=pg.mkPen(None))
-        set_ticks(self.held.getAxis("left"), [short(t, 24) for t in tags])
+        set_ticks(self.held.getAxis("left"), [short(t, _TAG_CHARS) for t in tags])
         extra = [(f" +{c - MAX_MARKS}", float(MAX_MARKS), float(row[t]))
                  for t, c in seen.items() if c > MAX_MARKS]
         styled_labels(self.held, self.more_labels, extra, (0, 0.5), theme)
@@ -280,9 +279,7 @@ class LearningPlots:
             self.tokens_vb.setGeometry(self.curve.vb.sceneBoundingRect())
         style_line(self.curve_line, theme)
         set_line(self.curve_line, float(res.threshold))
-        set_title(self.curve, f"Prevented (bars) against rule tokens per call (line) · at "
-                            f"{res.threshold}: {len(res.caught)} prevented, +{res.rule_tokens:,} "
-                            f"tokens, ${res.yearly_cost:,.0f}/year")
+        set_title(self.curve, "Failures prevented (bars) vs rule tokens per call (line)")
 
 
 def _rules_by_tag(res: pl.Result) -> list[str]:
