@@ -47,6 +47,7 @@ class KvMemoryBox(QWidget):
         self._profile = model_profile.PROFILES[model_profile.DEFAULT]
         self._compare: model_profile.Profile | None = None
         self._stream: tuple[int, int, tuple[int, ...]] = (16, 2048, ())
+        self._lengths: Any = None
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.gpu = QDoubleSpinBox()
@@ -83,6 +84,9 @@ class KvMemoryBox(QWidget):
 
     def set_stream(self, block_size: int, max_seq_len: int, lengths: Any) -> None:
         """Take the panel's block size, max length and request lengths (for the fit)."""
+        if (block_size, max_seq_len) == self._stream[:2] and lengths is self._lengths:
+            return  # scrubbing the step redraws with the same arrays: nothing to recount
+        self._lengths = lengths
         stream = (block_size, max_seq_len, tuple(np.asarray(lengths, dtype=np.int64).tolist()))
         if stream != self._stream:
             self._stream = stream
