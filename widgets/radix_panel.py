@@ -41,6 +41,8 @@ from widgets.radix_icicle import COLOR_MODES, band_text
 from widgets.radix_plots import VIEWS, RadixPlots
 from widgets.radix_stream import RequestList, miss_html
 
+_INT_MAX = 2**31 - 1
+"""The largest integer core accepts for a count, and the largest a spin box shows."""
 _CHEAP_STEPS = 200
 """Requests a step forward may insert on the UI thread."""
 _MODES = (("blocks", "block ids, space-separated"), ("prompts", "text prompts"))
@@ -113,10 +115,10 @@ class RadixPanel(BasePanel):
         self.play = PlayButton(self.step, "Play", 60, 150, ready=self.is_idle)
         layout.addWidget(self.play)
         layout.addWidget(section("Cache"))
-        capacity = SliderSpin("Capacity in blocks (0 = unbounded)", 0, 100_000, 0, log=True)
+        capacity = SliderSpin("Capacity in blocks (0 = unbounded)", 0, _INT_MAX, 0, log=True)
         self.capacity = self.bind(capacity, "capacity_blocks", to_field=lambda v: v or None,
                                   from_field=lambda v: v or 0)
-        capacity.set_range(0, 100_000)  # 0 stands for None (unbounded), below the field's minimum of 1
+        capacity.set_range(0, _INT_MAX)  # 0 stands for None (unbounded), below the field's minimum of 1
         layout.addWidget(self.capacity)
         form = QFormLayout()
         self.eviction = QComboBox()
@@ -124,12 +126,12 @@ class RadixPanel(BasePanel):
             self.eviction.addItem(_POLICY_NAMES[key], key)
         self.eviction.setToolTip("Which unheld leaf is evicted first when the cache is over capacity")
         form.addRow("Evict", self.bind(self.eviction, "eviction"))
-        self.hold = self.bind(QSpinBox(), "hold", maximum=1000)
-        self.hold.setRange(0, 1000)
+        self.hold = self.bind(QSpinBox(), "hold")
+        self.hold.setRange(0, _INT_MAX)  # whatever a scenario may hold, the control can show
         self.hold.setToolTip("The latest N requests are running and hold their paths (never evicted)")
         form.addRow("Requests running", self.hold)
         self.block_words = QSpinBox()
-        self.block_words.setRange(1, 512)
+        self.block_words.setRange(1, _INT_MAX)
         self.block_words.setToolTip("Words per block when the stream is text prompts")
         form.addRow("Words per block", self.bind(self.block_words, "block_words"))
         layout.addLayout(form)

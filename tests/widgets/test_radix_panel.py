@@ -250,3 +250,12 @@ def test_hovering_a_band_shows_its_details(panel, qtbot):
     qtbot.mouseMove(panel.view.viewport(), where)
     qtbot.waitUntil(lambda: "passed through it" in icicle.toolTip())
     assert icicle.toolTip() == panel.describe(i)
+
+
+def test_controls_show_every_count_a_scenario_may_hold(panel, qtbot):
+    base = panel.scenario()["params"]
+    panel.load_scenario_dict({**base, "hold": 5000, "block_words": 1000, "capacity_blocks": 2**31 - 1})
+    assert (panel.hold.value(), panel.block_words.value(), panel.capacity.value()) == (5000, 1000, 2**31 - 1)
+    qtbot.waitUntil(panel.is_idle)
+    panel.capacity.spin.setValue(0)
+    assert panel.params.capacity_blocks is None
