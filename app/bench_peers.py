@@ -28,7 +28,8 @@ from widgets.loaders import read_python_tree
 
 
 def _abab(ours: Callable[[], Any], peer: Callable[[], Any], repeats: int) -> tuple[float, float]:
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(repeats):
         for fn, out in ((ours, a), (peer, b)):
             t = time.perf_counter()
@@ -55,7 +56,7 @@ def textbook_bpe(words: list[str], merges: int) -> list[tuple[str, str]]:
         best = max(pairs, key=pairs.__getitem__)  # ties: the first counted
         learned.append(best)
         joined = best[0] + best[1]
-        merged = {}
+        merged: dict[tuple[str, ...], int] = {}
         for word, n in vocab.items():
             out, i = [], 0
             while i < len(word):
@@ -112,8 +113,8 @@ def bpe_encoding(corpus: str, repeats: int) -> dict[str, Any]:
     trainer = bpe_model.Trainer(words)
     trainer.train(1000)
     ranks = {bytes([i]): i for i in range(256)}
-    for a, b in trainer.merges:
-        ranks.setdefault((a + b).encode("latin-1"), len(ranks))
+    for left, right in trainer.merges:
+        ranks.setdefault((left + right).encode("latin-1"), len(ranks))
     enc = tiktoken.Encoding("ctxlab-bytes", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
     text = corpus[:200_000]
     sample = [bpe_model.symbols(text[a:b], "bytes") for a, b in bpe_model.word_spans(text, "regex", pattern)]
@@ -137,8 +138,13 @@ def attention(repeats: int) -> dict[str, Any]:
     torch = importlib.import_module("torch") if _have("torch") else None
     for n in (1024, 2048, 4096):
         x = np.random.default_rng(0).normal(0, 1, (n, 64))
-        ours = lambda n=n: compare(Maps.build(n, 64, 0.0, 0), Variant("window", n))  # noqa: E731
-        a, b = _abab(ours, lambda x=x: (x @ x.T) @ x, repeats)
+        def ours(n: int = n) -> object:
+            return compare(Maps.build(n, 64, 0.0, 0), Variant("window", n))
+
+        def matmul(x: np.ndarray = x) -> object:
+            return (x @ x.T) @ x
+
+        a, b = _abab(ours, matmul, repeats)
         out |= {f"attention_{n}_ours_ms": round(a * 1e3, 1),
                 f"attention_{n}_plain_matmul_ms": round(b * 1e3, 1),
                 f"attention_{n}_ours_over_matmul": round(a / b, 2)}

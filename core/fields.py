@@ -10,7 +10,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from core.errors import InputError
 
@@ -279,7 +279,7 @@ class Declared:
     __slots__ = ()
 
     @classmethod
-    def from_dict(cls, data: object) -> Any:
+    def from_dict(cls, data: object) -> Self:
         """Validate loose JSON; raise :class:`InputError` naming the bad field."""
         made = cls(**load(cls, data))
         made.check()
