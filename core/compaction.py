@@ -35,6 +35,9 @@ DECISION_WORDS = ("decided", "agreed", "chose", "will use", "must", "deadline", 
                   "always", "never", "from now on")
 """Our default phrases that mark a sentence as a decision (priority 2)."""
 MAX_TURNS = 50_000
+MAX_MEMORY_SLOTS = 5_000_000
+"""turns x max_facts: the running memory keeps the summary at every turn (30,000 turns x
+5,000 facts took 65 s and 1.2 GB; this bound is about 2 s and 40 MB)."""
 MAX_TOKENS = 10**12
 """Largest budget or threshold accepted (far past any context window; keeps sums in int64)."""
 _WHERE = "params"
@@ -140,6 +143,15 @@ class Params(fields.Declared):
                                        doc="seconds a user takes between an answer and the next message")
     shown: str = fields.param("tiered", choices=SHOWN,
                               doc="the strategy whose archive, summary and diff the lab shows")
+
+    def check(self) -> None:
+        """Refuse up front what would take minutes: the memory table is turns x max_facts."""
+        slots = len(self.turns) * self.max_facts
+        if slots > MAX_MEMORY_SLOTS:
+            raise InputError(f"{_WHERE}.max_facts: {self.max_facts:,} facts x {len(self.turns):,} turns "
+                             f"is over the {MAX_MEMORY_SLOTS:,} fact slots the running memory may "
+                             f"hold; keep at most {MAX_MEMORY_SLOTS // max(len(self.turns), 1):,} "
+                             "facts or shorten the conversation")
 
     @property
     def soft(self) -> int:
@@ -331,6 +343,7 @@ class Prepared:
     @classmethod
     def build(cls, params: Params, counter: TokenCounter | None = None) -> Prepared:
         """Count every turn once and fold the running memory once."""
+        params.check()  # a panel may have replaced turns or max_facts without from_dict
         facts = Facts.extract(params.turns, params.decision_words)
         table = TokenTable(params.turns, facts, counter_for(params.estimator, counter))
         memory, summary = [], []  # type: ignore[var-annotated]

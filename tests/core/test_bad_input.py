@@ -169,3 +169,18 @@ def test_a_module_too_big_to_parse_quickly_is_skipped_with_a_note():
     assert "pkg.ok:ok" in result["functions"]
     assert [e["path"] for e in result["errors"]] == ["pkg/big.py"]
     assert f"more than the {MAX_FILE_CHARS:,} analysed per file" in result["errors"][0]["message"]
+
+
+def test_compaction_refuses_a_memory_table_that_would_take_minutes():
+    from core import compaction
+
+    turns = [{"role": "user", "text": f"We decided to ship part {i}."} for i in range(600)]
+    slots_ok = compaction.MAX_MEMORY_SLOTS // 600
+    core.compute("compaction", {"turns": turns[:12], "max_facts": 10_000})  # small: fine
+    with pytest.raises(InputError, match=r"^params.max_facts: .* fact slots"):
+        core.compute("compaction", {"turns": turns * 10, "max_facts": slots_ok})
+    params = compaction.Params.from_dict({"turns": turns[:12]})
+    import dataclasses
+    with pytest.raises(InputError, match="fact slots"):  # a panel replacing fields skips from_dict
+        compaction.Prepared.build(dataclasses.replace(params, turns=params.turns * 1000,
+                                                      max_facts=10_000))
