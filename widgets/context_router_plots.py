@@ -42,7 +42,8 @@ class RouterPlots:
         self.bars = pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.35)
         self.bars_plot.addItem(self.bars)
         self.bars_plot.setLabel("left", "tokens")
-        self.bars_plot.setLabel("bottom", "query (• = lit in the graph)")
+        self._ticks: list[tuple[str, str]] = []
+        self.bars_plot.vb.sigResized.connect(self._fit_ticks)
         self.bar_budget = pg.InfiniteLine(angle=0, movable=True, label="budget {value:.0f}",
                                           labelOpts={"position": 0.06, "movable": False,
                                                      "anchors": [(0, 1), (0, 1)]})
@@ -165,21 +166,28 @@ class RouterPlots:
                     pens.append(pen)
         set_bars(self.bars, brushes, pens, x=np.array(xs, dtype=float), y0=np.array(y0s, dtype=float),
                  height=np.array(hs, dtype=float), width=0.36)
-        ticks = [f"{i + 1}{'•' if i == selected else ''} {short(t.label, 9)}" for i, t in enumerate(turns)]
-        slot = self.bars_plot.vb.width() / max(len(turns), 1)
-        metrics = QFontMetricsF(self.bars_plot.getAxis("bottom").style.get("tickFont") or QFont())
-        if max((metrics.horizontalAdvance(t) for t in ticks), default=0) > 0.9 * slot:
-            ticks = [f"{i + 1}{'•' if i == selected else ''}" for i in range(len(turns))]  # no room
-        set_ticks(self.bars_plot.getAxis("bottom"), ticks)
+        self._ticks = [(f"{i + 1}{'•' if i == selected else ''}", short(t.label, 9))
+                       for i, t in enumerate(turns)]
+        self._fit_ticks()
         top_needed = max([sum(sizes.values()), res.budget, 1]) * 1.08
         top = steady_top(self.bars_plot.viewRange()[1][1], top_needed)
         self.bars_plot.setRange(xRange=(-0.6, max(len(turns), 1) - 0.4), yRange=(0, top), padding=0)
         style_line(self.bar_budget, theme)
         set_line(self.bar_budget, float(res.budget))
         word = "step" if turns and all(t.declared for t in turns) else "query"
+        self.bars_plot.setLabel("bottom", f"{word} (• = lit in the graph)")
         more = f" (first {MAX_BARS} of {len(res.turns)})" if len(res.turns) > MAX_BARS else ""
         set_title(self.bars_plot, f"Per {word}: kitchen sink (left) vs routed (right); "
                                   f"hatched = did not fit{more}")
+
+    def _fit_ticks(self) -> None:
+        """Label each bar pair with its number and label, or the number alone when crowded."""
+        ticks = [f"{n} {label}" for n, label in self._ticks]
+        slot = self.bars_plot.vb.width() / max(len(ticks), 1)
+        metrics = QFontMetricsF(self.bars_plot.getAxis("bottom").style.get("tickFont") or QFont())
+        if max((metrics.horizontalAdvance(t) for t in ticks), default=0) > 0.9 * slot:
+            ticks = [n for n, _label in self._ticks]
+        set_ticks(self.bars_plot.getAxis("bottom"), ticks)
 
     def _update_sweep(self, res: cr.Result, theme: Theme) -> None:
         s = res.sweep
