@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -127,6 +128,9 @@ class ContextRouterPanel(BasePanel):
         self.source_text.setMaximumHeight(70)
         layout.addWidget(self.source_text)
         layout.addLayout(row)
+        open_files = QPushButton("Open text files as sources…")
+        open_files.clicked.connect(self._on_open_sources)
+        layout.addWidget(open_files)
 
     def sync_controls(self) -> None:
         p: cr.Params = self.params
@@ -251,6 +255,11 @@ class ContextRouterPanel(BasePanel):
             self.add_source(self.source_name.text().strip() or "pasted", self.source_text.toPlainText())
         except InputError as exc:
             self._set_status(str(exc), error=True)
+
+    def _on_open_sources(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Open context sources", "",
+                                                "Text (*.txt *.md *.py);;All files (*)")
+        self.open_paths([Path(n) for n in names])
 
     def add_source(self, name: str, text: str) -> None:
         """Add (or replace) a text source; it joins no route until ticked."""

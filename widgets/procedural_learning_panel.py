@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -87,6 +88,14 @@ class ProceduralLearningPanel(BasePanel):
         row.addWidget(self.open_log)
         row.addWidget(self.open_base)
         layout.addLayout(row)
+        self.paste = QPlainTextEdit()
+        self.paste.setPlaceholderText("…or paste a session log: CSV with a header (outcome,tag[,date]) "
+                                      "or JSON Lines")
+        self.paste.setMaximumHeight(64)
+        layout.addWidget(self.paste)
+        use = QPushButton("Use the pasted log")
+        use.clicked.connect(self._on_paste_used)
+        layout.addWidget(use)
         self.share = SliderSpin("Training share of the log (%)", 0, 100, 70, suffix=" %")
         self.share.sig_value_changed.connect(self._on_share_changed)
         layout.addWidget(self.share)
@@ -173,6 +182,12 @@ class ProceduralLearningPanel(BasePanel):
         with QSignalBlocker(self.share):
             self.share.set_value(round(100 * len(train) / len(self._log)) if self._log else 0)
         self._fill_table()
+
+    def _on_paste_used(self) -> None:
+        try:
+            self.set_log(parse_log(self.paste.toPlainText(), "pasted log"))
+        except InputError as exc:
+            self._set_status(str(exc), error=True)
 
     def _on_open_log(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a session log", "",
