@@ -142,9 +142,25 @@ def similarity_matrix(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
     for start in range(0, first.size, _CHUNK):
         out[start:start + _CHUNK] = unique[start:start + _CHUNK] @ unique.T
     np.clip(out, -1.0, 1.0, out=out)
+    _mirror(out)
     nonzero = np.flatnonzero(np.abs(unique).sum(axis=1) > 0)
     out[nonzero, nonzero] = 1.0
     return out if first.size == n else out[np.ix_(inverse, inverse)]
+
+
+def _mirror(sim: NDArray[np.float32]) -> None:
+    """Copy the upper triangle onto the lower one in place, so ``sim[i, j] == sim[j, i]``.
+
+    A matrix product may round (i, j) and (j, i) differently in the last bit; the walk reads
+    a stored question's row or a new question's row, and both must give the same score.
+    """
+    n = sim.shape[0]
+    for start in range(0, n, _CHUNK):
+        end = min(start + _CHUNK, n)
+        sim[start:end, :start] = sim[:start, start:end].T
+        block = sim[start:end, start:end]
+        lower = np.tril_indices(end - start, -1)
+        block[lower] = block.T[lower]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,23 +175,38 @@ class Neighbours:
     """Whether the row lists every earlier question (then no fallback search is needed)."""
 
 
+def _rank_keys(block: NDArray[np.float32], cols: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Return int64 keys that order (score descending, index ascending) as one number.
+
+    The float32 bits map to a monotone int32; the index fills the low 32 bits reversed, so
+    among equal scores the earlier question has the larger key. -inf (not earlier) sorts last.
+    """
+    bits = block.view(np.int32).astype(np.int64)
+    monotone = np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+    return (monotone << 32) | (0xFFFFFFFF - cols)[None, :]
+
+
 def neighbours(sim: NDArray[np.float32], top: int = _TOP,
                should_stop: Callable[[], bool] = lambda: False) -> Neighbours:
-    """Rank each question's earlier questions by similarity, keeping the best ``top``."""
+    """Rank each question's earlier questions by similarity, keeping the first ``top``.
+
+    The order is total (score descending, then earlier question first) and the kept ones are
+    exactly its first ``top``: any question not kept comes after every kept one.
+    """
     n = sim.shape[0]
     k = max(1, min(top, n))
     index = np.full((n, k), -1, dtype=np.int64)
     score = np.full((n, k), -np.inf, dtype=np.float32)
-    cols = np.arange(n)
+    cols = np.arange(n, dtype=np.int64)
     for start in range(0, n, _CHUNK):
         if should_stop():
             break
         rows = np.arange(start, min(start + _CHUNK, n))
         block = np.where(cols[None, :] < rows[:, None], sim[rows], -np.inf).astype(np.float32)
-        part = np.argpartition(-block, k - 1, axis=1)[:, :k] if n > k else np.tile(cols[:k], (rows.size, 1))
+        keys = _rank_keys(block, cols)
+        part = np.argpartition(-keys, k - 1, axis=1)[:, :k] if n > k else np.tile(cols[:k], (rows.size, 1))
+        part = np.take_along_axis(part, np.argsort(-np.take_along_axis(keys, part, axis=1), axis=1), axis=1)
         vals = np.take_along_axis(block, part, axis=1)
-        order = np.lexsort((part, -vals), axis=1)  # best first; equal scores: earlier question first
-        part, vals = np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
         index[rows] = np.where(np.isfinite(vals), part, -1)
         score[rows] = vals
     return Neighbours(index, score, np.arange(n) <= k)
@@ -196,10 +227,53 @@ class Walk:
 def walk(sim: NDArray[np.float32], near: Neighbours, threshold: float) -> Walk:
     """Replay the workload from an empty cache at ``threshold`` (hit when best >= threshold).
 
+    Few misses: :func:`walk_by_misses`; many: :func:`walk_by_neighbours`. Both give the same
+    walk (a test checks them against the plain rule).
+    """
+    fast = walk_by_misses(sim, threshold, limit=max(32, sim.shape[0] // 8))
+    return fast if fast is not None else walk_by_neighbours(sim, near, threshold)
+
+
+def walk_by_misses(sim: NDArray[np.float32], threshold: float, limit: int) -> Walk | None:
+    """Walk by jumping from miss to miss; ``None`` once there are more than ``limit`` misses.
+
+    Every question keeps its best score against the questions stored so far; a miss stores
+    one more question and updates the later ones from its row (strictly better only, so the
+    earlier stored question wins a tie). Between two misses every question is a hit.
+    """
+    n = sim.shape[0]
+    best = np.full(n, -np.inf, dtype=np.float32)
+    arg = np.full(n, -1, dtype=np.int64)
+    hit = np.zeros(n, dtype=bool)
+    t = np.float64(threshold)  # compare in float64, as the plain walk does
+    pos, misses = 0, 0
+    while pos < n:
+        below = best[pos:] < t
+        k = int(np.argmax(below))
+        if not below[k]:
+            hit[pos:] = True
+            break
+        j = pos + k
+        hit[pos:j] = True
+        misses += 1
+        if misses > limit:
+            return None
+        row, tail = sim[j, j + 1:], best[j + 1:]
+        better = row > tail
+        tail[better] = row[better]
+        arg[j + 1:][better] = j
+        pos = j + 1
+    score = np.where(arg >= 0, best.astype(np.float64), np.nan)
+    return Walk(threshold, hit, score, arg)
+
+
+def walk_by_neighbours(sim: NDArray[np.float32], near: Neighbours, threshold: float) -> Walk:
+    """Walk question by question through each one's ranked earlier questions.
+
     A question's best stored match is the first of its ranked earlier questions that was
-    stored (a miss). Only when all of those were hits, or the match ties the last ranked score
-    (an earlier tie may be unranked), are the stored questions searched: few while hits
-    dominate, which is when that happens.
+    stored (a miss): the ranking is total, so nothing unranked can beat it. Only when all of
+    those were hits are the stored questions searched: few while hits dominate, which is when
+    that happens.
     """
     n = sim.shape[0]
     is_hit = [False] * n
@@ -217,7 +291,7 @@ def walk(sim: NDArray[np.float32], near: Neighbours, threshold: float) -> Walk:
             if not is_hit[j]:
                 found, best = j, s
                 break
-        if not complete[i] and (found < 0 or best == row[-1]):
+        if found < 0 and not complete[i]:
             found, best = _best_stored(sim[i], stored, m)
         score[i], match[i] = best, found
         if best >= threshold:

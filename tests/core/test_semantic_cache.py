@@ -67,12 +67,15 @@ def test_fast_walk_equals_the_plain_rule_on_clustered_workloads(seed):
     assert np.allclose(sim, vectors @ vectors.T, atol=1e-6)
     near = emb.neighbours(sim, top=3)  # few neighbours: the fallback search runs often
     for t in (0.0, 0.2, 0.5, 0.75, 0.9, 1.0):
-        w = emb.walk(sim, near, t)
         hits, matches = brute_walk(sim, t)
-        assert w.hit.tolist() == hits, t
-        assert w.match.tolist() == matches, t
+        by_misses = emb.walk_by_misses(sim, t, limit=len(qs))
+        for w in (emb.walk(sim, near, t), emb.walk_by_neighbours(sim, near, t), by_misses):
+            assert w.hit.tolist() == hits, t
+            assert w.match.tolist() == matches, t
+        assert np.array_equal(by_misses.score, emb.walk_by_neighbours(sim, near, t).score, equal_nan=True)
         repeats = [i for i in range(1, len(qs)) if qs[i] in qs[:i]]
-        assert repeats and all(w.hit[i] for i in repeats)  # a question asked again always hits
+        assert repeats and all(by_misses.hit[i] for i in repeats)  # a question asked again hits
+    assert emb.walk_by_misses(sim, 1.0, limit=2) is None  # too many misses: left to the other walk
 
 
 def test_hits_are_not_stored_so_later_questions_match_the_stored_one():
