@@ -260,3 +260,11 @@ def test_explaining_a_miss_shows_the_divergence_and_the_evicting_request():
     assert explain(seqs, None, 0, "lru", 0).cached_block is None  # nothing cached after "sys" yet
     hit = explain([("a",), ("a",)], None, 0, "lru", 1)
     assert hit.reason == "hit" and hit.request_block is None
+
+
+def test_shared_words_counts_the_opening_shared_with_any_earlier_request():
+    from core.radix_miss import shared_words
+
+    lines = [["you", "are", "a", "bot", "hi"], ["you", "are", "a", "cat"], ["you", "are", "a", "bot", "bye"],
+             ["hello"], ["you", "are", "a", "bot", "hi"]]
+    assert shared_words(lines) == [0, 3, 4, 0, 5]
