@@ -314,6 +314,10 @@ class BasePanel(QWidget):
         self._bound.setdefault(field, []).append(_Binding(widget, push))
         return widget
 
+    def bindings(self) -> list[tuple[str, QWidget]]:
+        """Return every (field, control) pair tied by :meth:`bind`."""
+        return [(name, b.widget) for name, found in self._bound.items() for b in found]
+
     def refresh_controls(self) -> None:
         """Show the params in every control (after a data-dependent range changed)."""
         self.sync_controls()
