@@ -76,6 +76,8 @@ def setup(folder: Path | None = None) -> Path | None:
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+    for chatty in ("httpx", "httpcore", "anthropic"):  # a line per request is not an error
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     _handler = handler
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_thread
