@@ -18,15 +18,18 @@ from core import (
     compression,
     context_router,
     kv_blocks,
+    output_shaping,
     packer,
+    prefix_cache,
     procedural_learning,
     radix,
     semantic_cache,
     temporal,
 )
+from core.output_shaping_io import parse_replies
 from core.procedural_log import Trace
 from widgets.loaders import read_python_tree, read_scenario
-from widgets.resources import samples
+from widgets.resources import resource_path, samples
 
 
 def packer_bench_params(parts: int = 12, max_words: int = 5000, seed: int = 0) -> packer.Params:
@@ -198,7 +201,24 @@ def agent_memory_bench_params(turns: int = 2000) -> agent_memory.Params:
     return dataclasses.replace(base, turns=made)
 
 
+def output_shaping_bench_params(replies: int = 2000) -> output_shaping.Params:
+    """The shipped reply with the shipped real-reply log repeated to 2,000 replies."""
+    _lever, raw = read_scenario(samples("output_shaping")[0])
+    log = resource_path("samples", "output_shaping_replies.jsonl").read_text(encoding="utf-8")
+    pool = parse_replies(log, "output_shaping_replies.jsonl")
+    made = tuple(itertools.islice(itertools.cycle(pool), replies))
+    return dataclasses.replace(output_shaping.Params.from_dict(raw), replies=made)
+
+
+def prefix_cache_bench_params() -> prefix_cache.Params:
+    """The shipped scenario at 20,000 calls: the dollar curves hold 20,000 points per drag."""
+    _lever, raw = read_scenario(samples("prefix_cache")[0])
+    return dataclasses.replace(prefix_cache.Params.from_dict(raw), calls=20_000)
+
+
 BENCH_PARAMS = {
+    "output_shaping": output_shaping_bench_params,
+    "prefix_cache": prefix_cache_bench_params,
     "semantic_cache": semantic_cache_bench_params,
     "agent_memory": agent_memory_bench_params,
     "procedural_learning": procedural_learning_bench_params,

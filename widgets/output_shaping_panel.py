@@ -41,6 +41,8 @@ from widgets.output_shaping_plots import CUT_COLOR, ShapingPlots, marked_html, m
 from widgets.plots import PlotView
 
 _EDIT_PAUSE_MS = 400
+_TEXT_PAUSE_MS = 150
+"""The marked-up reply follows the cap after this pause; the charts follow it live."""
 _CHEAP_REPLIES = 200
 """Up to this many imported replies reshape on the UI thread."""
 
@@ -140,6 +142,10 @@ class OutputShapingPanel(BasePanel):
         self.view_text = QTextBrowser()
         lay.addWidget(self.view_text, 1)
         self._html = ""
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(_TEXT_PAUSE_MS)
+        self._text_timer.timeout.connect(self._update_text)
         return box
 
     def _on_model_chosen(self, _index: int) -> None:
@@ -214,16 +220,22 @@ class OutputShapingPanel(BasePanel):
         self.replies_label.setText(f"{n:,} imported replies (charts on the right)" if n else
                                    "No replies imported: open a .jsonl to see the distribution.")
         self.clear_button.setEnabled(bool(n))
-        markup = marked_html(output, self.theme)
-        if markup != self._html:
-            self._html = markup
-            self.view_text.setHtml(markup)
+        self._text_timer.start()  # the rich text lays out slowly: redo it once the drag pauses
+
+    def _update_text(self) -> None:
+        out: osh.Result | None = self.output()
+        if out is not None:
+            markup = marked_html(out, self.theme)
+            if markup != self._html:
+                self._html = markup
+                self.view_text.setHtml(markup)
 
     def theme_changed(self) -> None:
         out = self.output()
         if out is not None:
             self.plots_.update(out, self.theme, self.prepared(), force=True)
             self._html = ""
+            self._text_timer.start()
 
     def headline(self, output: osh.Result) -> str:
         base = max(output.baseline_tokens, 1)
@@ -247,8 +259,9 @@ class OutputShapingPanel(BasePanel):
         return rows
 
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
-        top = self.cap.spin.maximum()
-        return self.cap.spin.setValue, np.linspace(0, top, 200).astype(int).tolist()
+        top = max(self.cap.spin.maximum(), 1)
+        sweep = list(range(top + 1)) + list(range(top - 1, 0, -1))  # up and down, every step a change
+        return self.cap.spin.setValue, (sweep * (200 // len(sweep) + 1))[:200]
 
 
 PANEL = OutputShapingPanel

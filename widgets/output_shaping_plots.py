@@ -166,12 +166,17 @@ class ShapingPlots:
         heights = np.asarray(values, dtype=float)
         bars.setOpts(height=heights, brushes=[mkcolor(c) for c in colors],
                      pens=[pg.mkPen(None)] * len(colors))
-        place_labels(plot, pool, [(t, i, v) for i, (t, v) in enumerate(zip(texts, heights, strict=True))],
-                     (0.5, 1.0), theme.foreground)
+        if len(pool) != len(texts):
+            place_labels(plot, pool, [(t, i, v) for i, (t, v) in enumerate(zip(texts, heights, strict=True))],
+                         (0.5, 1.0), theme.foreground)
         font = label_font(theme)
-        for label in pool:
+        for i, (label, text, v) in enumerate(zip(pool, texts, heights, strict=True)):
+            if label.textItem.toPlainText() != text or label.color != mkcolor(theme.foreground):
+                label.setText(text, color=theme.foreground)  # only the cap's label moves on a drag
             if label.textItem.font() != font:
                 label.setFont(font)
+            if label.pos().y() != v:
+                label.setPos(i, v)
         # the tallest bar is the verbose reply, which a cap drag never changes: no axis jumps
         top = max(float(heights.max(initial=0)) * 1.5, 1e-9)  # room for two-line labels
         if abs(top - plot.viewRange()[1][1]) > 1e-9 * top:

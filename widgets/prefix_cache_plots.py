@@ -121,6 +121,8 @@ class ModelPlots:
         self.pct.addItem(self.pct_even)
         self.names: dict[str, list[pg.TextItem]] = {"tri": [], "money": [], "pct": []}
         self._gen: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+        self._curves_key: object = None
+        self._parts_key: object = None
         self._theme: Theme | None = None
 
     def items(self) -> list[tuple[pg.PlotItem, int, int, int]]:
@@ -144,8 +146,13 @@ class ModelPlots:
         self._theme = theme
         if force or self._gen is None or not np.array_equal(self._gen[0], res.gen_n):
             self._generation(res, theme)
-        self._requests(res, theme)
-        self._floor(p, bool(res.money["cache_engaged"]), theme)
+        if force:
+            self._curves_key = None
+        parts = ((p.prefix_len, p.tail_len), (p.prefix_tokens, p.min_cacheable_tokens))
+        if force or parts != self._parts_key:  # a calls drag leaves these two charts alone
+            self._parts_key = parts
+            self._requests(res, theme)
+            self._floor(p, bool(res.money["cache_engaged"]), theme)
         self._dollars(out, theme)
 
     def _generation(self, res: pc.Result, theme: Theme) -> None:
@@ -203,15 +210,24 @@ class ModelPlots:
             self.floor.setRange(xRange=(0, 1), yRange=(0, top), padding=0)
 
     def _dollars(self, out: CacheOutput, theme: Theme) -> None:
+        m, p = out.result.money, out.params
+        # a calls drag moves only the line: the curves change with the prefix, prices and TTL
+        key = (p.prefix_tokens, p.input_rate_per_mtok, p.write_multiplier, p.read_multiplier,
+               m["cache_engaged"], out.calls.size, theme)
+        if key != self._curves_key:
+            self._curves_key = key
+            self._curves(out, theme)
+        set_line(self.calls_line, float(p.calls))
+        self.calls_line.setPen(pg.mkPen(theme.accent, width=2))
+        self.calls_line.label.setFormat(f"{p.calls:,} calls: save {money(m['saved'])}")
+
+    def _curves(self, out: CacheOutput, theme: Theme) -> None:
         m = out.result.money
         self.uncached.setData(out.calls, out.uncached, pen=pg.mkPen(theme.muted, width=theme.line_width))
         self.cached.setData(out.calls, out.cached, pen=pg.mkPen(theme.color(0), width=theme.line_width))
         be = m["break_even_calls"]
         self.even.setData([be] if be else [], [float(out.cached[be - 1])] if be else [],
                           brush=mkcolor(theme.accent), pen=None)
-        set_line(self.calls_line, float(out.params.calls))
-        self.calls_line.setPen(pg.mkPen(theme.accent, width=2))
-        self.calls_line.label.setFormat(f"{out.params.calls:,} calls: save {money(m['saved'])}")
         x_top = float(out.calls[-1])
         y_top = float(out.uncached[-1]) * 1.05 or 1.0
         _name(self.money, self.names["money"],

@@ -13,14 +13,15 @@ def panel(sample_panel):
     return sample_panel(OutputShapingPanel)
 
 
-def test_sample_loads_with_the_cap_cutting_the_answer(panel):
+def test_sample_loads_with_the_cap_cutting_the_answer(panel, qtbot):
     out = panel.output()
     assert out.cap.cap == panel.params.cap_tokens and not out.cap.answer_kept
     assert panel.badge.isVisibleTo(panel) and "cuts the answer off" in panel.status.text()
     assert panel.cap.spin.maximum() == out.baseline_tokens
     _x, heights = panel.plots_.tok_bars.opts["x"], panel.plots_.tok_bars.opts["height"]
     assert list(heights) == [out.baseline_tokens, out.terse.tokens, out.schema.tokens, out.cap.tokens]
-    assert "✂" in panel._html and "terse drops" in panel._html
+    qtbot.waitUntil(lambda: "✂" in panel._html, timeout=3000)  # the text follows after a pause
+    assert "terse drops" in panel._html and "<u>yes,</u>" in panel._html
 
 
 def test_dragging_the_cap_line_derives_without_reshaping(panel, qtbot):
