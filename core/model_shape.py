@@ -123,9 +123,11 @@ def fit_requests(shape: KvShape, pool_bytes: int, lengths: Any, max_seq_len: int
     if pool_bytes <= 0:
         return {"contiguous": 0, "paged": 0}
     reserve = shape.request_bytes(max_seq_len, block_size)
-    ns = np.asarray(lengths, dtype=np.int64)
-    per = [shape.request_bytes(int(n), block_size) for n in np.unique(ns)]
-    counts = np.unique(ns, return_counts=True)[1]
-    mean = float(np.dot(per, counts)) / max(int(counts.sum()), 1)
+    blocks = -(-np.asarray(lengths, dtype=np.int64) // block_size)
+    sliding = blocks
+    if shape.sliding_window:
+        sliding = np.minimum(blocks, -(-shape.sliding_window // block_size) + 1)
+    held = shape.full_layers * blocks + len(shape.sliding_layers) * sliding
+    mean = float(held.mean()) * block_size * shape.layer_bytes_per_token if held.size else 0.0
     return {"contiguous": pool_bytes // reserve if reserve else 0,
             "paged": math.floor(pool_bytes / mean) if mean else 0}

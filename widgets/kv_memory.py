@@ -48,6 +48,7 @@ class KvMemoryBox(QWidget):
         self._compare: model_profile.Profile | None = None
         self._stream: tuple[int, int, tuple[int, ...]] = (16, 2048, ())
         self._lengths: Any = None
+        self._pools: dict[tuple[Any, ...], dict[str, Any]] = {}
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.gpu = QDoubleSpinBox()
@@ -89,7 +90,7 @@ class KvMemoryBox(QWidget):
         self._lengths = lengths
         stream = (block_size, max_seq_len, tuple(np.asarray(lengths, dtype=np.int64).tolist()))
         if stream != self._stream:
-            self._stream = stream
+            self._stream, self._pools = stream, {}
             self._update()
 
     def set_gpu(self, gib: float, gpus: int = 1) -> None:
@@ -104,6 +105,12 @@ class KvMemoryBox(QWidget):
         kv = (profile or self._profile).kv
         if kv is None or self.gpu.value() <= 0:
             return None
+        key = (kv, self._stream[:2], len(self._stream[2]), self.gpu.value(), self.gpus.value())
+        if key not in self._pools:  # the status line asks on every redraw of a step
+            self._pools = {**dict(list(self._pools.items())[-3:]), key: self._count(kv)}
+        return self._pools[key]
+
+    def _count(self, kv: Any) -> dict[str, Any]:
         block, max_len, lengths = self._stream
         total = int(self.gpu.value() * GIB) * self.gpus.value()
         weights = kv.weights_bytes or 0

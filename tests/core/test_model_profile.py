@@ -282,3 +282,19 @@ def test_the_books_mla_numbers_through_the_calculator():
     # chapter 14: n x 2d x 2 bytes = 512,000,000 in full, n x r x 2 bytes = 32,000,000 as a latent
     assert (full["kv_bytes"], latent["kv_bytes"]) == (512_000_000, 32_000_000)
     assert latent["attention"] == "mla"
+
+
+def test_requests_that_fit_count_sliding_layers_by_their_window_blocks():
+    from core.model_shape import fit_requests
+
+    gemma = model_profile.PROFILES["Gemma 2 9B"].kv
+    # 16-token blocks; a sliding layer holds at most ceil(4,096 / 16) + 1 = 257 blocks. Per layer
+    # a block is 16 x 8,192 = 131,072 bytes; 21 full and 21 sliding layers:
+    #   100 tokens:   21 x 7 + 21 x 7     =    294 layer-blocks
+    #   5,000 tokens: 21 x 313 + 21 x 257 = 11,970
+    #   9,000 tokens: 21 x 563 + 21 x 257 = 17,220   -> mean 9,828 x 131,072 = 1,288,175,616 bytes
+    #   contiguous at 8,192: 21 x 512 + 21 x 257 = 16,149 x 131,072 = 2,116,681,728 bytes
+    assert gemma.request_bytes(9000, 16) == 17_220 * 131_072
+    fit = fit_requests(gemma, 10 * 2**30, [100, 5000, 9000], 8192, 16)
+    assert fit == {"contiguous": 10 * 2**30 // 2_116_681_728, "paged": 8}
+    assert fit["contiguous"] == 5
