@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QCursor, QFont, QFontMetrics
+from PySide6.QtWidgets import QToolTip
 
 from core import semantic_cache as sc
 from widgets.plots import (
@@ -81,6 +83,7 @@ class CachePlots:
         self.chips: list[pg.TextItem] = []
         self.density = pg.ImageItem()  # many questions: one pixel column per bin, not one item each
         self.scores.addItem(self.density)
+        self._hover = pg.SignalProxy(view.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
         self.strip = pg.ImageItem()
         self.scores.addItem(self.strip)
         self._n = -1
@@ -163,6 +166,16 @@ class CachePlots:
         if force or probe_key != self._probe_key:
             self._update_probe(res, theme)
             self._probe_key = probe_key
+
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        """With many questions (no hoverable dots) describe the question under the mouse."""
+        res = self._res
+        pos = event[0]
+        if res is None or res.n <= DOTS_MAX or not self.scores.sceneBoundingRect().contains(pos):
+            return
+        i = round(self.scores.vb.mapSceneToView(pos).x())
+        if 0 <= i < res.n:
+            QToolTip.showText(QCursor.pos(), describe(res, i))
 
     def _tip(self, x: float, y: float, data: object) -> str:
         i = round(x)

@@ -99,3 +99,26 @@ def test_csv_rows_and_headline(panel):
     rows = panel.csv_rows()
     assert rows[0][:3] == ["question", "hit", "score"] and len(rows) == 31
     assert "false hits" in panel.status.text()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the tooltip, offscreen
+def test_many_questions_are_one_density_image_with_hover(make_panel, qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QToolTip
+
+    from app.bench_loads import semantic_cache_bench_params
+
+    panel = make_panel(SemanticCachePanel)
+    panel.set_params(semantic_cache_bench_params(questions=600))
+    panel.resize(1300, 900)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.n == 600, timeout=60_000)
+    plots = panel.plots_
+    assert plots.density.isVisible() and not plots.dots["hit"].isVisible()
+    image = plots.density.image
+    res = panel.output().result
+    assert image.shape[:2] == (100, 600)
+    assert (image[..., 3] > 0).sum() <= res.n  # one cell per question at most
+    scene = plots.scores.vb.mapViewToScene(QPointF(123, 0.5))
+    plots._on_mouse_moved((scene,))
+    assert QToolTip.text().startswith(f"#124 {'HIT' if res.walk.hit[123] else 'MISS'}")
