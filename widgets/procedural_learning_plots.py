@@ -7,6 +7,7 @@ ranges, so a threshold drag redraws without re-creating anything.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -128,6 +129,8 @@ class LearningPlots:
         self.held.addItem(self.caught_marks)
         self.held.addItem(self.missed_marks)
         self._held_key: object = None
+        self._held_rows_for: pl.Prepared | None = None
+        self._held_rows_cache: tuple[list[str], dict[str, int], dict[str, int]] = ([], {}, {})
         self.held.invertY(True)
         self.held.setLabel("bottom", "occurrence")
         self.more_labels: list[pg.TextItem] = []
@@ -226,18 +229,12 @@ class LearningPlots:
 
     def _update_held(self, res: pl.Result, theme: Theme) -> None:
         caught = set(res.caught)
-        tags = list(dict.fromkeys(res.prepared.held_out_tags))[:MAX_ROWS]
-        row = {t: i for i, t in enumerate(tags)}
-        seen: dict[str, int] = {}
+        tags, row, seen = self._held_rows(res.prepared)
         marks: dict[bool, tuple[list[int], list[int]]] = {True: ([], []), False: ([], [])}
-        for tag in res.prepared.held_out_tags:
-            if tag not in row:
-                continue
-            seen[tag] = seen.get(tag, 0) + 1
-            if seen[tag] <= MAX_MARKS:
-                xs, ys = marks[tag in caught]
-                xs.append(seen[tag])
-                ys.append(row[tag])
+        for tag, count in seen.items():
+            xs, ys = marks[tag in caught]
+            xs += range(1, min(count, MAX_MARKS) + 1)
+            ys += [row[tag]] * min(count, MAX_MARKS)
         key = (tuple(tags), frozenset(caught), theme)
         if key != self._held_key:  # one uniform item per kind of mark: cheap to redraw
             self._held_key = key
@@ -256,6 +253,15 @@ class LearningPlots:
         total = len(res.prepared.held_out_tags)
         set_title(self.held, f"Held-out failures: {total} → {total - len(res.caught)} "
                            f"(● caught {len(res.caught)}, ✕ missed {len(res.missed)})")
+
+    def _held_rows(self, prepared: pl.Prepared) -> tuple[list[str], dict[str, int], dict[str, int]]:
+        """Return the held-out tags shown (first seen first), their rows and counts (kept per log)."""
+        if self._held_rows_for is not prepared:
+            tags = list(dict.fromkeys(prepared.held_out_tags))[:MAX_ROWS]
+            counts = Counter(prepared.held_out_tags)
+            self._held_rows_for = prepared
+            self._held_rows_cache = (tags, {t: i for i, t in enumerate(tags)}, {t: counts[t] for t in tags})
+        return self._held_rows_cache
 
     def _update_curve(self, res: pl.Result, theme: Theme) -> None:
         s = res.sweep

@@ -163,3 +163,15 @@ def test_a_pasted_log_is_used_and_a_bad_one_is_named_by_line(panel, qtbot):
     panel._on_paste_used()
     assert "pasted log line 3: tag: a failure needs a tag" in panel.status.text()
     assert panel.params == before
+
+
+def test_a_long_held_out_row_is_capped_with_a_count(panel, qtbot):
+    from core.procedural_log import Trace
+
+    many = tuple(Trace("failure", "flaky") for _ in range(35))
+    panel.set_params(pl.Params(train=many[:2], held_out=many, tag_to_rule={"flaky": "Retry once."}))
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().caught) == 35)
+    xs, _ys = panel.plots_.caught_marks.getData()
+    assert len(xs) == 30 and max(xs) == 30
+    shown = [lbl.textItem.toPlainText() for lbl in panel.plots_.more_labels if lbl.isVisible()]
+    assert shown == [" +5"]
