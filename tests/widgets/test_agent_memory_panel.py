@@ -99,3 +99,24 @@ def test_turns_round_trip_as_text():
 def test_csv_rows_follow_growth(panel):
     rows = panel.csv_rows()
     assert rows[0] == ["turns", "history_tokens", "facts", "topk_tokens"] and len(rows) == 20
+
+
+def test_exact_counts_through_count_tokens(make_panel, qtbot):
+    from app.anthropic_service import ExactCounter
+    from tests.fake_api import FakeAnthropic, fake_count
+
+    with FakeAnthropic() as api:
+        counter = ExactCounter("sk-ant-test-key-never-written", base_url=api.url)
+        panel = make_panel(AgentMemoryPanel)
+        panel.load_sample()
+        qtbot.waitUntil(panel.is_idle, timeout=20_000)
+        panel.set_exact_counter(counter)
+        panel.estimator.setCurrentIndex(panel.estimator.findData("exact"))
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().params.estimator == "exact",
+                        timeout=30_000)
+        res = panel.output()
+        assert res.history_tokens == sum(fake_count(t.text) for t in res.params.turns)
+        assert res.topk_tokens == fake_count(am.block(res.retrieved))
+        assert api.count_requests() > 0
+        panel.shutdown()
+        counter.close()
