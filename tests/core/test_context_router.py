@@ -2,6 +2,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import core
 from core import context_router as cr
@@ -123,3 +125,21 @@ def test_bad_input_names_the_field(change, message):
     params = {"sources": SOURCES, "routes": ROUTES, **WORDS, "queries": ["when"], **change}
     with pytest.raises(InputError, match=message):
         core.compute("context_router", params)
+
+
+@settings(max_examples=150, deadline=None)
+@given(sizes=st.lists(st.integers(0, 300), min_size=1, max_size=6), budget=st.integers(0, 1000),
+       route=st.lists(st.integers(0, 5), max_size=6, unique=True))
+def test_packing_never_exceeds_the_budget_and_accounts_for_every_source(sizes, budget, route):
+    sources = [{"name": f"s{i}", "tokens": t} for i, t in enumerate(sizes)]
+    names = [f"s{i}" for i in route if i < len(sizes)]
+    out = core.compute("context_router", {"sources": sources, "budget": budget, "queries": ["q"],
+                                          "routes": {"factual": names}, "coding_words": [],
+                                          "chitchat_words": [], "budget_sweep": []})
+    turn = out["turns"][0]
+    for kind, wanted in (("sink", [s["name"] for s in sources]), ("routed", names)):
+        assert turn[f"{kind}_tokens"] <= budget
+        assert sorted(turn[f"{kind}_included"] + turn[f"{kind}_skipped"]) == sorted(wanted)
+        assert turn[f"{kind}_tokens"] == sum(sizes[int(n[1:])] for n in turn[f"{kind}_included"])
+        # a skipped source did not fit even after everything before it was packed
+        assert all(sizes[int(n[1:])] > 0 for n in turn[f"{kind}_skipped"])

@@ -1,7 +1,10 @@
+import itertools
 import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import core
 from core import procedural_learning as pl
@@ -165,3 +168,18 @@ def test_instruction_files_too_large_to_count_are_refused_up_front():
 def test_recurring_count_is_a_prefix_count_of_the_ranked_tags():
     prepared = pl.prepare(pl.Params.from_dict({"train": log("a", "a", "a", "b", "b", "c")}))
     assert pl.recurring_count(prepared, np.array([1, 2, 3, 4])).tolist() == [3, 2, 1, 0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(train=st.lists(st.sampled_from([None, "a", "b", "c", "d"]), max_size=40),
+       held=st.lists(st.sampled_from([None, "a", "b", "c", "e"]), max_size=15))
+def test_a_higher_threshold_never_prevents_more_or_costs_more(train, held):
+    out = run(train=log(*train), held_out=log(*held), threshold_sweep=None,
+              tag_to_rule={**RULES, "b": "Keep b tidy.", "c": "See c twice.", "d": ""})
+    sweep = out["threshold_sweep"]
+    for lower, higher in itertools.pairwise(sweep):
+        assert higher["prevented"] <= lower["prevented"]
+        assert higher["rule_tokens"] <= lower["rule_tokens"]
+        assert higher["rules"] <= lower["rules"]
+    assert sweep[-1]["rules"] == 0 and sweep[-1]["rule_tokens"] == 0
+    assert all(s["prevented"] + s["remaining"] == out["held_out_failures"] for s in sweep)
