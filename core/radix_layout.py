@@ -82,32 +82,49 @@ def layout(tree: RadixTree, step: int = 0) -> Layout:
     up = [pos.get(id(node.parent), -1) for node in order]
     up[0] = -1
     edges = list(map(attrgetter("edge"), order))
-    lengths = list(map(len, edges))
-    ends = lengths[:]
-    for i in range(1, n):  # parents come first in depth-first order
-        ends[i] += ends[up[i]]
+    lengths = np.fromiter(map(len, edges), dtype=np.float64, count=n)
     parent_index = np.array(up)
-    last = np.full(n, -1)
-    np.maximum.at(last, parent_index[1:], np.arange(1, n))  # each node's last child
-    last_child = last.tolist()
-    y = [0.0] * n
-    row = 0
-    for i in range(n - 1, -1, -1):  # leaves one row apart, parents midway
-        if last_child[i] < 0:
-            y[i] = row
-            row += 1
-        else:
-            y[i] = (y[i + 1] + y[last_child[i]]) / 2
+    x1 = _path_sums(lengths, parent_index)
     ids = list(map(attrgetter("id"), order))
     ref_arr = _column(order, "refs")
     band0, band1 = _bands(ref_arr, parent_index, max(step, 1))
-    x1 = np.array(ends, dtype=np.float64)
     by = _column(order, "evicted_by")
     return Layout(ids=ids, parents=[None if u < 0 else ids[u] for u in up], edges=edges, refs=ref_arr,
                   active=_column(order, "active"), last_used=_column(order, "last_used"),
-                  ghost=by >= 0, evicted_by=by, x0=x1 - np.array(lengths, dtype=np.float64), x1=x1,
-                  y=max(y, default=0.0) - np.array(y), band0=band0, band1=band1,
-                  parent_index=parent_index, step=step)
+                  ghost=by >= 0, evicted_by=by, x0=x1 - lengths, x1=x1, y=_rows(parent_index),
+                  band0=band0, band1=band1, parent_index=parent_index, step=step)
+
+
+def _path_sums(values: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """Return, per node, the sum of ``values`` from the root down to it (the root's is 0).
+
+    Pointer jumping: each round adds the sum up to the current ancestor and jumps to that
+    ancestor's ancestor, so a tree ``d`` nodes deep takes about log2(d) vectorized rounds.
+    """
+    total = values.astype(np.float64)
+    total[0] = 0.0
+    up = parent.copy()
+    up[0] = 0
+    while up.any():
+        total, up = total + total[up], up[up]
+    return total
+
+
+def _rows(parent: np.ndarray) -> np.ndarray:
+    """Classic rows: leaves one apart in depth-first order, each parent midway between its children."""
+    n = parent.size
+    last = np.full(n, -1)
+    np.maximum.at(last, parent[1:], np.arange(1, n))  # each node's last child (depth first)
+    leaf = last < 0
+    y = np.zeros(n)
+    y[leaf] = np.arange(int(leaf.sum()))[::-1]  # counted from the last leaf up
+    depth = _path_sums(np.ones(n), parent)
+    inner = np.flatnonzero(~leaf)
+    for d in range(int(depth.max(initial=0)), -1, -1):  # children before their parents
+        sel = inner[depth[inner] == d]
+        y[sel] = (y[sel + 1] + y[last[sel]]) / 2  # the first child directly follows its parent
+    flipped: np.ndarray = y.max(initial=0.0) - y  # the first leaf on top
+    return flipped
 
 
 def _column(nodes: list[Node], name: str) -> np.ndarray:
@@ -127,11 +144,7 @@ def _bands(refs: np.ndarray, parent: np.ndarray, total: int) -> tuple[np.ndarray
     offset = np.empty(n)
     offset[0] = 0.0
     offset[order] = before - np.maximum.accumulate(np.where(first, before, 0.0))
-    start = offset.tolist()
-    par = parent.tolist()
-    for i in range(1, n):  # parents come first in depth-first order
-        start[i] += start[par[i]]
-    band0 = np.array(start)
+    band0 = _path_sums(offset, parent)
     band1 = np.minimum(band0 + height, band0[np.maximum(parent, 0)] + height[np.maximum(parent, 0)])
     band1[0] = 1.0
     return band0, np.maximum(band1, band0)

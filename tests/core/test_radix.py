@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -268,3 +269,25 @@ def test_shared_words_counts_the_opening_shared_with_any_earlier_request():
     lines = [["you", "are", "a", "bot", "hi"], ["you", "are", "a", "cat"], ["you", "are", "a", "bot", "bye"],
              ["hello"], ["you", "are", "a", "bot", "hi"]]
     assert shared_words(lines) == [0, 3, 4, 0, 5]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seqs=streams)
+def test_layout_matches_a_plain_walk(seqs):
+    tree = RadixTree()
+    for i, s in enumerate(seqs):
+        tree.insert(s, i)
+    lay = radix.layout(tree, len(seqs))
+    n, par = len(lay.ids), lay.parent_index.tolist()
+    ends, start, rows, row, last = [0] * n, [0.0] * n, [0.0] * n, 0, [-1] * n
+    for i in range(1, n):  # parents first: walk down
+        ends[i] = ends[par[i]] + len(lay.edges[i])
+        last[par[i]] = i
+    for i in range(n - 1, -1, -1):  # leaves one row apart, parents midway between first and last child
+        rows[i] = (rows[i + 1] + rows[last[i]]) / 2 if last[i] >= 0 else row
+        row += last[i] < 0
+    assert lay.x1.tolist() == ends and (lay.y == max(rows) - np.array(rows)).all()
+    for i in range(1, n):  # each band starts where its earlier siblings' bands end
+        before = sum(lay.refs[j] for j in range(1, i) if par[j] == par[i]) / len(seqs)
+        start[i] = start[par[i]] + before
+    assert np.allclose(lay.band0, start)
