@@ -7,6 +7,7 @@ The workload, intents, embedder, stopwords and probe re-embed on the worker.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,14 @@ from PySide6.QtWidgets import (
 
 from core import semantic_cache as sc
 from core.errors import InputError
+from core.semantic_cache_embed import EMBEDDERS
 from core.semantic_cache_io import parse_lines, parse_questions, to_lines
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
-from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, zero_window
+from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, CachePrepared, zero_window
 
 _EDIT_PAUSE_MS = 500
 _CHEAP_QUESTIONS = 300
@@ -168,12 +170,21 @@ class SemanticCachePanel(BasePanel):
         return len(params.workload) <= _CHEAP_QUESTIONS
 
     def prepare(self, params: sc.Params, counter: TokenCounter | None,
-                progress: Progress) -> sc.Prepared:
-        return sc.prepare(params, counter, progress, grid=GRID)
+                progress: Progress) -> CachePrepared:
+        main = sc.prepare(params, counter, lambda f: progress(0.75 * f), grid=GRID)
+        other = next(e for e in EMBEDDERS if e != params.embedder)
+        try:  # the other embedder's sweep, drawn dotted beside this one
+            twin = sc.prepare(dataclasses.replace(params, embedder=other, sweep_thresholds=None),
+                              counter, lambda f: progress(0.75 + 0.25 * f))
+            table = sc.sweep_table(twin, params, twin.sweep_thresholds)
+        except InputError:  # e.g. too many distinct words for TF-IDF: compare nothing
+            table = None
+        return CachePrepared(main, other, table)
 
-    def derive(self, prepared: sc.Prepared, params: sc.Params) -> CacheOutput:
-        fine = sc.sweep_table(prepared, params, GRID)
-        return CacheOutput(sc.derive(prepared, params), fine, zero_window(fine))
+    def derive(self, prepared: CachePrepared, params: sc.Params) -> CacheOutput:
+        fine = sc.sweep_table(prepared.main, params, GRID)
+        return CacheOutput(sc.derive(prepared.main, params), fine, zero_window(fine),
+                           prepared.other, prepared.other_table)
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = CachePlots(view, self._on_line_dragged)

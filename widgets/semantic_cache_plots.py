@@ -50,7 +50,19 @@ class CacheOutput:
     fine: dict[str, NDArray[Any]]
     zero: tuple[float, float] | None
     """The widest threshold range with no false hit and no false miss (None: there is none)."""
+    other: str = ""
+    other_table: dict[str, NDArray[Any]] | None = None
+    """The other embedder's sweep on the same workload (drawn dotted), if it could be made."""
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CachePrepared:
+    """The panel's prepared state: this embedder's, and the other one's sweep for comparison."""
+
+    main: sc.Prepared
+    other: str
+    other_table: dict[str, NDArray[Any]] | None
 
 
 def heat_order(prep: sc.Prepared, n: int) -> NDArray[np.int64]:
@@ -98,6 +110,7 @@ class CachePlots:
         self.zero = pg.LinearRegionItem(movable=False)
         self.sweep.addItem(self.zero)
         self.curves = {key: self.sweep.plot() for key in ("hit_rate", "false_hits", "false_misses", "cost")}
+        self.twins = {key: self.sweep.plot() for key in ("hit_rate", "false_hits", "false_misses")}
         self.vline = budget_line(self.sweep, on_threshold, label="")
         self.none_label = pg.TextItem(anchor=(0.5, 0))
         self.sweep.addItem(self.none_label)
@@ -235,7 +248,7 @@ class CachePlots:
     def _update_sweep(self, out: CacheOutput, theme: Theme) -> None:
         set_line(self.vline, out.result.params.threshold)
         self.vline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
-        key = (id(out.result.prepared), out.result.params.cost_per_call, theme.name)
+        key = (id(out.result.prepared), id(out.other_table), out.result.params.cost_per_call, theme.name)
         if key == self._sweep_key:  # the curves depend on the workload and prices, not the threshold
             return
         self._sweep_key = key
@@ -249,6 +262,9 @@ class CachePlots:
         names = {"hit_rate": "hit rate", "false_hits": "false hits", "false_misses": "false misses",
                  "cost": "cost ÷ no-cache cost (dashed)"}
         title = " · ".join(f"<span style='color:{colors[k]}'>{v}</span>" for k, v in names.items())
+        if out.other_table is not None:
+            title += f" · dotted: {out.other}"
+        self._update_twins(out, colors, theme)
         if self.sweep.titleLabel.text != title:
             self.sweep.setTitle(title, size=f"{max(theme.title_pt - 3, 8)}pt")
         for key, curve in self.curves.items():
@@ -269,6 +285,19 @@ class CachePlots:
             self.none_label.setText(text, color=theme.foreground)
         self.none_label.setPos(0.5, 1.17)
         self.none_label.setAnchor((0.5, 0))
+
+    def _update_twins(self, out: CacheOutput, colors: dict[str, str], theme: Theme) -> None:
+        """Draw the other embedder's hit rate and errors, dotted, for comparison."""
+        table, n = out.other_table, out.result.n
+        for key, curve in self.twins.items():
+            curve.setVisible(table is not None)
+            if table is None:
+                continue
+            y = table[key] if key == "hit_rate" else table[key] / n
+            ok = ~np.isnan(y)
+            dots = pg.mkPen(colors[key], width=max(theme.line_width - 1, 1),
+                            style=pg.QtCore.Qt.PenStyle.DotLine)
+            curve.setData(table["threshold"][ok], y[ok], pen=dots)
 
     def _update_totals(self, res: sc.Result, theme: Theme) -> None:
         n, p = res.n, res.params

@@ -122,3 +122,14 @@ def test_many_questions_are_one_density_image_with_hover(make_panel, qtbot):
     scene = plots.scores.vb.mapViewToScene(QPointF(123, 0.5))
     plots._on_mouse_moved((scene,))
     assert QToolTip.text().startswith(f"#124 {'HIT' if res.walk.hit[123] else 'MISS'}")
+
+
+def test_the_other_embedders_sweep_is_drawn_dotted_for_comparison(panel):
+    out = panel.output()
+    assert out.other == "tfidf" and out.other_table is not None
+    twin = sc.Params.from_dict({**panel.params.to_dict(), "embedder": "tfidf", "sweep_thresholds": None})
+    expected = sc.compute(twin).to_dict()["sweep"]
+    x, y = panel.plots_.twins["false_misses"].getData()
+    assert list(x) == [row["threshold"] for row in expected]
+    assert list(y) == [row["false_misses"] / out.result.n for row in expected]
+    assert "dotted: tfidf" in panel.plots_.sweep.titleLabel.text
