@@ -110,6 +110,8 @@ class _Reader:
         self.by_id: dict[str, int] = {}
         self.chat: dict[str, list[str]] = {}
         self.last_prompt: dict[str, str] = {}
+        self.last_chat: dict[str, tuple[list[str], int]] = {}
+        """Per chain: the message list the previous call saw, and how much of it."""
 
     def take(self, obj: Any, where: str, line: int) -> None:
         if not isinstance(obj, dict):
@@ -117,11 +119,12 @@ class _Reader:
         if "request" in obj and "response" in obj:
             body = fields.mapping(obj["request"], f"{where}.request")
             resp = fields.mapping(obj["response"], f"{where}.response")
-            self._call(resp, where, line, _when(obj) or _when(resp), render_request(body), "api")
+            self._call(resp, where, line, _when(obj) or _when(resp),
+                       self._request_divergence(render_request(body)))
         elif isinstance(obj.get("message"), dict) and obj.get("type") in ("user", "assistant"):
             self._claude_code(obj, where, line)
         elif obj.get("type") == "message" or "usage" in obj:
-            self._call(obj, where, line, _when(obj), None, "api")
+            self._call(obj, where, line, _when(obj), None)
         # other records (summaries, system notes, file snapshots) carry no bill
 
     def _claude_code(self, obj: dict[str, Any], where: str, line: int) -> None:
@@ -136,7 +139,6 @@ class _Reader:
                 self.session.skipped.append(f"{where}: assistant message without usage")
             return
         mid = msg.get("id")
-        prompt = "\n".join(self.chat.get(chain, []))
         if isinstance(mid, str) and mid in self.by_id:  # the same message, another content block
             index = self.by_id[mid]
             (i, w, r, o), missing, one_hour = _usage(msg["usage"], f"{where}.message.usage")
@@ -144,24 +146,39 @@ class _Reader:
                                                 write_1h=one_hour, read=r, output=o, missing=missing)
             self.chat.setdefault(chain, []).append(f"assistant: {text}")
             return
-        self._call(msg, f"{where}.message", line, _when(obj), prompt, chain)
+        self._call(msg, f"{where}.message", line, _when(obj), self._chat_divergence(chain))
         if isinstance(mid, str):
             self.by_id[mid] = len(self.session.calls) - 1
         self.chat.setdefault(chain, []).append(f"assistant: {text}")
 
+    def _chat_divergence(self, chain: str) -> dict[str, Any] | None:
+        """Compare with the previous call's conversation; text is joined only after a restart.
+
+        Records arrive in order, so a call normally sees the previous call's messages plus new
+        ones (the same list, longer): nothing to diff, and nothing is copied (a 50 MB session
+        stays linear).
+        """
+        cur = self.chat.setdefault(chain, [])
+        prev = self.last_chat.get(chain)
+        self.last_chat[chain] = (cur, len(cur))
+        if prev is None or (prev[0] is cur and len(cur) >= prev[1]):
+            return None
+        return prefix_diff("\n".join(prev[0][:prev[1]]), "\n".join(cur), 0)
+
+    def _request_divergence(self, prompt: str) -> dict[str, Any] | None:
+        before = self.last_prompt.get("api")
+        self.last_prompt["api"] = prompt
+        if before is None or prompt.startswith(before):
+            return None
+        return prefix_diff(before, prompt, 0)
+
     def _call(self, resp: Mapping[str, Any], where: str, line: int, when: float | None,
-              prompt: str | None, chain: str) -> None:
+              divergence: dict[str, Any] | None) -> None:
         if "usage" not in resp or resp["usage"] is None:
             self.session.skipped.append(f"{where}: no usage")
             return
         counts, missing, one_hour = _usage(resp["usage"], f"{where}.usage")
         model = resp.get("model") if isinstance(resp.get("model"), str) else ""
-        divergence = None
-        if prompt is not None:
-            before = self.last_prompt.get(chain)
-            if before is not None and not prompt.startswith(before):
-                divergence = prefix_diff(before, prompt, 0)
-            self.last_prompt[chain] = prompt
         self.session.calls.append(Call(line, str(model), when, counts[0], counts[1], one_hour,
                                        counts[2], counts[3], missing, divergence))
 

@@ -244,3 +244,23 @@ def test_derive_from_one_prepare_matches_a_full_compute_for_every_live_change():
         assert set(change) <= pc.LIVE
         moved = pc.Params.from_dict({**base.to_dict(), **change})
         assert pc.derive(prepared, moved).to_dict() == pc.compute(moved).to_dict()
+
+
+def test_a_restarted_conversation_is_the_reason_for_the_miss():
+    lines = [
+        cc("user", {"role": "user", "content": "start"}, "2026-01-05T10:00:00Z", parent=None),
+        cc("assistant", assistant("m1", usage(3, 6000, 0, 50)), "2026-01-05T10:00:05Z"),
+        cc("user", {"role": "user", "content": "next"}, "2026-01-05T10:01:00Z"),
+        cc("assistant", assistant("m2", usage(2, 200, 6000, 40)), "2026-01-05T10:01:04Z"),
+        # a compaction (or /clear) starts a new root: the history sent is no longer a prefix
+        cc("user", {"role": "user", "content": "summary: we started"}, "2026-01-05T10:02:00Z",
+           parent=None),
+        cc("assistant", assistant("m3", usage(2, 900, 0, 30)), "2026-01-05T10:02:04Z"),
+    ]
+    s = parse_session("\n".join(lines), "t.jsonl")
+    assert s.calls[1].divergence is None  # the second call only appended to the first's history
+    d = s.calls[2].divergence
+    # "user: start" and "user: summary" share "user: s"
+    assert (d["line"], d["column"]) == (1, 8) and d["a_after"].startswith("tart")
+    assert d["b_after"].startswith("ummary")
+    assert bill(s).drops == ((2, "prefix changed at line 1, column 8"),)
