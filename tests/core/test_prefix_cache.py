@@ -264,3 +264,13 @@ def test_a_restarted_conversation_is_the_reason_for_the_miss():
     assert (d["line"], d["column"]) == (1, 8) and d["a_after"].startswith("tart")
     assert d["b_after"].startswith("ummary")
     assert bill(s).drops == ((2, "prefix changed at line 1, column 8"),)
+
+
+def test_long_sessions_report_progress_and_can_be_stopped():
+    line = json.dumps({"type": "message", "usage": usage(1, 0, 0, 1)})
+    text = "\n".join([line] * 9000)
+    seen = []
+    s = parse_session(text, "long.jsonl", progress=seen.append)
+    assert len(s.calls) == 9000 and seen == sorted(seen) and len(seen) == 4 and seen[-1] <= 1.0
+    with pytest.raises(InputError, match=r"long\.jsonl: reading cancelled"):
+        parse_session(text, "long.jsonl", should_stop=lambda: True)
