@@ -204,6 +204,8 @@ def test_radix_restates_stored_and_saved_blocks_in_gib(window, qtbot):
     idle(qtbot, radix)
     assert "GiB" not in radix.status.text()  # the default profile is Claude's: no KV shape
     window.profile_bar.combo.setCurrentText("Llama 3.1 8B")
+    idle(qtbot, radix)
+    qtbot.waitUntil(lambda: "GiB" in radix.status.text())  # a progress line may show meanwhile
     d = radix.output().result.summary()
     p = radix.params
     tokens = round(p.block_words * 1.3) if p.prompts else 16
