@@ -317,18 +317,14 @@ class Result:
     turns: tuple[Turn, ...]
     sweep: dict[str, NDArray[np.int64]]
     """``budget``, ``sink_total``, ``routed_total``, ``sink_skipped``, ``routed_skipped``."""
+    sink_total: int
+    """Kitchen-sink tokens over all turns."""
+    routed_total: int
+    """Routed tokens over all turns."""
+    dropped: int
+    """Needed sources dropped over all turns (routed packing skipped them)."""
     note: str = ""
     """Said beside the headline (why an estimate stands in for the exact count)."""
-
-    @property
-    def sink_total(self) -> int:
-        """Kitchen-sink tokens over all turns."""
-        return sum(t.sink.tokens for t in self.turns)
-
-    @property
-    def routed_total(self) -> int:
-        """Routed tokens over all turns."""
-        return sum(t.routed.tokens for t in self.turns)
 
     def totals(self) -> dict[str, Any]:
         """``sink``, ``routed``, ``saved`` and ``pct_smaller`` (0 when the sink is empty)."""
@@ -366,7 +362,11 @@ def derive(prepared: Prepared, params: Params) -> Result:
                   for q, label in zip(params.queries, prepared.labels, strict=True))
     budgets = (default_budgets(sizes) if params.budget_sweep is None
                else np.array(params.budget_sweep, dtype=np.int64))
-    return Result(sizes, params.budget, turns, budget_sweep(prepared, params, budgets))
+    times = Counter(prepared.labels)  # turns with one label share one packing: total per label
+    return Result(sizes, params.budget, turns, budget_sweep(prepared, params, budgets),
+                  sink_total=sink.tokens * len(turns),
+                  routed_total=sum(by_label[lb].tokens * n for lb, n in times.items()),
+                  dropped=sum(len(by_label[lb].skipped) * n for lb, n in times.items()))
 
 
 def budget_sweep(prepared: Prepared, params: Params, budgets: NDArray[np.int64]

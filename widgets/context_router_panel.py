@@ -294,7 +294,7 @@ class ContextRouterPanel(BasePanel):
 
     def headline(self, output: cr.Result) -> str:
         t = output.totals()
-        dropped = sum(len(turn.routed.skipped) for turn in output.turns)
+        dropped = output.dropped
         hungry = max(output.turns, key=lambda turn: turn.needed_tokens, default=None)
         starve = (f" · starves first below {hungry.needed_tokens:,}: “{hungry.query[:40]}” "
                   f"({hungry.label})" if hungry is not None and hungry.needed_tokens else "")

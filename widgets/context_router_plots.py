@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPen
 
 from core import context_router as cr
-from widgets.plots import PlotView, mkcolor, set_line, steady_top
+from widgets.plots import PlotView, cache_pixmaps, mkcolor, set_line, steady_top
 from widgets.procedural_learning_plots import (
     set_bars,
     set_ticks,
@@ -73,6 +73,7 @@ class RouterPlots:
         self.dropped_box = twin_axis(self.sweep_plot, "needed sources dropped")
         self.dropped_curve = pg.PlotDataItem(stepMode="left")
         self.dropped_box.addItem(self.dropped_curve)
+        cache_pixmaps(self.sink_curve, self.routed_curve, self.dropped_curve)  # fixed while dragging
         self.sweep_line = pg.InfiniteLine(angle=90, movable=True, label="budget {value:.0f}",
                                           labelOpts={"position": 0.92, "movable": False})
         self.sweep_line.sigPositionChanged.connect(lambda item: on_budget(float(item.value())))

@@ -14,9 +14,18 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 from core import procedural_learning as pl
-from widgets.plots import PlotView, mkcolor, place_labels, set_category_ticks, set_line, steady_top
+from widgets.plots import (
+    PlotView,
+    cache_pixmaps,
+    mkcolor,
+    place_labels,
+    set_category_ticks,
+    set_line,
+    steady_top,
+)
 from widgets.theme import Theme
 
 MAX_BARS = 16
@@ -144,6 +153,9 @@ class LearningPlots:
         self.tokens_curve = pg.PlotDataItem(symbolSize=8)
         self._curve_key: object = None
         self.tokens_vb.addItem(self.tokens_curve)
+        # the curve does not move with the threshold: repaint it from a cached pixmap
+        self.prevented.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        cache_pixmaps(self.tokens_curve)
         self.curve_line = _threshold_line(self.curve, on_drag)
         for plot in (self.hist, self.held, self.curve):
             plot.setMouseEnabled(x=False, y=False)
