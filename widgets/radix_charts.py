@@ -130,7 +130,11 @@ class RadixCharts:
         self._on_capacity(max(1, round(10 ** value)))
 
     def clicked(self, pos: QPointF) -> None:
-        """Report the request under a click on the per-request chart."""
+        """Explain the request clicked in the per-request chart, or move the capacity to a click."""
+        curve_vb = self.curve_plot.getViewBox()
+        if curve_vb.sceneBoundingRect().contains(pos) and self._curve_of:
+            self._on_capacity_dragged(curve_vb.mapSceneToView(pos).x())
+            return
         vb = self.hits.getViewBox()
         if not vb.sceneBoundingRect().contains(pos):
             return

@@ -180,6 +180,11 @@ def test_policy_combo_and_capacity_line_drive_the_params(panel, qtbot):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks == 25)
     assert panel.output().result.curve is curve  # the sweep is kept across capacity and policy
     assert {p["eviction"] for p in curve} == {"lru", "lfu", "fifo"}
+    vb = panel.plots_.charts.curve_plot.getViewBox()  # a click on the curve moves the capacity there
+    at = panel.view.mapFromScene(vb.mapViewToScene(QPointF(np.log10(40), 0.5)))
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks is not None
+                    and abs(panel.params.capacity_blocks - 40) <= 2)
     panel.capacity.spin.setValue(0)  # back to an unbounded cache
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks is None)
     assert panel.output().result.to_dict()["blocks_evicted"] == 0
