@@ -292,7 +292,7 @@ class BasePanel(QWidget):
             if isinstance(widget, QAbstractSpinBox):
                 widget.setKeyboardTracking(False)
             widget.valueChanged.connect(user)
-            push = lambda v: widget.setValue(frm(v))  # noqa: E731
+            push = lambda v: _show(widget, frm(v))  # noqa: E731
         elif isinstance(widget, QComboBox):
             if widget.count() == 0 and spec.choices:
                 widget.addItems(list(spec.choices))
@@ -624,6 +624,13 @@ class BasePanel(QWidget):
 
 _INT_MAX = 2**31 - 1
 """The largest value a Qt integer control holds."""
+
+
+def _show(widget: QSpinBox | QDoubleSpinBox | QSlider, value: Any) -> None:
+    """Show a pushed value; one past the control's range widens it (never a silent clamp)."""
+    if value is not None and not widget.minimum() <= value <= widget.maximum():
+        widget.setRange(min(widget.minimum(), value), max(widget.maximum(), value))
+    widget.setValue(value)
 
 
 def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: fields.Spec,

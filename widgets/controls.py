@@ -66,8 +66,14 @@ class SliderSpin(QWidget):
             self.slider.setValue(self._to_tick(self.spin.value()))
 
     def set_value(self, value: int) -> None:
-        """Show ``value`` without emitting a change (used when params are pushed in)."""
+        """Show ``value`` without emitting a change (used when params are pushed in).
+
+        A loaded value past the range widens it: the control must show what the params hold,
+        never a silently clamped number (issue 28).
+        """
         with QSignalBlocker(self.spin), QSignalBlocker(self.slider):
+            if not self.spin.minimum() <= value <= self.spin.maximum():
+                self.spin.setRange(min(self.spin.minimum(), value), max(self.spin.maximum(), value))
             self.spin.setValue(value)
             self.slider.setValue(self._to_tick(self.spin.value()))
 

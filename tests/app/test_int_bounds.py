@@ -3,10 +3,12 @@
 import dataclasses
 
 import pytest
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
 from core import fields, lever_module
 from core.errors import InputError
 from widgets import PANELS
+from widgets.controls import SliderSpin
 
 INT32_MAX = 2**31 - 1
 
@@ -36,3 +38,7 @@ def test_every_accepted_integer_loads_into_the_panel_or_is_refused_cleanly(cls, 
                 assert panel.params == before, name  # refused: nothing changed
                 continue
             assert getattr(panel.params, name) == value  # accepted: loaded, no overflow
+            for binding in panel._bound.get(name, ()):  # and every control shows it, unclamped
+                if isinstance(binding.widget, SliderSpin | QSpinBox | QDoubleSpinBox):
+                    assert binding.widget.value() == value, (name, binding.widget.value())
+            panel.load_scenario_dict(base)
