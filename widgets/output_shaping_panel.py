@@ -7,12 +7,13 @@ importing replies reshapes once (on the worker when many replies are loaded).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -47,6 +48,11 @@ _CHEAP_REPLIES = 200
 """Up to this many imported replies reshape on the UI thread."""
 
 
+class _LiveBridge(QObject):
+    sig_measured = Signal(object)
+    """The live run ended: (loose, stacked) measurements, or an error message."""
+
+
 class OutputShapingPanel(BasePanel):
     """Shape a verbose reply three ways and see what each costs; drag the cap until it cuts."""
 
@@ -62,7 +68,13 @@ class OutputShapingPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._live_factory: Callable[[], Any] | None = None
+        self._live_thread: threading.Thread | None = None
+        self._live_stop = threading.Event()
+        self._measured: tuple[int, int] | None = None
+        self._live_bridge = _LiveBridge()
         super().__init__(*args, **kwargs)
+        self._live_bridge.sig_measured.connect(self._on_live_measured)
         split = self._extra.parentWidget()
         if isinstance(split, QSplitter):  # the reply view is a strip; the charts need the room
             split.setSizes([170, 550])
@@ -121,10 +133,69 @@ class OutputShapingPanel(BasePanel):
         self.replies_label = QLabel()
         self.replies_label.setWordWrap(True)
         layout.addWidget(self.replies_label)
+        self._build_live(layout)
         self._edit_timer = QTimer(self)
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_reply_edited)
+
+    def _build_live(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Live: measure it (needs an API key)"))
+        self.live_prompt = QLineEdit()
+        self.live_prompt.setPlaceholderText("prompt sent twice: loose, then stacked (empty: the question)")
+        layout.addWidget(self.live_prompt)
+        self.live_button = QPushButton("Send loose + stacked")
+        self.live_button.setEnabled(False)
+        self.live_button.clicked.connect(self._on_live_clicked)
+        layout.addWidget(self.live_button)
+        self.live_label = QLabel("Offline: the bars are estimates (words × 1.3).")
+        self.live_label.setWordWrap(True)
+        layout.addWidget(self.live_label)
+
+    def set_shaping_client(self, factory: Callable[[], Any] | None) -> None:
+        """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
+        self._live_factory = factory
+        running = self._live_thread is not None and self._live_thread.is_alive()
+        self.live_button.setEnabled(factory is not None and not running)
+
+    def _on_live_clicked(self) -> None:
+        if self._live_factory is None:
+            return
+        prompt = self.live_prompt.text().strip() or self.params.question
+        field, client = self.params.schema_field, self._live_factory()
+        stop = self._live_stop
+
+        def run() -> None:
+            try:
+                result: Any = client.run(prompt, field, stop.is_set)
+            except Exception as exc:  # the app's ApiCallError: one line, never the key
+                result = str(exc)
+            finally:
+                client.close()
+            if not stop.is_set():
+                self._live_bridge.sig_measured.emit(result)
+
+        self.live_button.setEnabled(False)
+        self.live_label.setText("sending the loose call, then the stacked one…")
+        self._live_thread = threading.Thread(target=run, daemon=True, name="ctxlab-shaping-live")
+        self._live_thread.start()
+
+    def _on_live_measured(self, result: Any) -> None:
+        self.live_button.setEnabled(self._live_factory is not None)
+        if isinstance(result, str):
+            self.live_label.setText(f"Live run failed: {result}")
+            self._set_status(result, error=True)
+            self.sig_failed.emit(result)
+            return
+        loose, stacked = result
+        self._measured = (loose.output_tokens, stacked.output_tokens)
+        rate, calls = self.params.output_rate_per_mtok, self.params.n_calls
+        self.live_label.setText(
+            f"Measured output tokens: loose {loose.output_tokens:,} "
+            f"({money(loose.dollars(rate, calls))} for {calls:,} calls), stacked "
+            f"{stacked.output_tokens:,} ({money(stacked.dollars(rate, calls))}); "
+            f"stacked reply: {stacked.text[:60]!r}")
+        self.plots_.show_measured(*self._measured, self.theme)
 
     def build_extra(self) -> QWidget:
         box = self._extra = QWidget()
@@ -262,6 +333,13 @@ class OutputShapingPanel(BasePanel):
         top = max(self.cap.spin.maximum(), 1)
         sweep = list(range(top + 1)) + list(range(top - 1, 0, -1))  # up and down, every step a change
         return self.cap.spin.setValue, (sweep * (200 // len(sweep) + 1))[:200]
+
+
+    def shutdown(self) -> None:
+        self._live_stop.set()  # a live call in flight gives up at its next poll (50 ms)
+        if self._live_thread is not None:
+            self._live_thread.join(5.0)
+        super().shutdown()
 
 
 PANEL = OutputShapingPanel

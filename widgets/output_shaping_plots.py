@@ -20,7 +20,7 @@ from widgets.plots import (
     style_plot,
 )
 from widgets.reflow import Reflow
-from widgets.theme import Theme
+from widgets.theme import Theme, readable
 
 SHAPERS = ("verbose", "terse", "schema", "cap")
 CUT_COLOR = "#d62728"
@@ -48,7 +48,7 @@ def marked_html(res: osh.Result, theme: Theme) -> str:
             if index == res.answer_word:
                 piece = f"<b><u>{piece}</u></b>"
             if index == cut:
-                words.append(f"<span style='color:{CUT_COLOR}'><b>✂</b></span>")
+                words.append(f"<span style='color:{readable(CUT_COLOR, theme.background)}'><b>✂</b></span>")
             if index >= cut:
                 piece = f"<span style='color:{theme.muted}'><s>{piece}</s></span>"
             words.append(piece)
@@ -102,6 +102,10 @@ class ShapingPlots:
         self.dist = pg.PlotItem(title="Your replies: tokens each")
         self.cut = pg.PlotItem(title="Your replies: answers cut off")
         self.tok_bars = _bars(self.tok, 4)
+        self.measured = pg.ScatterPlotItem(size=14, symbol="d")
+        self.tok.addItem(self.measured)
+        self.measured_labels: list[pg.TextItem] = []
+        self.measured_top = 0.0
         for plot in (self.tok, self.dist):
             set_category_ticks(plot.getAxis("bottom"), SHAPERS)
         self.tok_labels: list[pg.TextItem] = []
@@ -156,6 +160,15 @@ class ShapingPlots:
         self.cap_line.setPen(pg.mkPen(color, width=2))
         self.cap_line.label.setColor(color)
 
+    def show_measured(self, loose: int, stacked: int, theme: Theme) -> None:
+        """Mark the live run's measured output tokens on the verbose and schema bars."""
+        self.measured.setData([0, 2], [loose, stacked], brush=mkcolor(theme.foreground), pen=None)
+        place_labels(self.tok, self.measured_labels,
+                     [(f"live {loose:,}", 0.32, float(loose)), (f"live {stacked:,}", 2.32, float(stacked))],
+                     (0, 0.5), theme.foreground)
+        self.measured_top = float(max(loose, stacked))
+        self.tok.setYRange(0, max(float(self.tok.viewRange()[1][1]), self.measured_top * 1.3), padding=0)
+
     def _fonts(self, theme: Theme) -> None:
         font = label_font(theme)
         self.cap_line.label.setFont(font)
@@ -179,6 +192,8 @@ class ShapingPlots:
                 label.setPos(i, v)
         # the tallest bar is the verbose reply, which a cap drag never changes: no axis jumps
         top = max(float(heights.max(initial=0)) * 1.5, 1e-9)  # room for two-line labels
+        if plot is self.tok:
+            top = max(top, self.measured_top * 1.3)
         if abs(top - plot.viewRange()[1][1]) > 1e-9 * top:
             plot.setYRange(0, top, padding=0)
 

@@ -101,3 +101,39 @@ def test_csv_is_the_cap_sweep(panel):
     rows = panel.csv_rows()
     assert rows[0] == ["cap", "tokens", "dollars", "answer_kept"]
     assert len(rows) == panel.output().baseline_tokens + 2
+
+
+def test_live_run_measures_both_calls_and_marks_them_on_the_bars(panel, qtbot):
+    from app.shaping_live import ShapingLive
+    from tests.fake_api import FakeAnthropic
+
+    def reply(body):
+        return '{"finished":"yes"' if body["max_tokens"] == 16 else "Sure, it finished fine. " * 10
+
+    assert not panel.live_button.isEnabled()  # no key: nothing to send
+    with FakeAnthropic() as fake:
+        fake.reply = reply
+        panel.set_shaping_client(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
+        panel.live_prompt.setText("Did it finish?")
+        with qtbot.waitSignal(panel._live_bridge.sig_measured, timeout=15000):
+            panel.live_button.click()
+        bodies = [b for path, _h, b in fake.requests if path.endswith("/v1/messages")]
+    assert [b["max_tokens"] for b in bodies] == [1024, 16]
+    assert bodies[1]["output_config"]["format"]["schema"]["required"] == ["finished"]
+    assert panel._measured == (40, 1)
+    xs, ys = panel.plots_.measured.getData()
+    assert list(xs) == [0, 2] and list(ys) == [40, 1]
+    assert "loose 40" in panel.live_label.text() and panel.live_button.isEnabled()
+
+
+def test_live_run_failure_is_one_line_in_the_status(panel, qtbot):
+    from app.shaping_live import ShapingLive
+    from tests.fake_api import FakeAnthropic
+
+    with FakeAnthropic() as fake:
+        fake.script = [401]
+        panel.set_shaping_client(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
+        with qtbot.waitSignal(panel.sig_failed, timeout=15000) as failed:
+            panel.live_button.click()
+    assert failed.args[0] == "loose call: the API key was rejected (401); check ANTHROPIC_API_KEY"
+    assert "sk-test-panel" not in panel.live_label.text() and panel._measured is None
