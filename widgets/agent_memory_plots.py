@@ -26,12 +26,12 @@ from widgets.plots import (
     set_line,
     steady_top,
 )
-from widgets.theme import Theme
+from widgets.theme import Theme, readable
 
 CHAT_TURNS = 60
 """The chat view shows the last turns up to the scrubber (every turn is counted)."""
 TABLE_ROWS = 200
-ADDED, UPDATED, MISSED = "#2ca02c", "#e69500", "#888888"
+ADDED, UPDATED, MISSED = "#237a23", "#a35a00", "#6e6e6e"  # white text on them reads (AA)
 
 
 class MemoryPlots:
@@ -170,7 +170,8 @@ def chat_html(res: am.Result, theme: Theme) -> str:
         color = theme.foreground if turn.role == "user" else theme.muted
         chips = " ".join(by_turn.get(i, []))
         if turn.role == "user" and i in missed:
-            chips = f"<span style='color:{MISSED}'><i>⊘ no fact extracted</i></span>"
+            missed_color = readable(MISSED, theme.background)
+            chips = f"<span style='color:{missed_color}'><i>⊘ no fact extracted</i></span>"
         out.append(f"<p style='margin:2px'><b style='color:{color}'>{turn.role}:</b> "
                    f"<span style='color:{color}'>{html.escape(turn.text)}</span>"
                    + (f"<br>&nbsp;&nbsp;{chips}" if chips else "") + "</p>")
@@ -184,7 +185,7 @@ def _chip(c: object) -> str:
     if c.status == "updated":
         old = html.escape(c.old or "")
         return (f"<span style='background:{UPDATED};color:white'>&nbsp;↻ {html.escape(c.fact)}&nbsp;</span>"
-                f" <s style='color:{UPDATED}'>{old}</s> <small>(same key “{key}”)</small>")
+                f" <s>{old}</s> <small>(same key “{key}”)</small>")
     return (f"<span style='background:{ADDED};color:white'>&nbsp;+ {html.escape(c.fact)}&nbsp;</span>"
             f" <small>key “{key}”</small>")
 
@@ -197,7 +198,8 @@ def _updates_html(res: am.Result, theme: Theme) -> str:
     for e in up["events"]:
         said = html.escape(e["utterance"])
         if e["status"] == "missed":
-            rows.append(f"“{said}” <span style='color:{MISSED}'><i>⊘ no fact extracted</i></span>")
+            rows.append(f"“{said}” <span style='color:{readable(MISSED, theme.background)}'>"
+                        "<i>⊘ no fact extracted</i></span>")
         else:
             rows.append(f"“{said}” → {_chip(Change(e['fact'], key(e['fact']), e['status'], e['old']))}")
     before = html.escape(str(up["before_best"]))

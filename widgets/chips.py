@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEve
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip
 
 from core.bpe import Chip
-from widgets.theme import Theme
+from widgets.theme import Theme, mix
 
 _PAD = 3
 _GAP = 7
@@ -44,9 +44,8 @@ class ChipView(QAbstractScrollArea):
         self._unknown = QColor("#ffffff")
 
     def set_theme(self, theme: Theme) -> None:
-        """Use the theme's palette (lightened) for chips and its foreground for text."""
-        self._colors = [QColor(c).lighter(150) if theme.name != "dark" else QColor(c).darker(130)
-                        for c in theme.palette]
+        """Use tints of the theme's palette on its background for chips, its foreground for text."""
+        self._colors = [QColor(mix(theme.background, c, 0.3)) for c in theme.palette]
         self._text = QColor(theme.foreground)
         self._unknown = QColor(theme.background)
         self.viewport().update()
@@ -55,6 +54,10 @@ class ChipView(QAbstractScrollArea):
         """Show ``chips`` (in text order) and lay them out for the current width."""
         self._chips = list(chips)
         self._layout()
+
+    def chip_colors(self) -> tuple[list[QColor], QColor]:
+        """Return the chip grounds and the text color drawn on them."""
+        return list(self._colors), QColor(self._text)
 
     def chips(self) -> list[Chip]:
         """Return the chips shown."""

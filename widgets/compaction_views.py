@@ -11,7 +11,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor
 
 from core import compaction
-from widgets.theme import Theme
+from widgets.theme import Theme, load_theme, mix, readable
 
 _Index = QModelIndex | QPersistentModelIndex
 PREVIEW_CHARS = 180
@@ -61,8 +61,10 @@ class TurnCards(QAbstractListModel):
         super().__init__()
         self._res: compaction.Result | None = None
         self._shown: Shown | None = None
-        self.colors = {1: QColor("#dbe8f6"), 2: QColor("#e4e4e4"), "mark": QColor("#d1495b"),
-                       "probe": QColor("#fff2b3")}
+        self.colors: dict[int | str, QColor] = {}
+        self.text = QColor()
+        self.mark_text: dict[int | str, QColor] = {}
+        self.restyle(load_theme("light"))
 
     def set_result(self, res: compaction.Result, view: Shown) -> None:
         """Show ``res``; for the same transcript the caller repaints the view.
@@ -79,8 +81,12 @@ class TurnCards(QAbstractListModel):
         self.endResetModel()
 
     def restyle(self, theme: Theme) -> None:
-        """Take the theme's colors for archived, dropped and compaction marks."""
-        self.colors["mark"] = QColor(theme.accent)
+        """Take card grounds from the theme (a tint of its background) and text that reads on them."""
+        grounds = {0: theme.background, 1: mix(theme.background, theme.color(0), 0.22),
+                   2: mix(theme.background, theme.muted, 0.3), "probe": mix(theme.background, "#f2c94c", 0.3)}
+        self.colors = {key: QColor(value) for key, value in grounds.items()}
+        self.text = QColor(theme.foreground)
+        self.mark_text = {key: QColor(readable(theme.accent, value)) for key, value in grounds.items()}
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt override)
         """Return one row per turn."""
@@ -100,12 +106,12 @@ class TurnCards(QAbstractListModel):
             return f"{cut}#{i} {turn.role} · {int(res.prepared.table.turns[i]):,} tok{label}\n{body}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return turn.text[:3000]
+        probe = bool(res.params.probe) and res.params.probe in turn.text
+        ground: int | str = "probe" if probe else int(view.state[i])
         if role == Qt.ItemDataRole.BackgroundRole:
-            if res.params.probe and res.params.probe in turn.text:
-                return self.colors["probe"]
-            return self.colors.get(int(view.state[i]))
-        if role == Qt.ItemDataRole.ForegroundRole and i in view.marks:
-            return self.colors["mark"]
+            return self.colors[ground]
+        if role == Qt.ItemDataRole.ForegroundRole:  # always set: the view's own text color may not read
+            return self.mark_text[ground] if i in view.marks else self.text
         return None
 
 
@@ -137,21 +143,23 @@ def summary_html(res: compaction.Result, view: Shown, theme: Theme,
              "traditional": "Session memory at the end (traditional)",
              "instant": "Session memory at the end (instant)"}[view.name]
     parts.append(f"<h4>{esc(title)}</h4>")
+    kept_color = readable(theme.color(2), theme.background)
+    dropped_color = readable(theme.accent, theme.background)
     if view.memory:
-        parts.append("<ul>" + "".join(f"<li style='color:{theme.color(2)}'>✓ {esc(s)}</li>"
+        parts.append("<ul>" + "".join(f"<li style='color:{kept_color}'>✓ {esc(s)}</li>"
                                       for _, s in view.memory) + "</ul>")
     dropped = [s for _, s in view.candidates if s not in kept]
     if dropped:
         parts.append(f"<h4>Dropped from the summary ({len(dropped)})</h4><ul>"
-                     + "".join(f"<li style='color:{theme.accent}'><s>{esc(s)}</s></li>"
+                     + "".join(f"<li style='color:{dropped_color}'><s>{esc(s)}</s></li>"
                                for s in dropped[:200])
                      + "</ul>")
     if live:
-        parts.append(live_html(live))
+        parts.append(live_html(live, readable(theme.accent, theme.background)))
     return "".join(parts)
 
 
-def live_html(events: list[dict[str, Any]]) -> str:
+def live_html(events: list[dict[str, Any]], error_color: str = "#b0303f") -> str:
     """Render a short account of a live run: calls, swaps, errors and the last session memory."""
     esc = html.escape
     replies = [e for e in events if e["kind"] == "reply"]
@@ -160,7 +168,8 @@ def live_html(events: list[dict[str, Any]]) -> str:
     errors = [e for e in events if e["kind"] == "error"]
     lines = [f"<h4>Live run</h4><p>{len(replies)} replies, {len(memories)} session-memory calls, "
              f"{len(swaps)} swaps (longest wait {max((s['wait_s'] for s in swaps), default=0):.2f} s)</p>"]
-    lines += [f"<p style='color:#d1495b'>⚠ {esc(e['where'])}: {esc(e['message'])}</p>" for e in errors[-5:]]
+    lines += [f"<p style='color:{error_color}'>⚠ {esc(e['where'])}: {esc(e['message'])}</p>"
+              for e in errors[-5:]]
     if memories:
         lines.append(f"<pre style='white-space:pre-wrap'>{esc(memories[-1]['text'])}</pre>")
     return "".join(lines)

@@ -8,7 +8,7 @@ from typing import Any
 from core import prefix_cache as pc
 from core.prefix_cache_session import Bill, Session
 from widgets.output_shaping_plots import CUT_COLOR
-from widgets.theme import Theme
+from widgets.theme import Theme, readable
 
 MAX_LISTED = 12
 """Drops listed in the text view; the chart marks all of them."""
@@ -21,7 +21,7 @@ def _visible(text: str) -> str:
 
 def divergence_html(d: dict[str, Any], theme: Theme) -> str:
     """Show the shared text's end, then each prompt's first differing characters."""
-    mark = f"color:{CUT_COLOR}; font-weight:bold"
+    mark = f"color:{readable(CUT_COLOR, theme.background)}; font-weight:bold"  # AA on every theme
     return (f"<span style='color:{theme.muted}'>…{_visible(d['before'][-50:])}</span>"
             f"<br>A: <span style='{mark}'>{_visible(d['a_after'][:50])}</span>"
             f"<br>B: <span style='{mark}'>{_visible(d['b_after'][:50])}</span>")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtGui import QColor
+
 from widgets.resources import load_json, resource_path
 
 THEMES = ("light", "dark", "slide")
@@ -35,6 +37,44 @@ class Theme:
     def stylesheet(self) -> str:
         """Return the Qt stylesheet text of this theme."""
         return resource_path("themes", self.qss).read_text(encoding="utf-8")
+
+
+def luminance(color: str | QColor) -> float:
+    """Return the WCAG relative luminance of a color."""
+    c = QColor(color)
+    channels = []
+    for v in (c.redF(), c.greenF(), c.blueF()):
+        channels.append(v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str | QColor, b: str | QColor) -> float:
+    """Return the WCAG contrast ratio of two colors (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable(color: str, background: str, ratio: float = 4.5) -> str:
+    """Return ``color`` darkened (light ground) or lightened (dark ground) to ``ratio``.
+
+    The ratio is against ``background``; WCAG AA for text is 4.5.
+    """
+    c = QColor(color)
+    dark_ground = luminance(background) < 0.2
+    for _ in range(40):
+        if contrast(c, background) >= ratio:
+            break
+        c = c.lighter(108) if dark_ground else c.darker(108)
+    return str(c.name())
+
+
+def mix(a: str, b: str, share: float) -> str:
+    """Return ``a`` with ``share`` of ``b`` mixed in."""
+    ca, cb = QColor(a), QColor(b)
+    parts = [round(x + (y - x) * share) for x, y in ((ca.red(), cb.red()), (ca.green(), cb.green()),
+                                                      (ca.blue(), cb.blue()))]
+    return str(QColor(*parts).name())
 
 
 def load_theme(name: str) -> Theme:
