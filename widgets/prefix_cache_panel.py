@@ -8,6 +8,7 @@ on its own worker with progress and shown in place of the model's charts.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -80,6 +82,8 @@ class PrefixCachePanel(BasePanel):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._session: tuple[str, Bill, Any] | None = None
+        self._live_factory: Callable[[], Any] | None = None
+        self._live_busy = False
         self._showing = "model"
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctxlab-session")
         self._loading = threading.Event()
@@ -159,10 +163,57 @@ class PrefixCachePanel(BasePanel):
         self.session_label = QLabel("No session opened.")
         self.session_label.setWordWrap(True)
         layout.addWidget(self.session_label)
+        self._build_live(layout)
         self._edit_timer = QTimer(self)
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_prompts_edited)
+
+    def _build_live(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Live: two calls sharing your prefix (needs an API key)"))
+        self.live_questions = [QLineEdit("What does the fuel surcharge add?"),
+                               QLineEdit("Can I get a credit note without an invoice number?")]
+        for edit in self.live_questions:
+            layout.addWidget(edit)
+        self.live_button = QPushButton("Send two calls (prefix: the first prompt above)")
+        self.live_button.setEnabled(False)
+        self.live_button.setToolTip("The first pasted prompt is the stable prefix, marked "
+                                    "cache_control with the TTL chosen above")
+        self.live_button.clicked.connect(self._on_live_clicked)
+        layout.addWidget(self.live_button)
+
+    def set_cache_client(self, factory: Callable[[], Any] | None) -> None:
+        """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
+        self._live_factory = factory
+        self.live_button.setEnabled(factory is not None and not self._live_busy)
+
+    def _on_live_clicked(self) -> None:
+        if self._live_factory is None:
+            return
+        prefix = self.prompt_a.toPlainText()
+        questions = [e.text() for e in self.live_questions]
+        ttl = self.ttl.currentData()
+        client, stop = self._live_factory(), self._loading
+        self._live_busy = True
+        self.live_button.setEnabled(False)
+        self.session_label.setText("sending two calls…")
+
+        def run() -> None:
+            try:
+                records = client.run(prefix, questions, ttl, stop.is_set)
+                text: str | None = "\n".join(json.dumps(r) for r in records)
+            except Exception as exc:  # the app's ApiCallError: one line, never the key
+                text = None
+                error = str(exc)
+            finally:
+                client.close()
+            if text is None:
+                if not stop.is_set():
+                    self._session_bridge.sig_loaded.emit("live run", error)
+                return
+            self._read_session(text, "live run", stop)
+
+        self._loader.submit(run)
 
     def build_extra(self) -> QWidget:
         self.explain_view = QTextBrowser()
@@ -233,6 +284,8 @@ class PrefixCachePanel(BasePanel):
         self.session_label.setText(f"reading… {fraction:.0%}")
 
     def _on_session_loaded(self, name: str, result: Any) -> None:
+        self._live_busy = False
+        self.live_button.setEnabled(self._live_factory is not None)
         if isinstance(result, str):
             self.session_label.setText("No session opened." if self._session is None else
                                        f"{self._session[0]}: kept")

@@ -112,3 +112,40 @@ def test_a_bad_session_names_the_line_and_keeps_the_model(panel, qtbot, tmp_path
         panel.open_paths([path])
     assert "broken.jsonl line 4.message.usage.output_tokens: must be >= 0" in failed.args[0]
     assert panel.session_bill() is None and panel.model_plots.tri in panel.view.ci.items
+
+
+def test_live_run_sends_two_cached_calls_and_shows_them_as_a_session(panel, qtbot):
+    from app.cache_live import CacheLive
+    from tests.fake_api import FakeAnthropic
+
+    assert not panel.live_button.isEnabled()  # no key: nothing to send
+    panel.ttl.setCurrentIndex(panel.ttl.findData("1h"))
+    qtbot.waitUntil(panel.is_idle)
+    prefix = panel.prompt_a.toPlainText()
+    with FakeAnthropic() as fake:
+        panel.set_cache_client(lambda: CacheLive("sk-test-panel", base_url=fake.url))
+        with qtbot.waitSignal(panel._session_bridge.sig_loaded, timeout=15000):
+            panel.live_button.click()
+        bodies = [b for path, _h, b in fake.requests if path.endswith("/v1/messages")]
+    assert len(bodies) == 2
+    marked = [b["messages"][0]["content"][0] for b in bodies]
+    assert all(m["text"] == prefix and m["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+               for m in marked)
+    b = panel.session_bill()
+    words = len(prefix.split())
+    assert b.write.tolist() == [words, 0] and b.read.tolist() == [0, words]
+    assert panel.session_plots.turns in panel.view.ci.items
+    assert "live run: 2 calls" in panel.session_label.text() and panel.live_button.isEnabled()
+
+
+def test_live_run_failure_keeps_the_model_and_says_why(panel, qtbot):
+    from app.cache_live import CacheLive
+    from tests.fake_api import FakeAnthropic
+
+    with FakeAnthropic() as fake:
+        fake.script = [429, 429, 429]
+        panel.set_cache_client(lambda: CacheLive("sk-test-panel", base_url=fake.url))
+        with qtbot.waitSignal(panel.sig_failed, timeout=15000) as failed:
+            panel.live_button.click()
+    assert failed.args[0].startswith("call 1: rate limited by the API (429)")
+    assert panel.session_bill() is None and panel.model_plots.tri in panel.view.ci.items
