@@ -115,7 +115,12 @@ def dock_legend(plot: pg.PlotItem, theme: Theme) -> None:
         _dock(plot, legend)
     elif not theme.legends_below and docked is not None:
         _undock(plot, legend, docked)
-    legend.setBrush(pg.mkBrush(theme.background))
+    ground = QColor(theme.background)
+    if not theme.legends_below:  # on screen: short rows, and the curves show through a little
+        ground.setAlpha(205)
+        if legend.columnCount < 3 and len(legend.items) > 3:
+            legend.setColumnCount(3)
+    legend.setBrush(pg.mkBrush(ground))
     legend.setPen(pg.mkPen(theme.muted if not theme.legends_below else None))
     legend.setLabelTextColor(theme.foreground)
     legend.setLabelTextSize(f"{theme.font_pt}pt")
