@@ -105,6 +105,7 @@ class MainWindow(ExportActions, QMainWindow):
             for cls in members:
                 item = QTreeWidgetItem([f"{cls.title}  · ch {cls.chapter}"])
                 item.setData(0, Qt.ItemDataRole.UserRole, cls.lever)
+                item.setToolTip(0, f"{cls.title} (book chapter {cls.chapter})")  # the column may elide it
                 top.addChild(item)
         self.nav.expandAll()
         self.nav.currentItemChanged.connect(self._on_nav_changed)
