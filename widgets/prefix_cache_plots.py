@@ -166,7 +166,7 @@ class ModelPlots:
         self._gen = (res.gen_n, res.gen_no_cache)
         self.tri.setRange(xRange=(0, top), yRange=(0, float(full.max(initial=1)) * 1.1), padding=0.02)
         peak = float(full.max(initial=1))
-        _name(self.tri, self.names["tri"], [("no cache: n(n+1)/2", top * 0.97, peak * 0.55,
+        _name(self.tri, self.names["tri"], [("no cache: n(n+1)/2", top * 0.6, peak * 0.8,
                                              theme.color(3)),
                                             ("KV cache: n", top * 0.97, peak * 0.02,
                                              theme.color(0))], theme, anchor=(1, 1))
@@ -231,9 +231,9 @@ class ModelPlots:
         x_top = float(out.calls[-1])
         y_top = float(out.uncached[-1]) * 1.05 or 1.0
         _name(self.money, self.names["money"],
-              [("uncached", x_top * 0.97, float(out.uncached[-1]) * 0.9, theme.muted),
+              [("uncached", x_top * 0.5, float(out.uncached[len(out.calls) // 2]) * 1.1, theme.muted),
                ("cached", x_top * 0.97, float(out.cached[-1]), theme.color(0))],
-              theme, anchors=[(1, 0), (1, 1)])
+              theme, anchors=[(1, 1), (1, 1)])
         (_x0, x1), (_y0, y1) = self.money.viewRange()
         if abs(x1 - x_top) > 1e-9 or abs(y1 - y_top) > 1e-9 * y_top:
             self.money.setRange(xRange=(1, x_top), yRange=(0, y_top), padding=0)
