@@ -66,3 +66,18 @@ def sample_panel(make_panel, qtbot):
         return panel
 
     return make
+
+
+@pytest.fixture
+def click(qtbot):
+    """Click the button labelled ``text`` inside ``widget`` with the mouse, as a user would."""
+
+    def press(widget, text):
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QPushButton
+
+        found = [b for b in widget.findChildren(QPushButton) if b.text() == text and b.isVisible()]
+        assert len(found) == 1, f"one visible button {text!r} expected, found {len(found)}"
+        qtbot.mouseClick(found[0], Qt.MouseButton.LeftButton)
+
+    return press

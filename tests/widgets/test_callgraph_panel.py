@@ -12,7 +12,7 @@ def panel(sample_panel):
     return sample_panel(CallgraphPanel)
 
 
-def test_clicking_a_node_re_slices_without_re_analysing(panel, qtbot):
+def test_clicking_a_node_re_slices_without_re_analysing(panel, qtbot, click):
     graph = panel.output().result.graph
     i = graph.names.index("Page.render")
     assert panel.reuses_prepared(panel.params)
@@ -29,7 +29,7 @@ def test_clicking_a_node_re_slices_without_re_analysing(panel, qtbot):
     assert panel.plots_.target.getData()[0].tolist() == [graph.x[i]]
     assert panel.slice_view.toPlainText() == res.slice_text
     assert panel.plots_.token_bars.opts["width"] == [res.slice_tokens, 432, 432]
-    panel._on_zoom(True)
+    click(panel, "Zoom to slice")
     (x0, x1), (y0, y1) = panel.plots_.graph.viewRange()
     assert all(x0 < graph.x[m] < x1 and y0 < graph.y[m] < y1 for m in res.members)
     assert x1 - x0 < graph.x.max() - graph.x.min()
@@ -75,15 +75,15 @@ def test_opening_a_package_folder_analyses_it_in_the_worker(panel, qtbot, tmp_pa
     assert progress and progress[-1] <= 1.0
 
 
-def test_pasted_code_with_a_syntax_error_keeps_the_graph(panel, qtbot):
+def test_pasted_code_with_a_syntax_error_keeps_the_graph(panel, qtbot, click):
     before = panel.output()
     panel.paste.setPlainText("def broken(:\n")
-    panel._on_paste_analysed()
+    click(panel, "Analyse pasted code")
     qtbot.waitUntil(panel.is_idle)
     assert "no functions found" in panel.status.text() or "syntax" in panel.status.text()
     assert panel.output().result.graph is not before.result.graph
     panel.paste.setPlainText("")
-    panel._on_paste_analysed()
+    click(panel, "Analyse pasted code")
     assert "nothing to analyse" in panel.status.text()
 
 

@@ -57,7 +57,7 @@ def test_contiguous_map_shows_reserved_but_empty_blocks_faded(panel):
     assert res.to_dict()["utilization_contiguous"] < 0.3
 
 
-def test_lengths_from_a_file_and_bad_text(panel, qtbot, tmp_path):
+def test_lengths_from_a_file_and_bad_text(panel, qtbot, tmp_path, click):
     path = tmp_path / "lengths.csv"
     path.write_text("120, 80\n300\n45\n", encoding="utf-8")
     panel.open_paths([path])
@@ -65,7 +65,7 @@ def test_lengths_from_a_file_and_bad_text(panel, qtbot, tmp_path):
                     timeout=10000)
     assert panel.params.generate == {}
     panel.lengths.setPlainText("12, twelve")
-    panel._on_lengths_applied()
+    click(panel, "Use these lengths")
     assert "item 2 ('twelve') is not a whole number" in panel.status.text()
     assert panel.params.lengths == (120, 80, 300, 45)
     panel.max_len.spin.setValue(100)  # shorter than a request: refused, nothing lost

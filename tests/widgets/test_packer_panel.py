@@ -95,7 +95,7 @@ def test_policy_and_pinning_change_what_is_kept(panel, qtbot):
     assert panel.params.parts[row].pinned
 
 
-def test_editing_adding_and_removing_parts(panel, qtbot, tmp_path):
+def test_editing_adding_and_removing_parts(panel, qtbot, tmp_path, click):
     n = len(panel.params.parts)
     doc = tmp_path / "runbook.md"
     doc.write_text("restart the worker " * 50, encoding="utf-8")
@@ -105,7 +105,7 @@ def test_editing_adding_and_removing_parts(panel, qtbot, tmp_path):
     assert panel.output().result.tokens[panel.editor.current_row()] == round(150 * 1.3)
     panel.editor.text.setPlainText("short now")
     qtbot.waitUntil(lambda: panel.output().result.tokens[panel.editor.current_row()] == 3)
-    panel.editor._on_remove_clicked()
+    click(panel, "Remove")
     qtbot.waitUntil(lambda: len(panel.output().result.names) == n)
 
 

@@ -67,13 +67,13 @@ def test_picking_a_row_draws_that_keys_history(panel, qtbot):
     assert {v["object"] for v in versions} == {"Payments", "Platform", "Checkout"}
 
 
-def test_typed_events_replace_the_graph_and_bad_lines_are_named(panel, qtbot):
+def test_typed_events_replace_the_graph_and_bad_lines_are_named(panel, qtbot, click):
     before = panel.params
     panel.editor.setPlainText("a,stage,draft,2025-01-01\na,stage,sent,2025/02/01\n")
-    panel._on_events_applied()
+    click(panel, "Use these events")
     assert "line 2.valid_from" in panel.status.text() and panel.params == before
     panel.editor.setPlainText("a,stage,draft,2025-01-01\na,stage,sent,2025-02-01\n")
-    panel._on_events_applied()
+    click(panel, "Use these events")
     qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().result.graph.keys) == 1)
     assert panel.facts.rowCount() == 1
     assert panel.params.as_of is None and panel.output().result.as_of == temporal.to_seconds("2025-02-01", "")
