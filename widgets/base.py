@@ -19,8 +19,10 @@ Hooks, in the order they run:
   ``QCheckBox``, ``QLineEdit`` (on editing finished) and the shared ``EstimatorCombo``
   (its "exact" item is enabled only when an exact counter is offered). ``to_field`` /
   ``from_field`` convert when the control's value is not the field's (``v / 1000``,
-  ``0 -> None``). Write :meth:`~BasePanel.sync_controls` only for what is not a field
-  (tables, text views, ranges that depend on the data).
+  ``0 -> None``) and ``minimum`` / ``maximum`` narrow a slider inside a wide declared range.
+  Write :meth:`~BasePanel.sync_controls` only for what is not a field (tables, text views,
+  ranges that depend on the data); call :meth:`~BasePanel.refresh_controls` after such a range
+  changed, so the bound values are shown again inside it.
 - :meth:`~BasePanel.build_plots` (and :meth:`~BasePanel.build_extra`) -- create every plot
   item once.
 - :meth:`~BasePanel.prepare` -- the heavy part (training, parsing, simulation, full
@@ -30,8 +32,11 @@ Hooks, in the order they run:
   Defaults to the core module's ``prepare(params, counter, progress)``.
 - :meth:`~BasePanel.derive` -- the cheap per-tick part, from the prepared state and the
   params. Defaults to the core module's ``derive(prepared, params)``. The base keeps the one
-  prepared state (on the UI thread): when only ``live`` fields changed since it was
-  prepared, ``derive`` runs on the UI thread and nothing else is recomputed.
+  prepared state (on the UI thread; :meth:`~BasePanel.prepared` returns it): when only
+  ``live`` fields changed since it was prepared, ``derive`` runs on the UI thread and nothing
+  else is recomputed (on the worker instead when :meth:`~BasePanel.derive_is_cheap` says no,
+  e.g. an exact count). :meth:`~BasePanel.is_cheap` says whether ``prepare`` itself may run on
+  the UI thread; :meth:`~BasePanel.reuses_prepared` tells a test which path a change takes.
 - :meth:`~BasePanel.draw` -- update the plot items from the output (UI thread).
 - :meth:`~BasePanel.headline`, :meth:`~BasePanel.csv_rows`, :meth:`~BasePanel.bench_steps`.
 
