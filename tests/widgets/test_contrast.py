@@ -139,10 +139,12 @@ def test_every_theme_reads_on_every_panel(qtbot):
             if contrast(theme.foreground, theme.background) < AA:
                 problems.append(f"{name}: plot text on the plot ground")
             win.apply_theme(name)
-            for cls in PANELS:
+            for cls in PANELS:  # built (with its sample) on first show
                 panel = win.show_panel(cls.lever)
                 qtbot.waitUntil(lambda p=panel: p.is_idle() and p.output() is not None, timeout=60_000)
-                qtbot.wait(300)  # text views follow a result after a short pause
+            qtbot.wait(400)  # text views follow a result (and a theme) after a short pause
+            for cls in PANELS:
+                panel = win.show_panel(cls.lever)
                 problems += _text_problems(f"{name}/{cls.lever}", panel)
                 problems += _status_problems(f"{name}/{cls.lever}", panel)
             problems += _control_problems(name, win.current())
