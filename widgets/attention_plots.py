@@ -66,7 +66,7 @@ class AttentionPlots:
         self.row_line = pg.InfiniteLine(angle=0, movable=False)
         self.full_plot.addItem(self.row_line)
         for image in (self.full, self.variant, self.diff):
-            image.mouseClickEvent = self._clicker(image, on_row)  # type: ignore[method-assign]
+            image.mouseClickEvent = self._clicker(image, on_row)
 
         self.row_plot = view.addPlot(row=1, col=0, colspan=2, title="Weights of one query")
         self.row_plot.setLabel("bottom", "key j")

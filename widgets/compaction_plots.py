@@ -11,7 +11,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from core import compaction
-from core.compaction_sim import CACHE_READ, CACHE_WRITE
+from core.model_profile import CACHE_READ
+from core.model_profile import CACHE_WRITE_5M as CACHE_WRITE
 from widgets.compaction_views import Shown
 from widgets.plots import PlotView, mkcolor, set_line, steady_top
 from widgets.theme import Theme

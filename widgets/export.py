@@ -182,12 +182,11 @@ def write_scenario(scenario: dict[str, Any], path: str | Path) -> Path:
 
 def wait_until(done: Callable[[], bool], timeout_s: float) -> bool:
     """Process Qt events until ``done()`` or the timeout; return whether it became true."""
-    app = QApplication.instance()
     end = time.monotonic() + timeout_s
     while not done():
         if time.monotonic() > end:
             return False
-        app.processEvents()
+        QApplication.processEvents()
         time.sleep(0.001)
     return True
 
@@ -206,7 +205,7 @@ def resize_view(view: QGraphicsView, size: tuple[int, int]) -> None:
     # follow, and only then export (or a slide-sized tick font is clipped by its axis)
     for _ in range(2):
         for _ in range(3):
-            QApplication.instance().processEvents()
+            QApplication.processEvents()
         render_image(view)
 
 
@@ -285,8 +284,9 @@ def bake_svg_bytes(data: bytes) -> tuple[bytes, int]:
     """
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    tree = ET.ElementTree(ET.fromstring(data))
-    crisp_images(tree.getroot())  # heatmaps: cells as rectangles, or pixelated when large
+    root = ET.fromstring(data)
+    tree = ET.ElementTree(root)
+    crisp_images(root)  # heatmaps: cells as rectangles, or pixelated when large
     baked = 0
     for group in tree.iter(f"{{{_SVG_NS}}}g"):
         m = _matrix(group.get("transform", ""))
