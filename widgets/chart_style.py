@@ -94,7 +94,7 @@ def wrap_title(plot: pg.PlotItem) -> None:
     title.setText(old.text)
 
 
-MIN_DATA_WIDTH, MIN_DATA_HEIGHT = 90, 60
+MIN_DATA_WIDTH, MIN_DATA_HEIGHT = 80, 60
 """The smallest data area (pixels) a plot may get before its grid reflows to fewer columns."""
 LEGEND_COLUMNS = 4
 """Legend entries per row below a plot (more entries wrap onto further rows)."""
