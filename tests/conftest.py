@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import threading
@@ -26,6 +27,20 @@ def isolated_settings():
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, _SETTINGS_DIR)
     QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "ctxlab", "ctxlab").clear()
     yield _SETTINGS_DIR
+
+
+@pytest.fixture(autouse=True)
+def automatic_gc_in_core_tests(request):
+    """Core tests collect garbage as usual: once a panel was built, the process collects only on
+    the UI thread's timer (widgets/qt_gc.py), which runs only inside a Qt event loop."""
+    if "tests/core/" not in request.node.path.as_posix():
+        yield
+        return
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
 
 
 @pytest.fixture(autouse=True)

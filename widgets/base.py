@@ -90,6 +90,7 @@ from core.tokens import (
 from widgets.controls import EstimatorCombo, SliderSpin, explanation
 from widgets.loaders import read_scenario
 from widgets.plots import PlotView, style_plot
+from widgets.qt_gc import collect_on_ui_thread
 from widgets.reflow import ControlsScroll
 from widgets.resources import samples
 from widgets.theme import Theme, load_theme
@@ -159,6 +160,7 @@ class BasePanel(QWidget):
 
     def __init__(self, theme: Theme | None = None) -> None:
         super().__init__()
+        collect_on_ui_thread()  # a worker must never destroy Qt objects (widgets/qt_gc.py)
         self.setAcceptDrops(True)
         self.theme = theme or load_theme("light")
         self._params = self.default_params()
