@@ -20,11 +20,7 @@ def int_fields(lever):
             yield f.name, fields.spec(params, f.name)
 
 
-NOT_DECLARED = {"radix"}  # its Params do not use fields.param yet (the radix engineer's)
-
-
-@pytest.mark.parametrize("cls", [c for c in PANELS if c.lever not in NOT_DECLARED],
-                         ids=[c.lever for c in PANELS if c.lever not in NOT_DECLARED])
+@pytest.mark.parametrize("cls", PANELS, ids=[c.lever for c in PANELS])
 def test_every_accepted_integer_loads_into_the_panel_or_is_refused_cleanly(cls, make_panel):
     panel = make_panel(cls)
     panel.load_sample()
