@@ -60,24 +60,17 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QApplication,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QLabel,
-    QLineEdit,
-    QSlider,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from core import fields, lever_module
+from core import lever_module
 from core.errors import Cancelled, InputError
 from core.tokens import (
     CachingCounter,
@@ -87,7 +80,8 @@ from core.tokens import (
     WordEstimate,
     cancellable,
 )
-from widgets.controls import EstimatorCombo, SliderSpin, explanation
+from widgets.binding import Bindings
+from widgets.controls import explanation
 from widgets.loaders import read_scenario
 from widgets.plots import PlotView, style_plot
 from widgets.qt_gc import collect_on_ui_thread
@@ -134,12 +128,6 @@ class _Done:
     output: Any
 
 
-@dataclass(slots=True)
-class _Binding:
-    widget: QWidget
-    push: Callable[[Any], None]
-
-
 class BasePanel(QWidget):
     """Base of every lever panel; subclasses fill in the hooks below (see the module doc)."""
 
@@ -168,7 +156,7 @@ class BasePanel(QWidget):
             "words": CachingCounter(WordEstimate()),
             "chars": CachingCounter(CharEstimate()),
         }
-        self._bound: dict[str, list[_Binding]] = {}
+        self._bindings = Bindings(self.change)
         self._kept: _Done | None = None
         self._output: Any = None
         self._latest = 0
@@ -276,54 +264,17 @@ class BasePanel(QWidget):
     def bind(self, widget: W, field: str, *, to_field: Callable[[Any], Any] | None = None,
              from_field: Callable[[Any], Any] | None = None, minimum: float | None = None,
              maximum: float | None = None) -> W:
-        """Tie ``widget`` to params ``field`` both ways and return it.
+        """Tie ``widget`` to params ``field`` both ways and return it (see :mod:`widgets.binding`).
 
         The range (or the combo's items, when it has none) comes from the field's declared
         :class:`core.fields.Spec`; ``minimum`` / ``maximum`` narrow a slider inside a wide
         declared range (a log slider from 20, not 1; up to 200,000, not 10^12).
         """
-        spec = fields.spec(type(self._params), field)
-        to = to_field or (lambda v: v)
-        frm = from_field or (lambda v: v)
-
-        def user(value: Any) -> None:
-            self.change(**{field: to(value)})
-
-        push: Callable[[Any], None]
-        if isinstance(widget, SliderSpin):
-            _bind_range(widget, spec, minimum, maximum)
-            widget.sig_value_changed.connect(user)
-            push = lambda v: widget.set_value(int(frm(v)))  # noqa: E731
-        elif isinstance(widget, QSpinBox | QDoubleSpinBox | QSlider):
-            _bind_range(widget, spec, minimum, maximum)
-            if isinstance(widget, QAbstractSpinBox):
-                widget.setKeyboardTracking(False)
-            widget.valueChanged.connect(user)
-            push = lambda v: _show(widget, frm(v))  # noqa: E731
-        elif isinstance(widget, QComboBox):
-            if widget.count() == 0 and spec.choices:
-                widget.addItems(list(spec.choices))
-            keyed = widget.count() > 0 and widget.itemData(0) is not None
-            widget.currentIndexChanged.connect(
-                lambda _i: user(widget.currentData() if keyed else widget.currentText()))
-            push = lambda v: widget.setCurrentIndex(  # noqa: E731
-                widget.findData(frm(v)) if keyed else widget.findText(str(frm(v))))
-        elif isinstance(widget, QCheckBox):
-            widget.toggled.connect(user)
-            push = lambda v: widget.setChecked(bool(frm(v)))  # noqa: E731
-        elif isinstance(widget, QLineEdit):
-            widget.editingFinished.connect(lambda: user(widget.text()))
-            push = lambda v: widget.setText("" if frm(v) is None else str(frm(v)))  # noqa: E731
-        else:
-            raise TypeError(f"bind: cannot bind a {type(widget).__name__}")
-        if spec.doc and not widget.toolTip():
-            widget.setToolTip(spec.doc)
-        self._bound.setdefault(field, []).append(_Binding(widget, push))
-        return widget
+        return self._bindings.add(widget, field, type(self._params), to_field, from_field, minimum, maximum)
 
     def bindings(self) -> list[tuple[str, QWidget]]:
         """Return every (field, control) pair tied by :meth:`bind`."""
-        return [(name, b.widget) for name, found in self._bound.items() for b in found]
+        return self._bindings.items()
 
     def refresh_controls(self) -> None:
         """Show the params in every control (after a data-dependent range changed)."""
@@ -332,12 +283,7 @@ class BasePanel(QWidget):
 
     def _push_bound(self, names: Sequence[str] | None = None) -> None:
         """Show the params' values in the bound controls, emitting nothing."""
-        for name in self._bound if names is None else names:
-            for b in self._bound.get(name, ()):
-                with QSignalBlocker(b.widget):
-                    if isinstance(b.widget, EstimatorCombo):
-                        b.widget.set_exact_available(self.has_exact_counter())
-                    b.push(getattr(self._params, name))  # SliderSpin.set_value blocks its parts
+        self._bindings.push(self._params, names, self.has_exact_counter())
 
     # ---- params ---------------------------------------------------------------------------
     @property
@@ -627,41 +573,6 @@ class BasePanel(QWidget):
     def add_file(self, path: Path) -> None:
         """Take a non-scenario file as user data (subclasses that accept files override)."""
         raise InputError(f"{path.name}: this panel opens scenario .json files")
-
-
-_INT_MAX = 2**31 - 1
-"""The largest value a Qt integer control holds."""
-
-
-def _show(widget: QSpinBox | QDoubleSpinBox | QSlider, value: Any) -> None:
-    """Show a pushed value; one past the control's range widens it (never a silent clamp)."""
-    if value is not None and not widget.minimum() <= value <= widget.maximum():
-        widget.setRange(min(widget.minimum(), value), max(widget.maximum(), value))
-    widget.setValue(value)
-
-
-def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: fields.Spec,
-                floor: float | None, cap: float | None) -> None:
-    """Set the control's range to the declared one (bounds not declared stay as they are)."""
-    if isinstance(widget, SliderSpin):
-        lo: float = widget.spin.minimum()
-        hi: float = widget.spin.maximum()
-    else:
-        lo, hi = widget.minimum(), widget.maximum()
-    lo = lo if spec.minimum is None else spec.minimum
-    hi = hi if spec.maximum is None else spec.maximum
-    if floor is not None:
-        lo = max(lo, floor)
-    if cap is not None:
-        hi = min(hi, cap)
-    if isinstance(widget, QDoubleSpinBox):
-        widget.setRange(lo, hi)
-        return
-    lo, hi = max(int(lo), -_INT_MAX), min(int(hi), _INT_MAX)
-    if isinstance(widget, SliderSpin):
-        widget.set_range(lo, hi)
-    else:
-        widget.setRange(lo, hi)
 
 
 def settle_heap() -> None:
