@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
 
 from app import __version__, recovery
 from app.anthropic_service import ExactCounter, key_from_env
+from app.cache_live import CacheLive
 from app.compaction_live import LiveRun
 from app.sessions import Session, load_session, save_session
+from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
 from core.errors import InputError
 from widgets import GROUPS, PANELS
@@ -35,6 +38,10 @@ from widgets.profile_bar import ProfileBar, is_config
 from widgets.theme import THEMES, load_theme
 
 MAX_RECENT = 8
+
+LIVE_CLIENTS: dict[str, Callable[..., Any]] = {
+    "compaction": LiveRun, "output_shaping": ShapingLive, "prefix_cache": CacheLive}
+"""Levers whose panel can run live against the API, and the client class each one uses."""
 
 
 def settings() -> QSettings:
@@ -54,7 +61,7 @@ class MainWindow(ExportActions, QMainWindow):
         self._settings = settings()
         self.theme = load_theme(str(self._settings.value("theme", "light")))
         self.counter: ExactCounter | None = None
-        self.live_factory: Any = None
+        self._live: dict[str, Callable[..., Any]] = {}
         self._base_url = base_url
 
         self.nav = QTreeWidget()
@@ -124,7 +131,7 @@ class MainWindow(ExportActions, QMainWindow):
         if lever not in self.panels:
             panel = self.spec(lever)(theme=self.theme)
             panel.set_exact_counter(self.counter)
-            panel.set_live_factory(self.live_factory)
+            panel.set_live_factory(self._live.get(lever))
             panel.load_sample()
             self.profile_bar.apply(panel)
             panel.sig_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
@@ -326,10 +333,11 @@ class MainWindow(ExportActions, QMainWindow):
             self.counter.close()
         self.counter = ExactCounter(key, base_url=self._base_url) if key else None
         # the key lives on in this closure only (never in a panel, a session or a file)
-        self.live_factory = functools.partial(LiveRun, key, base_url=self._base_url) if key else None
-        for panel in self.panels.values():
+        self._live = {lever: functools.partial(client, key, base_url=self._base_url)
+                      for lever, client in LIVE_CLIENTS.items()} if key else {}
+        for lever, panel in self.panels.items():
             panel.set_exact_counter(self.counter)
-            panel.set_live_factory(self.live_factory)
+            panel.set_live_factory(self._live.get(lever))
         self.api_label.setText("exact counts: on (Claude count_tokens)" if key else
                                "exact counts: off — set ANTHROPIC_API_KEY or API > Set key")
 

@@ -152,7 +152,7 @@ class OutputShapingPanel(BasePanel):
         self.live_label.setWordWrap(True)
         layout.addWidget(self.live_label)
 
-    def set_shaping_client(self, factory: Callable[[], Any] | None) -> None:
+    def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
         """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
         self._live_factory = factory
         running = self._live_thread is not None and self._live_thread.is_alive()

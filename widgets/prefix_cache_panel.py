@@ -182,7 +182,7 @@ class PrefixCachePanel(BasePanel):
         self.live_button.clicked.connect(self._on_live_clicked)
         layout.addWidget(self.live_button)
 
-    def set_cache_client(self, factory: Callable[[], Any] | None) -> None:
+    def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
         """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
         self._live_factory = factory
         self.live_button.setEnabled(factory is not None and not self._live_busy)

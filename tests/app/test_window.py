@@ -171,3 +171,20 @@ def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
     assert second._recovery.path.exists()
     second.close()  # a clean exit leaves no recovery file
     assert not second._recovery.path.exists()
+
+
+def test_a_key_offers_live_runs_on_every_panel_that_has_them(qtbot):
+    from app.window import LIVE_CLIENTS
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    buttons = {"compaction": lambda p: p.run_live, "output_shaping": lambda p: p.live_button,
+               "prefix_cache": lambda p: p.live_button}
+    assert set(buttons) == set(LIVE_CLIENTS)
+    panels = {lever: w.show_panel(lever) for lever in buttons}
+    assert not any(buttons[lever](p).isEnabled() for lever, p in panels.items())
+    w.set_api_key(KEY)  # panels already open get the live client too
+    assert all(buttons[lever](p).isEnabled() for lever, p in panels.items())
+    w.set_api_key(None)
+    assert not any(buttons[lever](p).isEnabled() for lever, p in panels.items())
+    w.close()

@@ -113,7 +113,7 @@ def test_live_run_measures_both_calls_and_marks_them_on_the_bars(panel, qtbot):
     assert not panel.live_button.isEnabled()  # no key: nothing to send
     with FakeAnthropic() as fake:
         fake.reply = reply
-        panel.set_shaping_client(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
+        panel.set_live_factory(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
         panel.live_prompt.setText("Did it finish?")
         with qtbot.waitSignal(panel._live_bridge.sig_measured, timeout=15000):
             panel.live_button.click()
@@ -132,7 +132,7 @@ def test_live_run_failure_is_one_line_in_the_status(panel, qtbot):
 
     with FakeAnthropic() as fake:
         fake.script = [401]
-        panel.set_shaping_client(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
+        panel.set_live_factory(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
         with qtbot.waitSignal(panel.sig_failed, timeout=15000) as failed:
             panel.live_button.click()
     assert failed.args[0] == "loose call: the API key was rejected (401); check ANTHROPIC_API_KEY"

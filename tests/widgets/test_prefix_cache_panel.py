@@ -123,7 +123,7 @@ def test_live_run_sends_two_cached_calls_and_shows_them_as_a_session(panel, qtbo
     qtbot.waitUntil(panel.is_idle)
     prefix = panel.prompt_a.toPlainText()
     with FakeAnthropic() as fake:
-        panel.set_cache_client(lambda: CacheLive("sk-test-panel", base_url=fake.url))
+        panel.set_live_factory(lambda: CacheLive("sk-test-panel", base_url=fake.url))
         with qtbot.waitSignal(panel._session_bridge.sig_loaded, timeout=15000):
             panel.live_button.click()
         bodies = [b for path, _h, b in fake.requests if path.endswith("/v1/messages")]
@@ -144,7 +144,7 @@ def test_live_run_failure_keeps_the_model_and_says_why(panel, qtbot):
 
     with FakeAnthropic() as fake:
         fake.script = [429, 429, 429]
-        panel.set_cache_client(lambda: CacheLive("sk-test-panel", base_url=fake.url))
+        panel.set_live_factory(lambda: CacheLive("sk-test-panel", base_url=fake.url))
         with qtbot.waitSignal(panel.sig_failed, timeout=15000) as failed:
             panel.live_button.click()
     assert failed.args[0].startswith("call 1: rate limited by the API (429)")
