@@ -144,11 +144,16 @@ class ContextRouterPanel(BasePanel):
             self.queries.setRowCount(len(p.queries))
             for i, q in enumerate(p.queries):
                 self.queries.setItem(i, 0, QTableWidgetItem(q.query))
-                combo = QComboBox()
-                combo.addItems([_AUTO, *p.routes])
-                combo.setCurrentText(q.label or _AUTO)
-                combo.currentTextChanged.connect(lambda text, row=i: self._on_label_chosen(row, text))
-                self.queries.setCellWidget(i, 1, combo)
+                choices = [_AUTO, *p.routes]
+                combo = self.queries.cellWidget(i, 1)
+                if not isinstance(combo, QComboBox) or [
+                        combo.itemText(k) for k in range(combo.count())] != choices:
+                    combo = QComboBox()  # a new row or new routes; otherwise the combo is kept
+                    combo.addItems(choices)
+                    combo.currentTextChanged.connect(lambda text, row=i: self._on_label_chosen(row, text))
+                    self.queries.setCellWidget(i, 1, combo)
+                with QSignalBlocker(combo):
+                    combo.setCurrentText(q.label or _AUTO)
             self.queries.setCurrentCell(self.selected, 0)
 
     def _fill_routes(self, p: cr.Params) -> None:
