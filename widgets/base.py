@@ -61,9 +61,10 @@ from typing import Any, ClassVar, TypeVar
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QHBoxLayout,
     QLabel,
     QSplitter,
     QVBoxLayout,
@@ -84,6 +85,7 @@ from widgets.binding import Bindings
 from widgets.controls import explanation
 from widgets.loaders import read_scenario
 from widgets.plots import PlotView, style_plot
+from widgets.progress import WorkIndicator, dim
 from widgets.qt_gc import collect_on_ui_thread
 from widgets.reflow import ControlsScroll
 from widgets.resources import samples
@@ -181,10 +183,15 @@ class BasePanel(QWidget):
         # room for two lines up front: a headline that wraps onto one more line on some ticks
         # would resize the plots under it and throw away every cached curve pixmap
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
+        self.work = WorkIndicator(self.cancel, lambda on: dim(self.view, self.view.ci, on))
+        self._user_cancelled = False
         self._build_layout()
         self.build_plots(self.view)
         self.apply_theme(self.theme)
         self.refresh_controls()
+        self._esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel)
+        self._esc.setContext(Qt.ShortcutContext.WindowShortcut)  # only while work runs
+        self._esc.setEnabled(False)
         self.schedule()
 
     # ---- hooks for subclasses -------------------------------------------------------------
@@ -382,7 +389,10 @@ class BasePanel(QWidget):
             self._finish(rid, ok, payload)
             return
         self._running = True
+        self._user_cancelled = False
         self._stop = threading.Event()
+        self.work.start()
+        self._esc.setEnabled(True)
         self._set_status("computing…", error=False)
         progress = Progress(self._stop, self.report_progress)
         self._executor.submit(self._in_worker, rid, params, counter, progress, done)
@@ -444,11 +454,33 @@ class BasePanel(QWidget):
         self._bridge.sig_progress.emit(fraction)
 
     def _on_worker_progress(self, fraction: float) -> None:
-        if self._running:
-            self._set_status(f"computing… {fraction:.0%} (change a control to cancel)", error=False)
+        if self._running and not self._user_cancelled:
+            self.work.report(fraction)
+            self._set_status(f"computing… {fraction:.0%} (Esc or Cancel stops it)", error=False)
+
+    def cancel(self) -> None:
+        """Stop the running work (Cancel, Esc); the previous result stays on screen."""
+        if not self._running:
+            return
+        self._user_cancelled = True
+        self._timer.stop()  # a pending newer request is cancelled too
+        self._stop.set()
+        self.work.stop()
+        self._set_status("cancelling…", error=False)
 
     def _on_worker_done(self, rid: int, ok: bool, payload: Any) -> None:
         self._running = False
+        self.work.stop()
+        self._esc.setEnabled(False)
+        if self._user_cancelled:
+            self._user_cancelled = False
+            if ok:
+                self._kept = payload  # finished before it saw the cancel: valid for its params
+            message = ("cancelled: the chart still shows the previous result; change a control "
+                       "to compute again")
+            self._set_status(message, error=True)
+            self.sig_failed.emit(message)
+            return
         if ok:
             self._kept = payload  # valid for its own params, even when newer ones arrived
         if rid != self._latest:
@@ -492,6 +524,7 @@ class BasePanel(QWidget):
         self._timer.stop()
         self._stop.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.work.stop()
         if not self._closed:
             self._closed = True
             self._bridge.sig_done.disconnect(self._on_worker_done)
@@ -537,7 +570,10 @@ class BasePanel(QWidget):
             stack.setStretchFactor(1, 1)
             stack.setSizes([300, 500])
             right_box.addWidget(stack, 1)
-        right_box.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.work, 0, Qt.AlignmentFlag.AlignTop)
+        right_box.addLayout(status_row)
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(right)
