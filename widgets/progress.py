@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 SHOW_AFTER_MS = 250
 """Work shorter than this shows no bar and dims nothing."""
@@ -56,7 +56,7 @@ class WorkIndicator(QWidget):
         self._delay.start()
 
     def report(self, fraction: float) -> None:
-        """The work is ``fraction`` done: the bar becomes determinate."""
+        """Show that the work is ``fraction`` done (the bar becomes determinate)."""
         if not self._active:
             return
         if self.bar.maximum() == 0:
@@ -65,7 +65,7 @@ class WorkIndicator(QWidget):
         self.bar.setValue(round(min(max(fraction, 0.0), 1.0) * _SCALE))
 
     def stop(self) -> None:
-        """The work ended (done, failed or cancelled): hide the bar, undim the plots."""
+        """End the work (done, failed or cancelled): hide the bar, undim the plots."""
         self._active = False
         self._delay.stop()
         if self.isVisible():
@@ -82,9 +82,9 @@ class WorkIndicator(QWidget):
             self._on_shown(True)
 
 
-def dim(view: QWidget, plots_item: object, stale: bool) -> None:
+def dim(view: QWidget, plots_item: QGraphicsItem, stale: bool) -> None:
     """Dim the plots (``plots_item``: the view's central item) and show a busy cursor over them."""
-    plots_item.setOpacity(STALE_OPACITY if stale else 1.0)  # type: ignore[attr-defined]
+    plots_item.setOpacity(STALE_OPACITY if stale else 1.0)
     if stale:
         view.setCursor(Qt.CursorShape.BusyCursor)
     else:
