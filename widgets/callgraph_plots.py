@@ -79,8 +79,9 @@ class CallgraphPlots:
         self._depth_right = self._depth_top = 0.0
 
     def _tip(self, x: float, y: float, data: object) -> str:
-        known = isinstance(data, int | np.integer) and data < len(self._names)
-        return self._names[int(data)] if known else ""
+        if isinstance(data, int | np.integer) and data < len(self._names):
+            return self._names[int(data)]
+        return ""
 
     def update(self, out: CallgraphOutput, theme: Theme, force: bool = False) -> None:
         """Draw ``out``; the whole graph is re-laid only when the code changed."""

@@ -41,7 +41,8 @@ class WrappingTitle(pg.LabelItem):
 
     def _natural(self) -> QSizeF:
         self.item.setTextWidth(-1)
-        return self.item.boundingRect().size()
+        size: QSizeF = self.item.boundingRect().size()  # pyqtgraph's item is untyped
+        return size
 
     def updateMin(self) -> None:  # noqa: N802 (pyqtgraph override)
         """Allow half the one-line width (two lines; more for very long titles), at least the longest word."""

@@ -108,8 +108,8 @@ class ChipView(QAbstractScrollArea):
         rows = self._visible(dy, dy + self.viewport().height())
         for i in rows:
             chip, rect = self._chips[i], self._rects[i]
-            unseen = chip.token_id is None
-            color = self._unknown if unseen else self._colors[chip.token_id % len(self._colors)]
+            token = chip.token_id
+            color = self._unknown if token is None else self._colors[token % len(self._colors)]
             painter.setBrush(color)
             painter.drawRoundedRect(rect, 3, 3)
         painter.setPen(self._text)

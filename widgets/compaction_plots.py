@@ -153,8 +153,8 @@ class CompactionPlots:
         self.wait_live.setSymbolBrush(mkcolor(live))
         for (kind, cached), curve in self.costs.items():
             # uncached: the same color, faded (dashed pens over 2,000 points cost ~2 ms a paint)
-            color = mkcolor(theme.color(STRATEGY_COLORS[kind]), 255 if cached else 110)
-            curve.setPen(pg.mkPen(color, width=1))
+            shade = mkcolor(theme.color(STRATEGY_COLORS[kind]), 255 if cached else 110)
+            curve.setPen(pg.mkPen(shade, width=1))
         self.cost_live.setPen(pg.mkPen(live, width=1, style=Qt.PenStyle.DotLine))
         self.cost_live.setSymbolBrush(mkcolor(live))
 
@@ -179,7 +179,8 @@ class CompactionPlots:
         self.marks.setData(np.repeat(marks, 2).astype(float), np.column_stack([ys, ys + tick]).ravel())
         set_line(self.budget, float(p.budget))
         set_line(self.soft, float(p.soft))
-        peak = max(int(c.in_window.max(initial=0)) for c in [*res.book.values(), *res.cookbook.values()])
+        every = [r.in_window for r in res.book.values()] + [t.in_window for t in res.cookbook.values()]
+        peak = max(int(counts.max(initial=0)) for counts in every)
         top = steady_top(self._top, max(peak, p.budget, p.soft) * 1.1)
         if top != self._top or n != self._n:
             self._top, self._n = top, n

@@ -82,7 +82,7 @@ class TurnCards(QAbstractListModel):
 
     def restyle(self, theme: Theme) -> None:
         """Take card grounds from the theme (a tint of its background) and text that reads on them."""
-        grounds = {0: theme.background, 1: mix(theme.background, theme.color(0), 0.22),
+        grounds: dict[int | str, str] = {0: theme.background, 1: mix(theme.background, theme.color(0), 0.22),
                    2: mix(theme.background, theme.muted, 0.3), "probe": mix(theme.background, "#f2c94c", 0.3)}
         self.colors = {key: QColor(value) for key, value in grounds.items()}
         self.text = QColor(theme.foreground)
@@ -106,7 +106,7 @@ class TurnCards(QAbstractListModel):
             return f"{cut}#{i} {turn.role} · {int(res.prepared.table.turns[i]):,} tok{label}\n{body}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return turn.text[:3000]
-        probe = bool(res.params.probe) and res.params.probe in turn.text
+        probe = bool(res.params.probe and res.params.probe in turn.text)
         ground: int | str = "probe" if probe else int(view.state[i])
         if role == Qt.ItemDataRole.BackgroundRole:
             return self.colors[ground]

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 
 from core import kv_blocks
 from core.kv_sim import FREE, Trace
-from widgets.plots import PlotView, budget_line, cache_pixmaps, category_lut, mkcolor, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, category_lut, mkcolor, rgba, set_line
 from widgets.theme import Theme
 
 PADDING = 255
@@ -89,7 +89,7 @@ class KvPlots:
         palette = [mkcolor(c) for c in theme.palette]
         faded = [mkcolor(c, theme.faded_alpha) for c in theme.palette]
         lut = category_lut(palette + faded, mkcolor(theme.empty))
-        lut[PADDING] = mkcolor(theme.background).getRgb()
+        lut[PADDING] = rgba(mkcolor(theme.background))
         for image in self.maps.values():
             image.setLookupTable(lut)
         for i, trace in enumerate((res.contiguous, res.paged)):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from core import packer
 from widgets.plots import (
@@ -117,7 +117,7 @@ class PackerPlots:
             line.label.setColor(theme.accent)
             line.label.setFont(font)
 
-    def _update_bars(self, res: packer.Result, colors: list, theme: Theme) -> None:
+    def _update_bars(self, res: packer.Result, colors: list[QColor], theme: Theme) -> None:
         index = {n: i for i, n in enumerate(res.names)}
         x0, width, y, brushes, pens = [], [], [], [], []
         for row, policy in enumerate(packer.POLICIES):
@@ -143,7 +143,7 @@ class PackerPlots:
         self.policies.getAxis("left").setTicks([chosen, []])
         self.policies.setYRange(-0.6, len(packer.POLICIES) - 0.4, padding=0)
 
-    def _update_survival(self, out: PackerOutput, colors: list, theme: Theme) -> None:
+    def _update_survival(self, out: PackerOutput, colors: list[QColor], theme: Theme) -> None:
         sweep = out.sweeps[out.result.policy]
         n = len(out.result.names)
         codes = np.where(sweep.kept, np.arange(1, n + 1, dtype=np.uint8)[:, None], 0).astype(np.uint8)

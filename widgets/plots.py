@@ -99,6 +99,11 @@ def mkcolor(hex_color: str, alpha: int = 255) -> QColor:
     return color
 
 
+def rgba(color: QColor) -> tuple[int, int, int, int]:
+    """Return ``color``'s red, green, blue and alpha (0-255), as ``QColor.getRgb`` does."""
+    return color.red(), color.green(), color.blue(), color.alpha()
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     """Apply a theme to a plot: axes, title, legend (docked below the plot) and line labels."""
     wrap_title(plot)
@@ -193,7 +198,7 @@ def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str]) -> None:
 def category_lut(colors: Sequence[QColor], empty: QColor) -> NDArray[np.uint8]:
     """Return a 256-entry RGBA lookup table: 0 is ``empty``, k is ``colors[k-1]``."""
     lut = np.zeros((256, 4), dtype=np.uint8)
-    lut[:] = empty.getRgb()
+    lut[:] = rgba(empty)
     for k, color in enumerate(colors[:255], start=1):
-        lut[k] = color.getRgb()
+        lut[k] = rgba(color)
     return lut

@@ -222,10 +222,10 @@ class ProfileBar(QToolBar):
             memory.sig_gpu_changed.connect(self._on_gpu_changed)
 
     def _on_gpu_changed(self, gib: float, gpus: int) -> None:
-        gpu = {"gpu_gib": gib or None, "gpus": gpus}
-        self._params = dataclasses.replace(self._params, **gpu)
+        gpu_gib = gib or None
+        self._params = dataclasses.replace(self._params, gpu_gib=gpu_gib, gpus=gpus)
         if self._imported is not None:
-            self._imported = dataclasses.replace(self._imported, **gpu)
+            self._imported = dataclasses.replace(self._imported, gpu_gib=gpu_gib, gpus=gpus)
 
     def params(self) -> model_profile.Params:
         """Return the current profile choice."""

@@ -51,7 +51,8 @@ def shade_of(lay: radix.Layout, mode: str) -> np.ndarray:
     else:
         top = max(int(lay.refs.max(initial=1)), 1)
         strength = np.log1p(np.maximum(lay.refs, 0)) / np.log1p(top) if top > 1 else np.ones(lay.refs.shape)
-    return np.minimum((strength * (SHADES - 1)).round().astype(int), SHADES - 1)
+    shade: np.ndarray = np.minimum((strength * (SHADES - 1)).round().astype(int), SHADES - 1)
+    return shade
 
 
 def band_text(lay: radix.Layout, i: int, counted: bool = True) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QColor
 
 from core import radix
 from widgets.plots import PlotView, mkcolor, place_labels, steady_top
@@ -48,7 +49,8 @@ def shade_index(refs: np.ndarray) -> np.ndarray:
     """Bin reference counts into a few shades on a log scale (1 request ... the most shared)."""
     top = max(int(refs.max(initial=1)), 1)
     scaled = np.log1p(np.maximum(refs, 0)) / np.log1p(top) if top > 1 else np.zeros(refs.shape)
-    return np.minimum((scaled * (_SHADES - 1)).round().astype(int), _SHADES - 1)
+    shade: np.ndarray = np.minimum((scaled * (_SHADES - 1)).round().astype(int), _SHADES - 1)
+    return shade
 
 
 class RadixPlots:
@@ -75,7 +77,7 @@ class RadixPlots:
         self._marked = np.zeros(0, np.int64)
         self._drawn: radix.Layout | None = None
         self._on_node = on_node
-        self._colors: list = []
+        self._colors: list[QColor] = []
         self.labels: list[pg.TextItem] = []
         self.mode = "icicle"
         self.color_by = "refs"
@@ -150,7 +152,7 @@ class RadixPlots:
         lay = self._drawn
         index = self._zoom_index(lay) if lay is not None else None
         span = 1.0 if index is None or lay is None else float(lay.band1[index] - lay.band0[index])
-        return span / max(self.tree.getViewBox().height(), 1.0)
+        return span / max(float(self.tree.getViewBox().height()), 1.0)
 
     def _update_classic(self, lay: radix.Layout, theme: Theme) -> None:
         xs, ys = edge_segments(lay)

@@ -162,6 +162,7 @@ class ControlsScroll(QScrollArea):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         """Return the controls' minimum width plus the vertical scroll bar and frame."""
-        content = self.widget().minimumSizeHint().width()
+        widget = self.widget()
+        content = widget.minimumSizeHint().width() if widget is not None else 0
         bar = self.verticalScrollBar().sizeHint().width()
         return QSize(content + bar + 2 * self.frameWidth(), super().minimumSizeHint().height())

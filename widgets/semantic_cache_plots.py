@@ -24,6 +24,7 @@ from widgets.plots import (
     cache_pixmaps,
     mkcolor,
     place_labels,
+    rgba,
     set_line,
     steady_top,
 )
@@ -212,7 +213,7 @@ class CachePlots:
         self.density.setVisible(not few)
         if not few:
             rank = np.where(fh, 4, np.where(fm, 3, np.where(w.hit, 2, 1))).astype(np.uint8)
-            lut = np.array([(0, 0, 0, 0), *(mkcolor(colors[k]).getRgb() for k in
+            lut = np.array([(0, 0, 0, 0), *(rgba(mkcolor(colors[k])) for k in
                                              ("miss", "hit", "false_miss", "false_hit"))], dtype=np.uint8)
             self.density.setImage(lut[density(rank, y)], autoLevels=False)
             self.density.setRect(-0.5, 0.0, n, 1.0)
@@ -228,7 +229,7 @@ class CachePlots:
         """HIT/MISS words for a few questions, a colored strip of chips for many."""
         w, n = res.walk, res.n
         codes = np.where(fh, 3, np.where(fm, 4, np.where(w.hit, 1, 2))).astype(np.uint8)
-        lut = np.array([(0, 0, 0, 0), *(mkcolor(c).getRgb() for c in (
+        lut = np.array([(0, 0, 0, 0), *(rgba(mkcolor(c)) for c in (
             theme.color(2), theme.muted, FALSE_HIT, FALSE_MISS))], dtype=np.uint8)
         self.strip.setImage(lut[codes][None, :, :], autoLevels=False)
         self.strip.setRect(-0.5, -0.14, n, 0.07)
@@ -267,11 +268,11 @@ class CachePlots:
         self._update_twins(out, colors, theme)
         if self.sweep.titleLabel.text != title:
             self.sweep.setTitle(title, size=f"{max(theme.title_pt - 3, 8)}pt")
-        for key, curve in self.curves.items():
-            y = ys[key]
+        for name, curve in self.curves.items():
+            y = ys[name]
             ok = ~np.isnan(y)
-            dash = pg.QtCore.Qt.PenStyle.DashLine if key == "cost" else pg.QtCore.Qt.PenStyle.SolidLine
-            style = pg.mkPen(colors[key], width=theme.line_width, style=dash)
+            dash = pg.QtCore.Qt.PenStyle.DashLine if name == "cost" else pg.QtCore.Qt.PenStyle.SolidLine
+            style = pg.mkPen(colors[name], width=theme.line_width, style=dash)
             curve.setData(ts[ok], y[ok], pen=style)
         zero = out.zero
         self.zero.setVisible(zero is not None)

@@ -36,7 +36,7 @@ def _pixels(href: str) -> np.ndarray | None:
 def _cells(element: ET.Element, pixels: np.ndarray) -> ET.Element:
     """Return a group of rectangles drawing ``pixels`` where ``element`` (an image) was."""
     x0, y0 = float(element.get("x", 0)), float(element.get("y", 0))
-    h, w = pixels.shape[:2]
+    h, w = int(pixels.shape[0]), int(pixels.shape[1])
     cw, ch = float(element.get("width", w)) / w, float(element.get("height", h)) / h
     group = ET.Element(f"{_SVG}g", {"shape-rendering": "crispEdges", "stroke": "none"})
     argb = pixels.view(np.uint32).reshape(h, w)

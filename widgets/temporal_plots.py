@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -31,7 +32,7 @@ class TemporalOutput:
     naive: np.ndarray
     """Tiling position a latest-value store holds per key."""
     focus: int
-    history: tuple[dict, ...]
+    history: tuple[dict[str, Any], ...]
     note: str = ""
 
     @property
@@ -39,7 +40,8 @@ class TemporalOutput:
         """Keys where the naive store's answer differs from the true one at as_of."""
         # position -1 (no fact) picks the appended -1: "no value"
         value = np.append(self.result.graph.value[self.result.tiling.seen], -1)
-        return value[self.at] != value[self.naive]
+        wrong: np.ndarray = value[self.at] != value[self.naive]
+        return wrong
 
 
 def horizon(graph: temporal.Graph) -> tuple[int, int]:
