@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
@@ -125,8 +125,9 @@ class AgentMemoryPanel(BasePanel):
         self.dim = self.bind(QSpinBox(), "dim")
         more.addRow("Embedding slots", self.dim)
         layout.addLayout(more)
-        self._edit_timer = self._timer_to(self._on_chat_edited)
-        self._updates_timer = self._timer_to(self._on_updates_edited)
+        # declared: the text-changed lambdas above use them
+        self._edit_timer: QTimer = self._timer_to(self._on_chat_edited)
+        self._updates_timer: QTimer = self._timer_to(self._on_updates_edited)
 
     def _timer_to(self, slot: Callable[[], None]) -> QTimer:
         timer = QTimer(self)
@@ -265,8 +266,9 @@ class AgentMemoryPanel(BasePanel):
             bar = self.chat_view.verticalScrollBar()
             bar.setValue(bar.maximum())
         fill_table(self.table, output, self.theme)
-        shared = "; ".join(" / ".join(str(w) for w in c["words"]) + f" share slot {c['slot']}"
-                           for c in output.collisions)  # type: ignore[union-attr]
+        # core types a collision as dict[str, object]; its "words" is a list of str
+        shared = "; ".join(" / ".join(cast(list[str], c["words"])) + f" share slot {c['slot']}"
+                           for c in output.collisions)
         self.injected.setText(
             "<b>Injected</b> (" + f"{output.topk_tokens:,} tokens vs {output.history_tokens:,} for the "
             "whole history):<br><code>" + am.block(output.retrieved).replace("\n", "<br>") + "</code>"

@@ -134,7 +134,7 @@ class OutputShapingPanel(BasePanel):
         self.replies_label.setWordWrap(True)
         layout.addWidget(self.replies_label)
         self._build_live(layout)
-        self._edit_timer = QTimer(self)
+        self._edit_timer: QTimer = QTimer(self)  # declared: the text-changed lambda above uses it
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_reply_edited)

@@ -164,7 +164,7 @@ class PrefixCachePanel(BasePanel):
         self.session_label.setWordWrap(True)
         layout.addWidget(self.session_label)
         self._build_live(layout)
-        self._edit_timer = QTimer(self)
+        self._edit_timer: QTimer = QTimer(self)  # declared: the text-changed lambda above uses it
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_prompts_edited)
@@ -330,8 +330,9 @@ class PrefixCachePanel(BasePanel):
         return curves(pc.derive(prepared, params), params)
 
     def is_cheap(self, params: Any) -> bool:
-        replayed = [n for n in params.gen_lengths if n <= params.verify_max_n] if params.verify_exact else []
-        return sum(n * n for n in replayed) * params.dim ** 2 < 2_000_000
+        p: pc.Params = params
+        replayed = [n for n in p.gen_lengths if n <= p.verify_max_n] if p.verify_exact else []
+        return sum(n * n for n in replayed) * p.dim ** 2 < 2_000_000
 
     def build_plots(self, view: PlotView) -> None:
         self.model_plots = ModelPlots(lambda v: self.calls.spin.setValue(max(1, round(v))),

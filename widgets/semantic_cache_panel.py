@@ -115,7 +115,7 @@ class SemanticCachePanel(BasePanel):
         self.probe_new = self.bind(QLineEdit(), "probe_new")
         more.addRow("Probe: new", self.probe_new)
         layout.addLayout(more)
-        self._edit_timer = QTimer(self)
+        self._edit_timer: QTimer = QTimer(self)  # declared: the text-changed lambda above uses it
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_workload_edited)
