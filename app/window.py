@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -31,7 +33,7 @@ from app.sessions import Session, load_session, save_session
 from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
 from core.errors import InputError
-from widgets import GROUPS, PANELS
+from widgets import GROUPS, PANELS, panel_keys
 from widgets.base import BasePanel
 from widgets.loaders import parse_json, read_scenario, read_text
 from widgets.profile_bar import ProfileBar, is_config
@@ -201,6 +203,7 @@ class MainWindow(ExportActions, QMainWindow):
         self._action(api, "Forget key", lambda: self.set_api_key(None))
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "About this lever", self._on_about_lever, "F1")
+        self._action(help_menu, "Keyboard shortcuts", self._on_shortcuts)
         self._action(help_menu, "About ctxlab", self._on_about)
         self._rebuild_recent()
 
@@ -351,6 +354,26 @@ class MainWindow(ExportActions, QMainWindow):
         panel = self.current()
         spec = self.spec(panel.lever)
         QMessageBox.information(self, spec.title, f"Book chapter {spec.chapter}.\n\n{panel.explain}")
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """Return (key, what it does) for every menu shortcut and every panel key."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for action in menu.actions() if isinstance(menu, QMenu) else []:
+                key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                if key:
+                    rows.append((key, f"{menu_action.text().replace('&', '')} > {action.text()}"))
+        return rows + [(k, what) for k, what in panel_keys.PANEL_KEYS]
+
+    def _on_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(w)}</td></tr>"
+                       for k, w in self.shortcut_rows())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _on_about(self) -> None:
         QMessageBox.about(self, "About ctxlab", f"ctxlab {__version__}: a workbench for seeing "

@@ -81,8 +81,9 @@ from core.tokens import (
     WordEstimate,
     cancellable,
 )
+from widgets import panel_keys
 from widgets.binding import Bindings
-from widgets.controls import explanation
+from widgets.controls import SliderSpin, explanation
 from widgets.loaders import read_scenario
 from widgets.plots import PlotView, style_plot
 from widgets.progress import WorkIndicator, dim
@@ -140,6 +141,8 @@ class BasePanel(QWidget):
     explain: ClassVar[str] = ""
     live: ClassVar[frozenset[str] | None] = None
     """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
+    main_control: ClassVar[str | None] = None
+    """The field whose control F6 focuses; ``None``: the first bound slider."""
 
     sig_rendered = Signal(int)
     """A result was drawn; the argument is its request id."""
@@ -192,6 +195,8 @@ class BasePanel(QWidget):
         self._esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel)
         self._esc.setContext(Qt.ShortcutContext.WindowShortcut)  # only while work runs
         self._esc.setEnabled(False)
+        self._undo: tuple[Any, Any] | None = None
+        panel_keys.install(self)
         self.schedule()
 
     # ---- hooks for subclasses -------------------------------------------------------------
@@ -334,6 +339,37 @@ class BasePanel(QWidget):
         found = samples(self.lever)
         if found:
             self.load_file(found[0])
+
+    # ---- keys -----------------------------------------------------------------------------
+    def main_control_widget(self) -> QWidget | None:
+        """Return the control F6 focuses: :attr:`main_control`'s, else the first bound slider."""
+        bound = self.bindings()
+        if self.main_control is not None:
+            return next((w for f, w in bound if f == self.main_control), None)
+        return next((w for _f, w in bound if isinstance(w, SliderSpin)), bound[0][1] if bound else None)
+
+    def focus_main_control(self) -> None:
+        """Put the keyboard focus on the main control (arrows then step it)."""
+        widget = self.main_control_widget()
+        if widget is not None:
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def reset_to_sample(self) -> None:
+        """Show the panel's sample again; :meth:`undo_reset` brings back what was there."""
+        before = self._params
+        self.load_sample()
+        if self._params != before:
+            self._undo = (before, self._params)
+            self._set_status("reset to the sample (Ctrl+Z undoes it)", error=False)
+
+    def undo_reset(self) -> None:
+        """Undo the last reset, while nothing was changed after it."""
+        if self._undo is None or self._undo[1] != self._params:
+            self._undo = None
+            self._set_status("nothing to undo (only a reset to the sample can be undone)", error=False)
+            return
+        before, self._undo = self._undo[0], None
+        self.set_params(before)
 
     # ---- counters -------------------------------------------------------------------------
     def set_exact_counter(self, counter: TokenCounter | None) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -19,6 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 _TICKS = 1000
+ARROW_TICKS = 10
+"""Ticks an arrow key moves a focused slider (1 % of its travel, at least one value)."""
+PAGE_TICKS = 100
+"""Ticks Page Up / Page Down move a focused slider (10 % of its travel, at least one value)."""
+_STEPS = {Qt.Key.Key_Left: -ARROW_TICKS, Qt.Key.Key_Down: -ARROW_TICKS, Qt.Key.Key_Right: ARROW_TICKS,
+          Qt.Key.Key_Up: ARROW_TICKS, Qt.Key.Key_PageDown: -PAGE_TICKS, Qt.Key.Key_PageUp: PAGE_TICKS}
 
 
 class SliderSpin(QWidget):
@@ -26,7 +32,10 @@ class SliderSpin(QWidget):
 
     The slider runs on ``_TICKS`` ticks mapped linearly (or logarithmically) onto
     ``[minimum, maximum]``, so a range of 0..100,000 still drags smoothly; the spin box
-    holds the exact value.
+    holds the exact value. Focused, the slider steps with the arrow keys (:data:`ARROW_TICKS`)
+    and jumps with Page Up / Page Down (:data:`PAGE_TICKS`), always by at least one value, so
+    a key press on a short range (1..8) is never swallowed by rounding. The spin box steps by
+    one value (ten with Page Up / Page Down).
     """
 
     sig_value_changed = Signal(int)
@@ -39,6 +48,11 @@ class SliderSpin(QWidget):
         self.label = QLabel(label)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, _TICKS)
+        self.slider.setSingleStep(ARROW_TICKS)
+        self.slider.setPageStep(PAGE_TICKS)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.slider.installEventFilter(self)
+        self.setFocusProxy(self.slider)
         self.spin = QSpinBox()
         self.spin.setKeyboardTracking(False)
         self.spin.setSuffix(suffix)
@@ -76,6 +90,24 @@ class SliderSpin(QWidget):
                 self.spin.setRange(min(self.spin.minimum(), value), max(self.spin.maximum(), value))
             self.spin.setValue(value)
             self.slider.setValue(self._to_tick(self.spin.value()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """Step the focused slider by keys in values, never by less than one."""
+        if watched is self.slider and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            ticks = _STEPS.get(Qt.Key(event.key()))
+            if ticks is not None and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                                           Qt.KeyboardModifier.KeypadModifier):
+                self.step_ticks(ticks)
+                return True
+        return super().eventFilter(watched, event)
+
+    def step_ticks(self, ticks: int) -> None:
+        """Move by ``ticks`` of the slider's travel (at least one value), as a user would."""
+        current = self.spin.value()
+        target = self._from_tick(min(max(self._to_tick(current) + ticks, 0), _TICKS))
+        if target == current:
+            target = current + (1 if ticks > 0 else -1)
+        self.spin.setValue(min(max(target, self.spin.minimum()), self.spin.maximum()))
 
     def _to_tick(self, value: int) -> int:
         lo, hi = self.spin.minimum(), self.spin.maximum()
