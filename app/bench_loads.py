@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -216,7 +217,7 @@ def prefix_cache_bench_params() -> prefix_cache.Params:
     return dataclasses.replace(prefix_cache.Params.from_dict(raw), calls=20_000)
 
 
-BENCH_PARAMS = {
+BENCH_PARAMS: dict[str, Callable[[], object]] = {
     "output_shaping": output_shaping_bench_params,
     "prefix_cache": prefix_cache_bench_params,
     "semantic_cache": semantic_cache_bench_params,

@@ -9,6 +9,7 @@ any saved session. Every call goes through :class:`~app.anthropic_service.CallGu
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -55,7 +56,8 @@ class CacheLive:
         for i, question in enumerate(questions, start=1):
             kwargs = cached_request(prefix, question, self.model, ttl)
             try:
-                reply = self.guard.call(lambda k=kwargs: self._client.messages.create(**k), should_stop)
+                send = functools.partial(self._client.messages.create, **kwargs)
+                reply = self.guard.call(send, should_stop)
             except ApiCallError as exc:
                 raise ApiCallError(f"call {i}: {exc}") from None
             records.append({"request": kwargs, "response": reply.model_dump(mode="json"),

@@ -121,9 +121,10 @@ class LiveRun:
                 self._emit({"kind": "cancelled", "turn": i})
                 break
             if messages and context + len(text) // 4 >= self.limit:
-                messages, context = self._swap(messages, i)
-                if messages is None:
+                swapped, context = self._swap(messages, i)
+                if swapped is None:
                     break
+                messages = swapped
             append(messages, "user", text)
             try:
                 reply, usage, seconds = self._call(with_cache_control(messages))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.dialogs import ExportDialog
 from core.errors import InputError
@@ -26,6 +26,12 @@ class ExportActions:
     counter: Any
     warn: Any
     statusBar: Any  # noqa: N815 (Qt's name)
+
+    def _window(self) -> QWidget:
+        """Return the window this is mixed into, the dialogs' parent."""
+        if not isinstance(self, QWidget):
+            raise TypeError("ExportActions must be mixed into a QWidget")
+        return self
 
     def export_chart(self, path: Path, size: tuple[int, int] | None = None, scale: int = 1,
                      theme: str | None = None, with_scenario: bool = True) -> list[Path]:
@@ -50,7 +56,7 @@ class ExportActions:
 
     def _on_export_chart(self) -> None:
         lever = self.current().lever
-        dialog = ExportDialog(self, Path.home() / f"ctxlab-{lever}.svg", self.theme.name)
+        dialog = ExportDialog(self._window(), Path.home() / f"ctxlab-{lever}.svg", self.theme.name)
         if dialog.exec():
             choice = dialog.choice()
             try:
@@ -73,7 +79,7 @@ class ExportActions:
         return written
 
     def _on_export_all(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export all charts into")
+        folder = QFileDialog.getExistingDirectory(self._window(), "Export all charts into")
         if folder:
             try:
                 written = self.export_all(Path(folder))
@@ -83,7 +89,7 @@ class ExportActions:
             self.statusBar().showMessage(f"wrote {len(written)} files to {folder}", 8000)
 
     def _on_export_csv(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export data", f"ctxlab-{self.current().lever}"
+        name, _ = QFileDialog.getSaveFileName(self._window(), "Export data", f"ctxlab-{self.current().lever}"
                                               ".csv", "CSV (*.csv)")
         if name:
             try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
-from PySide6.QtGui import QImage, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QImage, QImageWriter, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
@@ -140,7 +140,9 @@ def png_bytes(view: QGraphicsView, scale: float) -> bytes:
     """Render the view as a PNG ``scale`` times its on-screen size."""
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not render_image(view, scale).save(buffer, "PNG"):
+    # QImage.save's stub types the format as bytes, which PySide6 refuses at run time (it wants
+    # str); QImageWriter is what save uses inside, and its format is typed as it runs
+    if not QImageWriter(buffer, b"png").write(render_image(view, scale)):
         raise InputError("could not encode the PNG")
     return bytes(buffer.data().data())
 
