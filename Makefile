@@ -18,7 +18,7 @@ test: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy core
+	$(VENV)/bin/mypy core widgets app
 
 soak: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m soak tests/soak
