@@ -148,14 +148,15 @@ class CallGuard:
         raise AssertionError("unreachable")
 
     def _attempt(self, fn: Callable[[], T], end: float, stop: Callable[[], bool]) -> T:
-        box: dict[str, Any] = {}
+        values: list[T] = []
+        errors: list[BaseException] = []
         done = threading.Event()
 
         def run() -> None:
             try:
-                box["value"] = fn()
+                values.append(fn())
             except BaseException as exc:  # handed to the caller's thread
-                box["error"] = exc
+                errors.append(exc)
             finally:
                 done.set()
 
@@ -166,9 +167,9 @@ class CallGuard:
             if time.monotonic() > end:
                 self._remember(f"the API did not answer in time (no complete answer within "
                                f"{self.deadline_s:g} s)", 0.0)
-        if "error" in box:
-            raise box["error"]
-        return box["value"]  # type: ignore[no-any-return]
+        if errors:
+            raise errors[0]
+        return values[0]
 
     def _sleep(self, seconds: float, stop: Callable[[], bool]) -> None:
         end = time.monotonic() + seconds

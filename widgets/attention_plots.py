@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt
 
 from core import attention
@@ -123,9 +124,9 @@ class AttentionPlots:
             plot.setTitle(text)
 
     @staticmethod
-    def _clicker(image: pg.ImageItem, on_row: Callable[[int], None]) -> Callable[[object], None]:
-        def clicked(event: object) -> None:
-            y = event.pos().y()  # type: ignore[attr-defined]
+    def _clicker(image: pg.ImageItem, on_row: Callable[[int], None]) -> Callable[[MouseClickEvent], None]:
+        def clicked(event: MouseClickEvent) -> None:
+            y = event.pos().y()
             scale = image.property("bin") or 1
             on_row(int(y * scale))
         return clicked

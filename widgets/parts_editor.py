@@ -159,14 +159,14 @@ class PartsEditor(QWidget):
             self.table.selectRow(select)
         self.sig_parts_changed.emit(self._parts)
 
-    def _replace(self, row: int, **changes: object) -> None:
+    def _replace(self, row: int, **changes: str | bool | int) -> None:
         parts = list(self._parts)
         old = parts[row]
         parts[row] = Part(
             name=str(changes.get("name", old.name)),
             text=str(changes.get("text", old.text)),
             pinned=bool(changes.get("pinned", old.pinned)),
-            rank=int(changes.get("rank", old.rank)),  # type: ignore[call-overload]
+            rank=int(changes.get("rank", old.rank)),
         )
         self._parts = tuple(parts)
         self.sig_parts_changed.emit(self._parts)

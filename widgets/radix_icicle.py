@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QStaticText, QTransform
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
@@ -236,12 +237,12 @@ class IcicleItem(pg.GraphicsObject):
             painter.drawStaticText(box.rect.topLeft(), static)
         painter.restore()
 
-    def hoverEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph hook)
+    def hoverEvent(self, ev: HoverEvent) -> None:  # noqa: N802 (pyqtgraph hook)
         """Show the hovered band's details as a tooltip."""
         if self._on_hover is None:
             return
-        if ev.isExit():  # type: ignore[attr-defined]
+        if ev.isExit():
             self.setToolTip("")
             return
-        pos = ev.pos()  # type: ignore[attr-defined]
+        pos = ev.pos()
         self.setToolTip(self._on_hover(self.node_at(pos.x(), pos.y())))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtGui import QColor
 
 from core import radix
@@ -229,8 +230,8 @@ class RadixPlots:
         best = int(np.argmin(dx * dx + dy * dy))
         return int(self._marked[best]) if dx[best] ** 2 + dy[best] ** 2 < 0.02**2 else None
 
-    def _on_scene_clicked(self, event: object) -> None:
-        pos = event.scenePos()  # type: ignore[attr-defined]
+    def _on_scene_clicked(self, event: MouseClickEvent) -> None:
+        pos = event.scenePos()
         vb = self.tree.getViewBox()
         if vb.sceneBoundingRect().contains(pos):
             point = vb.mapSceneToView(pos)

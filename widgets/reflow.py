@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyqtgraph as pg
 from PySide6.QtCore import QSize, QSizeF, Qt
 from PySide6.QtWidgets import QGraphicsWidget, QScrollArea, QWidget
 
@@ -54,7 +55,7 @@ def _widen_last(line: list[Cell], columns: int) -> list[Cell]:
 class Reflow:
     """Re-places the items of a pyqtgraph ``GraphicsLayout`` to fit a given size."""
 
-    def __init__(self, layout: object) -> None:
+    def __init__(self, layout: pg.GraphicsLayout) -> None:
         self._ci = layout
         self._rows: list[list[Cell]] | None = None
         self._stretch: list[int] = []
@@ -67,7 +68,7 @@ class Reflow:
         """Read the wide grid from the layout; False when it has no items or spans rows."""
         ci = self._ci
         cells: list[Cell] = []
-        for item, occupied in ci.items.items():  # type: ignore[attr-defined]
+        for item, occupied in ci.items.items():
             rows = {r for r, _ in occupied}
             cols = [c for _, c in occupied]
             if len(rows) != 1:
@@ -78,7 +79,7 @@ class Reflow:
         by_row: dict[int, list[Cell]] = {}
         for cell in sorted(cells, key=lambda c: (c.row, c.col)):
             by_row.setdefault(cell.row, []).append(cell)
-        grid = ci.layout  # type: ignore[attr-defined]
+        grid = ci.layout
         self._rows = [by_row[r] for r in sorted(by_row)]
         # a stretch of 0 set on purpose caps a row at its preferred height; rows of a grid that
         # set none grow alike, so they get 1 each once rows are re-placed
@@ -90,7 +91,8 @@ class Reflow:
 
     def minimum(self) -> QSizeF:
         """Return the layout's minimum size as now placed."""
-        return self._ci.effectiveSizeHint(Qt.SizeHint.MinimumSize)  # type: ignore[attr-defined, no-any-return]
+        size: QSizeF = self._ci.effectiveSizeHint(Qt.SizeHint.MinimumSize)  # pyqtgraph is untyped
+        return size
 
     def fit(self, width: float, height: float) -> bool:
         """Use the most columns whose minimum size fits ``width`` x ``height``.
@@ -128,20 +130,20 @@ class Reflow:
     def _place(self, columns: int) -> None:
         if columns == self.columns or self._rows is None:
             return
-        ci, grid = self._ci, self._ci.layout  # type: ignore[attr-defined]
+        ci, grid = self._ci, self._ci.layout
         placed = wrap(self._rows, columns)
         for cell in placed:
             grid.removeItem(cell.item)
-        ci.rows = {}  # type: ignore[attr-defined]
+        ci.rows = {}
         row_of = {id(cell.item): i for i, row in enumerate(self._rows) for cell in row}
         for r in range(grid.rowCount()):
             grid.setRowStretchFactor(r, 0)
         for cell in placed:
             grid.addItem(cell.item, cell.row, cell.col, 1, cell.colspan)
             spots = [(cell.row, c) for c in range(cell.col, cell.col + cell.colspan)]
-            ci.items[cell.item] = spots  # type: ignore[attr-defined]
+            ci.items[cell.item] = spots
             for r, c in spots:
-                ci.rows.setdefault(r, {})[c] = cell.item  # type: ignore[attr-defined]
+                ci.rows.setdefault(r, {})[c] = cell.item
             grid.setRowStretchFactor(cell.row, self._stretch[row_of[id(cell.item)]])
         self.columns = columns
         grid.invalidate()

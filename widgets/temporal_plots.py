@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
@@ -203,9 +204,9 @@ class TemporalPlots:
         for line in (self.as_of, self.known):
             line.label.setColor(theme.foreground)
 
-    def _on_scene_clicked(self, event: object) -> None:
+    def _on_scene_clicked(self, event: MouseClickEvent) -> None:
         vb = self.timeline.getViewBox()
-        pos = event.scenePos()  # type: ignore[attr-defined]
+        pos = event.scenePos()
         if self._graph is None or not vb.sceneBoundingRect().contains(pos):
             return
         row = int(np.floor(vb.mapSceneToView(QPointF(pos)).y()))
