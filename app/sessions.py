@@ -8,7 +8,7 @@ from typing import Any
 
 from core import fields, lever_module, model_profile
 from core.errors import InputError
-from widgets import atomic
+from widgets import atomic, pins
 from widgets.loaders import MAX_JSON_BYTES, parse_json, read_text
 
 SCHEMA = 1
@@ -39,7 +39,13 @@ def check_scenario(scenario: dict[str, Any], where: str) -> dict[str, Any]:
         params = module.Params.from_dict(sc.get("params", {}))
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
-    return {"lever": sc["lever"], "params": params.to_dict()}
+    out: dict[str, Any] = {"lever": sc["lever"], "params": params.to_dict()}
+    if sc.get("pins"):  # pinned results (widgets/pins.py), at most MAX_PINS
+        raw = fields.items(sc, "pins", where)
+        if len(raw) > pins.MAX_PINS:
+            raise InputError(f"{where}.pins: {len(raw)} pins; a panel holds at most {pins.MAX_PINS}")
+        out["pins"] = [pins.pin_from_dict(p, f"{where}.pins[{i}]").to_dict() for i, p in enumerate(raw)]
+    return out
 
 
 def encode_session(session: Session, name: str) -> bytes:

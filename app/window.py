@@ -33,7 +33,7 @@ from app.sessions import Session, load_session, save_session
 from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
 from core.errors import InputError
-from widgets import GROUPS, PANELS, panel_keys
+from widgets import GROUPS, PANELS, panel_keys, pins
 from widgets.base import BasePanel
 from widgets.loaders import parse_json, read_scenario, read_text
 from widgets.profile_bar import ProfileBar, is_config
@@ -266,7 +266,9 @@ class MainWindow(ExportActions, QMainWindow):
         if session.profile is not None:  # first, so the scenarios' own params win
             self.profile_bar.set_params(session.profile)
         for sc in session.scenarios:
-            self.panel(sc["lever"]).load_scenario_dict(sc["params"])
+            panel = self.panel(sc["lever"])
+            panel.load_scenario_dict(sc["params"])
+            panel.pin_bar.set_pins([pins.pin_from_dict(p, "pins") for p in sc.get("pins", [])])
         if session.current:
             self.show_panel(session.current)
         self.session_path = path
@@ -274,7 +276,9 @@ class MainWindow(ExportActions, QMainWindow):
     def session(self) -> Session:
         """The open panels' scenarios and the current panel."""
         profile = self.profile_bar.params()
-        scenarios = [{**p.scenario(), "profile": profile.to_dict()} for p in self.panels.values()]
+        scenarios = [{**p.scenario(), "profile": profile.to_dict(),
+                      **({"pins": p.pin_bar.to_list()} if p.pin_bar.pins else {})}
+                     for p in self.panels.values()]
         return Session(scenarios, self.current().lever, profile)
 
     def _on_profile_changed(self, params: Any) -> None:

@@ -85,6 +85,7 @@ from widgets import panel_keys
 from widgets.binding import Bindings
 from widgets.controls import SliderSpin, explanation
 from widgets.loaders import read_scenario
+from widgets.pin_bar import PinBar
 from widgets.plots import PlotView, style_plot
 from widgets.progress import WorkIndicator, dim
 from widgets.qt_gc import collect_on_ui_thread
@@ -188,6 +189,9 @@ class BasePanel(QWidget):
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.work = WorkIndicator(self.cancel, lambda on: dim(self.view, self.view.ci, on))
         self._user_cancelled = False
+        self._drawn_headline = ""
+        self.pin_bar = PinBar(self.plots, self._show_headline)
+        self.pin_bar.pin_headline = lambda: self._drawn_headline
         self._build_layout()
         self.build_plots(self.view)
         self.apply_theme(self.theme)
@@ -540,9 +544,23 @@ class BasePanel(QWidget):
             self._set_status(message, error=True)
             self.sig_failed.emit(message)
             return
-        note = getattr(payload.output, "note", "")
-        self._set_status(self.headline(payload.output) + (f"   ⚠ {note}" if note else ""), error=False)
+        self._drawn_headline = self.headline(payload.output)
+        self.pin_bar.redraw_if_lost()
+        self._show_headline()
         self.sig_rendered.emit(rid)
+
+    def _show_headline(self) -> None:
+        """Show the drawn output's headline, with its deltas to the latest pin."""
+        if self._output is None:
+            return
+        note = getattr(self._output, "note", "")
+        self._set_status(self.pin_bar.annotate(self._drawn_headline) + (f"   ⚠ {note}" if note else ""),
+                         error=False)
+
+    def pin(self) -> None:
+        """Pin what the charts show now (Ctrl+P); see :mod:`widgets.pins`."""
+        if self._output is not None:
+            self.pin_bar.pin(self._drawn_headline)
 
     def _set_status(self, text: str, error: bool) -> None:
         self.status.setText(text)
@@ -609,6 +627,7 @@ class BasePanel(QWidget):
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.work, 0, Qt.AlignmentFlag.AlignTop)
+        status_row.addWidget(self.pin_bar, 0, Qt.AlignmentFlag.AlignTop)
         right_box.addLayout(status_row)
         split = QSplitter()
         split.addWidget(scroll)

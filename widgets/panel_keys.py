@@ -26,6 +26,7 @@ PANEL_KEYS: list[tuple[str, str]] = [
     (RESET, "reset the panel to its sample (outside text fields)"),
     (UNDO_RESET, "undo that reset (one step)"),
     ("Esc / Cancel", "stop a running computation; the previous result stays"),
+    (PIN, "pin the charts: ghosts under the live curves, deltas in the status line (up to 3)"),
 ]
 """(key, what it does) for every panel key, in the order Help lists them."""
 
@@ -33,6 +34,7 @@ PANEL_KEYS: list[tuple[str, str]] = [
 def install(panel: BasePanel) -> None:
     """Add the panel's shortcuts (active while the panel is shown in the active window)."""
     keys = [(FOCUS_MAIN, panel.focus_main_control, Qt.ShortcutContext.WindowShortcut),
+            (PIN, panel.pin, Qt.ShortcutContext.WindowShortcut),
             # focus inside the panel: Home in the navigation tree still goes to its top
             (RESET, panel.reset_to_sample, Qt.ShortcutContext.WidgetWithChildrenShortcut),
             (UNDO_RESET, panel.undo_reset, Qt.ShortcutContext.WidgetWithChildrenShortcut)]

@@ -1,0 +1,108 @@
+"""Pin and compare: ghosts of the pinned curves, deltas in the status line, exports, sessions."""
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import Qt
+
+from app.sessions import load_session
+from app.window import MainWindow
+from core.errors import InputError
+from widgets import pins
+from widgets.bpe_panel import BpePanel
+from widgets.export import write_chart
+
+
+def _curves(panel):
+    return [(p, i) for p, plot in enumerate(panel.plots()) for i in plot.listDataItems()
+            if isinstance(i, pg.PlotDataItem) and getattr(i, "ghost_of", None) is None and i.isVisible()
+            and i.yData is not None
+            and len(i.yData)]
+
+
+def test_pin_then_change_leaves_ghosts_and_deltas(sample_panel, qtbot):
+    panel = sample_panel(BpePanel)
+    before = {id(item): (np.array(item.xData), np.array(item.yData)) for _p, item in _curves(panel)}
+    assert before, "the BPE panel draws curves"
+    headline = panel.status.text()
+
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert [p.label for p in panel.pin_bar.pins] == ["A"]
+    assert "(= pin A)" in panel.status.text()
+
+    flip = {"whitespace": "regex", "regex": "whitespace"}
+    panel.change(pretokenizer=flip[panel.params.pretokenizer])  # retrains: other curves
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    ghosts = pins.ghosts(panel.plots())
+    assert len(ghosts) == len(before)
+    pinned = [(np.array(g.xData), np.array(g.yData)) for g in ghosts]
+    for x, y in before.values():
+        assert any(np.array_equal(x, gx) and np.array_equal(y, gy) for gx, gy in pinned)
+    assert any(not np.array_equal(item.yData, before[id(item)][1]) for _p, item in _curves(panel)), \
+        "the live curves moved away from the pinned ones"
+    assert all(g.zValue() < 0 for g in ghosts)
+    status = panel.status.text()
+    assert "vs A)" in status and status != headline
+
+    panel.pin()
+    panel.pin()
+    panel.pin()  # a fourth pin drops the oldest
+    assert [p.label for p in panel.pin_bar.pins] == ["B", "C", "A"]
+    panel.pin_bar.unpin("B")
+    panel.pin_bar.unpin("C")
+    panel.pin_bar.unpin("A")
+    assert pins.ghosts(panel.plots()) == [] and panel.status.text() == panel.headline(panel.output())
+
+
+def test_svg_export_contains_the_ghost_and_its_label(sample_panel, qtbot, tmp_path):
+    panel = sample_panel(BpePanel)
+    panel.pin()
+    panel.merges.slider.setValue(panel.merges.slider.value() // 2)
+    qtbot.waitUntil(panel.is_idle)
+    svg = write_chart(panel.view, tmp_path / "pinned.svg").read_text()
+    assert pins.PIN_COLORS[0].lower() in svg.lower(), "the ghost's grey stroke is in the SVG"
+    assert "pin A" in svg
+
+
+def test_session_with_pins_reopens_with_them(qtbot, tmp_path):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    try:
+        panel = window.show_panel("bpe")
+        qtbot.waitUntil(panel.is_idle, timeout=20000)
+        panel.pin()
+        pinned = [np.array(g.yData) for g in pins.ghosts(panel.plots())]
+        panel.merges.slider.setValue(panel.merges.slider.value() // 2)
+        qtbot.waitUntil(panel.is_idle)
+        path = tmp_path / "pins.ctxlab.json"
+        assert window.save_session_to(path)
+        saved = next(sc for sc in load_session(path).scenarios if sc["lever"] == "bpe")
+        assert [p["label"] for p in saved["pins"]] == ["A"]
+    finally:
+        window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    try:
+        assert again.open_path(path), again.last_error
+        panel = again.panel("bpe")
+        qtbot.waitUntil(panel.is_idle, timeout=20000)
+        assert [p.label for p in panel.pin_bar.pins] == ["A"]
+        reopened = [np.array(g.yData) for g in pins.ghosts(panel.plots())]
+        assert len(reopened) == len(pinned)
+        for a, b in zip(pinned, reopened, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5)
+        assert "vs A" in panel.status.text()
+    finally:
+        again.close()
+
+
+def test_annotate_and_bad_saved_pins():
+    assert pins.annotate("sent 682 of 1,000 (68.2%)", "sent 836 of 1,000 (83.6%)", "A") == \
+        "sent 682 (-154 vs A) of 1,000 (68.2% (-15.4 vs A))"
+    assert pins.annotate("new words here 3", "other 4", "B") == "new words here 3   │ pin B: other 4"
+    with pytest.raises(InputError, match=r"pins\[0\]\.color"):
+        pins.pin_from_dict({"label": "A", "color": "red", "headline": "", "curves": []}, "pins[0]")
+    with pytest.raises(InputError, match="3 x values for 2 y values"):
+        pins.pin_from_dict({"label": "A", "color": "#aabbcc", "headline": "",
+                            "curves": [{"plot": 0, "x": [1, 2, 3], "y": [1, 2]}]}, "pins[0]")

@@ -1,0 +1,95 @@
+"""The pin strip beside a panel's status line: a Pin button and one chip per pin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+from widgets import pins
+from widgets.pins import MAX_PINS, Pin
+
+
+class PinBar(QWidget):
+    """Up to :data:`~widgets.pins.MAX_PINS` pins of one panel, listed and removable."""
+
+    def __init__(self, plots: Callable[[], list[pg.PlotItem]], changed: Callable[[], None]) -> None:
+        super().__init__()
+        self._plots, self._changed = plots, changed
+        self.pins: list[Pin] = []
+        self.button = QPushButton("📌 Pin")
+        self.button.setToolTip("Pin what the charts show now (Ctrl+P): it stays as a faded ghost "
+                               "under the live curves, and the status line shows the deltas")
+        self.button.clicked.connect(self._on_pin_clicked)
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.addWidget(self.button)
+        self._chips: list[QPushButton] = []
+        self.pin_headline: Callable[[], str] = lambda: ""
+
+    def _on_pin_clicked(self) -> None:
+        self.pin(self.pin_headline())
+
+    def pin(self, headline: str) -> Pin | None:
+        """Freeze the curves on screen and ``headline`` as a new pin (the oldest goes past three)."""
+        if len(self.pins) >= MAX_PINS:
+            self.unpin(self.pins[0].label)
+        label, color = pins.next_label(self.pins)
+        pin = pins.capture(self._plots(), label, color, headline)
+        self.pins.append(pin)
+        pins.draw(pin, self._plots())
+        self._rebuild()
+        return pin
+
+    def unpin(self, label: str) -> None:
+        """Remove pin ``label`` and its ghosts."""
+        for pin in [p for p in self.pins if p.label == label]:
+            pins.remove(pin)
+            self.pins.remove(pin)
+        self._rebuild()
+
+    def set_pins(self, loaded: list[Pin]) -> None:
+        """Replace every pin (a session being opened)."""
+        for pin in self.pins:
+            pins.remove(pin)
+        self.pins = list(loaded[:MAX_PINS])
+        for pin in self.pins:
+            pins.draw(pin, self._plots())
+        self._rebuild()
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """Return the pins as JSON-safe data."""
+        return [p.to_dict() for p in self.pins]
+
+    def annotate(self, headline: str) -> str:
+        """Return ``headline`` with its deltas to the latest pin (unchanged without pins)."""
+        if not self.pins:
+            return headline
+        latest = self.pins[-1]
+        return pins.annotate(headline, latest.headline, latest.label)
+
+    def redraw_if_lost(self) -> None:
+        """Draw the ghosts again when the panel rebuilt a plot they were on."""
+        plots = self._plots()
+        if any(plot not in plots for pin in self.pins for plot, _item in pin.items):
+            for pin in self.pins:
+                pins.draw(pin, plots)
+
+    def _rebuild(self) -> None:
+        for chip in self._chips:
+            self._row.removeWidget(chip)
+            chip.deleteLater()
+        self._chips = []
+        for pin in self.pins:
+            chip = QPushButton(f"{pin.label} ✕")
+            chip.setObjectName("pinChip")
+            chip.setStyleSheet(f"color: {pin.color}; font-weight: bold;")
+            drawn = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
+            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{drawn} curve(s) ghosted; bars, "
+                            "maps and text are not. Click to remove")
+            chip.clicked.connect(lambda _=False, k=pin.label: self.unpin(k))
+            self._row.addWidget(chip)
+            self._chips.append(chip)
+        self._changed()

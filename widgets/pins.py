@@ -1,0 +1,221 @@
+"""Pin and compare: freeze what a panel shows, then see the live result against it.
+
+A :class:`Pin` keeps the headline and the curves on screen when it was made. Curves are
+ghosted generically: every visible ``pg.PlotDataItem`` of every plot in the panel's view is
+copied into a thin item in the pin's colour, drawn under the live one, with one legend entry
+per plot (the plot's legend, or a small label in its corner when it has none). Bars, images
+and text are not ghosted (a pin says so in its tooltip). :func:`annotate` puts the deltas to
+the pinned headline's numbers into the live one ("sent 682 (-154 vs A)").
+
+Pins are saved in sessions as JSON (:meth:`Pin.to_dict`, :func:`pin_from_dict`); each ghost
+curve keeps at most :data:`SAVED_POINTS` points there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+
+from core import fields
+from core.errors import InputError
+
+MAX_PINS = 3
+PIN_COLORS = ("#8c8c8c", "#d08a2e", "#8a6fd1")
+"""Colour of pin A, B, C (A is the plain grey ghost)."""
+LABELS = "ABC"
+SAVED_POINTS = 4000
+"""A ghost curve saved in a session keeps at most this many points (evenly picked)."""
+GHOST_Z = -0.5
+"""Ghosts sit under the live items (which default to z 0)."""
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?%?")
+"""A number in a headline (a trailing % belongs to it: the delta goes after it)."""
+_PART = re.compile(r"(\s·\s|\n)")
+"""Where a headline's parts end (kept by the split, so they join back unchanged)."""
+
+
+@dataclass(slots=True)
+class Curve:
+    """One ghosted curve: which plot it was on and its data."""
+
+    plot: int
+    x: np.ndarray
+    y: np.ndarray
+    step: str | None = None
+    symbols: bool = False
+    """Drawn as markers only (a scatter), not as a line."""
+
+
+@dataclass(slots=True)
+class Pin:
+    """A frozen result: label, colour, the headline then, and its curves."""
+
+    label: str
+    color: str
+    headline: str
+    curves: list[Curve]
+    items: list[Any] = field(default_factory=list)
+    """The ghost items now in the scene (not saved)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the pin as JSON-safe data (curves thinned to :data:`SAVED_POINTS`)."""
+        out = []
+        for c in self.curves:
+            keep = _thin(len(c.y))
+            xs = c.x if c.step else c.x[keep]
+            ys = c.y if c.step else c.y[keep]
+            out.append({"plot": c.plot, "x": _floats(xs), "y": _floats(ys), "step": c.step,
+                        "symbols": c.symbols})
+        return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out}
+
+
+def _thin(n: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, min(n, SAVED_POINTS)).round().astype(int)) if n else np.arange(0)
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    return [None if not np.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(values, dtype=float)]
+
+
+def pin_from_dict(raw: Any, where: str) -> Pin:
+    """Read a saved pin; raises :class:`InputError` naming the field."""
+    d = fields.mapping(raw, where)
+    label, color, headline = (d.get(k) for k in ("label", "color", "headline"))
+    if label not in tuple(LABELS) or not isinstance(headline, str):
+        raise InputError(f"{where}: label must be one of {', '.join(LABELS)} and headline text, "
+                         f"got {label!r}")
+    if not isinstance(color, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+        raise InputError(f"{where}.color: expected #rrggbb, got {color!r}")
+    curves = []
+    for i, c in enumerate(fields.items(d, "curves", where)):
+        cw = f"{where}.curves[{i}]"
+        cm = fields.mapping(c, cw)
+        plot = fields.integer(cm, "plot", cw, minimum=0)
+        try:
+            x = np.array([np.nan if v is None else float(v) for v in cm.get("x", [])])
+            y = np.array([np.nan if v is None else float(v) for v in cm.get("y", [])])
+        except (TypeError, ValueError):
+            raise InputError(f"{cw}: x and y must be lists of numbers") from None
+        step = cm.get("step")
+        if step not in (None, "center", "left", "right"):
+            raise InputError(f"{cw}.step: expected none, center, left or right, got {step!r}")
+        if len(x) != len(y) + (1 if step == "center" else 0):
+            raise InputError(f"{cw}: {len(x)} x values for {len(y)} y values")
+        curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False))))
+    return Pin(label, color, headline, curves)
+
+
+def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> Pin:
+    """Copy every visible curve of ``plots`` (ghosts excluded) into a new pin."""
+    curves = []
+    for p, plot in enumerate(plots):
+        for item in plot.listDataItems():
+            if getattr(item, "ghost_of", None) is not None or not item.isVisible():
+                continue
+            if not isinstance(item, pg.PlotDataItem) or item.xData is None or item.yData is None:
+                continue
+            if len(item.yData) == 0:
+                continue
+            step = item.opts.get("stepMode")
+            step = {True: "center", False: None}.get(step, step)
+            symbols = item.opts.get("pen") is None and item.opts.get("symbol") is not None
+            curves.append(Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
+                                step, symbols))
+    return Pin(label, color, headline, curves)
+
+
+def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
+    """Put the pin's ghosts (and one legend entry per plot) into ``plots``."""
+    remove(pin)
+    pen = pg.mkPen(pin.color, width=1.5)
+    name = f"pin {pin.label}"
+    named: set[int] = set()
+    for curve in pin.curves:
+        if curve.plot >= len(plots):
+            continue  # the panel now has fewer plots than when the pin was made
+        plot = plots[curve.plot]
+        legend = plot.legend if curve.plot not in named else None
+        opts: dict[str, Any] = {"stepMode": curve.step}
+        if curve.symbols:
+            opts.update(pen=None, symbol="o", symbolSize=5, symbolPen=pen, symbolBrush=None)
+        else:
+            opts.update(pen=pen)
+        ghost = pg.PlotDataItem(curve.x, curve.y, name=name if legend is not None else None, **opts)
+        ghost.ghost_of = pin.label
+        ghost.setZValue(GHOST_Z)
+        plot.addItem(ghost)
+        pin.items.append((plot, ghost))
+        if curve.plot not in named and legend is None:
+            tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0))
+            tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
+            tag.setPos(4, 2 + 16 * LABELS.index(pin.label))
+            tag.ghost_of = pin.label
+            pin.items.append((plot, tag))
+        named.add(curve.plot)
+
+
+def remove(pin: Pin) -> None:
+    """Take the pin's ghosts (and legend entries) out of the scene."""
+    for plot, item in pin.items:
+        if isinstance(item, pg.TextItem):
+            item.setParentItem(None)
+            scene = item.scene()
+            if scene is not None:
+                scene.removeItem(item)
+            continue
+        if plot.legend is not None:
+            plot.legend.removeItem(item)
+        plot.removeItem(item)
+    pin.items.clear()
+
+
+def ghosts(plots: list[pg.PlotItem]) -> list[pg.PlotDataItem]:
+    """Return the ghost curves now in ``plots`` (for tests and exports)."""
+    return [i for p in plots for i in p.listDataItems() if getattr(i, "ghost_of", None) is not None]
+
+
+def annotate(live: str, pinned: str, label: str) -> str:
+    """Return the live headline with each number's delta to the pinned headline's.
+
+    Headlines are compared part by part (parts end at " · " or a line break): a part that says
+    the same thing with other numbers gets the deltas; a part whose words changed is left as
+    it is. When no part lines up, the pinned headline is quoted after the live one.
+    """
+    if not pinned or live == pinned:
+        return f"{live}   (= pin {label})" if live else live
+    a, b = _PART.split(live), _PART.split(pinned)
+    if len(a) == len(b):
+        matched = [_NUMBER.sub("#", x) == _NUMBER.sub("#", y) and bool(_NUMBER.search(x))
+                   for x, y in zip(a, b, strict=True)]
+        if any(matched):
+            return "".join(_deltas(x, y, label) if ok else x for x, y, ok in zip(a, b, matched, strict=True))
+    return f"{live}   │ pin {label}: {pinned}"
+
+
+def _deltas(live: str, pinned: str, label: str) -> str:
+    pieces, last = [], 0
+    for match, old in zip(_NUMBER.finditer(live), _NUMBER.findall(pinned), strict=True):
+        pieces.append(live[last:match.end()])
+        last = match.end()
+        new_v, old_v = _value(match.group()), _value(old)
+        if new_v != old_v:
+            decimals = len(match.group().rstrip("%").partition(".")[2])
+            pieces.append(f" ({new_v - old_v:+,.{decimals}f} vs {label})")
+    pieces.append(live[last:])
+    return "".join(pieces)
+
+
+def _value(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def next_label(pins: list[Pin]) -> tuple[str, str]:
+    """Return the first free label and its colour."""
+    used = {p.label for p in pins}
+    k = next(i for i, label in enumerate(LABELS) if label not in used)
+    return LABELS[k], PIN_COLORS[k]
+
