@@ -183,6 +183,7 @@ class BasePanel(QWidget):
         self.status = QLabel()
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # level with the bar
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # room for two lines up front: a headline that wraps onto one more line on some ticks
         # would resize the plots under it and throw away every cached curve pixmap

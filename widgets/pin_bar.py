@@ -19,7 +19,7 @@ class PinBar(QWidget):
         super().__init__()
         self._plots, self._changed = plots, changed
         self.pins: list[Pin] = []
-        self.button = QPushButton("📌 Pin")
+        self.button = QPushButton("Pin")
         self.button.setToolTip("Pin what the charts show now (Ctrl+P): it stays as a faded ghost "
                                "under the live curves, and the status line shows the deltas")
         self.button.clicked.connect(self._on_pin_clicked)
@@ -85,7 +85,8 @@ class PinBar(QWidget):
         for pin in self.pins:
             chip = QPushButton(f"{pin.label} ✕")
             chip.setObjectName("pinChip")
-            chip.setStyleSheet(f"color: {pin.color}; font-weight: bold;")
+            chip.setStyleSheet(f"background: {pin.color}; color: white; font-weight: bold; "
+                               "border-radius: 3px; padding: 2px 8px;")
             drawn = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
             chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{drawn} curve(s) ghosted; bars, "
                             "maps and text are not. Click to remove")

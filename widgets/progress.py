@@ -42,11 +42,7 @@ class WorkIndicator(QWidget):
         self._delay.setInterval(SHOW_AFTER_MS)
         self._delay.timeout.connect(self._show)
         self._active = False
-        self.setVisible(False)
-        # keep the status row's height when the bar comes and goes
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
+        self.setVisible(False)  # hidden, it leaves the status line its full width
 
     def start(self) -> None:
         """Work began: busy bar, shown if it is still running after :data:`SHOW_AFTER_MS`."""
