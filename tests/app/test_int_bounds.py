@@ -34,7 +34,7 @@ def test_every_accepted_integer_loads_into_the_panel_or_is_refused_cleanly(cls, 
                 assert panel.params == before, name  # refused: nothing changed
                 continue
             assert getattr(panel.params, name) == value  # accepted: loaded, no overflow
-            for binding in panel._bound.get(name, ()):  # and every control shows it, unclamped
-                if isinstance(binding.widget, SliderSpin | QSpinBox | QDoubleSpinBox):
-                    assert binding.widget.value() == value, (name, binding.widget.value())
+            for field, widget in panel.bindings():  # and every control shows it, unclamped
+                if field == name and isinstance(widget, SliderSpin | QSpinBox | QDoubleSpinBox):
+                    assert widget.value() == value, (name, widget.value())
             panel.load_scenario_dict(base)
