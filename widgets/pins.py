@@ -32,8 +32,11 @@ SAVED_POINTS = 4000
 GHOST_Z = -0.5
 """Ghosts sit under the live items (which default to z 0)."""
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?%?")
-"""A number in a headline (a trailing % belongs to it: the delta goes after it)."""
+_NUMBER = re.compile(r"(?<![\w.\-−])(?:\d{4}-\d\d(?:-\d\d)?(?![\d.])|[-−]?\d[\d,]*(?:\.\d+)?%?)")
+"""A number in a headline: a trailing % belongs to it (the delta goes after it), a leading - or
+− is its sign; a date (2024-03-14) is one token and gets no delta; digits inside a word
+("top-1", "v2") are not numbers."""
+_DATE = re.compile(r"\d{4}-\d\d(?:-\d\d)?")
 _PART = re.compile(r"(\s·\s|\n)")
 """Where a headline's parts end (kept by the split, so they join back unchanged)."""
 
@@ -201,6 +204,8 @@ def _deltas(live: str, pinned: str, label: str) -> str:
     for match, old in zip(_NUMBER.finditer(live), _NUMBER.findall(pinned), strict=True):
         pieces.append(live[last:match.end()])
         last = match.end()
+        if _DATE.fullmatch(match.group()):
+            continue
         new_v, old_v = _value(match.group()), _value(old)
         if new_v != old_v:
             decimals = len(match.group().rstrip("%").partition(".")[2])
@@ -210,7 +215,7 @@ def _deltas(live: str, pinned: str, label: str) -> str:
 
 
 def _value(text: str) -> float:
-    return float(text.replace(",", "").rstrip("%"))
+    return float(text.replace(",", "").replace("−", "-").rstrip("%"))
 
 
 def next_label(pins: list[Pin]) -> tuple[str, str]:

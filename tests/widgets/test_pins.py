@@ -101,6 +101,8 @@ def test_annotate_and_bad_saved_pins():
     assert pins.annotate("sent 682 of 1,000 (68.2%)", "sent 836 of 1,000 (83.6%)", "A") == \
         "sent 682 (-154 vs A) of 1,000 (68.2% (-15.4 vs A))"
     assert pins.annotate("new words here 3", "other 4", "B") == "new words here 3   │ pin B: other 4"
+    assert pins.annotate("as of 2023-03-14: top-1 12 tokens, −38%", "as of 2023-08-20: top-1 22 tokens, −52%",
+                         "A") == "as of 2023-03-14: top-1 12 (-10 vs A) tokens, −38% (+14 vs A)"
     with pytest.raises(InputError, match=r"pins\[0\]\.color"):
         pins.pin_from_dict({"label": "A", "color": "red", "headline": "", "curves": []}, "pins[0]")
     with pytest.raises(InputError, match="3 x values for 2 y values"):
