@@ -36,6 +36,7 @@ _NUMBER = re.compile(r"(?<![\w.\-−])(?:\d{4}-\d\d(?:-\d\d)?(?![\d.])|[-−]?\d
 """A number in a headline: a trailing % belongs to it (the delta goes after it), a leading - or
 − is its sign; a date (2024-03-14) is one token and gets no delta; digits inside a word
 ("top-1", "v2") are not numbers."""
+_CONNECT = ("all", "pairs", "finite")
 _DATE = re.compile(r"\d{4}-\d\d(?:-\d\d)?")
 _PART = re.compile(r"(\s·\s|\n)")
 """Where a headline's parts end (kept by the split, so they join back unchanged)."""
@@ -51,6 +52,8 @@ class Curve:
     step: str | None = None
     symbols: bool = False
     """Drawn as markers only (a scatter), not as a line."""
+    connect: str = "all"
+    """Which points the line joins (``pairs`` for stems, ``finite`` to break at NaN)."""
 
 
 @dataclass(slots=True)
@@ -71,8 +74,10 @@ class Pin:
             keep = _thin(len(c.y))
             xs = c.x if c.step else c.x[keep]
             ys = c.y if c.step else c.y[keep]
+            if c.connect == "pairs":  # thinning would pair the wrong points
+                xs, ys = c.x, c.y
             out.append({"plot": c.plot, "x": _floats(xs), "y": _floats(ys), "step": c.step,
-                        "symbols": c.symbols})
+                        "symbols": c.symbols, "connect": c.connect})
         return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out}
 
 
@@ -108,7 +113,10 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
             raise InputError(f"{cw}.step: expected none, center, left or right, got {step!r}")
         if len(x) != len(y) + (1 if step == "center" else 0):
             raise InputError(f"{cw}: {len(x)} x values for {len(y)} y values")
-        curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False))))
+        connect = cm.get("connect", "all")
+        if connect not in _CONNECT:
+            raise InputError(f"{cw}.connect: expected one of {', '.join(_CONNECT)}, got {connect!r}")
+        curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect))
     return Pin(label, color, headline, curves)
 
 
@@ -126,8 +134,9 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
             step = item.opts.get("stepMode")
             step = {True: "center", False: None}.get(step, step)
             symbols = item.opts.get("pen") is None and item.opts.get("symbol") is not None
+            connect = item.opts.get("connect", "all")
             curves.append(Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
-                                step, symbols))
+                                step, symbols, connect if connect in _CONNECT else "finite"))
     return Pin(label, color, headline, curves)
 
 
@@ -142,7 +151,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
             continue  # the panel now has fewer plots than when the pin was made
         plot = plots[curve.plot]
         legend = plot.legend if curve.plot not in named else None
-        opts: dict[str, Any] = {"stepMode": curve.step}
+        opts: dict[str, Any] = {"stepMode": curve.step, "connect": curve.connect}
         if curve.symbols:
             opts.update(pen=None, symbol="o", symbolSize=5, symbolPen=pen, symbolBrush=None)
         else:
