@@ -85,7 +85,7 @@ class PinBar(QWidget):
         for pin in self.pins:
             chip = QPushButton(f"{pin.label} ✕")
             chip.setObjectName("pinChip")
-            chip.setStyleSheet(f"background: {pin.color}; color: white; font-weight: bold; "
+            chip.setStyleSheet(f"background: {pin.color}; color: #111111; font-weight: bold; "
                                "border-radius: 3px; padding: 2px 8px;")
             drawn = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
             chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{drawn} curve(s) ghosted; bars, "
