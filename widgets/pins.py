@@ -22,6 +22,7 @@ import pyqtgraph as pg
 
 from core import fields
 from core.errors import InputError
+from widgets.plots import cache_pixmaps
 
 MAX_PINS = 3
 PIN_COLORS = ("#8c8c8c", "#d08a2e", "#8a6fd1")
@@ -159,6 +160,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
         ghost = pg.PlotDataItem(curve.x, curve.y, name=name if legend is not None else None, **opts)
         ghost.ghost_of = pin.label
         ghost.setZValue(GHOST_Z)
+        cache_pixmaps(ghost)  # a ghost never changes: a blit per repaint, not its segments
         plot.addItem(ghost)
         pin.items.append((plot, ghost))
         if curve.plot not in named and legend is None:
