@@ -60,9 +60,10 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QHBoxLayout,
     QLabel,
@@ -360,7 +361,20 @@ class BasePanel(QWidget):
             widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def reset_to_sample(self) -> None:
-        """Show the panel's sample again; :meth:`undo_reset` brings back what was there."""
+        """Show the panel's sample again; :meth:`undo_reset` brings back what was there.
+
+        Home in a table or list of the panel still goes to its first row (the key is handed on).
+        """
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QAbstractItemView) and self.isAncestorOf(focus):
+            home = [k for k in self.findChildren(QShortcut) if k.key() == QKeySequence(panel_keys.RESET)]
+            for k in home:  # or the key comes straight back here
+                k.setEnabled(False)
+            QApplication.sendEvent(focus, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Home,
+                                                    Qt.KeyboardModifier.NoModifier))
+            for k in home:
+                k.setEnabled(True)
+            return
         before = self._params
         self.load_sample()
         if self._params != before:

@@ -23,7 +23,7 @@ PANEL_KEYS: list[tuple[str, str]] = [
     (FOCUS_MAIN, "focus the panel's main control (its first slider)"),
     ("← → ↑ ↓", "step a focused slider (1 % of its travel, at least one value)"),
     ("Page Up / Page Down", "jump a focused slider (10 % of its travel)"),
-    (RESET, "reset the panel to its sample (outside text fields)"),
+    (RESET, "reset the panel to its sample (outside text fields and tables)"),
     (UNDO_RESET, "undo that reset (one step)"),
     ("Esc / Cancel", "stop a running computation; the previous result stays"),
     (PIN, "pin the charts: ghosts under the live curves, deltas in the status line (up to 3)"),

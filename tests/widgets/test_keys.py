@@ -1,11 +1,12 @@
 """Keys: sliders step and jump when focused, F6 focuses the main control, Home resets, Ctrl+Z undoes."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableWidget
 
 from app.window import MainWindow
 from widgets.bpe_panel import BpePanel
 from widgets.controls import SliderSpin
+from widgets.packer_panel import PackerPanel
 
 
 def test_slider_steps_with_arrows_and_jumps_with_page_keys(qtbot):
@@ -62,6 +63,22 @@ def test_f6_focuses_the_main_slider_home_resets_and_ctrl_z_undoes(sample_panel, 
     assert panel.params == moved and main.value() == getattr(moved, field)
     qtbot.keyClick(main.slider, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one step only
     assert panel.params == moved and "nothing to undo" in panel.status.text()
+
+
+def test_home_in_a_table_moves_in_the_table_not_the_panel(sample_panel, qtbot):
+    panel = sample_panel(PackerPanel)
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow)
+    table = panel.findChild(QTableWidget)
+    table.setFocus()
+    last = (table.rowCount() - 1, table.columnCount() - 1)
+    table.setCurrentCell(*last)
+    panel.change(budget=panel.params.budget + 1)
+    qtbot.waitUntil(panel.is_idle)
+    changed = panel.params
+    qtbot.keyClick(table, Qt.Key.Key_Home)
+    assert (table.currentRow(), table.currentColumn()) == (last[0], 0), "Home: the row's first cell"
+    assert panel.params == changed, "the panel was not reset"
 
 
 def test_help_lists_every_shortcut_and_none_collide(qtbot):
