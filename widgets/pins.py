@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from core import fields
 from core.errors import InputError
@@ -31,13 +32,16 @@ LABELS = "ABC"
 SAVED_POINTS = 4000
 """A ghost curve saved in a session keeps at most this many points (evenly picked)."""
 GHOST_Z = -0.5
-"""Ghosts sit under the live items (which default to z 0)."""
+"""Curve ghosts sit under the live items (which default to z 0)."""
+BAR_GHOST_Z = 0.5
+"""Bar ghosts are dashed outlines over the live bars (under them, a filled bar would hide them)."""
 
 _NUMBER = re.compile(r"(?<![\w.\-−])(?:\d{4}-\d\d(?:-\d\d)?(?![\d.])|[-−]?\d[\d,]*(?:\.\d+)?%?)")
 """A number in a headline: a trailing % belongs to it (the delta goes after it), a leading - or
 − is its sign; a date (2024-03-14) is one token and gets no delta; digits inside a word
 ("top-1", "v2") are not numbers."""
 _CONNECT = ("all", "pairs", "finite")
+_CORNERS = ("x0", "y0", "x1", "y1")
 _DATE = re.compile(r"\d{4}-\d\d(?:-\d\d)?")
 _PART = re.compile(r"(\s·\s|\n)")
 """Where a headline's parts end (kept by the split, so they join back unchanged)."""
@@ -58,6 +62,17 @@ class Curve:
 
 
 @dataclass(slots=True)
+class Bars:
+    """One ghosted bar item: which plot it was on and its bars' corners."""
+
+    plot: int
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+
+
+@dataclass(slots=True)
 class Pin:
     """A frozen result: label, colour, the headline then, and its curves."""
 
@@ -65,6 +80,7 @@ class Pin:
     color: str
     headline: str
     curves: list[Curve]
+    bars: list[Bars] = field(default_factory=list)
     items: list[Any] = field(default_factory=list)
     """The ghost items now in the scene (not saved)."""
 
@@ -79,7 +95,9 @@ class Pin:
                 xs, ys = c.x, c.y
             out.append({"plot": c.plot, "x": _floats(xs), "y": _floats(ys), "step": c.step,
                         "symbols": c.symbols, "connect": c.connect})
-        return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out}
+        bars = [{"plot": b.plot, **{k: _floats(getattr(b, k)) for k in _CORNERS}} for b in self.bars]
+        return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out,
+                "bars": bars}
 
 
 def _thin(n: int) -> np.ndarray:
@@ -118,15 +136,35 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         if connect not in _CONNECT:
             raise InputError(f"{cw}.connect: expected one of {', '.join(_CONNECT)}, got {connect!r}")
         curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect))
-    return Pin(label, color, headline, curves)
+    bars = []
+    for i, b in enumerate(fields.items(d, "bars", where, [])):
+        bw = f"{where}.bars[{i}]"
+        bm = fields.mapping(b, bw)
+        try:
+            corners = {k: np.array([float(v) for v in fields.items(bm, k, bw)]) for k in _CORNERS}
+        except (TypeError, ValueError):
+            raise InputError(f"{bw}: x0, y0, x1 and y1 must be lists of numbers") from None
+        if len({len(v) for v in corners.values()}) != 1:
+            raise InputError(f"{bw}: x0, y0, x1 and y1 differ in length")
+        bars.append(Bars(fields.integer(bm, "plot", bw, minimum=0), **corners))
+    return Pin(label, color, headline, curves, bars)
 
 
 def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> Pin:
     """Copy every visible curve of ``plots`` (ghosts excluded) into a new pin."""
-    curves = []
+    curves, bars = [], []
     for p, plot in enumerate(plots):
         for item in plot.listDataItems():
             if getattr(item, "ghost_of", None) is not None or not item.isVisible():
+                continue
+            if isinstance(item, pg.BarGraphItem):
+                try:  # pyqtgraph's own reading of x/x0/x1/width and y/y0/y1/height
+                    corners = np.broadcast_arrays(*(np.asarray(v, dtype=float)
+                                                    for v in item._getNormalizedCoords()[:4]))
+                except Exception:  # a bar item with no data yet
+                    continue
+                if corners[0].size:
+                    bars.append(Bars(p, *(np.array(c.ravel()) for c in corners)))
                 continue
             if not isinstance(item, pg.PlotDataItem) or item.xData is None or item.yData is None:
                 continue
@@ -138,7 +176,7 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
             connect = item.opts.get("connect", "all")
             curves.append(Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
                                 step, symbols, connect if connect in _CONNECT else "finite"))
-    return Pin(label, color, headline, curves)
+    return Pin(label, color, headline, curves, bars)
 
 
 def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
@@ -164,12 +202,32 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
         plot.addItem(ghost)
         pin.items.append((plot, ghost))
         if curve.plot not in named and legend is None:
-            tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0))
-            tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
-            tag.setPos(4, 2 + 16 * LABELS.index(pin.label))
-            tag.ghost_of = pin.label
-            pin.items.append((plot, tag))
+            pin.items.append((plot, _tag(plot, pin, name)))
         named.add(curve.plot)
+    outline = pg.mkPen(pin.color, width=1.5, style=Qt.PenStyle.DashLine)
+    for bar in pin.bars:
+        if bar.plot >= len(plots):
+            continue
+        plot = plots[bar.plot]
+        ghost = pg.BarGraphItem(x0=bar.x0, y0=bar.y0, x1=bar.x1, y1=bar.y1, brush=None, pen=outline)
+        ghost.ghost_of = pin.label
+        ghost.setZValue(BAR_GHOST_Z)
+        plot.addItem(ghost)
+        pin.items.append((plot, ghost))
+        if bar.plot not in named:
+            if plot.legend is not None:
+                plot.legend.addItem(ghost, name)
+            else:
+                pin.items.append((plot, _tag(plot, pin, name)))
+        named.add(bar.plot)
+
+
+def _tag(plot: pg.PlotItem, pin: Pin, name: str) -> pg.TextItem:
+    tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0))
+    tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
+    tag.setPos(4, 2 + 16 * LABELS.index(pin.label))
+    tag.ghost_of = pin.label
+    return tag
 
 
 def remove(pin: Pin) -> None:
@@ -189,7 +247,8 @@ def remove(pin: Pin) -> None:
 
 def ghosts(plots: list[pg.PlotItem]) -> list[pg.PlotDataItem]:
     """Return the ghost curves now in ``plots`` (for tests and exports)."""
-    return [i for p in plots for i in p.listDataItems() if getattr(i, "ghost_of", None) is not None]
+    return [i for p in plots for i in p.listDataItems()
+            if isinstance(i, pg.PlotDataItem) and getattr(i, "ghost_of", None) is not None]
 
 
 def annotate(live: str, pinned: str, label: str) -> str:

@@ -108,3 +108,26 @@ def test_annotate_and_bad_saved_pins():
     with pytest.raises(InputError, match="3 x values for 2 y values"):
         pins.pin_from_dict({"label": "A", "color": "#aabbcc", "headline": "",
                             "curves": [{"plot": 0, "x": [1, 2, 3], "y": [1, 2]}]}, "pins[0]")
+
+
+def test_bars_are_ghosted_as_outlines_and_saved(sample_panel, qtbot):
+    from widgets.packer_panel import PackerPanel
+
+    panel = sample_panel(PackerPanel)
+    live = [i for plot in panel.plots() for i in plot.listDataItems()
+            if isinstance(i, pg.BarGraphItem) and i.isVisible()]
+    assert live, "the packer draws bars"
+    corners = [np.broadcast_arrays(*i._getNormalizedCoords()[:4]) for i in live]
+    panel.pin()
+    panel.change(budget=panel.params.budget // 2)
+    qtbot.waitUntil(panel.is_idle)
+    pin = panel.pin_bar.pins[0]
+    outlines = [i for _p, i in pin.items if isinstance(i, pg.BarGraphItem)]
+    assert len(outlines) == len(pin.bars) == sum(1 for c in corners if c[0].size)
+    for item, want in zip(outlines, [c for c in corners if c[0].size], strict=True):
+        got = np.broadcast_arrays(*item._getNormalizedCoords()[:4])
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g.ravel(), w.ravel())
+        assert item.opts["brush"] is None and item.zValue() > 0, "an outline over the live bars"
+    again = pins.pin_from_dict(pin.to_dict(), "pins[0]")
+    np.testing.assert_allclose(again.bars[0].x1, pin.bars[0].x1, rtol=1e-5)
