@@ -87,9 +87,10 @@ class PinBar(QWidget):
             chip.setObjectName("pinChip")
             chip.setStyleSheet(f"background: {pin.color}; color: #111111; font-weight: bold; "
                                "border-radius: 3px; padding: 2px 8px;")
-            drawn = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
-            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{drawn} curve(s) ghosted; bars, "
-                            "maps and text are not. Click to remove")
+            curves = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
+            bars = sum(1 for _p, item in pin.items if isinstance(item, pg.BarGraphItem))
+            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{curves} curve(s) and {bars} bar "
+                            "set(s) ghosted (heatmaps and text are not). Click to remove")
             chip.clicked.connect(lambda _=False, k=pin.label: self.unpin(k))
             self._row.addWidget(chip)
             self._chips.append(chip)

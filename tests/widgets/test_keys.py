@@ -87,7 +87,8 @@ def test_help_lists_every_shortcut_and_none_collide(qtbot):
     try:
         rows = window.shortcut_rows()
         keys = [k for k, _what in rows]
-        for expected in ("F1", "F6", "Home", "Ctrl+Z", "Ctrl+E", "Esc / Cancel", "Page Up / Page Down"):
+        for expected in ("F1", "F6", "Home", "Ctrl+Z", "Ctrl+E", "Esc / Cancel", "Page Up / Page Down",
+                         "Ctrl+P"):
             assert expected in keys, expected
         assert len(keys) == len(set(keys)), "one key, one meaning"
         assert any(a.text() == "Keyboard shortcuts" for m in window.menuBar().actions()
