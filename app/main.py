@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli_progress import terminal_progress
 from core.errors import InputError
 from core.tokens import CounterError
 
@@ -69,7 +70,8 @@ def _compute(args: argparse.Namespace) -> int:
     lever, params = read_scenario(args.scenario)
     counter = _exact_counter() if params.get("estimator") == "exact" else None
     try:
-        result = core.compute(lever, params, counter)
+        with terminal_progress(f"computing {lever}") as progress:
+            result = core.compute(lever, params, counter, progress)
     finally:
         if counter is not None:
             counter.close()
@@ -100,8 +102,9 @@ def _export(args: argparse.Namespace) -> int:
 
     counter = _exact_counter() if params.get("estimator") == "exact" else None
     try:
-        written = export_scenario(lever, params, chart, args.format, size, args.scale,
-                                  args.theme, counter, not args.no_scenario)
+        with terminal_progress(f"exporting {lever}") as progress:
+            written = export_scenario(lever, params, chart, args.format, size, args.scale,
+                                      args.theme, counter, not args.no_scenario, progress)
     finally:
         if counter is not None:
             counter.close()

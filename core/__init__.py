@@ -7,6 +7,8 @@ the fidelity check take.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -54,8 +56,12 @@ def lever_module(lever: object) -> ModuleType:
     return REGISTRY[lever]
 
 
-def compute(lever: str, params: dict[str, Any], counter: TokenCounter | None = None) -> Any:
+def compute(lever: str, params: dict[str, Any], counter: TokenCounter | None = None,
+            progress: Callable[[float], None] | None = None) -> Any:
     """Run one lever on loose JSON params and return its JSON-safe result.
+
+    ``progress``, when given, hears the fraction done of the heavy part (the same
+    ``prepare`` then ``derive`` a panel runs); it may also have a ``stopped()`` method.
 
     Raises
     ------
@@ -63,7 +69,12 @@ def compute(lever: str, params: dict[str, Any], counter: TokenCounter | None = N
         Unknown lever, or a missing, unknown or ill-typed parameter.
     """
     module = lever_module(lever)
-    return module.compute(module.Params.from_dict(params), counter).to_dict()
+    parsed = module.Params.from_dict(params)
+    if progress is not None and hasattr(module, "prepare"):
+        return module.derive(module.prepare(parsed, counter, progress), parsed).to_dict()
+    if progress is not None and "progress" in inspect.signature(module.compute).parameters:
+        return module.compute(parsed, counter, progress=progress).to_dict()
+    return module.compute(parsed, counter).to_dict()
 
 
 __all__ = ["REGISTRY", "InputError", "compute", "lever_module"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,12 @@ def panel_spec(lever: str) -> type[BasePanel]:
 
 
 def build_panel(lever: str, params: dict[str, Any], theme: str = "slide",
-                counter: TokenCounter | None = None, timeout_s: float = 120.0) -> BasePanel:
-    """Build the panel of ``lever`` hidden, load ``params`` and wait for its first result."""
+                counter: TokenCounter | None = None, timeout_s: float = 120.0,
+                progress: Callable[[float], None] | None = None) -> BasePanel:
+    """Build the panel of ``lever`` hidden, load ``params`` and wait for its first result.
+
+    ``progress`` hears the fraction its progress bar shows while waiting.
+    """
     panel = panel_spec(lever)(theme=load_theme(theme))
     panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     if counter is not None:
@@ -36,7 +41,13 @@ def build_panel(lever: str, params: dict[str, Any], theme: str = "slide",
     panel.sig_failed.connect(failures.append)
     try:
         panel.load_scenario_dict(params)
-        if not wait_until(panel.is_idle, timeout_s):
+        def idle() -> bool:
+            fraction = panel.work.fraction()
+            if progress is not None and fraction is not None:
+                progress(fraction)
+            return panel.is_idle()
+
+        if not wait_until(idle, timeout_s):
             raise InputError(f"{lever}: no result within {timeout_s:.0f} s")
         if failures:
             raise InputError(failures[-1])
@@ -50,7 +61,8 @@ def build_panel(lever: str, params: dict[str, Any], theme: str = "slide",
 def export_scenario(lever: str, params: dict[str, Any], path: str | Path, fmt: str | None = None,
                     size: tuple[int, int] = (1280, 720), scale: float = 1.0,
                     theme: str = "slide", counter: TokenCounter | None = None,
-                    with_scenario: bool = True) -> list[Path]:
+                    with_scenario: bool = True,
+                    progress: Callable[[float], None] | None = None) -> list[Path]:
     """Export the chart of a scenario at ``size``, and its scenario beside it.
 
     The scenario goes to ``<chart stem>.scenario.json``; both targets are checked before
@@ -58,7 +70,7 @@ def export_scenario(lever: str, params: dict[str, Any], path: str | Path, fmt: s
     """
     chart = atomic.check_target(path)
     beside = atomic.check_target(atomic.scenario_beside(chart)) if with_scenario else None
-    panel = build_panel(lever, params, theme, counter)
+    panel = build_panel(lever, params, theme, counter, progress=progress)
     try:
         resize_view(panel.view, size)
         title = f"ctxlab · {panel_spec(lever).title}"

@@ -68,6 +68,12 @@ class WorkIndicator(QWidget):
             self.setVisible(False)
             self._on_shown(False)
 
+    def fraction(self) -> float | None:
+        """Return the fraction the bar shows (``None`` while idle or busy without one)."""
+        if not self._active or self.bar.maximum() == 0:
+            return None
+        return self.bar.value() / _SCALE
+
     def active(self) -> bool:
         """Whether work is running (shown or not yet)."""
         return self._active
