@@ -6,6 +6,10 @@ replayed in order; the tree shown is the one after ``at_step`` requests, the cur
 cover the whole stream. With ``capacity_blocks`` set, unreferenced leaves are evicted in the
 order of ``eviction`` (``lru``, the book's; ``lfu``; ``fifo``); the last ``hold`` requests keep
 their paths referenced. "Saved" blocks are prefix hits: prefill work skipped.
+
+:func:`prepare` is the heavy part (the whole-stream replay, the replay up to the step, the
+capacity sweep); :func:`derive` the per-tick part (the kept replay moved to ``at_step``, the
+only :data:`LIVE` field, and its tree laid out); :func:`compute` is the two together.
 """
 
 from __future__ import annotations
@@ -18,18 +22,19 @@ from typing import Any
 import numpy as np
 
 from core import fields
-from core.errors import InputError
+from core.errors import Cancelled, InputError
 from core.radix_curve import sweep
 from core.radix_layout import Layout, label, layout, prefix, sharers, subtree
 from core.radix_replay import Replay
 from core.radix_tree import POLICIES
+from core.tokens import stop_check
 
 _WHERE = "params"
 MAX_BLOCKS = 2_000_000
 MAX_SWEEP = 64
 """Capacities one sweep may try."""
-__all__ = ["Layout", "Params", "Replay", "Result", "compute", "label", "layout", "prefix", "sharers",
-           "subtree"]
+__all__ = ["LIVE", "Layout", "Params", "Prepared", "Record", "Replay", "Result", "compute", "derive", "label",
+           "layout", "prefix", "prepare", "sharers", "subtree"]
 
 
 def _requests(value: object, where: str) -> tuple[tuple[str, ...], ...]:
@@ -103,10 +108,9 @@ def _sweep_from(value: object) -> tuple[int, ...] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Result:
-    """The tree after ``at_step`` requests, and the whole stream's sharing curves and totals."""
+class Record:
+    """The whole stream replayed once: per request, what it needed, matched, stored and evicted."""
 
-    params: Params
     lengths: np.ndarray
     matched: np.ndarray
     stored: np.ndarray
@@ -114,14 +118,25 @@ class Result:
     """Blocks evicted so far, after each request."""
     seen: np.ndarray
     evicted_by: np.ndarray
-    step: int
-    tree_stored: int
-    tree_evicted: int
-    drawn: Layout
     frame: tuple[int, int]
     """Depth in blocks and leaf rows of the whole stream's tree: a fixed frame to grow into."""
     curve: tuple[dict[str, Any], ...] = ()
     """The capacity sweep: ``{capacity, eviction, hit_rate, blocks_hit}`` per point."""
+
+    def record(self) -> dict[str, Any]:
+        """Return the :class:`Record` fields by name (the arrays themselves, not copies)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(Record)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result(Record):
+    """The tree after ``at_step`` requests, and the whole stream's sharing curves and totals."""
+
+    params: Params
+    step: int
+    tree_stored: int
+    tree_evicted: int
+    drawn: Layout
 
     def totals(self, step: int) -> dict[str, Any]:
         """Return the honest totals over the first ``step`` requests (``saved`` = hits only)."""
@@ -176,11 +191,30 @@ class Result:
         }
 
 
-def at_step(full: Result, replay: Replay, step: int, params: Params) -> Result:
-    """Return ``full`` redrawn at ``step`` from a replay already advanced there (the per-tick part)."""
-    tree = replay.tree
-    return dataclasses.replace(full, params=params, step=step, tree_stored=tree.stored,
-                               tree_evicted=tree.evicted, drawn=layout(tree, step))
+LIVE = frozenset({"at_step"})
+"""The step only moves the kept replay and lays its tree out; every other field replays the stream."""
+
+
+def _sweep_key(params: Params) -> tuple[Any, ...]:
+    """Return what the capacity sweep depends on: the stream, the hold and the capacities asked for."""
+    return (params.requests, params.prompts, params.block_words, params.hold, params.capacity_sweep)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared(Record):
+    """The whole stream's record with its capacity sweep, and a replay to step through.
+
+    ``replay`` stands at the step last derived: :func:`derive` moves it forward by inserting the
+    next requests, or back by replaying from the start (so derive costs the requests it inserts).
+    """
+
+    params: Params
+    """The params it was prepared for (the step aside, :func:`derive` serves every params equal to it)."""
+    replay: Replay
+
+
+def _step(params: Params, total: int) -> int:
+    return total if params.at_step is None else min(params.at_step, total)
 
 
 def _advance(replay: Replay, step: int, should_stop: Callable[[], bool],
@@ -193,30 +227,61 @@ def _advance(replay: Replay, step: int, should_stop: Callable[[], bool],
     replay.advance(step, should_stop)
 
 
-def compute(params: Params, counter: object = None, replay: Replay | None = None,
-            should_stop: Callable[[], bool] = lambda: False,
-            curve: tuple[dict[str, Any], ...] | None = None,
-            progress: Callable[[float], None] = lambda f: None) -> Result:
-    """Replay the whole stream (curves, totals), the first ``at_step`` requests (the tree), the sweep.
+def prepare(params: Params, counter: object = None, progress: Callable[[float], None] | None = None,
+            previous: Prepared | None = None, curve: tuple[dict[str, Any], ...] | None = None) -> Prepared:
+    """Replay the whole stream (curves, totals), then up to the step shown; sweep the capacities.
 
-    ``curve`` is a capacity sweep already computed for this stream and hold (it does not
-    depend on the capacity, the policy or the step), so a panel can keep it. ``progress``
-    hears the fraction done (the replays in twentieths, the sweep per point).
+    The sweep does not depend on the capacity, the policy or the step: it is taken from
+    ``previous`` (the state prepared before, e.g. for another capacity) when that was made for the
+    same stream, hold and capacities, or given as ``curve`` (``()``: none). ``progress`` hears
+    the fraction done (the replays in twentieths, the sweep per point); one with a ``stopped()``
+    method (a panel's) is polled to stop early, and a cut-short replay raises :class:`Cancelled`.
     """
+    report = progress or (lambda _f: None)
+    should_stop: Callable[[], bool] = getattr(progress, "stopped", lambda: False)
+    if curve is None and previous is not None and _sweep_key(previous.params) == _sweep_key(params):
+        curve = previous.curve
     stream = params.stream()
     share = (0.5, 0.6) if curve is None else (0.9, 1.0)  # where the replays end on the way to done
     full = Replay(stream, params.capacity_blocks, params.hold, params.eviction)
-    _advance(full, len(stream), should_stop, lambda f: progress(f * share[0]))
-    step = len(stream) if params.at_step is None else min(params.at_step, len(stream))
-    shown = replay or Replay(stream, params.capacity_blocks, params.hold, params.eviction)
-    _advance(shown, step, should_stop, lambda f: progress(share[0] + f * (share[1] - share[0])))
-    tree = shown.tree
+    _advance(full, len(stream), should_stop, lambda f: report(f * share[0]))
+    matched, stored, evicted, seen, evicted_by = (np.array(values, np.int64) for values in (
+        full.matched, full.stored, full.evicted, full.seen, full.evicted_by))
+    frame = (max(map(len, stream), default=1), sum(not n.children for n in full.tree.nodes()))
+    step = _step(params, len(stream))
+    shown = full if step == len(stream) else Replay(stream, params.capacity_blocks, params.hold,
+                                                    params.eviction)
+    _advance(shown, step, should_stop, lambda f: report(share[0] + f * (share[1] - share[0])))
     if curve is None:
         curve = sweep(stream, params.hold, params.capacity_sweep, should_stop,
-                      lambda f: progress(share[1] + f * (1 - share[1])))
+                      lambda f: report(share[1] + f * (1 - share[1])))
+    if should_stop():  # a cut-short replay or sweep must not be kept as the stream's
+        raise Cancelled
     lengths = np.array([len(r) for r in stream], dtype=np.int64)
-    leaves = sum(not n.children for n in full.tree.nodes())
-    return Result(params, lengths, np.array(full.matched, np.int64), np.array(full.stored, np.int64),
-                  np.array(full.evicted, np.int64), np.array(full.seen, np.int64),
-                  np.array(full.evicted_by, np.int64), step, tree.stored, tree.evicted,
-                  layout(tree, step), frame=(max(map(len, stream), default=1), leaves), curve=curve)
+    return Prepared(lengths, matched, stored, evicted, seen, evicted_by, frame, curve, params=params,
+                    replay=shown)
+
+
+def derive(prepared: Prepared, params: Params) -> Result:
+    """Move the kept replay to ``params.at_step`` and lay its tree out (the per-tick part).
+
+    Inside a :func:`core.tokens.cancellable` block (a panel's worker) a long step back stops
+    early and raises :class:`Cancelled`; the replay then stands somewhere before the step, and
+    the next derive carries on from there.
+    """
+    replay = prepared.replay
+    step = _step(params, len(replay.stream))
+    tree = replay.advance(step, stop_check())
+    if replay.step != step:
+        raise Cancelled
+    return Result(**prepared.record(), params=params, step=step, tree_stored=tree.stored,
+                  tree_evicted=tree.evicted, drawn=layout(tree, step))
+
+
+def compute(params: Params, counter: object = None, curve: tuple[dict[str, Any], ...] | None = None,
+            progress: Callable[[float], None] | None = None) -> Result:
+    """Replay the whole stream (curves, totals), the first ``at_step`` requests (the tree), the sweep.
+
+    ``curve``: a capacity sweep already made for this stream and hold (``()``: skip the sweep).
+    """
+    return derive(prepare(params, counter, progress, curve=curve), params)

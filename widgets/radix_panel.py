@@ -1,9 +1,10 @@
 """Radix prefix sharing panel (book chapter 8): watch a request stream grow a radix tree.
 
-The step is cheap going forward: the next few requests are inserted into the kept tree on the
-UI thread. A step back replays from the start, and a new stream, capacity, policy or hold
-replays everything, on the worker. The capacity sweep (hit rate against capacity for every
-policy) depends only on the stream and the hold, so it is computed once per stream and kept.
+Live field (``core.radix.LIVE``): the step. It derives from the prepared replay: a few requests
+inserted (a step forward, or back to an early step) on the UI thread, a longer replay on the
+worker. A new stream, capacity, policy or hold prepares anew on the worker; the capacity sweep
+(hit rate against capacity for every policy) depends only on the stream and the hold, so
+``core.radix.prepare`` takes it from the prepared state it replaces.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import radix
-from core.errors import Cancelled, InputError
+from core.errors import InputError
 from core.radix_miss import explain
 from core.radix_tree import POLICIES
 from core.tokens import TokenCounter
@@ -44,7 +45,7 @@ from widgets.radix_stream import RequestList, miss_html
 _INT_MAX = 2**31 - 1
 """The largest integer core accepts for a count, and the largest a spin box shows."""
 _CHEAP_STEPS = 200
-"""Requests a step forward may insert on the UI thread."""
+"""Requests a step may insert on the UI thread (forward from the kept replay, or from the start)."""
 _MODES = (("blocks", "block ids, space-separated"), ("prompts", "text prompts"))
 _POLICY_NAMES = {"lru": "least recently used (LRU)", "lfu": "least frequently used (LFU)",
                  "fifo": "oldest first (FIFO)"}
@@ -58,16 +59,6 @@ class RadixOutput:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class RadixState:
-    """What a step needs: the whole-stream result and a replay standing at the step shown."""
-
-    key: radix.Params
-    """The params without the step."""
-    full: radix.Result
-    replay: radix.Replay
-
-
 def stream_from_text(text: str, mode: str) -> dict[str, Any]:
     """Turn one request per line into ``requests`` (block ids) or ``prompts`` (text)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -78,10 +69,6 @@ def stream_from_text(text: str, mode: str) -> dict[str, Any]:
     return {"requests": (), "prompts": tuple(lines)}
 
 
-def _sweep_key(p: radix.Params) -> tuple[Any, ...]:
-    return (p.requests, p.prompts, p.block_words, p.hold, p.capacity_sweep)
-
-
 class RadixPanel(BasePanel):
     """Replay requests into a radix tree and see the shared prefixes stored once."""
 
@@ -89,7 +76,6 @@ class RadixPanel(BasePanel):
     title = "Radix prefix sharing"
     chapter = 8
     group = "Caching"
-    live = frozenset[str]()
     explain = (
         "Requests that start the same way (a system prompt, the same few-shot examples) share "
         "their cached prefix. Each band is a run of blocks stored once: as wide as the run, as tall "
@@ -109,8 +95,8 @@ class RadixPanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Replay"))
-        self.step = SliderSpin("Requests replayed", 0, 2, 2)
-        self.step.sig_value_changed.connect(lambda v: self.change(at_step=v))
+        self.step = self.bind(SliderSpin("Requests replayed", 0, 2, 2), "at_step",
+                              from_field=lambda v: self._total() if v is None else v)
         layout.addWidget(self.step)
         self.play = PlayButton(self.step, "Play", 60, 150, ready=self.is_idle)
         layout.addWidget(self.play)
@@ -199,11 +185,13 @@ class RadixPanel(BasePanel):
         apply.clicked.connect(self._on_stream_applied)
         layout.addWidget(apply)
 
+    def _total(self) -> int:
+        """Return the number of requests in the stream (the step slider's top)."""
+        return len(self.params.requests or self.params.prompts)
+
     def sync_controls(self) -> None:
         p: radix.Params = self.params
-        total = len(p.requests or p.prompts)
-        self.step.set_range(0, total)
-        self.step.set_value(total if p.at_step is None else p.at_step)
+        self.step.set_range(0, self._total())  # the bound step is shown inside it
         with QSignalBlocker(self.mode):
             self.mode.setCurrentIndex(0 if p.requests else 1)
         key = (p.requests, p.prompts)
@@ -280,40 +268,24 @@ class RadixPanel(BasePanel):
     def counter_for(self, params: Any) -> TokenCounter | None:
         return None
 
-    def is_cheap(self, params: Any) -> bool:
-        # A short step forward only inserts a few requests into the kept tree: do it right here
-        # (the base runs cheap work only while the worker is idle, so the tree is not shared).
-        # A new stream, or a step back (a replay from the start), goes to the worker.
-        kept = self.prepared()
-        if not isinstance(kept, RadixState) or dataclasses.replace(params, at_step=None) != kept.key:
+    def derive_is_cheap(self, params: Any) -> bool:
+        # A step inserting a few requests into the kept replay runs right here (the base derives
+        # on the UI thread only while the worker is idle, so the replay is never shared); a
+        # longer one (a step back to far into the stream replays from the start) on the worker.
+        prepared: radix.Prepared | None = self.prepared()
+        if prepared is None:
             return False
-        replay = kept.replay
-        step = len(replay.stream) if params.at_step is None else params.at_step
-        return replay.step <= step <= replay.step + _CHEAP_STEPS
-
-    def prepare(self, params: radix.Params, counter: TokenCounter | None, progress: Progress) -> RadixState:
-        kept = self.prepared()
-        key = dataclasses.replace(params, at_step=None)
-        if isinstance(kept, RadixState) and kept.key == key:
-            total = len(kept.replay.stream)
-            kept.replay.advance(total if params.at_step is None else params.at_step, progress.stopped)
-            if progress.stopped():
-                raise Cancelled
-            return kept
-        same_sweep = isinstance(kept, RadixState) and _sweep_key(kept.key) == _sweep_key(key)
-        curve = kept.full.curve if same_sweep else None
-        replay = radix.Replay(params.stream(), params.capacity_blocks, params.hold, params.eviction)
-        full = radix.compute(params, replay=replay, should_stop=progress.stopped, curve=curve,
-                             progress=progress)
-        if progress.stopped():  # a cut-short replay must not be kept as the stream's result
-            raise Cancelled
-        return RadixState(key, full, replay)
-
-    def derive(self, prepared: RadixState, params: radix.Params) -> RadixOutput:
         replay = prepared.replay
         step = len(replay.stream) if params.at_step is None else min(params.at_step, len(replay.stream))
-        replay.advance(step)  # normally there already; not after a cancelled step back on the worker
-        return RadixOutput(radix.at_step(prepared.full, replay, step, params))
+        return (step - replay.step if step >= replay.step else step) <= _CHEAP_STEPS
+
+    def prepare(self, params: radix.Params, counter: TokenCounter | None,
+                progress: Progress) -> radix.Prepared:
+        # the state it replaces hands on its capacity sweep when the stream and hold are the same
+        return radix.prepare(params, None, progress, previous=self.prepared())
+
+    def derive(self, prepared: radix.Prepared, params: radix.Params) -> RadixOutput:
+        return RadixOutput(radix.derive(prepared, params))
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = RadixPlots(view, lambda v: self.step.spin.setValue(max(0, round(v + 0.5))),

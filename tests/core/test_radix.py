@@ -291,3 +291,40 @@ def test_layout_matches_a_plain_walk(seqs):
         before = sum(lay.refs[j] for j in range(1, i) if par[j] == par[i]) / len(seqs)
         start[i] = start[par[i]] + before
     assert np.allclose(lay.band0, start)
+
+
+# ---- prepare / derive (issue 19): the step is live, everything else prepares anew --------------
+
+def test_every_step_derived_from_one_prepared_state_matches_compute():
+    params = dataclasses.replace(shipped_stream(), capacity_blocks=20)
+    prepared = radix.prepare(params)
+    for step in (40, 3, 17, 18, None, 0, 41):  # forward, back (a replay from the start), forward
+        moved = dataclasses.replace(params, at_step=step)
+        assert {f for f in radix.Params.__dataclass_fields__
+                if getattr(moved, f) != getattr(params, f)} <= radix.LIVE
+        derived = radix.derive(prepared, moved)
+        assert derived.to_dict() == compute("radix", moved.to_dict())
+        assert derived.matched is prepared.matched and derived.curve is prepared.curve  # nothing replayed
+
+
+def test_the_sweep_is_kept_across_capacity_and_policy_and_made_anew_for_another_hold():
+    params = shipped_stream()
+    first = radix.prepare(params)
+    moved = radix.prepare(dataclasses.replace(params, capacity_blocks=30, eviction="lfu"), previous=first)
+    assert moved.curve is first.curve
+    held = dataclasses.replace(params, hold=3)
+    other = radix.prepare(held, previous=first)
+    assert other.curve is not first.curve and other.curve == radix.prepare(held).curve
+
+
+def test_a_step_back_cut_short_raises_and_the_next_derive_carries_on():
+    from core.errors import Cancelled
+    from core.tokens import cancellable
+
+    params = shipped_stream()
+    prepared = radix.prepare(params)
+    back = dataclasses.replace(params, at_step=10)
+    with cancellable(lambda: True), pytest.raises(Cancelled):
+        radix.derive(prepared, back)
+    assert prepared.replay.step < 10
+    assert radix.derive(prepared, back).to_dict() == compute("radix", back.to_dict())

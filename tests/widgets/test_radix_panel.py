@@ -264,3 +264,23 @@ def test_controls_show_every_count_a_scenario_may_hold(panel, qtbot):
     qtbot.waitUntil(panel.is_idle)
     panel.capacity.spin.setValue(0)
     assert panel.params.capacity_blocks is None
+
+
+def test_steps_derive_from_the_one_prepared_state(panel, qtbot):
+    import dataclasses
+
+    wait_step(panel, qtbot, 10)
+    prepared = panel.prepared()
+    at = lambda **c: dataclasses.replace(panel.params, **c)  # noqa: E731
+    assert panel.reuses_prepared(at(at_step=30)) and panel.reuses_prepared(at(at_step=2))  # few inserts
+    assert not panel.reuses_prepared(at(capacity_blocks=9)) and not panel.reuses_prepared(at(hold=2))
+    assert wait_step(panel, qtbot, 30).step == 30 and wait_step(panel, qtbot, 2).step == 2
+    assert panel.prepared() is prepared  # the step never prepared anew
+    long = [["sys", f"t{i % 50}", f"u{i}"] for i in range(600)]  # a step back to 450: on the worker
+    panel.set_stream({"requests": tuple(map(tuple, long)), "prompts": ()})
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.lengths.size == 600)
+    prepared = panel.prepared()
+    assert not panel.reuses_prepared(at(at_step=450))
+    res = wait_step(panel, qtbot, 450)
+    assert panel.prepared() is prepared and res.matched is prepared.matched
+    assert res.to_dict() == radix.compute(at(at_step=450)).to_dict()
