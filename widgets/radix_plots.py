@@ -15,13 +15,12 @@ from PySide6.QtGui import QColor
 from core import radix
 from widgets.plots import PlotView, mkcolor, place_labels, steady_top
 from widgets.radix_charts import RadixCharts
-from widgets.radix_icicle import IcicleItem, shade_of
+from widgets.radix_icicle import SHADES, IcicleItem, shade_of
 from widgets.rects import Rects
 from widgets.theme import Theme
 
 LABELS_MAX = 12
 """Classic view: edge labels only on trees with at most this many leaves (rows far enough apart)."""
-_SHADES = 6
 LEAF_MARKERS_MAX = 1500
 """Classic view: above this many nodes only internal (shared) nodes get a marker."""
 VIEWS = (("icicle", "icicle (share of requests)"), ("classic", "classic tree"))
@@ -46,14 +45,6 @@ def edge_segments(lay: radix.Layout) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def shade_index(refs: np.ndarray) -> np.ndarray:
-    """Bin reference counts into a few shades on a log scale (1 request ... the most shared)."""
-    top = max(int(refs.max(initial=1)), 1)
-    scaled = np.log1p(np.maximum(refs, 0)) / np.log1p(top) if top > 1 else np.zeros(refs.shape)
-    shade: np.ndarray = np.minimum((scaled * (_SHADES - 1)).round().astype(int), _SHADES - 1)
-    return shade
-
-
 class RadixPlots:
     """Items made once; a step replaces their data."""
 
@@ -76,6 +67,7 @@ class RadixPlots:
         self.nodes = Rects()
         self.tree.addItem(self.nodes)
         self._marked = np.zeros(0, np.int64)
+        self._marked_shade = np.zeros(0, np.int64)
         self._drawn: radix.Layout | None = None
         self._on_node = on_node
         self._colors: list[QColor] = []
@@ -100,7 +92,7 @@ class RadixPlots:
         self._redraw()
 
     def set_color_by(self, color_by: str) -> None:
-        """Shade icicle bands by ``refs`` (sharing) or ``age`` (last use)."""
+        """Shade icicle bands and classic markers by ``refs`` (sharing) or ``age`` (last use)."""
         self.color_by = color_by
         self._redraw()
 
@@ -129,7 +121,7 @@ class RadixPlots:
     def update(self, res: radix.Result, theme: Theme, force: bool = False) -> None:
         """Draw the tree at the result's step; the stream charts only when they changed."""
         if force or self._theme is not theme:
-            self._colors = [mkcolor(theme.accent, int(a)) for a in np.linspace(60, 255, _SHADES)]
+            self._colors = [mkcolor(theme.accent, int(a)) for a in np.linspace(60, 255, SHADES)]
             self.edges.setPen(pg.mkPen(theme.muted, width=1))
             self.icicle.set_style(theme.background, theme.accent, theme.muted, theme.font_pt)
         self._result, self._theme = res, theme
@@ -143,7 +135,7 @@ class RadixPlots:
         if icicle:
             self.icicle.set_layout(lay, shade_of(lay, self.color_by), self._pixel_height())
             place_labels(self.tree, self.labels, [], (0.5, 1.1), theme.foreground)
-            self._marked = np.zeros(0, np.int64)
+            self._marked = self._marked_shade = np.zeros(0, np.int64)
         else:
             self._update_classic(lay, theme)
         self._set_tree_range(force)
@@ -158,7 +150,7 @@ class RadixPlots:
     def _update_classic(self, lay: radix.Layout, theme: Theme) -> None:
         xs, ys = edge_segments(lay)
         self.edges.setData(xs, ys)
-        shade = shade_index(lay.refs)
+        shade = shade_of(lay, self.color_by)
         shade[0] = -1  # the root is not drawn
         if len(lay.ids) > LEAF_MARKERS_MAX:  # rows are thinner than a pixel: mark shared nodes only
             leaves = np.ones(len(lay.ids), dtype=bool)
@@ -168,7 +160,7 @@ class RadixPlots:
         half_w, half_h = max(self._frame[0], 1) * 0.005, 0.3
         self.nodes.set_rects(lay.x1[marked] - half_w, lay.y[marked] - half_h, lay.x1[marked] + half_w,
                              lay.y[marked] + half_h, shade[marked], self._colors)
-        self._marked = marked
+        self._marked, self._marked_shade = marked, shade[marked]
         small = int(lay.y.max(initial=0)) + 1 <= LABELS_MAX
         items = []
         for i in range(1, len(lay.ids)) if small else ():
@@ -214,6 +206,10 @@ class RadixPlots:
     def node_count(self) -> int:
         """Return how many nodes are marked (classic view)."""
         return int(self._marked.size)
+
+    def marked(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the marked nodes (classic view) and each one's shade (0 faint .. SHADES-1)."""
+        return self._marked, self._marked_shade
 
     def pick(self, x: float, y: float) -> int | None:
         """Return the node at view point (x, y): the band under it, or the nearest marker (classic)."""

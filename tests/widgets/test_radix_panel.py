@@ -284,3 +284,16 @@ def test_steps_derive_from_the_one_prepared_state(panel, qtbot):
     res = wait_step(panel, qtbot, 450)
     assert panel.prepared() is prepared and res.matched is prepared.matched
     assert res.to_dict() == radix.compute(at(at_step=450)).to_dict()
+
+
+def test_classic_markers_follow_the_shade_choice_like_the_bands(panel, qtbot):
+    from widgets.radix_icicle import shade_of
+
+    lay = wait_step(panel, qtbot, 40).drawn
+    panel.view_mode.setCurrentIndex(panel.view_mode.findData("classic"))
+    shades = {}
+    for mode in ("refs", "age"):
+        panel.color_by.setCurrentIndex(panel.color_by.findData(mode))
+        marked, shades[mode] = panel.plots_.marked()
+        assert marked.size and np.array_equal(shades[mode], shade_of(lay, mode)[marked])
+    assert not np.array_equal(shades["refs"], shades["age"])
