@@ -12,6 +12,7 @@ about the user); every turn counts in the history's tokens.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,6 +136,15 @@ class Prepared:
     counter: TokenCounter
     growths: dict[int, dict[str, NDArray[np.int64]]]
     """The growth curves made so far, by k."""
+    change_turns: NDArray[np.int64]
+    """The turn of each change, in order."""
+    overwritten: NDArray[np.int64]
+    """How many of the changes up to each one replaced a stored fact (same key)."""
+
+    def counts(self, shown: int) -> tuple[int, int]:
+        """Return user turns with no fact and facts overwritten, in the first ``shown`` turns."""
+        upto = int(np.searchsorted(self.change_turns, shown))
+        return bisect.bisect_left(self.missed, shown), int(self.overwritten[upto - 1]) if upto else 0
 
     def growth(self, p: Params) -> dict[str, NDArray[np.int64]]:
         """Return the growth curves at ``p.k`` (made once per k, then kept)."""
@@ -165,7 +175,9 @@ def prepare(params: Params, counter: TokenCounter | None = None,
             progress(0.8 * i / len(p.turns))
     active = counter_for(p.estimator, counter)
     return Prepared(tuple(changes), vectors, embed(p.query, p.dim, stop),
-                    _history_tokens(p.turns, active), tuple(missed), active, {})
+                    _history_tokens(p.turns, active), tuple(missed), active, {},
+                    np.array([i for i, _p, _c in changes], dtype=np.int64),
+                    np.cumsum([c.status == "updated" for _i, _p, c in changes], dtype=np.int64))
 
 
 def _history_tokens(turns: tuple[Turn, ...], counter: TokenCounter) -> NDArray[np.int64]:

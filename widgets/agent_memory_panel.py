@@ -72,8 +72,6 @@ class AgentMemoryPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._count_for: object = None
-        self._count_data: tuple[Any, Any, Any] = (None, None, None)
         super().__init__(*args, **kwargs)
         split = self._extra.parentWidget()
         if isinstance(split, QSplitter):
@@ -285,22 +283,11 @@ class AgentMemoryPanel(BasePanel):
         p = output.params
         shown = p.shown
         full, top = output.history_tokens, output.topk_tokens
-        missed, replaced = self._counts(output.prepared, shown)
+        missed, replaced = output.prepared.counts(shown)
         best = output.retrieved[0] if output.retrieved else "nothing"
         return (f"{shown:,} turns → {len(output.facts):,} facts ({replaced} overwritten by key, "
                 f"{missed} user turns with no fact) · top-{p.k} {top:,} tokens vs history {full:,} "
                 f"({(full - top) / max(full, 1):.0%} smaller) · best match: {best}")
-
-    def _counts(self, prepared: am.Prepared, shown: int) -> tuple[int, int]:
-        """Return user turns with no fact and facts overwritten, in the first ``shown`` turns."""
-        if self._count_for is not prepared:
-            turn = np.array([i for i, _p, _c in prepared.changes], dtype=np.int64)
-            updated = np.cumsum([c.status == "updated" for _i, _p, c in prepared.changes])
-            self._count_for = prepared
-            self._count_data = (np.asarray(prepared.missed, dtype=np.int64), turn, updated)
-        missed, turn, updated = self._count_data
-        upto = int(np.searchsorted(turn, shown))
-        return int(np.searchsorted(missed, shown)), int(updated[upto - 1]) if upto else 0
 
     def csv_rows(self) -> list[list[Any]]:
         out: am.Result | None = self.output()

@@ -158,3 +158,15 @@ def test_derive_on_one_prepared_state_equals_compute_for_every_live_change():
         q = dataclasses.replace(p, **change)
         assert am.derive(prep, q).to_dict() == am.compute(q).to_dict()
     assert set(prep.growths) == {0, 2, 4}  # one growth curve per k asked for
+
+
+def test_counts_up_to_each_turn_match_a_plain_count():
+    base = am.Params()
+    extra = (am.Turn("user", "Thanks, that is all."), base.turns[-1])  # a turn with no fact, one more
+    p = dataclasses.replace(base, turns=(*base.turns, *extra))
+    prep = am.prepare(p)
+    for shown in range(len(p.turns) + 1):
+        missed = sum(1 for i in prep.missed if i < shown)
+        overwritten = sum(1 for i, _p, c in prep.changes if i < shown and c.status == "updated")
+        assert prep.counts(shown) == (missed, overwritten)
+    assert all(prep.counts(len(p.turns)))  # both happen in this conversation
