@@ -15,13 +15,13 @@ run: $(VENV)/.installed
 	$(VENV)/bin/ctxlab
 
 test: $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy core widgets app
 
 soak: $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m soak tests/soak
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto -m soak tests/soak
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/ctxlab bench --json bench.json
