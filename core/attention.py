@@ -7,7 +7,7 @@ how many bytes the KV cache takes per token and per context under MHA, GQA, MQA 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -208,6 +208,17 @@ class Prepared:
 
     maps: Maps
     mla: dict[str, float]
+    compared: dict[Variant, Comparison] = field(default_factory=dict)
+    """The last variant compared: a change of the row, the colors, the model or the context reuses it."""
+
+    def comparison(self, variant: Variant) -> Comparison:
+        """Return ``variant`` compared with full attention (the last one is kept)."""
+        found = self.compared.get(variant)
+        if found is None:
+            found = compare(self.maps, variant)
+            self.compared.clear()
+            self.compared[variant] = found
+        return found
 
 
 def prepare(params: Params, counter: object = None, progress: Any = None) -> Prepared:
@@ -219,7 +230,7 @@ def prepare(params: Params, counter: object = None, progress: Any = None) -> Pre
 
 def derive(prepared: Prepared, params: Params) -> Result:
     """Compare the variant of ``params`` with the prepared full attention."""
-    return Result(params, prepared.maps, compare(prepared.maps, params.as_variant()), prepared.mla)
+    return Result(params, prepared.maps, prepared.comparison(params.as_variant()), prepared.mla)
 
 
 def compute(params: Params, counter: object = None) -> Result:

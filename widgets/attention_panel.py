@@ -150,13 +150,7 @@ class AttentionPanel(BasePanel):
         return bool(params.n <= _LIVE_N)
 
     def derive(self, prepared: attention.Prepared, params: attention.Params) -> AttentionOutput:
-        last: AttentionOutput | None = self.output()
-        same_variant = (last is not None and last.result.maps is prepared.maps
-                        and last.result.params.as_variant() == params.as_variant())
-        if same_variant and last is not None:  # the row, colors, model or context: only redraw
-            res = dataclasses.replace(last.result, params=params)
-        else:
-            res = attention.derive(prepared, params)
+        res = attention.derive(prepared, params)  # the row, colors, model or context: the kept comparison
         row = params.n - 1 if params.row is None else min(params.row, params.n - 1)
         full, variant = row_weights(prepared.maps, row, params.as_variant())
         return AttentionOutput(res, row, full, variant)

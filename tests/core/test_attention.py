@@ -110,3 +110,18 @@ def test_window_sweep_converges_to_full():
 def test_operation_counts_stay_exact_far_past_int64():
     res = compute("attention", {"n": 16, "d": 64, "window": 100, "ops_ns": [10**9]})
     assert res["ops"] == [{"n": 10**9, "full": 2 * 10**18 * 64, "windowed": 2 * 10**9 * 100 * 64}]
+
+
+def test_a_change_that_keeps_the_variant_reuses_its_comparison():
+    import dataclasses
+
+    p = attention.Params(n=128)
+    prepared = attention.prepare(p)
+    first = attention.derive(prepared, p)
+    moved = dataclasses.replace(p, row=5, log_color=True, context=4096)
+    assert attention.derive(prepared, moved).comparison is first.comparison  # nothing recompared
+    wider = dataclasses.replace(p, window=p.window + 1)
+    again = attention.derive(prepared, wider)
+    assert again.comparison is not first.comparison
+    assert again.comparison.max_abs_diff == compare(prepared.maps, wider.as_variant()).max_abs_diff
+    assert attention.derive(prepared, wider).to_dict() == attention.compute(wider).to_dict()
