@@ -35,6 +35,8 @@ class PackerPanel(BasePanel):
         "what survives, under each policy, at every budget."
     )
 
+    _sweep_memo: tuple[packer.Counted, int, dict[str, packer.Sweep]] | None = None
+
     def default_params(self) -> packer.Params:
         return packer.Params(parts=(), budget=1000)
 
@@ -102,9 +104,22 @@ class PackerPanel(BasePanel):
         counted, estimates = prepared
         result = packer.derive(counted, params)
         x_max = x_extent(result.total, params.budget)
+        return PackerOutput(result=result, sweeps=self._sweeps(counted, x_max), estimates=estimates,
+                            x_max=x_max)
+
+    def _sweeps(self, counted: packer.Counted, x_max: int) -> dict[str, packer.Sweep]:
+        """Every policy swept over the budget axis, kept while the counts and the axis stay.
+
+        A budget drag moves neither (the axis grows only past 1.5x the total), so a tick packs
+        once per policy instead of sweeping every part over 1,200 budgets (issue 28).
+        """
+        memo = self._sweep_memo
+        if memo is not None and memo[0] is counted and memo[1] == x_max:
+            return memo[2]
         budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
         sweeps = {policy: packer.sweep_counted(counted, policy, budgets) for policy in packer.POLICIES}
-        return PackerOutput(result=result, sweeps=sweeps, estimates=estimates, x_max=x_max)
+        self._sweep_memo = (counted, x_max, sweeps)
+        return sweeps
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = PackerPlots(view, self._on_line_dragged)

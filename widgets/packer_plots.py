@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
 
 from core import packer
+from widgets import pin_maps
 from widgets.plots import (
     PlotView,
     budget_line,
@@ -21,6 +22,8 @@ from widgets.plots import (
 )
 from widgets.theme import Theme
 
+_Styles = tuple[list[QBrush], list[QBrush], list[QPen], list[QPen]]
+"""Per part: brush kept, brush dropped, pen kept, pen dropped."""
 _POLICY_STYLE = {"drop_oldest": Qt.PenStyle.SolidLine, "drop_largest": Qt.PenStyle.DashLine,
                  "priority": Qt.PenStyle.DotLine}
 
@@ -67,6 +70,8 @@ class PackerPlots:
         self.survival.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.survival.addItem(self.image)
+        pin_maps.diffable(self.image, lambda codes: (codes > 0).astype(np.float32),
+                          "kept now, dropped in {pin}", "dropped now, kept in {pin}")
 
         self.tradeoff.setLabel("bottom", "budget (tokens)")
         self.tradeoff.setLabel("left", "tokens sent")
@@ -82,6 +87,8 @@ class PackerPlots:
         self.lines = [budget_line(p, on_budget_drag, "budget {value:,.0f}")
                       for p in (self.policies, self.survival, self.tradeoff)]
         self._x_max = -1
+        self._styles_key: object = None
+        self._style_cache: _Styles = ([], [], [], [])
         self._sweep_key: object = None
         self._theme_name = ""
 
@@ -117,28 +124,42 @@ class PackerPlots:
             line.label.setColor(theme.accent)
             line.label.setFont(font)
 
+    def _styles(self, n: int, colors: list[QColor], theme: Theme) -> _Styles:
+        """Brushes and pens of every part, kept and dropped (made once per part count and theme)."""
+        key = (n, theme.name)
+        if self._styles_key != key:
+            self._styles_key = key
+            kept_pen = pg.mkPen(theme.background)
+            self._style_cache = (
+                [pg.mkBrush(mkcolor(theme.color(i), 255)) for i in range(n)],
+                [pg.mkBrush(mkcolor(theme.color(i), theme.faded_alpha)) for i in range(n)],
+                [kept_pen] * n,
+                [pg.mkPen(colors[i], width=1) for i in range(n)],
+            )
+        return self._style_cache
+
     def _update_bars(self, res: packer.Result, colors: list[QColor], theme: Theme) -> None:
         index = {n: i for i, n in enumerate(res.names)}
-        x0, width, y, brushes, pens = [], [], [], [], []
+        kept_brush, dropped_brush, kept_pen, dropped_pen = self._styles(len(res.names), colors, theme)
+        segments: list[np.ndarray] = []
+        brushes: list[QBrush] = []
+        pens: list[QPen] = []
         for row, policy in enumerate(packer.POLICIES):
             packing = res.compare[policy]
-            x = 0
-            for name, kept in [(n, True) for n in packing.kept] + [(n, False) for n in packing.dropped]:
-                i = index[name]
-                x0.append(x)
-                width.append(int(res.tokens[i]))
-                y.append(row)
-                x += int(res.tokens[i])
-                fill = mkcolor(theme.color(i), 255 if kept else theme.faded_alpha)
-                brushes.append(pg.mkBrush(fill))
-                pens.append(pg.mkPen(colors[i], width=1) if not kept else pg.mkPen(theme.background))
-            label = self.row_labels[row]
+            kept = [index[n] for n in packing.kept]
+            dropped = [index[n] for n in packing.dropped]
+            segments.append(np.asarray(kept + dropped, dtype=np.int64))
+            brushes += [kept_brush[i] for i in kept] + [dropped_brush[i] for i in dropped]
+            pens += [kept_pen[i] for i in kept] + [dropped_pen[i] for i in dropped]
             sent = f"{packing.used:,} sent"
-            dropped = f", {len(packing.dropped)} dropped" if packing.dropped else ""
-            label.setText(f"{sent}{dropped}", color=theme.foreground)
-            label.setPos(x, row)
-        self.bars.setOpts(x0=np.array(x0, dtype=float), width=np.array(width, dtype=float),
-                          y=np.array(y, dtype=float), height=0.7, brushes=brushes, pens=pens)
+            dropped_text = f", {len(packing.dropped)} dropped" if packing.dropped else ""
+            self.row_labels[row].setText(f"{sent}{dropped_text}", color=theme.foreground)
+            self.row_labels[row].setPos(res.total, row)  # every part is drawn in every row
+        widths = [res.tokens[seg] for seg in segments]
+        self.bars.setOpts(x0=np.concatenate([np.cumsum(w) - w for w in widths]).astype(float),
+                          width=np.concatenate(widths).astype(float),
+                          y=np.repeat(np.arange(len(widths)), [w.size for w in widths]).astype(float),
+                          height=0.7, brushes=brushes, pens=pens)
         chosen = [(i, ("▶ " if p == res.policy else "") + p) for i, p in enumerate(packer.POLICIES)]
         self.policies.getAxis("left").setTicks([chosen, []])
         self.policies.setYRange(-0.6, len(packer.POLICIES) - 0.4, padding=0)

@@ -133,3 +133,31 @@ def test_csv_rows_cover_every_part_under_every_policy(panel):
     rows = panel.csv_rows()
     assert rows[0] == ["policy", "budget", "part", "tokens", "pinned", "kept"]
     assert len(rows) == 1 + len(packer.POLICIES) * len(panel.params.parts)
+
+
+def test_a_budget_drag_stays_responsive_at_1000_parts(make_panel, qtbot):
+    """Issue 28: each budget tick took ~5-8 s at 1,000 parts (the parts table re-fitted its
+    columns on every cell, the survival sweep re-ran); now a tick is a repack and a redraw."""
+    import time
+
+    from app.bench_loads import packer_bench_params
+
+    panel = make_panel(PackerPanel)
+    panel.resize(1400, 900)
+    panel.show()
+    panel.set_params(packer_bench_params(parts=1000, max_words=200))
+    qtbot.waitUntil(panel.is_idle, timeout=60000)
+    top = panel.budget.spin.maximum()
+    times = []
+    for fraction in (0.3, 0.4, 0.5, 0.6, 0.7):
+        t0 = time.perf_counter()
+        panel.budget.spin.setValue(int(top * fraction))
+        qtbot.waitUntil(lambda f=fraction: panel.is_idle() and panel.output().result.budget == int(top * f),
+                        timeout=60000)
+        times.append(time.perf_counter() - t0)
+    assert sorted(times)[2] < 0.5, f"median tick {sorted(times)[2]:.2f} s at 1,000 parts"
+    res = panel.output().result
+    table = panel.editor.table
+    assert [table.item(i, 3).text() for i in (0, 999)] == [f"{res.tokens[0]:,}", f"{res.tokens[999]:,}"]
+    _x0, width = drawn_bars(panel)
+    assert width.sum() == 3 * res.total
