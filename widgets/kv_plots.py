@@ -9,6 +9,7 @@ import pyqtgraph as pg
 
 from core import kv_blocks
 from core.kv_sim import FREE, Trace
+from widgets import pin_maps
 from widgets.plots import PlotView, budget_line, cache_pixmaps, category_lut, mkcolor, rgba, set_line
 from widgets.theme import Theme
 
@@ -37,6 +38,11 @@ def block_codes(trace: Trace, step: int, colors: int) -> np.ndarray:
     return grid.reshape(rows, cols)
 
 
+def _used(codes: np.ndarray) -> np.ndarray:
+    """1 where a block is held (filled or reserved), 0 where free or past the pool's end."""
+    return np.asarray((codes != 0) & (codes != PADDING), dtype=np.float32)
+
+
 class KvPlots:
     """Plot items made once; a time step only swaps the two images and moves one line."""
 
@@ -52,6 +58,7 @@ class KvPlots:
             plot.setMouseEnabled(x=False, y=False)
             image = pg.ImageItem(axisOrder="row-major")
             plot.addItem(image)
+            pin_maps.diffable(image, _used, "used now, free in {pin}", "free now, used in {pin}")
             self.maps[name], self.map_plots[name] = image, plot
         self.util = view.addPlot(row=1, col=0, title="Utilization: tokens held / token slots reserved")
         self.util.setLabel("bottom", "step")

@@ -8,7 +8,8 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from widgets import pins
+from widgets import pin_maps, pins
+from widgets.pin_maps import Difference
 from widgets.pins import MAX_PINS, Pin
 
 
@@ -26,6 +27,14 @@ class PinBar(QWidget):
         self._row = QHBoxLayout(self)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._row.addWidget(self.button)
+        self.maps_button = QPushButton("Δ maps")
+        self.maps_button.setCheckable(True)
+        self.maps_button.setChecked(True)
+        self.maps_button.setVisible(False)
+        self.maps_button.toggled.connect(lambda _on: self._show_maps())
+        self._row.addWidget(self.maps_button)
+        self.differences: list[Difference] = []
+        """The latest pin's maps drawn as live − pinned (while :attr:`maps_button` is on)."""
         self._chips: list[QPushButton] = []
         self.pin_headline: Callable[[], str] = lambda: ""
 
@@ -40,6 +49,7 @@ class PinBar(QWidget):
         pin = pins.capture(self._plots(), label, color, headline)
         self.pins.append(pin)
         pins.draw(pin, self._plots())
+        self._show_maps()
         self._rebuild()
         return pin
 
@@ -48,6 +58,7 @@ class PinBar(QWidget):
         for pin in [p for p in self.pins if p.label == label]:
             pins.remove(pin)
             self.pins.remove(pin)
+        self._show_maps()
         self._rebuild()
 
     def set_pins(self, loaded: list[Pin]) -> None:
@@ -57,6 +68,7 @@ class PinBar(QWidget):
         self.pins = list(loaded[:MAX_PINS])
         for pin in self.pins:
             pins.draw(pin, self._plots())
+        self._show_maps()
         self._rebuild()
 
     def to_list(self) -> list[dict[str, Any]]:
@@ -67,6 +79,7 @@ class PinBar(QWidget):
         """Return ``headline`` with its deltas to the latest pin (unchanged without pins)."""
         if not self.pins:
             return headline
+        self._explain_maps()
         latest = self.pins[-1]
         return pins.annotate(headline, latest.headline, latest.label)
 
@@ -76,6 +89,33 @@ class PinBar(QWidget):
         if any(plot not in plots for pin in self.pins for plot, _item in pin.items):
             for pin in self.pins:
                 pins.draw(pin, plots)
+        if any(d.lost(plots) for d in self.differences):
+            self._show_maps()
+        for difference in self.differences:
+            difference.check()  # a map re-placed on its axes after its image was set
+
+    def _show_maps(self) -> None:
+        """Draw the latest pin's maps as differences (Δ maps on), or the live maps alone."""
+        for difference in self.differences:
+            difference.remove()
+        self.differences = []
+        latest = self.pins[-1] if self.pins else None
+        self.maps_button.setVisible(latest is not None and bool(latest.maps))
+        if latest is not None and self.maps_button.isChecked():
+            self.differences = pin_maps.draw(latest.maps, self._plots(), latest.label)
+        self._explain_maps()
+
+    def _explain_maps(self) -> None:
+        if self.maps_button.isHidden():
+            return
+        label = self.pins[-1].label
+        why = [d.why for d in self.differences if d.why]
+        tip = (f"Draw the maps as live − pin {label} (red: higher now, blue: lower, background: "
+               "unchanged); off: the live maps")
+        if why:
+            tip += "\n" + "\n".join(why)
+        if tip != self.maps_button.toolTip():
+            self.maps_button.setToolTip(tip)
 
     def _rebuild(self) -> None:
         for chip in self._chips:
@@ -89,8 +129,9 @@ class PinBar(QWidget):
                                "border-radius: 3px; padding: 2px 8px;")
             curves = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
             bars = sum(1 for _p, item in pin.items if isinstance(item, pg.BarGraphItem))
+            maps = f", {len(pin.maps)} map(s) kept for Δ maps" if pin.maps else ""
             chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{curves} curve(s) and {bars} bar "
-                            "set(s) ghosted (heatmaps and text are not). Click to remove")
+                            f"set(s) ghosted{maps} (text is not). Click to remove")
             chip.clicked.connect(lambda _=False, k=pin.label: self.unpin(k))
             self._row.addWidget(chip)
             self._chips.append(chip)

@@ -3,8 +3,9 @@
 A :class:`Pin` keeps the headline and the curves on screen when it was made. Curves are
 ghosted generically: every visible ``pg.PlotDataItem`` of every plot in the panel's view is
 copied into a thin item in the pin's colour, drawn under the live one, with one legend entry
-per plot (the plot's legend, or a small label in its corner when it has none). Bars, images
-and text are not ghosted (a pin says so in its tooltip). :func:`annotate` puts the deltas to
+per plot (the plot's legend, or a small label in its corner when it has none). Bars are ghosted
+as dashed outlines; maps are kept as :class:`~widgets.pin_maps.Shot` and drawn as a difference
+view (:mod:`widgets.pin_maps`); text is not ghosted. :func:`annotate` puts the deltas to
 the pinned headline's numbers into the live one ("sent 682 (-154 vs A)").
 
 Pins are saved in sessions as JSON (:meth:`Pin.to_dict`, :func:`pin_from_dict`); each ghost
@@ -23,6 +24,8 @@ from PySide6.QtCore import Qt
 
 from core import fields
 from core.errors import InputError
+from widgets import pin_maps
+from widgets.pin_maps import Shot
 from widgets.plots import cache_pixmaps
 
 MAX_PINS = 3
@@ -81,6 +84,7 @@ class Pin:
     headline: str
     curves: list[Curve]
     bars: list[Bars] = field(default_factory=list)
+    maps: list[Shot] = field(default_factory=list)
     items: list[Any] = field(default_factory=list)
     """The ghost items now in the scene (not saved)."""
 
@@ -97,7 +101,7 @@ class Pin:
                         "symbols": c.symbols, "connect": c.connect})
         bars = [{"plot": b.plot, **{k: _floats(getattr(b, k)) for k in _CORNERS}} for b in self.bars]
         return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out,
-                "bars": bars}
+                "bars": bars, "maps": [m.to_dict() for m in self.maps]}
 
 
 def _thin(n: int) -> np.ndarray:
@@ -147,7 +151,9 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         if len({len(v) for v in corners.values()}) != 1:
             raise InputError(f"{bw}: x0, y0, x1 and y1 differ in length")
         bars.append(Bars(fields.integer(bm, "plot", bw, minimum=0), **corners))
-    return Pin(label, color, headline, curves, bars)
+    maps = [pin_maps.shot_from_dict(m, f"{where}.maps[{i}]")
+            for i, m in enumerate(fields.items(d, "maps", where, []))]
+    return Pin(label, color, headline, curves, bars, maps)
 
 
 def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> Pin:
@@ -176,7 +182,7 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
             connect = item.opts.get("connect", "all")
             curves.append(Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
                                 step, symbols, connect if connect in _CONNECT else "finite"))
-    return Pin(label, color, headline, curves, bars)
+    return Pin(label, color, headline, curves, bars, pin_maps.capture(plots))
 
 
 def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:

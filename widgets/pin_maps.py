@@ -1,0 +1,259 @@
+"""Maps under a pin: a difference view (live - pinned), since a faded ghost of a heatmap cannot be read.
+
+A plot module marks each map a pin may compare with :func:`diffable`: the values compared are
+the image's own (attention weights) or a ``measure`` of it (a block map's codes -> used or
+free). A pin keeps a :class:`Shot` of every marked map; while the pin is the latest and its
+maps are shown as differences, a :class:`Difference` covers each live map with live - pinned in
+a diverging colour map (red: higher now, blue: lower, the background colour: unchanged) and
+names the pin and the scale in the map's corner. Where the live map has another shape than the
+pinned one, or covers another extent of its axes (attention at another n shown in as many
+cells), no difference is drawn and the corner says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from core import fields
+from core.errors import InputError
+from widgets.plots import rgba, steady_top
+
+SAVED_CELLS = 256 * 256
+"""A map saved in a session keeps at most this many cells (block means of a larger one)."""
+LOWER, HIGHER = "#2166ac", "#b2182b"
+"""The diverging colour map's ends: blue where the live value is lower, red where higher."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How a map is compared: its values, and what a positive or negative difference means."""
+
+    measure: Callable[[np.ndarray], np.ndarray] | None
+    more: str
+    """For a two-valued measure: what +1 means, with ``{pin}`` for the pin's name."""
+    less: str
+
+
+def diffable(image: pg.ImageItem, measure: Callable[[np.ndarray], np.ndarray] | None = None,
+             more: str = "", less: str = "") -> None:
+    """Mark ``image`` as a map a pin compares as live - pinned (``measure`` of its image, if given)."""
+    image.pin_map = Kind(measure, more, less)
+
+
+def values(image: pg.ImageItem) -> np.ndarray | None:
+    """Return the compared values of a marked map now (``None`` without data)."""
+    kind = getattr(image, "pin_map", None)
+    if kind is None or image.image is None:
+        return None
+    raw = np.asarray(image.image)
+    return np.asarray(kind.measure(raw) if kind.measure is not None else raw, dtype=np.float32)
+
+
+def maps_of(plot: pg.PlotItem) -> list[pg.ImageItem]:
+    """Return the marked maps of ``plot``, in the order they were added."""
+    return [i for i in plot.items if isinstance(i, pg.ImageItem) and getattr(i, "pin_map", None) is not None]
+
+
+@dataclass(slots=True)
+class Shot:
+    """One pinned map: its plot, its place among that plot's marked maps, its values."""
+
+    plot: int
+    index: int
+    values: np.ndarray
+    extent: tuple[float, ...] | None = None
+    """Where the map lay on its plot's axes: x, y, width, height (``None``: not checked)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-safe data: shape, block size and the (block-mean) cells, packed."""
+        rows, cols = self.values.shape
+        f = max(1, int(np.ceil(np.sqrt(rows * cols / SAVED_CELLS))))
+        padded = np.full((-(-rows // f) * f, -(-cols // f) * f), np.nan, np.float32)
+        padded[:rows, :cols] = self.values
+        blocks = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
+        with np.errstate(invalid="ignore"):
+            reduced = np.nanmean(blocks, axis=(1, 3)).astype("<f4") if f > 1 else padded.astype("<f4")
+        packed = base64.b64encode(zlib.compress(reduced.tobytes(), 6)).decode("ascii")
+        return {"plot": self.plot, "index": self.index, "shape": [rows, cols], "block": f,
+                "cells": packed, "extent": None if self.extent is None else list(self.extent)}
+
+
+def shot_from_dict(raw: Any, where: str) -> Shot:
+    """Read a saved map; raises :class:`InputError` naming the field."""
+    d = fields.mapping(raw, where)
+    plot, index = fields.integer(d, "plot", where, minimum=0), fields.integer(d, "index", where, minimum=0)
+    block = fields.integer(d, "block", where, minimum=1)
+    shape = d.get("shape")
+    if (not isinstance(shape, list) or len(shape) != 2
+            or not all(isinstance(v, int) and 0 < v <= 1 << 16 for v in shape)):
+        raise InputError(f"{where}.shape: expected [rows, columns] of positive integers, got {shape!r}")
+    rows, cols = shape
+    small = (-(-rows // block), -(-cols // block))
+    try:
+        data = zlib.decompress(base64.b64decode(str(d.get("cells", "")), validate=True))
+        reduced = np.frombuffer(data, dtype="<f4").reshape(small)
+    except (ValueError, zlib.error):
+        raise InputError(f"{where}.cells: not {small[0]}x{small[1]} packed cells") from None
+    full = np.repeat(np.repeat(reduced, block, axis=0), block, axis=1)[:rows, :cols]
+    extent = d.get("extent")
+    if extent is not None and (not isinstance(extent, list) or len(extent) != 4 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in extent)):
+        raise InputError(f"{where}.extent: expected [x, y, width, height], got {extent!r}")
+    return Shot(plot, index, np.array(full, dtype=np.float32),
+                None if extent is None else tuple(float(v) for v in extent))
+
+
+def extent(image: pg.ImageItem) -> tuple[float, ...]:
+    """Return where ``image`` lies on its plot's axes (x, y, width, height, 6 significant digits)."""
+    rect = image.mapRectToParent(image.boundingRect())
+    return tuple(float(f"{v:.6g}") for v in (rect.x(), rect.y(), rect.width(), rect.height()))
+
+
+def capture(plots: list[pg.PlotItem]) -> list[Shot]:
+    """Return a shot of every marked map with data in ``plots``."""
+    shots = []
+    for p, plot in enumerate(plots):
+        for k, image in enumerate(maps_of(plot)):
+            now = values(image)
+            if now is not None and now.ndim == 2:
+                shots.append(Shot(p, k, now.copy(), extent(image)))
+    return shots
+
+
+def _lut(middle: QColor) -> np.ndarray:
+    ends = (QColor(LOWER), middle, QColor(HIGHER))
+    cmap = pg.ColorMap([0.0, 0.5, 1.0], [rgba(c)[:3] for c in ends])
+    return np.asarray(cmap.getLookupTable(0.0, 1.0, 255, alpha=False), dtype=np.uint8)
+
+
+def _background(plot: pg.PlotItem) -> QColor:
+    scene = plot.scene()
+    views = scene.views() if scene is not None else []
+    color = views[0].backgroundBrush().color() if views else QColor("white")
+    return color if color.alpha() else QColor("white")
+
+
+def _span(box: tuple[float, ...]) -> str:
+    return f"{box[2]:,.6g}×{box[3]:,.6g}"
+
+
+def _swatch(color: str) -> str:
+    return f'<span style="color:{color}">■</span>'
+
+
+class Difference:
+    """A pinned map drawn as live - pinned over its live map, kept current as the live one changes."""
+
+    def __init__(self, plot: pg.PlotItem, live: pg.ImageItem, shot: Shot, label: str, slot: int) -> None:
+        self.plot, self.live, self.shot, self.label = plot, live, shot, label
+        self.why = ""
+        """Why no difference is drawn ('' while one is)."""
+        background = _background(plot)
+        self.overlay = pg.ImageItem(axisOrder=live.axisOrder)
+        self.overlay.setLookupTable(_lut(background))
+        self.overlay.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the live map
+        self.overlay.ghost_of = label
+        self.overlay.setParentItem(live)  # its pixels lie on the live map's pixels, dimmed with it
+        fill = QColor(background)
+        fill.setAlpha(215)
+        self.tag = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(fill))
+        self.tag.ghost_of = label
+        self.tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
+        self.tag.setPos(4, 2 + 20 * slot)
+        self._top = 0.0
+        self._text = ""
+        self._seen: tuple[float, ...] = ()
+        live.sigImageChanged.connect(self.refresh)
+        self.refresh()
+
+    def check(self) -> None:
+        """Refresh if the live map moved on its axes since it was last compared (a new extent)."""
+        if extent(self.live) != self._seen:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Draw live - pinned again (the live map changed)."""
+        now = values(self.live)
+        pinned = self.shot.values
+        name = f"pin {self.label}"
+        self._seen = extent(self.live)
+        was = self.shot.extent
+        if now is None or now.shape != pinned.shape:
+            got = "no data" if now is None else "×".join(map(str, now.shape))
+            self._none(f"{name}: no difference shown, the map is {got} cells now and "
+                       f"{'×'.join(map(str, pinned.shape))} pinned")
+            return
+        if was is not None and was != self._seen:
+            self._none(f"{name}: no difference shown, the map covers {_span(self._seen)} now and "
+                       f"{_span(was)} pinned")
+            return
+        self.why = ""
+        diff = now - pinned
+        kind: Kind = self.live.pin_map
+        finite = np.abs(diff[np.isfinite(diff)])
+        largest = float(finite.max()) if finite.size else 0.0
+        if kind.more:
+            top = 1.0
+            text = (f"{_swatch(HIGHER)} {kind.more.format(pin=name)}<br>"
+                    f"{_swatch(LOWER)} {kind.less.format(pin=name)}")
+        else:
+            top = self._top = steady_top(self._top, largest)
+            text = f"live − {name}<br>{_swatch(LOWER)} −{top:.3g} … {_swatch(HIGHER)} +{top:.3g}"
+        if largest == 0:
+            text = f"live − {name}: no change"
+        self.overlay.setImage(np.nan_to_num(diff, nan=0.0), autoLevels=False, levels=(-top, top))
+        self.overlay.setVisible(True)
+        self._say(text)
+
+    def _none(self, why: str) -> None:
+        self.why = why
+        self.overlay.setVisible(False)
+        self._say(why)
+
+    def _say(self, text: str) -> None:
+        if text != self._text:  # a new text re-lays out the item: only when it changed
+            self._text = text
+            self.tag.setHtml(f'<span style="color:{self._ink()}">{text}</span>')
+
+    def _ink(self) -> str:
+        return "#f0f0f0" if _background(self.plot).lightness() < 128 else "#202020"
+
+    def lost(self, plots: list[pg.PlotItem]) -> bool:
+        """Whether the panel rebuilt or dropped the plot or map this was drawn on."""
+        return self.plot not in plots or self.live not in self.plot.items
+
+    def remove(self) -> None:
+        """Take the overlay and its corner note out of the scene."""
+        with contextlib.suppress(RuntimeError, TypeError):  # already gone with its map
+            self.live.sigImageChanged.disconnect(self.refresh)
+        for item in (self.overlay, self.tag):
+            item.setParentItem(None)
+            scene = item.scene()
+            if scene is not None:
+                scene.removeItem(item)
+
+
+def draw(shots: list[Shot], plots: list[pg.PlotItem], label: str) -> list[Difference]:
+    """Draw each shot as a difference over its live map (those the panel still has)."""
+    drawn: list[Difference] = []
+    slots: dict[int, int] = {}
+    for shot in shots:
+        if shot.plot >= len(plots):
+            continue
+        plot = plots[shot.plot]
+        maps = maps_of(plot)
+        if shot.index >= len(maps):
+            continue
+        slot = slots[shot.plot] = slots.get(shot.plot, -1) + 1
+        drawn.append(Difference(plot, maps[shot.index], shot, label, slot))
+    return drawn
