@@ -12,7 +12,6 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPen
 
 from core import packer
 from widgets import pin_maps
-from widgets import pin_maps
 from widgets.plots import (
     PlotView,
     budget_line,
@@ -71,8 +70,6 @@ class PackerPlots:
         self.survival.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.survival.addItem(self.image)
-        pin_maps.diffable(self.image, lambda codes: (codes > 0).astype(np.float32),
-                          "kept now, dropped in {pin}", "dropped now, kept in {pin}")
         pin_maps.diffable(self.image, lambda codes: (codes > 0).astype(np.float32),
                           "kept now, dropped in {pin}", "dropped now, kept in {pin}")
 
