@@ -36,8 +36,8 @@ _EVENT_KEYS = ("subject", "predicate", "object", "valid_from", "ingested_on")
 _QUERY_KEYS = ("subject", "predicate", "at", "known_at")
 _GEN_KEYS = ("keys", "events", "seed", "backdated")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_FIRST = int((datetime(1, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
-_LAST = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - _EPOCH).total_seconds())
+FIRST = int((datetime(1, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
+LAST = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - _EPOCH).total_seconds())
 """The instants Python's calendar can show back (in UTC)."""
 _NEVER = np.iinfo(np.int64).max
 """The end of an open interval (and the known_at of a plain query)."""
@@ -56,14 +56,19 @@ def to_seconds(value: object, where: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = int((moment - _EPOCH).total_seconds())
-    if not _FIRST <= seconds <= _LAST:  # an offset can push year 1 or 9999 out of the calendar
+    if not FIRST <= seconds <= LAST:  # an offset can push year 1 or 9999 out of the calendar
         raise InputError(f"{where}: {value!r} is outside 0001-01-01 .. 9999-12-31 in UTC")
     return seconds
 
 
 def to_iso(seconds: int) -> str:
-    """Return ``YYYY-MM-DD`` for a midnight, else ``YYYY-MM-DDTHH:MM:SS`` (UTC)."""
-    moment = _EPOCH + timedelta(seconds=int(seconds))
+    """Return ``YYYY-MM-DD`` for a midnight, else ``YYYY-MM-DDTHH:MM:SS`` (UTC).
+
+    Instants outside the calendar (a chart's margin past year 1 or 9999) name its first or
+    last second.
+    """
+    seconds = min(max(int(seconds), FIRST), LAST)
+    moment = _EPOCH + timedelta(seconds=seconds)
     return moment.date().isoformat() if seconds % 86_400 == 0 else moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 

@@ -46,11 +46,15 @@ class TemporalOutput:
 
 
 def horizon(graph: temporal.Graph) -> tuple[int, int]:
-    """Return the time span drawn: the first instant, and "now" a little after the last."""
+    """Return the time span drawn: the first instant, and "now" a little after the last.
+
+    The margins stop at the calendar's ends (years 1 and 9999): a date axis past them has no
+    ticks to show, and an instant there has no date to name.
+    """
     instants = np.concatenate([graph.start, graph.ingested])
     lo, hi = int(instants.min()), int(instants.max())
     pad = max((hi - lo) // 12, 86_400)
-    return lo - pad // 4, hi + pad
+    return max(lo - pad // 4, temporal.FIRST), min(hi + pad, temporal.LAST)
 
 
 LABEL_HEIGHT = 0.06

@@ -94,3 +94,35 @@ def test_dragging_the_line_on_the_chart_sets_as_of(panel, qtbot):
     line.sigDragged.emit(line)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.as_of == "2023-05-02")
     assert panel.as_of.value() == panel._days("2023-05-02")
+
+
+def test_facts_at_years_1_and_9999_draw_with_dated_axes(panel, qtbot):
+    """Issue 28: offset datetimes at the calendar's ends. The drawn span was padded past year 1
+    and 9999 (no axis ticks, and an as-of slider whose first days cannot be named)."""
+    panel.set_events(temporal.parse_events(
+        "acme, plan, Trial, 0001-01-01T05:00:00+04:00\n"
+        "acme, plan, Team, 9999-12-31T20:00:00-03:00\n"
+        "zeta, owner, Ann, 0001-01-01\n", "ends.csv"))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.graph.key.size == 3)
+    assert "error" not in panel.status.text()
+    panel.grab()  # paint every axis
+    for plot in (panel.plots_.timeline, panel.plots_.belief):
+        axis = plot.getAxis("bottom")
+        lo, hi = plot.viewRange()[0]
+        assert temporal.to_seconds("0001-01-01", "") <= lo < hi <= temporal.to_seconds("9999-12-31T23:59:59", "")
+        ticks = [v for _spacing, values in axis.tickValues(lo, hi, axis.width()) for v in values]
+        assert len(ticks) >= 3
+        assert all(s for s in axis.tickStrings(ticks, 1, 365 * 86_400))
+    # every day the sliders can reach has a name, both ends included
+    def settle():
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params == panel.params)
+        assert panel.status.property("error") is False, panel.status.text()
+
+    for value in (panel.as_of.spin.minimum(), panel.as_of.spin.maximum()):
+        panel.as_of.spin.setValue(value)
+        settle()
+    panel.replay.setChecked(True)
+    for value in (panel.known.spin.maximum(), panel.known.spin.minimum()):
+        panel.known.spin.setValue(value)
+        settle()
+    assert panel.params.known_at.startswith("0001-01-01")
