@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from itertools import repeat
 from operator import attrgetter
 
 import numpy as np
@@ -69,18 +70,18 @@ def layout(tree: RadixTree, step: int = 0) -> Layout:
     """
     ghosts = _ghosts_by_parent(tree, step) if tree.ghosts else {}
     order: list[Node] = []
-    stack = [tree.root]
+    up: list[int] = []
+    stack: list[tuple[Node, int]] = [(tree.root, -1)]
     while stack:  # depth first, children in insertion order (then this node's recent ghosts)
-        node = stack.pop()
+        node, parent = stack.pop()
+        here = len(order)
         order.append(node)
+        up.append(parent)
         if ghosts and id(node) in ghosts:
-            stack.extend(reversed([*node.children.values(), *ghosts[id(node)]]))
+            stack.extend(zip(reversed([*node.children.values(), *ghosts[id(node)]]), repeat(here)))
         elif node.children:
-            stack.extend(reversed(node.children.values()))
+            stack.extend(zip(reversed(node.children.values()), repeat(here)))
     n = len(order)
-    pos = {id(node): i for i, node in enumerate(order)}
-    up = [pos.get(id(node.parent), -1) for node in order]
-    up[0] = -1
     edges = list(map(attrgetter("edge"), order))
     lengths = np.fromiter(map(len, edges), dtype=np.float64, count=n)
     parent_index = np.array(up)
