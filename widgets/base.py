@@ -29,14 +29,19 @@ Hooks, in the order they run:
   attention). Runs on the worker thread (or the UI thread when :meth:`~BasePanel.is_cheap`),
   touches no Qt object, and may call ``progress(fraction)``, which raises
   :class:`Cancelled` once newer params arrived (``progress.stopped()`` asks without raising).
-  Defaults to the core module's ``prepare(params, counter, progress)``.
+  Defaults to the core module's ``prepare(params, counter, progress)``. A prepare that
+  continues the state it replaces (BPE's further merges, radix's capacity sweep kept across
+  capacities) reads it with :meth:`~BasePanel.prepared`: while the worker runs, the base runs
+  nothing on the UI thread, so that state does not change under it.
 - :meth:`~BasePanel.derive` -- the cheap per-tick part, from the prepared state and the
   params. Defaults to the core module's ``derive(prepared, params)``. The base keeps the one
   prepared state (on the UI thread; :meth:`~BasePanel.prepared` returns it): when only
   ``live`` fields changed since it was prepared, ``derive`` runs on the UI thread and nothing
   else is recomputed (on the worker instead when :meth:`~BasePanel.derive_is_cheap` says no,
-  e.g. an exact count). :meth:`~BasePanel.is_cheap` says whether ``prepare`` itself may run on
-  the UI thread; :meth:`~BasePanel.reuses_prepared` tells a test which path a change takes.
+  e.g. an exact count, or a radix step back that replays far). ``derive`` never runs on two
+  threads at once, so it may move state kept in the prepared object (radix's replay).
+  :meth:`~BasePanel.is_cheap` says whether ``prepare`` itself may run on the UI thread;
+  :meth:`~BasePanel.reuses_prepared` tells a test which path a change takes.
 - :meth:`~BasePanel.draw` -- update the plot items from the output (UI thread).
 - :meth:`~BasePanel.headline`, :meth:`~BasePanel.csv_rows`, :meth:`~BasePanel.bench_steps`.
 
