@@ -23,6 +23,7 @@ from core.bpe_model import (
     PRETOKENIZERS,
     Encoder,
     Trainer,
+    check_pattern,
     readable,
     symbols,
     tokens_by_merges,
@@ -66,6 +67,10 @@ class Params(fields.Declared):
     curve_merges: int | None = fields.param(None, minimum=0, maximum=MAX_MERGES,
                                             doc="how far the curve runs; None stops it at merges")
     exact: bool = fields.param(False, doc="compare against the exact (API) count too")
+
+    def check(self) -> None:
+        if self.pretokenizer == "regex":
+            check_pattern(self.pattern)
 
     @property
     def top(self) -> int:

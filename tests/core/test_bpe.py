@@ -151,3 +151,48 @@ def test_sweep_reads_the_curve():
     params = bpe.Params(corpus="abab abab cdcd " * 5, merges=2, sample="abab cdcd")
     out = bpe.sweep(params, "merges", np.array([0, 1, 2, 3, 10]))
     assert out["sample_tokens"].tolist() == [8, 6, 5, 3, 2]  # ab, then (ab,ab) wins the tie with cd
+
+
+def test_one_long_word_trains_like_the_reference():
+    """Issue 28: text without spaces is one long word; the incremental trainer must still follow
+    the rules exactly there (repeats, overlaps, ties inside one word)."""
+    rng = np.random.default_rng(3)
+    word = "".join(rng.choice(list("aabc"), 400))
+    trainer = Trainer([word, word[:50], "ab" * 30])
+    trainer.train(250)
+    assert trainer.merges == reference_train([word, word[:50], "ab" * 30], 250)
+
+
+def test_text_without_spaces_trains_in_well_under_a_second_per_5_kb():
+    """Issue 28: 5 KB without a space took ~60 s (every merge rewrote the whole word); each
+    merge now touches only where the pair occurs."""
+    import time
+
+    rng = np.random.default_rng(0)
+    text = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 5000))
+    t0 = time.perf_counter()
+    res = bpe.compute(bpe.Params(corpus=text, merges=bpe.MAX_MERGES))
+    assert time.perf_counter() - t0 < 5
+    assert res.exhausted and res.corpus_words == 1 and int(res.corpus_curve[res.learned]) == 1
+
+
+@pytest.mark.parametrize("pattern, message", [
+    (r"(a+)+$", "a repeat nested in a repeat"),
+    (r"(\w+\s?)*$", "a repeat nested in a repeat"),
+    (r"(a|ab)+c", "an alternation inside a repeat"),
+    (r"(\w)\1", "a back-reference"),
+])
+def test_a_pre_tokenizer_regex_that_can_backtrack_forever_is_refused(pattern, message):
+    """Issue 28: such a regex held the interpreter lock for ~50 s (the window froze); it is
+    refused before it runs, by the params and by the panel's path through prepare."""
+    corpus = "a" * 24 + "!"
+    with pytest.raises(InputError, match=f"params.pattern: {message}"):
+        bpe.Params.from_dict({"corpus": corpus, "pretokenizer": "regex", "pattern": pattern})
+    with pytest.raises(InputError, match=f"params.pattern: {message}"):
+        bpe.prepare(bpe.Params(corpus=corpus, pretokenizer="regex", pattern=pattern))
+
+
+@pytest.mark.parametrize("pattern", [r"\w+|[^\w\s]+", r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+",
+                                     r"(?>\w+\s?)+", r"(?:ab){2,5}"])
+def test_ordinary_pre_tokenizer_regexes_still_pass(pattern):
+    assert bpe.Params.from_dict({"corpus": "ab ab, cd!", "pretokenizer": "regex", "pattern": pattern})
