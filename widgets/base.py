@@ -91,6 +91,8 @@ from widgets import panel_keys
 from widgets.binding import Bindings
 from widgets.controls import SliderSpin, explanation
 from widgets.loaders import read_scenario
+from widgets.opening import Opener
+from widgets.opening import Progress as Progress  # panels import it from here
 from widgets.pin_bar import PinBar
 from widgets.plots import PlotView, style_plot
 from widgets.progress import WorkIndicator, dim
@@ -113,23 +115,6 @@ class _Bridge(QObject):
     """The running request is this fraction done."""
 
 
-class Progress:
-    """Handed to :meth:`BasePanel.prepare`: report how far it is, learn whether to stop."""
-
-    def __init__(self, stop: threading.Event, report: Callable[[float], None]) -> None:
-        self._stop, self._report = stop, report
-
-    def __call__(self, fraction: float) -> None:
-        """Report ``fraction`` done; raise :class:`Cancelled` if newer params arrived."""
-        if self._stop.is_set():
-            raise Cancelled
-        self._report(fraction)
-
-    def stopped(self) -> bool:
-        """Whether the result is no longer wanted (for code that stops on a flag)."""
-        return self._stop.is_set()
-
-
 @dataclass(frozen=True, slots=True)
 class _Done:
     params: Any
@@ -150,6 +135,8 @@ class BasePanel(QWidget):
     """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
     main_control: ClassVar[str | None] = None
     """The field whose control F6 focuses; ``None``: the first bound slider."""
+    reads_in_background: ClassVar[bool] = False
+    """Whether opened files go through :meth:`read_file` (worker) and :meth:`apply_file`."""
 
     sig_rendered = Signal(int)
     """A result was drawn; the argument is its request id."""
@@ -195,6 +182,8 @@ class BasePanel(QWidget):
         # would resize the plots under it and throw away every cached curve pixmap
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.work = WorkIndicator(self.cancel, lambda on: dim(self.view, self.view.ci, on))
+        self.opener = Opener(self.lever, self.work, self._set_status,
+                             lambda on: self._esc.setEnabled(on or self._running))
         self._user_cancelled = False
         self._drawn_headline = ""
         self.pin_bar = PinBar(self.plots, self._show_headline)
@@ -425,8 +414,8 @@ class BasePanel(QWidget):
         self._timer.start()
 
     def is_idle(self) -> bool:
-        """Whether nothing is pending or running and the latest request has been handled."""
-        return not self._timer.isActive() and not self._running
+        """Whether nothing is pending or running (a file read included) and all was handled."""
+        return not self._timer.isActive() and not self._running and not self.opener.active()
 
     def output(self) -> Any:
         """Return the last output drawn."""
@@ -520,7 +509,7 @@ class BasePanel(QWidget):
 
     def cancel(self) -> None:
         """Stop the running work (Cancel, Esc); the previous result stays on screen."""
-        if not self._running:
+        if self.opener.cancel() or not self._running:
             return
         self._user_cancelled = True
         self._timer.stop()  # a pending newer request is cancelled too
@@ -597,6 +586,7 @@ class BasePanel(QWidget):
         """Cancel pending work, wait for the worker, and disconnect (call before closing)."""
         self._timer.stop()
         self._stop.set()
+        self.opener.shutdown()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.work.stop()
         if not self._closed:
@@ -670,16 +660,42 @@ class BasePanel(QWidget):
         self.open_paths(paths)
 
     def open_paths(self, paths: Sequence[Path]) -> None:
-        """Open files the user dropped or chose; errors go to the status line."""
+        """Open files the user dropped or chose; errors go to the status line.
+
+        With :attr:`reads_in_background`, the non-scenario files are read on a worker thread
+        (progress, Cancel) and applied in order once all were read.
+        """
+        later = []
         for path in paths:
             try:
                 if path.suffix.lower() == ".json":
                     self.load_file(path)
+                elif self.reads_in_background:
+                    later.append(path)
                 else:
                     self.add_file(path)
             except InputError as exc:
                 self._set_status(str(exc), error=True)
                 return
+        if later:
+            label = later[0].name + (f" and {len(later) - 1} more" if len(later) > 1 else "")
+            self.opener.start(label, lambda progress: [self.read_file(p, progress) for p in later],
+                              lambda read: self._apply_files(later, read))
+
+    def _apply_files(self, paths: Sequence[Path], read: Sequence[Any]) -> None:
+        for path, data in zip(paths, read, strict=True):
+            self.apply_file(path, data)
+
+    def read_file(self, path: Path, progress: Progress) -> Any:
+        """Read and parse a non-scenario file on the worker thread; touch no Qt object.
+
+        Used when :attr:`reads_in_background`; raise :class:`InputError` for a bad file.
+        """
+        raise NotImplementedError
+
+    def apply_file(self, path: Path, data: Any) -> None:
+        """Show what :meth:`read_file` returned (UI thread)."""
+        raise NotImplementedError
 
     def add_file(self, path: Path) -> None:
         """Take a non-scenario file as user data (subclasses that accept files override)."""

@@ -199,16 +199,23 @@ class CallgraphPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def add_file(self, path: Path) -> None:
+    reads_in_background = True  # a package of thousands of modules takes a while to read
+
+    def read_file(self, path: Path, progress: Progress) -> tuple[dict[str, str], list[str]] | str:
         if path.is_dir():
-            files, skipped = read_python_tree(path)
-            self.set_code(files=files)
-            if skipped:
-                self._set_status(f"skipped {len(skipped)} file(s): {skipped[0]}", error=True)
+            return read_python_tree(path, progress=progress)
+        return read_text(path)
+
+    def apply_file(self, path: Path, data: tuple[dict[str, str], list[str]] | str) -> None:
+        if isinstance(data, str):
+            self.paste.setPlainText(data)
+            self.paste.document().setModified(False)
+            self.set_code(source=self.paste.toPlainText())
             return
-        self.paste.setPlainText(read_text(path))
-        self.paste.document().setModified(False)
-        self.set_code(source=self.paste.toPlainText())
+        files, skipped = data
+        self.set_code(files=files)
+        if skipped:
+            self._set_status(f"skipped {len(skipped)} file(s): {skipped[0]}", error=True)
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:

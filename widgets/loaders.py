@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,14 @@ _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "build", "dist", "
 MAX_TREE_FILES = 5000
 
 
-def read_python_tree(folder: str | Path, limit: int = MAX_TEXT_BYTES) -> tuple[dict[str, str], list[str]]:
+def read_python_tree(folder: str | Path, limit: int = MAX_TEXT_BYTES,
+                     progress: Callable[[float], None] = lambda _f: None) -> tuple[dict[str, str], list[str]]:
     """Read every ``.py`` file under ``folder`` as {relative path: text}, plus skipped-file notes.
 
     Paths start with the folder's own name when it is a package (has ``__init__.py``), so module
     names come out as the package's (``email/utils.py`` -> ``email.utils``). Hidden folders,
     caches and virtual environments are skipped; so are unreadable or non-UTF-8 files (noted).
+    ``progress`` is told the fraction of files read (and may raise to stop).
     """
     root = Path(folder)
     if not root.is_dir():
@@ -74,7 +77,10 @@ def read_python_tree(folder: str | Path, limit: int = MAX_TEXT_BYTES) -> tuple[d
     files: dict[str, str] = {}
     skipped: list[str] = []
     total = 0
-    for path in sorted(root.rglob("*.py")):
+    found = sorted(root.rglob("*.py"))
+    for i, path in enumerate(found):
+        if i % 50 == 0:
+            progress(i / len(found))
         rel = path.relative_to(base)
         if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts[:-1]):
             continue

@@ -215,8 +215,13 @@ class TemporalPanel(BasePanel):
         self.set_params(dataclasses.replace(self.params, events=events, queries=(), generate={}, as_of=None,
                                             known_at=None, focus=None))
 
-    def add_file(self, path: Path) -> None:
-        self.set_events(temporal.parse_events(read_text(path), path.name))
+    reads_in_background = True  # 400,000 facts take seconds to parse
+
+    def read_file(self, path: Path, progress: Progress) -> tuple[temporal.Event, ...]:
+        return temporal.parse_events(read_text(path), path.name)
+
+    def apply_file(self, path: Path, data: tuple[temporal.Event, ...]) -> None:
+        self.set_events(data)
 
     def _on_row_picked(self, row: int) -> None:
         graph = self.graph()
