@@ -243,3 +243,34 @@ class ExactCounter:
         """Stop every count in flight (at once) and close the HTTP client."""
         self.guard.close()
         self._client.close()
+
+
+class LiveClient:
+    """Base of the panels' live runs: one SDK client (its own retries off) behind a
+    :class:`CallGuard` with no cool-down, so a user's next click tries afresh. The key stays
+    in the client; subclasses add ``run``."""
+
+    def __init__(self, api_key: str, base_url: str | None = None, model: str = DEFAULT_MODEL,
+                 timeout: float = 30.0) -> None:
+        logs.hide_in_logs(api_key)
+        self.model = model
+        self._client = sdk().Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
+                                       max_retries=0)
+        self.guard = CallGuard(timeout, cool_down_s=0)
+
+    def create(self, kwargs: dict[str, Any], should_stop: Callable[[], bool] | None = None) -> Any:
+        """``messages.create(**kwargs)`` under the guard."""
+        return self.guard.call(lambda: self._client.messages.create(**kwargs), should_stop)
+
+    @staticmethod
+    def output_tokens(reply: Any, name: str) -> int:
+        """``usage.output_tokens`` of a reply; a wrong-shaped answer is one clear line."""
+        n = getattr(getattr(reply, "usage", None), "output_tokens", None)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ApiCallError(f"{name}: the answer had no usable output_tokens ({n!r:.40})")
+        return n
+
+    def close(self) -> None:
+        """Stop any call in flight and close the HTTP client."""
+        self.guard.close()
+        self._client.close()

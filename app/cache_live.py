@@ -9,13 +9,11 @@ any saved session. Every call goes through :class:`~app.anthropic_service.CallGu
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app import logs
-from app.anthropic_service import DEFAULT_MODEL, ApiCallError, CallGuard, sdk
+from app.anthropic_service import DEFAULT_MODEL, ApiCallError, LiveClient
 
 MAX_TOKENS = 128
 TTLS = ("5m", "1h")
@@ -36,16 +34,12 @@ def cached_request(prefix: str, question: str, model: str, ttl: str) -> dict[str
             "messages": [{"role": "user", "content": blocks}]}
 
 
-class CacheLive:
+class CacheLive(LiveClient):
     """Send one call per question with the same cached prefix; return saved-call records."""
 
     def __init__(self, api_key: str, base_url: str | None = None, model: str = DEFAULT_MODEL,
                  timeout: float = 60.0) -> None:
-        logs.hide_in_logs(api_key)
-        self.model = model
-        self._client = sdk().Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                       max_retries=0)
-        self.guard = CallGuard(timeout, cool_down_s=0)
+        super().__init__(api_key, base_url, model, timeout)
 
     def run(self, prefix: str, questions: Sequence[str], ttl: str = "5m",
             should_stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:
@@ -56,15 +50,9 @@ class CacheLive:
         for i, question in enumerate(questions, start=1):
             kwargs = cached_request(prefix, question, self.model, ttl)
             try:
-                send = functools.partial(self._client.messages.create, **kwargs)
-                reply = self.guard.call(send, should_stop)
+                reply = self.create(kwargs, should_stop)
             except ApiCallError as exc:
                 raise ApiCallError(f"call {i}: {exc}") from None
             records.append({"request": kwargs, "response": reply.model_dump(mode="json"),
                             "timestamp": time.time()})
         return records
-
-    def close(self) -> None:
-        """Stop any call in flight and close the HTTP client."""
-        self.guard.close()
-        self._client.close()

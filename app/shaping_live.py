@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app import logs
-from app.anthropic_service import DEFAULT_MODEL, ApiCallError, CallGuard, sdk
+from app.anthropic_service import ApiCallError, LiveClient
 
 LOOSE_MAX_TOKENS = 1024
 STACKED_MAX_TOKENS = 16
@@ -59,16 +58,8 @@ def _refusal(exc: Exception) -> str | None:
     return f"the API refused the request (400): {str(detail or exc)[:200]}"
 
 
-class ShapingLive:
+class ShapingLive(LiveClient):
     """Send the loose and the stacked call; raise :class:`ApiCallError` with one clear line."""
-
-    def __init__(self, api_key: str, base_url: str | None = None, model: str = DEFAULT_MODEL,
-                 timeout: float = 30.0) -> None:
-        logs.hide_in_logs(api_key)
-        self.model = model
-        self._client = sdk().Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                       max_retries=0)
-        self.guard = CallGuard(timeout, cool_down_s=0)
 
     def run(self, prompt: str, field: str,
             should_stop: Callable[[], bool] | None = None) -> tuple[Measured, Measured]:
@@ -82,18 +73,11 @@ class ShapingLive:
     def _send(self, name: str, kwargs: dict[str, Any],
               should_stop: Callable[[], bool] | None) -> Measured:
         try:
-            reply = self.guard.call(lambda: self._client.messages.create(**kwargs), should_stop)
+            reply = self.create(kwargs, should_stop)
         except ApiCallError as exc:
             cause = exc.__cause__ or exc.__context__
             refusal = _refusal(cause) if isinstance(cause, Exception) else None
             raise ApiCallError(f"{name} call: {refusal or exc}") from None
-        n = getattr(getattr(reply, "usage", None), "output_tokens", None)
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ApiCallError(f"{name} call: the answer had no usable output_tokens ({n!r:.40})")
+        n = self.output_tokens(reply, f"{name} call")
         text = "".join(getattr(b, "text", "") for b in getattr(reply, "content", []) or [])
         return Measured(name, text, n, getattr(reply, "stop_reason", None))
-
-    def close(self) -> None:
-        """Stop any call in flight and close the HTTP client."""
-        self.guard.close()
-        self._client.close()

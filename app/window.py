@@ -29,6 +29,7 @@ from app import __version__, recovery
 from app.anthropic_service import ExactCounter, key_from_env
 from app.cache_live import CacheLive
 from app.compaction_live import LiveRun
+from app.semantic_live import SemanticLive
 from app.sessions import Session, load_session, save_session
 from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
@@ -42,7 +43,8 @@ from widgets.theme import THEMES, load_theme
 MAX_RECENT = 8
 
 LIVE_CLIENTS: dict[str, Callable[..., Any]] = {
-    "compaction": LiveRun, "output_shaping": ShapingLive, "prefix_cache": CacheLive}
+    "compaction": LiveRun, "output_shaping": ShapingLive, "prefix_cache": CacheLive,
+    "semantic_cache": SemanticLive}
 """Levers whose panel can run live against the API, and the client class each one uses."""
 
 

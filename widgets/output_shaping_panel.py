@@ -7,13 +7,12 @@ importing replies reshapes once (on the worker when many replies are loaded).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -37,6 +36,7 @@ from core.output_shaping_io import parse_replies
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
+from widgets.live_run import LiveRunner
 from widgets.loaders import read_text
 from widgets.output_shaping_plots import CUT_COLOR, ShapingPlots, marked_html, money
 from widgets.plots import PlotView
@@ -46,11 +46,6 @@ _TEXT_PAUSE_MS = 150
 """The marked-up reply follows the cap after this pause; the charts follow it live."""
 _CHEAP_REPLIES = 200
 """Up to this many imported replies reshape on the UI thread."""
-
-
-class _LiveBridge(QObject):
-    sig_measured = Signal(object)
-    """The live run ended: (loose, stacked) measurements, or an error message."""
 
 
 class OutputShapingPanel(BasePanel):
@@ -69,12 +64,10 @@ class OutputShapingPanel(BasePanel):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._live_factory: Callable[[], Any] | None = None
-        self._live_thread: threading.Thread | None = None
-        self._live_stop = threading.Event()
         self._measured: tuple[int, int] | None = None
-        self._live_bridge = _LiveBridge()
+        self._live = LiveRunner("shaping")
         super().__init__(*args, **kwargs)
-        self._live_bridge.sig_measured.connect(self._on_live_measured)
+        self._live.sig_done.connect(self._on_live_measured)
         split = self._extra.parentWidget()
         if isinstance(split, QSplitter):  # the reply view is a strip; the charts need the room
             split.setSizes([170, 550])
@@ -155,30 +148,16 @@ class OutputShapingPanel(BasePanel):
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
         """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
         self._live_factory = factory
-        running = self._live_thread is not None and self._live_thread.is_alive()
-        self.live_button.setEnabled(factory is not None and not running)
+        self.live_button.setEnabled(factory is not None and not self._live.busy())
 
     def _on_live_clicked(self) -> None:
         if self._live_factory is None:
             return
         prompt = self.live_prompt.text().strip() or self.params.question
-        field, client = self.params.schema_field, self._live_factory()
-        stop = self._live_stop
-
-        def run() -> None:
-            try:
-                result: Any = client.run(prompt, field, stop.is_set)
-            except Exception as exc:  # the app's ApiCallError: one line, never the key
-                result = str(exc)
-            finally:
-                client.close()
-            if not stop.is_set():
-                self._live_bridge.sig_measured.emit(result)
-
+        field = self.params.schema_field
         self.live_button.setEnabled(False)
         self.live_label.setText("sending the loose call, then the stacked one…")
-        self._live_thread = threading.Thread(target=run, daemon=True, name="ctxlab-shaping-live")
-        self._live_thread.start()
+        self._live.start(self._live_factory(), lambda client, stop: client.run(prompt, field, stop))
 
     def _on_live_measured(self, result: Any) -> None:
         self.live_button.setEnabled(self._live_factory is not None)
@@ -336,9 +315,7 @@ class OutputShapingPanel(BasePanel):
 
 
     def shutdown(self) -> None:
-        self._live_stop.set()  # a live call in flight gives up at its next poll (50 ms)
-        if self._live_thread is not None:
-            self._live_thread.join(5.0)
+        self._live.stop()
         super().shutdown()
 
 

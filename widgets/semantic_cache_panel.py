@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -33,6 +34,7 @@ from core.semantic_cache_io import parse_lines, parse_questions, to_lines
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
+from widgets.live_run import LiveRunner
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, CachePrepared, zero_window
@@ -40,6 +42,8 @@ from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, CachePre
 _EDIT_PAUSE_MS = 500
 _CHEAP_QUESTIONS = 300
 """Up to this many questions are embedded and walked on the UI thread."""
+MAX_LIVE_CALLS = 20
+"""Misses a live run sends (``app.semantic_live.MAX_CALLS``; a test keeps the two equal)."""
 
 
 class SemanticCachePanel(BasePanel):
@@ -56,6 +60,12 @@ class SemanticCachePanel(BasePanel):
         "model again (a false miss). Tag questions with an intent to count both; the sweep shows "
         "whether any threshold avoids both."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._live_factory: Callable[[], Any] | None = None
+        self._live = LiveRunner("semantic")
+        super().__init__(*args, **kwargs)
+        self._live.sig_done.connect(self._on_live_measured)
 
     def default_params(self) -> sc.Params:
         return sc.Params()
@@ -115,10 +125,55 @@ class SemanticCachePanel(BasePanel):
         self.probe_new = self.bind(QLineEdit(), "probe_new")
         more.addRow("Probe: new", self.probe_new)
         layout.addLayout(more)
+        self._build_live(layout)
         self._edit_timer: QTimer = QTimer(self)  # declared: the text-changed lambda above uses it
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_workload_edited)
+
+    def _build_live(self, layout: QVBoxLayout) -> None:
+        layout.addWidget(section("Live (with an API key)"))
+        self.live_button = QPushButton("Send the misses to the model")
+        self.live_button.setEnabled(False)
+        self.live_button.setToolTip(f"Each question that missed at this threshold is one "
+                                    f"messages.create call (the first {MAX_LIVE_CALLS}); hits never "
+                                    "call. The measured output tokens and wall time replace the "
+                                    "assumptions above.")
+        self.live_button.clicked.connect(self._on_live_clicked)
+        layout.addWidget(self.live_button)
+        self.live_label = QLabel("Offline: output tokens and model-call time are assumptions.")
+        self.live_label.setWordWrap(True)
+        layout.addWidget(self.live_label)
+
+    def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
+        """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
+        self._live_factory = factory
+        self.live_button.setEnabled(factory is not None and not self._live.busy())
+
+    def _on_live_clicked(self) -> None:
+        out: CacheOutput | None = self.output()
+        if self._live_factory is None or out is None:
+            return
+        missed = [e["question"] for e in out.result.events() if not e["hit"]]
+        self.live_button.setEnabled(False)
+        self.live_label.setText(f"sending {min(len(missed), MAX_LIVE_CALLS):,} missed questions…")
+        self._live.start(self._live_factory(), lambda client, stop: client.run(missed, stop))
+
+    def _on_live_measured(self, result: Any) -> None:
+        self.live_button.setEnabled(self._live_factory is not None)
+        if isinstance(result, str):
+            self.live_label.setText(f"Live run failed: {result}")
+            self._set_status(result, error=True)
+            self.sig_failed.emit(result)
+            return
+        before = self.params
+        n = len(result.calls)
+        more = f" ({result.left_out:,} more not sent)" if result.left_out else ""
+        self.live_label.setText(
+            f"Measured on {n:,} misses{more}: {result.mean_tokens:,} output tokens and "
+            f"{result.mean_ms:,.0f} ms a call on average (assumed: {before.out_tokens:,} and "
+            f"{before.llm_ms:,.0f} ms); the charts now use the measured values.")
+        self.change(out_tokens=result.mean_tokens, llm_ms=result.mean_ms)
 
     def _on_workload_edited(self) -> None:
         text = self.workload.toPlainText()
@@ -232,6 +287,10 @@ class SemanticCachePanel(BasePanel):
     def bench_steps(self) -> tuple[Callable[[int], None], Sequence[int]]:
         # 200 ticks over 91 hundredths, every tick a different value (a repeat would not redraw)
         return self.threshold.spin.setValue, [5 + (i * 37) % 91 for i in range(200)]
+
+    def shutdown(self) -> None:
+        self._live.stop()
+        super().shutdown()
 
 
 PANEL = SemanticCachePanel

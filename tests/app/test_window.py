@@ -179,7 +179,7 @@ def test_a_key_offers_live_runs_on_every_panel_that_has_them(qtbot):
     w = MainWindow()
     qtbot.addWidget(w)
     buttons = {"compaction": lambda p: p.run_live, "output_shaping": lambda p: p.live_button,
-               "prefix_cache": lambda p: p.live_button}
+               "prefix_cache": lambda p: p.live_button, "semantic_cache": lambda p: p.live_button}
     assert set(buttons) == set(LIVE_CLIENTS)
     panels = {lever: w.show_panel(lever) for lever in buttons}
     assert not any(buttons[lever](p).isEnabled() for lever, p in panels.items())

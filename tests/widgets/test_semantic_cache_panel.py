@@ -133,3 +133,45 @@ def test_the_other_embedders_sweep_is_drawn_dotted_for_comparison(panel):
     assert list(x) == [row["threshold"] for row in expected]
     assert list(y) == [row["false_misses"] / out.result.n for row in expected]
     assert "dotted: tfidf" in panel.plots_.sweep.titleLabel.text
+
+
+def test_live_run_sends_only_the_misses_and_the_measured_costs_replace_the_assumptions(panel, qtbot):
+    from app.semantic_live import MAX_CALLS, SemanticLive
+    from tests.fake_api import FakeAnthropic
+    from widgets.semantic_cache_panel import MAX_LIVE_CALLS
+
+    assert MAX_LIVE_CALLS == MAX_CALLS
+    assert not panel.live_button.isEnabled()  # no key: nothing to send
+    before = panel.output().result
+    missed = [e["question"] for e in before.events() if not e["hit"]]
+    hit = {e["question"] for e in before.events() if e["hit"]}
+    assert 0 < len(missed) <= MAX_CALLS and hit
+    with FakeAnthropic() as fake:
+        fake.reply = lambda body: "one two three four five six seven eight"
+        panel.set_live_factory(lambda: SemanticLive("sk-test-panel", base_url=fake.url))
+        with qtbot.waitSignal(panel._live.sig_done, timeout=30000):
+            panel.live_button.click()
+        sent = [b["messages"][0]["content"] for path, _h, b in fake.requests
+                if path.endswith("/v1/messages")]
+    assert sent == missed and not hit & set(sent)  # hits never call
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.out_tokens == 8, timeout=20000)
+    after = panel.output().result
+    assert after.params.llm_ms != before.params.llm_ms and panel.out_tokens.value() == 8
+    assert after.totals()["cache"]["cost"] == pytest.approx(
+        (after.n - after.hits) * 8 / 1e6 * after.params.price)
+    assert f"Measured on {len(missed)} misses: 8 output tokens" in panel.live_label.text()
+    assert "sk-test-panel" not in panel.live_label.text() and panel.live_button.isEnabled()
+
+
+def test_live_run_failure_is_one_line_and_changes_nothing(panel, qtbot):
+    from app.semantic_live import SemanticLive
+    from tests.fake_api import FakeAnthropic
+
+    params = panel.params
+    with FakeAnthropic() as fake:
+        fake.script = [401]
+        panel.set_live_factory(lambda: SemanticLive("sk-test-panel", base_url=fake.url))
+        with qtbot.waitSignal(panel.sig_failed, timeout=15000) as failed:
+            panel.live_button.click()
+    assert failed.args[0].startswith("miss 1: the API key was rejected (401)")
+    assert panel.params == params and "sk-test-panel" not in panel.live_label.text()
