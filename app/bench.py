@@ -63,8 +63,28 @@ def _tick(app: QApplication, panel: BasePanel, setter: Any, value: int) -> tuple
     return (view.last_paint_end - t0) * 1e3, stall * 1e3
 
 
+def _ticks(app: QApplication, panel: BasePanel, setter: Any, values: list[Any]) -> dict[str, Any]:
+    """Tick through ``values`` (the first few twice, as warm-up) and summarise the latencies."""
+    for v in values[:_WARMUP]:
+        _tick(app, panel, setter, v)
+    rows = [_tick(app, panel, setter, v) for v in values[_WARMUP:] + values[:_WARMUP]]
+    latency = [r[0] for r in rows]
+    return {
+        "ticks": len(rows),
+        "latency_ms_p50": round(_quantile(latency, 0.5), 2),
+        "latency_ms_p95": round(_quantile(latency, 0.95), 2),
+        "latency_ms_max": round(max(latency), 2),
+        "longest_ui_stall_ms": round(max(r[1] for r in rows), 2),
+    }
+
+
 def bench_panel(app: QApplication, spec_id: str, ticks: int) -> dict[str, Any]:
-    """Drive one panel's main control through ``ticks`` values and report latencies."""
+    """Drive one panel's main control through ``ticks`` values and report latencies.
+
+    Then pin what it shows and drive it through the same values again: ``with_pin`` holds
+    those latencies (ghost curves, bar outlines and map differences drawn), ``None`` when the
+    panel's charts have nothing a pin draws.
+    """
     spec = next(s for s in PANELS if s.lever == spec_id)
     panel = spec()
     try:
@@ -78,18 +98,13 @@ def bench_panel(app: QApplication, spec_id: str, ticks: int) -> dict[str, Any]:
         wait_until(panel.is_idle, 60.0)
         setter, values = panel.bench_steps()
         values = list(values)[:ticks]
-        for v in values[:_WARMUP]:
-            _tick(app, panel, setter, v)
-        rows = [_tick(app, panel, setter, v) for v in values[_WARMUP:] + values[:_WARMUP]]
-        latency = [r[0] for r in rows]
-        return {
-            "panel": spec_id,
-            "ticks": len(rows),
-            "latency_ms_p50": round(_quantile(latency, 0.5), 2),
-            "latency_ms_p95": round(_quantile(latency, 0.95), 2),
-            "latency_ms_max": round(max(latency), 2),
-            "longest_ui_stall_ms": round(max(r[1] for r in rows), 2),
-        }
+        report = {"panel": spec_id, **_ticks(app, panel, setter, values)}
+        pin = panel.pin_bar.pin(panel.status.text())  # the same ticks again, one pin drawn
+        drawn = {"curves": len(pin.curves) if pin else 0, "bar_sets": len(pin.bars) if pin else 0,
+                 "maps": len(panel.pin_bar.differences)}
+        report["with_pin"] = {**_ticks(app, panel, setter, values), "ghosts": drawn} \
+            if any(drawn.values()) else None  # nothing to ghost: the figure would be the same
+        return report
     finally:
         panel.shutdown()
         panel.close()
