@@ -46,6 +46,11 @@ MAX_LIVE_CALLS = 20
 """Misses a live run sends (``app.semantic_live.MAX_CALLS``; a test keeps the two equal)."""
 
 
+
+def _saved(pct: float, less: str, more: str) -> str:
+    """Phrase a saving in percent: ``less`` for a saving, ``more`` (with the size) for a loss."""
+    return (less if pct >= 0 else more).format(f"{abs(pct):.0f}")
+
 class SemanticCachePanel(BasePanel):
     """Walk a workload through a semantic cache; drag the threshold and watch the errors trade."""
 
@@ -170,7 +175,8 @@ class SemanticCachePanel(BasePanel):
         n = len(result.calls)
         more = f" ({result.left_out:,} more not sent)" if result.left_out else ""
         self.live_label.setText(
-            f"Measured on {n:,} misses{more}: {result.mean_tokens:,} output tokens and "
+            f"Measured on {n:,} misses{more}: {result.mean_tokens:,} output "
+            f"token{'' if result.mean_tokens == 1 else 's'} and "
             f"{result.mean_ms:,.0f} ms a call on average (assumed: {before.out_tokens:,} and "
             f"{before.llm_ms:,.0f} ms); the charts now use the measured values.")
         self.change(out_tokens=result.mean_tokens, llm_ms=result.mean_ms)
@@ -269,7 +275,8 @@ class SemanticCachePanel(BasePanel):
         return (f"threshold {res.params.threshold:.2f} ({res.params.embedder}): {res.hits:,} of "
                 f"{res.n:,} hit ({res.hits / res.n:.0%}), {res.n - res.hits:,} model calls · "
                 f"${t['cache']['cost']:,.4f} vs ${t['baseline']['cost']:,.4f} "
-                f"(saves {t['saved']['cost_pct']:.0f}%), {t['saved']['latency_pct']:.0f}% less wait"
+                f"({_saved(t['saved']['cost_pct'], 'saves {}%', 'costs {}% more')}), "
+                f"{_saved(t['saved']['latency_pct'], '{}% less wait', '{}% more wait')}"
                 f"{flags}{note}")
 
     def csv_rows(self) -> list[list[Any]]:

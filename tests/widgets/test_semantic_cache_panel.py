@@ -101,6 +101,14 @@ def test_csv_rows_and_headline(panel):
     assert "false hits" in panel.status.text()
 
 
+def test_a_cache_slower_than_the_model_says_more_wait_not_negative_less(panel, qtbot):
+    assert "% less wait" in panel.status.text()
+    panel.change(llm_ms=1.0, lookup_ms=12.0)  # a lookup slower than the call it saves
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.llm_ms == 1.0)
+    text = panel.status.text()
+    assert "% more wait" in text and "less wait" not in text and "-" not in text.split("·")[1]
+
+
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # the tooltip, offscreen
 def test_many_questions_are_one_density_image_with_hover(make_panel, qtbot):
     from PySide6.QtCore import QPointF
