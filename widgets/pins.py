@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsItem
 
 from core import fields
 from core.errors import InputError
@@ -218,6 +219,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
         ghost = pg.BarGraphItem(x0=bar.x0, y0=bar.y0, x1=bar.x1, y1=bar.y1, brush=None, pen=outline)
         ghost.ghost_of = pin.label
         ghost.setZValue(BAR_GHOST_Z)
+        ghost.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # dashed rects: a blit
         plot.addItem(ghost)
         pin.items.append((plot, ghost))
         if bar.plot not in named:
