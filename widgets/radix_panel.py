@@ -87,6 +87,8 @@ class RadixPanel(BasePanel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._settled: object = None
         self._listed: object = None
+        self._stream_mode = _MODES[0][0]
+        """The mode box's choice, kept as a plain string: files are read on a worker thread."""
         super().__init__(*args, **kwargs)
 
     def default_params(self) -> radix.Params:
@@ -176,6 +178,8 @@ class RadixPanel(BasePanel):
         self.mode = QComboBox()
         for key, label in _MODES:
             self.mode.addItem(label, key)
+        self.mode.currentIndexChanged.connect(
+            lambda _i: setattr(self, "_stream_mode", self.mode.currentData()))
         layout.addWidget(self.mode)
         self.text = QPlainTextEdit()
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -194,6 +198,7 @@ class RadixPanel(BasePanel):
         self.step.set_range(0, self._total())  # the bound step is shown inside it
         with QSignalBlocker(self.mode):
             self.mode.setCurrentIndex(0 if p.requests else 1)
+        self._stream_mode = self.mode.currentData()
         key = (p.requests, p.prompts)
         if key != self._listed:  # a new stream: list it, and start from the whole tree
             self._listed = key
@@ -216,8 +221,18 @@ class RadixPanel(BasePanel):
         params.check()
         self.set_params(params)
 
-    def add_file(self, path: Path) -> None:
-        self.set_stream(stream_from_text(read_text(path), self.mode.currentData()))
+    def read_file(self, path: Path, progress: Progress) -> dict[str, Any]:
+        """Read one request per line (worker thread): block ids or prompts, as the mode box says."""
+        try:
+            stream = stream_from_text(read_text(path), self._stream_mode)
+            radix.Params(**stream).check()  # too many blocks: refused before anything changes
+        except InputError as exc:
+            text = str(exc)
+            raise InputError(text if text.startswith(path.name) else f"{path.name}: {text}") from None
+        return stream
+
+    def apply_file(self, path: Path, data: dict[str, Any]) -> None:
+        self.set_stream(data)
 
     # ---- clicks and hover -----------------------------------------------------------------
     def _on_node_clicked(self, index: int) -> None:

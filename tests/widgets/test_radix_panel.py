@@ -297,3 +297,33 @@ def test_classic_markers_follow_the_shade_choice_like_the_bands(panel, qtbot):
         marked, shades[mode] = panel.plots_.marked()
         assert marked.size and np.array_equal(shades[mode], shade_of(lay, mode)[marked])
     assert not np.array_equal(shades["refs"], shades["age"])
+
+
+def test_a_stream_file_is_read_on_the_worker_and_a_bad_one_changes_nothing(panel, qtbot, tmp_path):
+    path = tmp_path / "prompts.txt"
+    path.write_text("You are terse. Answer in French. What is 2+2?\n"
+                    "You are terse. Answer in French. Name a river.\n", encoding="utf-8")
+    before = panel.params
+    assert panel.mode.currentData() == "prompts"  # the shipped sample: text prompts
+    panel.open_paths([path])
+    # nothing is read on the UI thread: the file is applied only once the worker hands it back
+    assert panel.params == before and panel.opener.active() and "reading prompts.txt" in panel.status.text()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.lengths.size == 2)
+    assert panel.params.prompts == tuple(path.read_text(encoding="utf-8").splitlines())
+    assert panel.output().result.matched.tolist() == [0, 1]  # the first 8-word block is shared
+    shown = panel.output()
+    for name, data, why in (("empty.txt", b"\n  \n", "empty.txt: stream: no requests"),
+                            ("blob.bin", b"\x00\x01binary", "blob.bin: looks like a binary file"),
+                            ("latin.txt", "café\n".encode("latin-1"), "latin.txt: not UTF-8")):
+        bad = tmp_path / name
+        bad.write_bytes(data)
+        kept = panel.params
+        panel.open_paths([bad])
+        qtbot.waitUntil(lambda why=why: panel.is_idle() and why in panel.status.text())
+        assert panel.params == kept and panel.output() is shown  # nothing the user had is lost
+    too_big = tmp_path / "huge.txt"
+    too_big.write_text(("b " * 1000 + "\n") * (radix.MAX_BLOCKS // 1000 + 1), encoding="utf-8")
+    panel.mode.setCurrentIndex(panel.mode.findData("blocks"))
+    panel.open_paths([too_big])
+    qtbot.waitUntil(lambda: panel.is_idle() and "huge.txt" in panel.status.text())
+    assert f"more than {radix.MAX_BLOCKS:,} blocks" in panel.status.text() and panel.output() is shown
