@@ -36,7 +36,7 @@ from core.output_shaping_io import parse_replies
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
-from widgets.live_run import LiveRunner
+from widgets.live_run import LiveSection
 from widgets.loaders import read_text
 from widgets.output_shaping_plots import CUT_COLOR, ShapingPlots, marked_html, money
 from widgets.plots import PlotView
@@ -63,11 +63,8 @@ class OutputShapingPanel(BasePanel):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._live_factory: Callable[[], Any] | None = None
         self._measured: tuple[int, int] | None = None
-        self._live = LiveRunner("shaping")
         super().__init__(*args, **kwargs)
-        self._live.sig_done.connect(self._on_live_measured)
         split = self._extra.parentWidget()
         if isinstance(split, QSplitter):  # the reply view is a strip; the charts need the room
             split.setSizes([170, 550])
@@ -133,43 +130,31 @@ class OutputShapingPanel(BasePanel):
         self._edit_timer.timeout.connect(self._on_reply_edited)
 
     def _build_live(self, layout: QVBoxLayout) -> None:
-        layout.addWidget(section("Live: measure it (needs an API key)"))
         self.live_prompt = QLineEdit()
         self.live_prompt.setPlaceholderText("prompt sent twice: loose, then stacked (empty: the question)")
-        layout.addWidget(self.live_prompt)
-        self.live_button = QPushButton("Send loose + stacked")
-        self.live_button.setEnabled(False)
-        self.live_button.clicked.connect(self._on_live_clicked)
-        layout.addWidget(self.live_button)
-        self.live_label = QLabel("Offline: the bars are estimates (words × 1.3).")
-        self.live_label.setWordWrap(True)
-        layout.addWidget(self.live_label)
+        self.live_section = LiveSection(self, layout, "Live: measure it (needs an API key)",
+                                "Send loose + stacked", "Offline: the bars are estimates (words × 1.3).",
+                                self._on_live_clicked, inputs=[self.live_prompt])
+        self.live_button, self.live_label = self.live_section.button, self.live_section.label
+        self.live_section.sig_measured.connect(self._on_live_measured)
+        self.live_section.sig_failed.connect(lambda message: self._set_status(message, error=True))
+        self.live_section.sig_failed.connect(self.sig_failed)
 
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
         """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
-        self._live_factory = factory
-        self.live_button.setEnabled(factory is not None and not self._live.busy())
+        self.live_section.set_factory(factory)
 
     def _on_live_clicked(self) -> None:
-        if self._live_factory is None:
-            return
         prompt = self.live_prompt.text().strip() or self.params.question
         field = self.params.schema_field
-        self.live_button.setEnabled(False)
-        self.live_label.setText("sending the loose call, then the stacked one…")
-        self._live.start(self._live_factory(), lambda client, stop: client.run(prompt, field, stop))
+        self.live_section.start("sending the loose call, then the stacked one…",
+                                lambda client, stop: client.run(prompt, field, stop))
 
     def _on_live_measured(self, result: Any) -> None:
-        self.live_button.setEnabled(self._live_factory is not None)
-        if isinstance(result, str):
-            self.live_label.setText(f"Live run failed: {result}")
-            self._set_status(result, error=True)
-            self.sig_failed.emit(result)
-            return
         loose, stacked = result
         self._measured = (loose.output_tokens, stacked.output_tokens)
         rate, calls = self.params.output_rate_per_mtok, self.params.n_calls
-        self.live_label.setText(
+        self.live_section.say(
             f"Measured output tokens: loose {loose.output_tokens:,} "
             f"({money(loose.dollars(rate, calls))} for {calls:,} calls), stacked "
             f"{stacked.output_tokens:,} ({money(stacked.dollars(rate, calls))}); "
@@ -315,7 +300,7 @@ class OutputShapingPanel(BasePanel):
 
 
     def shutdown(self) -> None:
-        self._live.stop()
+        self.live_section.stop()
         super().shutdown()
 
 

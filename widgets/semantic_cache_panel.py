@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -34,7 +33,7 @@ from core.semantic_cache_io import parse_lines, parse_questions, to_lines
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
-from widgets.live_run import LiveRunner
+from widgets.live_run import LiveSection
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, CachePrepared, zero_window
@@ -65,12 +64,6 @@ class SemanticCachePanel(BasePanel):
         "model again (a false miss). Tag questions with an intent to count both; the sweep shows "
         "whether any threshold avoids both."
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._live_factory: Callable[[], Any] | None = None
-        self._live = LiveRunner("semantic")
-        super().__init__(*args, **kwargs)
-        self._live.sig_done.connect(self._on_live_measured)
 
     def default_params(self) -> sc.Params:
         return sc.Params()
@@ -137,44 +130,34 @@ class SemanticCachePanel(BasePanel):
         self._edit_timer.timeout.connect(self._on_workload_edited)
 
     def _build_live(self, layout: QVBoxLayout) -> None:
-        layout.addWidget(section("Live (with an API key)"))
-        self.live_button = QPushButton("Send the misses to the model")
-        self.live_button.setEnabled(False)
-        self.live_button.setToolTip(f"Each question that missed at this threshold is one "
-                                    f"messages.create call (the first {MAX_LIVE_CALLS}); hits never "
-                                    "call. The measured output tokens and wall time replace the "
-                                    "assumptions above.")
-        self.live_button.clicked.connect(self._on_live_clicked)
-        layout.addWidget(self.live_button)
-        self.live_label = QLabel("Offline: output tokens and model-call time are assumptions.")
-        self.live_label.setWordWrap(True)
-        layout.addWidget(self.live_label)
+        self.live_section = LiveSection(
+            self, layout, "Live (with an API key)", "Send the misses to the model",
+            "Offline: output tokens and model-call time are assumptions.", self._on_live_clicked,
+            tooltip=f"Each question that missed at this threshold is one messages.create call "
+                    f"(the first {MAX_LIVE_CALLS}); hits never call. The measured output tokens "
+                    "and wall time replace the assumptions above.")
+        self.live_button, self.live_label = self.live_section.button, self.live_section.label
+        self.live_section.sig_measured.connect(self._on_live_measured)
+        self.live_section.sig_failed.connect(lambda message: self._set_status(message, error=True))
+        self.live_section.sig_failed.connect(self.sig_failed)
 
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
         """Offer (or withdraw) live runs: ``factory()`` returns an object with ``run`` and ``close``."""
-        self._live_factory = factory
-        self.live_button.setEnabled(factory is not None and not self._live.busy())
+        self.live_section.set_factory(factory)
 
     def _on_live_clicked(self) -> None:
         out: CacheOutput | None = self.output()
-        if self._live_factory is None or out is None:
+        if out is None:
             return
         missed = [e["question"] for e in out.result.events() if not e["hit"]]
-        self.live_button.setEnabled(False)
-        self.live_label.setText(f"sending {min(len(missed), MAX_LIVE_CALLS):,} missed questions…")
-        self._live.start(self._live_factory(), lambda client, stop: client.run(missed, stop))
+        self.live_section.start(f"sending {min(len(missed), MAX_LIVE_CALLS):,} missed questions…",
+                                lambda client, stop: client.run(missed, stop))
 
     def _on_live_measured(self, result: Any) -> None:
-        self.live_button.setEnabled(self._live_factory is not None)
-        if isinstance(result, str):
-            self.live_label.setText(f"Live run failed: {result}")
-            self._set_status(result, error=True)
-            self.sig_failed.emit(result)
-            return
         before = self.params
         n = len(result.calls)
         more = f" ({result.left_out:,} more not sent)" if result.left_out else ""
-        self.live_label.setText(
+        self.live_section.say(
             f"Measured on {n:,} misses{more}: {result.mean_tokens:,} output "
             f"token{'' if result.mean_tokens == 1 else 's'} and "
             f"{result.mean_ms:,.0f} ms a call on average (assumed: {before.out_tokens:,} and "
@@ -296,7 +279,7 @@ class SemanticCachePanel(BasePanel):
         return self.threshold.spin.setValue, [5 + (i * 37) % 91 for i in range(200)]
 
     def shutdown(self) -> None:
-        self._live.stop()
+        self.live_section.stop()
         super().shutdown()
 
 

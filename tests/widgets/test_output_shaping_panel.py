@@ -115,7 +115,7 @@ def test_live_run_measures_both_calls_and_marks_them_on_the_bars(panel, qtbot):
         fake.reply = reply
         panel.set_live_factory(lambda: ShapingLive("sk-test-panel", base_url=fake.url))
         panel.live_prompt.setText("Did it finish?")
-        with qtbot.waitSignal(panel._live.sig_done, timeout=15000):
+        with qtbot.waitSignal(panel.live_section.sig_measured, timeout=15000):
             panel.live_button.click()
         bodies = [b for path, _h, b in fake.requests if path.endswith("/v1/messages")]
     assert [b["max_tokens"] for b in bodies] == [1024, 16]

@@ -157,7 +157,7 @@ def test_live_run_sends_only_the_misses_and_the_measured_costs_replace_the_assum
     with FakeAnthropic() as fake:
         fake.reply = lambda body: "one two three four five six seven eight"
         panel.set_live_factory(lambda: SemanticLive("sk-test-panel", base_url=fake.url))
-        with qtbot.waitSignal(panel._live.sig_done, timeout=30000):
+        with qtbot.waitSignal(panel.live_section.sig_measured, timeout=30000):
             panel.live_button.click()
         sent = [b["messages"][0]["content"] for path, _h, b in fake.requests
                 if path.endswith("/v1/messages")]
@@ -183,3 +183,24 @@ def test_live_run_failure_is_one_line_and_changes_nothing(panel, qtbot):
             panel.live_button.click()
     assert failed.args[0].startswith("miss 1: the API key was rejected (401)")
     assert panel.params == params and "sk-test-panel" not in panel.live_label.text()
+
+
+def test_a_live_run_after_a_stopped_one_runs_in_full(panel, qtbot):
+    """Stopping a run set the runner's stop flag for good: the next run gave up at once and
+    never reported. Each run now has a flag of its own."""
+    from app.semantic_live import SemanticLive
+    from tests.fake_api import FakeAnthropic
+
+    with FakeAnthropic() as fake:
+        fake.delay_s = 1.0  # the first run is still waiting for its first answer when stopped
+        panel.set_live_factory(lambda: SemanticLive("sk-test-panel", base_url=fake.url))
+        panel.live_button.click()
+        assert not panel.live_button.isEnabled() and "sending" in panel.live_label.text()
+        panel.live_section.stop()
+        assert panel.live_button.isEnabled()
+        fake.delay_s = 0.0
+        fake.reply = lambda body: "one two three"
+        with qtbot.waitSignal(panel.live_section.sig_measured, timeout=30000) as measured:
+            panel.live_button.click()
+    assert len(measured.args[0].calls) > 0 and measured.args[0].mean_tokens == 3
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.out_tokens == 3, timeout=20000)
