@@ -40,15 +40,23 @@ from widgets.plots import PlotView
 _DIRECTIONS = (("callees", "callees: what it needs"), ("callers", "callers: who needs it"),
                ("both", "both: blast radius of a change"))
 _MAX_DEPTH = 15
+SLICE_SHOWN = 100_000
+"""Characters of the slice the text view shows (Copy slice copies all of it): a 1 MB slice
+took the view 0.8 s to lay out on the UI thread (issue 28)."""
 
 
-def depth_curve(res: callgraph.Result, counter: TokenCounter | None) -> dict[str, np.ndarray]:
-    """Slice tokens at every depth from 0 to where the slice stops growing."""
-    far = max((abs(d) for d in res.distance.values()), default=0)
-    depths = np.arange(far + 1)
-    tokens = [callgraph.cut(dataclasses.replace(res.params, depth=int(d)), res.graph, counter).slice_tokens
-              for d in depths]
-    return {"depth": depths, "slice_tokens": np.array(tokens, np.int64)}
+def shown_slice(res: callgraph.Result) -> str:
+    """Return the slice text as the view shows it.
+
+    Whole up to :data:`SLICE_SHOWN` characters, else cut at a line end with a last line saying
+    how much is left out.
+    """
+    text = res.slice_text
+    if len(text) <= SLICE_SHOWN:
+        return text
+    head = text[:text.rfind("\n", 0, SLICE_SHOWN) + 1 or SLICE_SHOWN]
+    return (f"{head}\n# … {len(text) - len(head):,} more characters of this slice of "
+            f"{len(res.members):,} functions not shown here; Copy slice copies all of it\n")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -135,7 +143,7 @@ class CallgraphPanel(BasePanel):
         self.slice_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         box.addWidget(self.slice_view)
         copy = QPushButton("Copy slice")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.slice_view.toPlainText()))
+        copy.clicked.connect(self._on_copy_slice)
         box.addWidget(copy)
         self.unresolved = QPlainTextEdit()
         self.unresolved.setReadOnly(True)
@@ -229,8 +237,8 @@ class CallgraphPanel(BasePanel):
         res = callgraph.derive(prepared.analysed, params)
         key = (res.target, params.direction)
         if key not in prepared.curves:  # memo inside the prepared state: dropped with it
-            unlimited = callgraph.derive(prepared.analysed, dataclasses.replace(params, depth=None))
-            prepared.curves[key] = depth_curve(unlimited, prepared.analysed.counter)
+            prepared.curves[key] = callgraph.depth_curve(prepared.analysed.graph, res.target,
+                                                         params.direction, prepared.analysed.counter)
         return CallgraphOutput(res, prepared.curves[key], note=res.note)
 
     def graph(self) -> callgraph.Graph | None:
@@ -247,11 +255,16 @@ class CallgraphPanel(BasePanel):
             settle_heap()  # the parsed package leaves many long-lived objects
             self.names.setStringList(list(res.graph.names))
         self.plots_.update(output, self.theme)
-        if self.slice_view.toPlainText() != res.slice_text:
-            self.slice_view.setPlainText(res.slice_text)
+        shown = shown_slice(res)
+        if self.slice_view.toPlainText() != shown:
+            self.slice_view.setPlainText(shown)
         self.unresolved.setPlainText(self._unresolved_text(res))
         with QSignalBlocker(self.search):
             self.search.setText("" if res.target < 0 else res.graph.names[res.target])
+
+    def _on_copy_slice(self) -> None:
+        out: CallgraphOutput | None = self.output()
+        QGuiApplication.clipboard().setText("" if out is None else out.result.slice_text)
 
     def _unresolved_text(self, res: callgraph.Result) -> str:
         rows = res.unresolved()

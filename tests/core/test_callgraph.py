@@ -1,5 +1,7 @@
 """Call graph: resolution rules, slices in every direction, tokens, errors, layout."""
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -154,3 +156,93 @@ def test_layout_survives_cycles_and_recursion():
     edges = np.array([[0, 1], [1, 2], [2, 0], [2, 2], [3, 3]])
     x, y = layered(4, edges)
     assert len({(a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)}) == 4
+
+
+def chain(n):
+    """A module where f0 calls f1 calls f2 ... (an n-deep call chain), with a nested helper."""
+    body = [f"def f{i}(x):\n    return f{i + 1}(x)\n" for i in range(n - 1)]
+    last = f"def f{n - 1}(x):\n    def inner():\n        return f0(1)\n    return inner()\n"
+    return "\n\n".join([*body, last])
+
+
+class LineCounter:
+    """A counter that is not a words/chars estimate: one token per line, counting what it read."""
+
+    name = "lines"
+    cheap = True
+
+    def __init__(self):
+        self.read = 0
+
+    def count(self, text):
+        self.read += len(text)
+        return text.count("\n") + 1
+
+    def count_many(self, texts):
+        return [self.count(t) for t in texts]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 12), raw=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
+       nested=st.lists(st.booleans(), min_size=12, max_size=12),
+       estimator=st.sampled_from(["words", "chars"]),
+       direction=st.sampled_from(callgraph.DIRECTIONS), pick=st.integers(0, 40))
+def test_depth_curve_is_the_slice_tokens_at_every_depth(n, raw, nested, estimator, direction, pick):
+    calls = {i: [b % n for a, b in raw if a % n == i] for i in range(n)}
+    source = "\n\n".join(
+        f"def f{i}(x):\n" + (f"    def g{i}():\n        return f{(i + 1) % n}(x)\n" if nested[i] else "")
+        + "".join(f"    f{c}(x)\n" for c in calls[i]) + "    return x\n" for i in range(n))
+    params = callgraph.Params(source=source, estimator=estimator)
+    prepared = callgraph.prepare(params)
+    g = prepared.graph
+    target = pick % len(g.names)
+    curve = callgraph.depth_curve(g, target, direction, prepared.counter)
+    cuts = [callgraph.cut(callgraph.Params(source, target=g.names[target], direction=direction, depth=d,
+                                           estimator=estimator), g) for d in range(n + 1)]
+    far = next(d for d in range(n + 1) if len(cuts[d].distance) == len(cuts[-1].distance))  # stops growing
+    assert curve["depth"].tolist() == list(range(far + 1))
+    assert curve["slice_tokens"].tolist() == [c.slice_tokens for c in cuts[:far + 1]]
+    counter = LineCounter()  # any other counter counts the slice text itself
+    assert callgraph.depth_curve(g, target, direction, counter)["slice_tokens"].tolist() == [
+        counter.count(callgraph.cut(callgraph.Params(source, target=g.names[target], direction=direction,
+                                                     depth=d), g).slice_text) for d in range(far + 1)]
+
+
+def test_depth_curve_of_a_deep_chain_reads_the_code_a_bounded_number_of_times():
+    source = chain(3000)
+    prepared = callgraph.prepare(callgraph.Params(source=source))
+    g = prepared.graph
+    curve = callgraph.depth_curve(g, 0, "callees", prepared.counter)
+    assert curve["depth"].size == callgraph.CURVE_POINTS and curve["depth"][-1] == 3000  # f2999.inner
+    assert curve["depth"][:128].tolist() == list(range(128))
+    for d in (0, 127, int(curve["depth"][200]), 3000):
+        i = curve["depth"].tolist().index(d)
+        assert curve["slice_tokens"][i] == callgraph.cut(callgraph.Params(source, depth=d), g).slice_tokens
+    counter = LineCounter()
+    curve = callgraph.depth_curve(g, 0, "callees", counter)
+    # one slice per depth read the code 3,000 times over (O(depth²)); now at most COUNTED_POINTS times
+    assert curve["depth"].size == callgraph.COUNTED_POINTS
+    assert counter.read <= callgraph.COUNTED_POINTS * len(source)
+    whole = callgraph.cut(callgraph.Params(source), g).slice_text
+    assert curve["slice_tokens"][-1] == LineCounter().count(whole)
+
+
+def test_layout_work_does_not_grow_with_the_number_of_layers():
+    """Ordering nodes within layers once looped over every layer (8 s for a 40,000-deep chain):
+    count the calls the ordering makes, which must not depend on how deep the graph is."""
+    def calls_in_ordering(n):
+        made = [0]
+
+        def profile(frame, event, arg):
+            if event == "c_call" and frame.f_code.co_name in ("_order", "_rank"):
+                made[0] += 1
+        edges = np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)
+        sys.setprofile(profile)
+        try:
+            x, _ = layered(n, edges)
+        finally:
+            sys.setprofile(None)
+        assert x.tolist() == sorted(x.tolist()) and len(set(x.tolist())) == n  # one layer per call
+        return made[0]
+
+    assert calls_in_ordering(2000) == calls_in_ordering(50)

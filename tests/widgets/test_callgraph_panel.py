@@ -90,3 +90,26 @@ def test_pasted_code_with_a_syntax_error_keeps_the_graph(panel, qtbot, click):
 def test_scenario_round_trips(panel):
     params = callgraph.Params.from_dict(panel.scenario()["params"])
     assert params == panel.params
+
+
+def test_a_deep_call_chain_draws_a_bounded_curve_and_text(panel, qtbot, click):
+    """A 4,000-deep chain: the depth curve was one slice per depth (minutes at 40,000) with a
+    point each, and the whole 140 KB slice went into the text view on the UI thread."""
+    from PySide6.QtGui import QGuiApplication
+
+    from widgets.callgraph_panel import SLICE_SHOWN
+    n = 4000
+    source = "\n\n".join([*(f"def f{i}(x):\n    return f{i + 1}(x)\n" for i in range(n - 1)),
+                          f"def f{n - 1}(x):\n    return x\n"])
+    panel.set_code(source=source)
+    qtbot.waitUntil(lambda: panel.is_idle() and len(panel.output().result.graph.names) == n, timeout=60000)
+    res = panel.output().result
+    xs, ys = panel.plots_.depth_curve.getData()  # drawn on a log axis
+    assert xs.size == callgraph.CURVE_POINTS and xs[-1] == n - 1
+    assert ys[-1] == np.log10(res.slice_tokens)  # the whole chain at the last depth
+    shown = panel.slice_view.toPlainText()
+    assert len(res.slice_text) > SLICE_SHOWN and len(shown) < SLICE_SHOWN + 200
+    assert res.slice_text.startswith(shown.rsplit("\n# …", 1)[0])
+    assert f"{len(res.slice_text) - len(shown.rsplit(chr(10) + '# …', 1)[0]):,} more characters" in shown
+    click(panel, "Copy slice")
+    assert QGuiApplication.clipboard().text() == res.slice_text
