@@ -136,7 +136,8 @@ def _lut(middle: QColor) -> np.ndarray:
     return np.asarray(cmap.getLookupTable(0.0, 1.0, 255, alpha=False), dtype=np.uint8)
 
 
-def _background(plot: pg.PlotItem) -> QColor:
+def background(plot: pg.PlotItem) -> QColor:
+    """Return the colour behind ``plot`` (its view's background; white when transparent)."""
     scene = plot.scene()
     views = scene.views() if scene is not None else []
     color = views[0].backgroundBrush().color() if views else QColor("white")
@@ -158,13 +159,13 @@ class Difference:
         self.plot, self.live, self.shot, self.label = plot, live, shot, label
         self.why = ""
         """Why no difference is drawn ('' while one is)."""
-        background = _background(plot)
+        ground = background(plot)
         self.overlay = pg.ImageItem(axisOrder=live.axisOrder)
-        self.overlay.setLookupTable(_lut(background))
+        self.overlay.setLookupTable(_lut(ground))
         self.overlay.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the live map
         self.overlay.ghost_of = label
         self.overlay.setParentItem(live)  # its pixels lie on the live map's pixels, dimmed with it
-        fill = QColor(background)
+        fill = QColor(ground)
         fill.setAlpha(215)
         self.tag = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(fill))
         self.tag.ghost_of = label
@@ -174,7 +175,13 @@ class Difference:
         self._text = ""
         self._seen: tuple[float, ...] = ()
         live.sigImageChanged.connect(self.refresh)
+        plot.vb.sigResized.connect(self._fit)
+        self._fit()
         self.refresh()
+
+    def _fit(self, *_args: Any) -> None:
+        """Wrap the corner note to the map's width (a narrow map would cut it off)."""
+        self.tag.setTextWidth(max(60.0, self.plot.vb.width() - 8))
 
     def check(self) -> None:
         """Refresh if the live map moved on its axes since it was last compared (a new extent)."""
@@ -200,8 +207,10 @@ class Difference:
         self.why = ""
         diff = now - pinned
         kind: Kind = self.live.pin_map
-        finite = np.abs(diff[np.isfinite(diff)])
-        largest = float(finite.max()) if finite.size else 0.0
+        largest = float(max(diff.max(), -diff.min())) if diff.size else 0.0
+        if not np.isfinite(largest):  # NaN or inf cells (rare): measure and draw the finite ones
+            diff = np.where(np.isfinite(diff), diff, np.float32(0))
+            largest = float(np.abs(diff).max())
         if kind.more:
             top = 1.0
             text = (f"{_swatch(HIGHER)} {kind.more.format(pin=name)}<br>"
@@ -209,9 +218,11 @@ class Difference:
         else:
             top = self._top = steady_top(self._top, largest)
             text = f"live − {name}<br>{_swatch(LOWER)} −{top:.3g} … {_swatch(HIGHER)} +{top:.3g}"
-        if largest == 0:
-            text = f"live − {name}: no change"
-        self.overlay.setImage(np.nan_to_num(diff, nan=0.0), autoLevels=False, levels=(-top, top))
+        if largest == 0:  # nothing to show: the live map stays readable under its note
+            self.overlay.setVisible(False)
+            self._say(f"live − {name}: no change")
+            return
+        self.overlay.setImage(diff, autoLevels=False, levels=(-top, top))
         self.overlay.setVisible(True)
         self._say(text)
 
@@ -226,7 +237,7 @@ class Difference:
             self.tag.setHtml(f'<span style="color:{self._ink()}">{text}</span>')
 
     def _ink(self) -> str:
-        return "#f0f0f0" if _background(self.plot).lightness() < 128 else "#202020"
+        return "#f0f0f0" if background(self.plot).lightness() < 128 else "#202020"
 
     def lost(self, plots: list[pg.PlotItem]) -> bool:
         """Whether the panel rebuilt or dropped the plot or map this was drawn on."""
@@ -236,6 +247,8 @@ class Difference:
         """Take the overlay and its corner note out of the scene."""
         with contextlib.suppress(RuntimeError, TypeError):  # already gone with its map
             self.live.sigImageChanged.disconnect(self.refresh)
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.plot.vb.sigResized.disconnect(self._fit)
         for item in (self.overlay, self.tag):
             item.setParentItem(None)
             scene = item.scene()

@@ -14,13 +14,15 @@ curve keeps at most :data:`SAVED_POINTS` points there.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
 from core import fields
@@ -231,17 +233,62 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
 
 
 def _tag(plot: pg.PlotItem, pin: Pin, name: str) -> pg.TextItem:
-    tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0))
-    tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
-    tag.setPos(4, 2 + 16 * LABELS.index(pin.label))
+    """Name the pin in a plot without a legend: in the top corner its data and labels crowd least."""
+    fill = QColor(pin_maps.background(plot))
+    fill.setAlpha(215)
+    tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0), fill=pg.mkBrush(fill))
+    tag.setParentItem(plot.vb)  # fixed in a corner, not in data coordinates
     tag.ghost_of = pin.label
+    slot = LABELS.index(pin.label)
+    tag.place = lambda *_: _place(tag, plot, slot)
+    plot.vb.sigResized.connect(tag.place)
+    tag.place()
     return tag
+
+
+def _place(tag: pg.TextItem, plot: pg.PlotItem, slot: int) -> None:
+    vb = plot.vb
+    vb.updateMatrix()  # data -> pixels as the next paint will have it (a pin may come before it)
+    size = tag.boundingRect()
+    y = 2.0 + (size.height() + 2) * slot
+    spots = [QRectF(x, y, size.width(), size.height()) for x in (4.0, vb.width() - size.width() - 4)]
+    tag.setPos(min(spots, key=lambda box: _crowding(plot, tag, box)).topLeft())
+
+
+def _crowding(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> float:
+    """Return how much a tag at ``box`` (view box pixels) would cover: text most, then bars, curves."""
+    vb = plot.vb
+    where, seen = vb.childGroup.mapRectFromParent(box).normalized(), vb.mapRectToScene(box)
+    x0, x1, y0, y1 = where.left(), where.right(), where.top(), where.bottom()
+    score = 0.0
+    texts = [i for i in vb.allChildItems() if isinstance(i, pg.TextItem) and i is not tag and i.isVisible()]
+    if plot.legend is not None and plot.legend.isVisible():
+        texts.append(plot.legend)
+    for text in texts:
+        if isinstance(text, pg.TextItem):
+            text.updateTransform(force=True)  # a label moved since its last paint is placed lazily
+        score += 100 * text.sceneBoundingRect().intersects(seen)
+    for item in plot.items:
+        if isinstance(item, pg.BarGraphItem) and item.isVisible():
+            score += 10 * item.shape().intersects(where)
+        elif isinstance(item, pg.PlotDataItem) and item.isVisible():
+            xs, ys = item.getData()
+            if xs is None or ys is None or len(ys) < 2:
+                continue
+            xs = xs[:len(ys)]  # a step curve has one x more than it has levels
+            if len(xs) != len(ys) or not np.all(np.diff(xs) >= 0):
+                continue
+            probe = np.interp(np.linspace(x0, x1, 9), xs, ys, left=np.nan, right=np.nan)
+            score += int(np.count_nonzero((probe >= y0) & (probe <= y1)))
+    return float(score)
 
 
 def remove(pin: Pin) -> None:
     """Take the pin's ghosts (and legend entries) out of the scene."""
     for plot, item in pin.items:
         if isinstance(item, pg.TextItem):
+            with contextlib.suppress(RuntimeError, TypeError):  # the plot went first
+                plot.vb.sigResized.disconnect(item.place)
             item.setParentItem(None)
             scene = item.scene()
             if scene is not None:

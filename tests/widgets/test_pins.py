@@ -131,3 +131,37 @@ def test_bars_are_ghosted_as_outlines_and_saved(sample_panel, qtbot):
         assert item.opts["brush"] is None and item.zValue() > 0, "an outline over the live bars"
     again = pins.pin_from_dict(pin.to_dict(), "pins[0]")
     np.testing.assert_allclose(again.bars[0].x1, pin.bars[0].x1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("crowded", ["left", "right"])
+def test_the_pin_tag_of_a_plot_without_legend_goes_where_it_hides_no_text_or_bar(qtbot, crowded):
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    plot = view.addPlot()
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    plot.disableAutoRange()
+    left = crowded == "left"
+    bars = pg.BarGraphItem(x0=[0.2 if left else 8.2], x1=[1.8 if left else 9.8], y0=[0], y1=[10])
+    plot.addItem(bars)
+    label = pg.TextItem("350 (100%)", anchor=(0, 0))
+    plot.addItem(label)
+    label.setPos(1.0 if left else 7.5, 9.9)
+    plot.addItem(pg.PlotDataItem([0, 10], [1, 1]))
+    view.show()
+    qtbot.waitExposed(view)
+    pin = pins.capture([plot], "A", pins.PIN_COLORS[0], "headline")
+    assert pin.bars, "the bars are ghosted"
+    pins.draw(pin, [plot])
+    tags = [item for _plot, item in pin.items if isinstance(item, pg.TextItem)]
+    assert len(tags) == 1 and tags[0].toPlainText() == "— pin A"
+    tag = tags[0].sceneBoundingRect()
+    assert not tag.intersects(label.sceneBoundingRect()), "the tag hides no value label"
+    assert not plot.vb.childGroup.mapRectFromScene(tag).normalized().intersects(
+        bars.shape().boundingRect()), "nor the crowded corner's bar"
+    assert (tag.center().x() > plot.vb.sceneBoundingRect().center().x()) is left
+    view.resize(700, 300)  # a resize keeps it in its corner
+    qtbot.waitUntil(lambda: abs(tags[0].sceneBoundingRect().right() - plot.vb.sceneBoundingRect().right())
+                    < 10 if left else tags[0].pos().x() == 4.0)
+    pins.remove(pin)
+    assert tags[0].scene() is None
