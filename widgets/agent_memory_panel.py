@@ -190,23 +190,25 @@ class AgentMemoryPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def add_file(self, path: Path) -> None:
-        """Take a plain, JSON or Claude Code transcript as the conversation."""
+    def read_file(self, path: Path, progress: Progress) -> tuple[am.Turn, ...]:
+        """Read a plain, JSON or Claude Code transcript as the conversation."""
         turns = read_turns(read_text(path), path.name)
         if len(turns) > am.MAX_TURNS:
             raise InputError(f"{path.name}: {len(turns):,} turns is over the limit of {am.MAX_TURNS:,}")
-        self.change(turns=turns, until=None)
-        self.sync_controls()
+        return turns
 
-    def load_file(self, path: str | Path) -> None:
-        p = Path(path)
+    def read_json(self, path: Path, progress: Progress) -> Any:
         try:
-            super().load_file(p)
+            return super().read_json(path, progress)
         except InputError as first:
             try:  # not a scenario: maybe a JSON or JSONL transcript
-                self.add_file(p)
+                return self.read_file(path, progress)
             except InputError:
                 raise first from None
+
+    def apply_file(self, path: Path, data: tuple[am.Turn, ...]) -> None:
+        self.change(turns=data, until=None)
+        self.sync_controls()
 
     def sync_controls(self) -> None:
         p: am.Params = self.params

@@ -44,6 +44,11 @@ Hooks, in the order they run:
   :meth:`~BasePanel.reuses_prepared` tells a test which path a change takes.
 - :meth:`~BasePanel.draw` -- update the plot items from the output (UI thread).
 - :meth:`~BasePanel.headline`, :meth:`~BasePanel.csv_rows`, :meth:`~BasePanel.bench_steps`.
+- Files the user opens or drops (:meth:`~BasePanel.open_paths`): :meth:`~BasePanel.read_file`
+  (and :meth:`~BasePanel.read_json` for ``.json``; a scenario by default) read, parse and
+  validate on a worker thread of their own (:mod:`widgets.opening`: progress, Cancel/Esc),
+  touching no Qt object; :meth:`~BasePanel.apply_file` shows the result on the UI thread once
+  every file was read. A bad file raises :class:`InputError` there and changes nothing.
 
 Data flow: a control change replaces the immutable params snapshot and calls
 :meth:`BasePanel.schedule`. Requests coalesce (a zero-delay single-shot timer: the latest value
@@ -116,6 +121,13 @@ class _Bridge(QObject):
 
 
 @dataclass(frozen=True, slots=True)
+class Scenario:
+    """A scenario file read and validated on the worker: the params to show."""
+
+    params: Any
+
+
+@dataclass(frozen=True, slots=True)
 class _Done:
     params: Any
     """The params the state was prepared for (a fallback's, when the exact count failed)."""
@@ -135,8 +147,6 @@ class BasePanel(QWidget):
     """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
     main_control: ClassVar[str | None] = None
     """The field whose control F6 focuses; ``None``: the first bound slider."""
-    reads_in_background: ClassVar[bool] = False
-    """Whether opened files go through :meth:`read_file` (worker) and :meth:`apply_file`."""
 
     sig_rendered = Signal(int)
     """A result was drawn; the argument is its request id."""
@@ -182,7 +192,7 @@ class BasePanel(QWidget):
         # would resize the plots under it and throw away every cached curve pixmap
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.work = WorkIndicator(self.cancel, lambda on: dim(self.view, self.view.ci, on))
-        self.opener = Opener(self.lever, self.work, self._set_status,
+        self.opener = Opener(self.lever, self.work, self._opener_status,
                              lambda on: self._esc.setEnabled(on or self._running))
         self._user_cancelled = False
         self._drawn_headline = ""
@@ -328,11 +338,13 @@ class BasePanel(QWidget):
         self.set_params(lever_module(self.lever).Params.from_dict(params))
 
     def load_file(self, path: str | Path) -> None:
-        """Load a scenario JSON file for this lever."""
-        lever, params = read_scenario(path)
-        if lever != self.lever:
-            raise InputError(f"{Path(path).name}: a {lever!r} scenario, not {self.lever!r}")
-        self.load_scenario_dict(params)
+        """Open one file at once on the UI thread: the shipped samples (small) and tests.
+
+        Reads as :meth:`open_paths` does (:meth:`read_json` / :meth:`read_file`, then
+        :meth:`apply_file`) but waits; a user's file goes through :meth:`open_paths`.
+        """
+        p = Path(path)
+        self._apply_files([p], [self._read(p, Progress(threading.Event(), lambda _f: None))])
 
     def load_sample(self) -> None:
         """Load the first sample scenario shipped for this lever."""
@@ -662,43 +674,92 @@ class BasePanel(QWidget):
     def open_paths(self, paths: Sequence[Path]) -> None:
         """Open files the user dropped or chose; errors go to the status line.
 
-        With :attr:`reads_in_background`, the non-scenario files are read on a worker thread
-        (progress, Cancel) and applied in order once all were read.
+        Every file is read, parsed and validated on a worker thread by :meth:`read_json`
+        (``.json``) or :meth:`read_file` (the rest), with progress and Cancel, and only once
+        all were read is each applied, in order, on the UI thread: a bad file changes nothing.
         """
         later = []
         for path in paths:
-            try:
-                if path.suffix.lower() == ".json":
-                    self.load_file(path)
-                elif self.reads_in_background:
-                    later.append(path)
-                else:
-                    self.add_file(path)
-            except InputError as exc:
-                self._set_status(str(exc), error=True)
-                return
+            json_file = path.suffix.lower() == ".json"
+            legacy = type(self).load_file if json_file else type(self).add_file
+            if legacy is not (BasePanel.load_file if json_file else BasePanel.add_file):
+                try:  # a panel not converted yet (see add_file): read on the UI thread
+                    if json_file:
+                        self.load_file(path)
+                    else:
+                        self.add_file(path)
+                except InputError as exc:
+                    self._set_status(str(exc), error=True)
+                    return
+            else:
+                later.append(path)
         if later:
             label = later[0].name + (f" and {len(later) - 1} more" if len(later) > 1 else "")
-            self.opener.start(label, lambda progress: [self.read_file(p, progress) for p in later],
+            self.opener.start(label, lambda progress: [self._read(p, progress) for p in later],
                               lambda read: self._apply_files(later, read))
 
+    def _opener_status(self, text: str, error: bool) -> None:
+        self._set_status(text, error)
+        if error:  # a refused or cancelled file: the previous result stays on screen
+            self.sig_failed.emit(text)
+
+    def _read(self, path: Path, progress: Progress) -> Any:
+        if path.suffix.lower() == ".json":
+            return self.read_json(path, progress)
+        return self.read_file(path, progress)
+
     def _apply_files(self, paths: Sequence[Path], read: Sequence[Any]) -> None:
+        """Apply what was read, in order; if one cannot be shown, the params go back as they were."""
+        before = self._params
         for path, data in zip(paths, read, strict=True):
-            self.apply_file(path, data)
+            try:
+                if isinstance(data, Scenario):
+                    self.set_params(data.params)
+                else:
+                    self.apply_file(path, data)
+            except Exception as exc:
+                if self._params != before:
+                    self.set_params(before)  # a refused file changes nothing
+                if isinstance(exc, InputError):
+                    raise
+                log.exception("opening %s failed in %s", path.name, self.lever)
+                raise InputError(f"internal error while opening {path.name} ({type(exc).__name__}: "
+                                 f"{exc}); {LOG_HINT}") from None
+
+    def read_scenario(self, path: Path) -> Scenario:
+        """Read and validate a scenario file of this lever (any thread; touches no Qt object)."""
+        lever, params = read_scenario(path)
+        if lever != self.lever:
+            raise InputError(f"{path.name}: a {lever!r} scenario, not {self.lever!r}")
+        return Scenario(lever_module(self.lever).Params.from_dict(params))
+
+    def read_json(self, path: Path, progress: Progress) -> Any:
+        """Read a ``.json`` file on the worker thread: a scenario (the default), or the panel's data.
+
+        Return :meth:`read_scenario`'s :class:`Scenario` (the base shows its params) or what
+        :meth:`apply_file` takes; raise :class:`InputError` for a bad file. Panels that also
+        take JSON data try :meth:`read_scenario` first.
+        """
+        return self.read_scenario(path)
 
     def read_file(self, path: Path, progress: Progress) -> Any:
-        """Read and parse a non-scenario file on the worker thread; touch no Qt object.
+        """Read and parse a non-``.json`` file on the worker thread; touch no Qt object.
 
-        Used when :attr:`reads_in_background`; raise :class:`InputError` for a bad file.
+        Raise :class:`InputError` for a bad file (nothing is applied then); ``progress`` may
+        report how far (and raises :class:`Cancelled` once the read is no longer wanted).
         """
-        raise NotImplementedError
+        raise InputError(f"{path.name}: this panel opens scenario .json files")
 
     def apply_file(self, path: Path, data: Any) -> None:
-        """Show what :meth:`read_file` returned (UI thread)."""
+        """Show what :meth:`read_file` or :meth:`read_json` returned (UI thread)."""
         raise NotImplementedError
 
     def add_file(self, path: Path) -> None:
-        """Take a non-scenario file as user data (subclasses that accept files override)."""
+        """Read a non-``.json`` file on the UI thread (deprecated: panels not converted yet).
+
+        Override :meth:`read_file` and :meth:`apply_file` instead; once no panel overrides
+        this (nor :meth:`load_file`), it and its branch in :meth:`open_paths` go.
+        """
         raise InputError(f"{path.name}: this panel opens scenario .json files")
 
 

@@ -226,8 +226,11 @@ class BpePanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def add_file(self, path: Path) -> None:
-        self.change(corpus=read_text(path))
+    def read_file(self, path: Path, progress: Progress) -> str:
+        return read_text(path)
+
+    def apply_file(self, path: Path, data: str) -> None:
+        self.change(corpus=data)
         self.refresh_controls()
 
     # ---- compute and draw -----------------------------------------------------------------

@@ -37,7 +37,7 @@ from core import compaction
 from core.compaction_io import parse_transcript
 from core.errors import InputError
 from widgets import atomic
-from widgets.base import BasePanel, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.compaction_plots import CompactionOutput, CompactionPlots, live_series
 from widgets.compaction_views import LiveLog, TurnCards, shown, summary_html
 from widgets.controls import EstimatorCombo, SliderSpin, section
@@ -176,19 +176,24 @@ class CompactionPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def load_file(self, path: str | Path) -> None:
-        p = Path(path)
-        text = read_text(p)
-        data = parse_json(text, p.name) if p.suffix.lower() == ".json" and text.lstrip()[:1] == "{" else None
+    def read_json(self, path: Path, progress: Progress) -> Any:
+        """Read a scenario, a saved live run or a JSON transcript (on the worker)."""
+        text = read_text(path)
+        data = parse_json(text, path.name) if text.lstrip()[:1] == "{" else None
         if isinstance(data, dict) and "lever" in data:
-            super().load_file(p)
-        elif isinstance(data, dict) and data.get("kind") == "ctxlab-live-compaction":
-            self._load_live(data, p.name)
-        else:
-            self.set_turns(parse_transcript(text, p.name))
+            return self.read_scenario(path)
+        if isinstance(data, dict) and data.get("kind") == "ctxlab-live-compaction":
+            return _saved_live_run(data, path.name)
+        return parse_transcript(text, path.name)
 
-    def add_file(self, path: Path) -> None:
-        self.set_turns(parse_transcript(read_text(path), path.name))
+    def read_file(self, path: Path, progress: Progress) -> tuple[compaction.Turn, ...]:
+        return parse_transcript(read_text(path), path.name)
+
+    def apply_file(self, path: Path, data: tuple[compaction.Turn, ...] | LiveLog) -> None:
+        if isinstance(data, LiveLog):
+            self._load_live(data, path.name)
+        else:
+            self.set_turns(data)
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:
@@ -330,14 +335,11 @@ class CompactionPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def _load_live(self, data: dict[str, Any], name: str) -> None:
-        events = data.get("events")
-        if not isinstance(events, list) or not all(isinstance(e, dict) and "kind" in e for e in events):
-            raise InputError(f"{name}: not a saved live run (events missing)")
-        self.live_log = LiveLog(events=list(events), settings=dict(data.get("settings") or {}))
+    def _load_live(self, log: LiveLog, name: str) -> None:
+        self.live_log = log
         if self.output() is not None:
             self.draw(self.output())
-        self._set_status(f"{name}: replaying a saved live run ({len(events)} events)", error=False)
+        self._set_status(f"{name}: replaying a saved live run ({len(log.events)} events)", error=False)
 
     def shutdown(self) -> None:
         if self._live_run is not None:
@@ -346,7 +348,19 @@ class CompactionPanel(BasePanel):
         super().shutdown()
 
 
+def _saved_live_run(data: dict[str, Any], name: str) -> LiveLog:
+    """Check a saved live run's events (any thread) and return its log."""
+    events = data.get("events")
+    if not isinstance(events, list) or not all(isinstance(e, dict) and "kind" in e for e in events):
+        raise InputError(f"{name}: not a saved live run (events missing)")
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise InputError(f"{name}: settings: expected an object")
+    return LiveLog(events=list(events), settings=dict(settings))
+
+
 PANEL = CompactionPanel
 
 if __name__ == "__main__":
     preview(CompactionPanel)
+

@@ -131,8 +131,11 @@ class CompressionPanel(BasePanel):
                 self.text.setPlainText(p.text)
         self.budget.set_range(0, max(self.budget.spin.maximum(), p.budget))
 
-    def add_file(self, path: Path) -> None:
-        self.change(text=read_text(path))
+    def read_file(self, path: Path, progress: Progress) -> str:
+        return read_text(path)
+
+    def apply_file(self, path: Path, data: str) -> None:
+        self.change(text=data)
         self.refresh_controls()
 
     # ---- compute and draw -----------------------------------------------------------------

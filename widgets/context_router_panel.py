@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from core import context_router as cr
 from core.errors import InputError
-from widgets.base import BasePanel, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.context_router_plots import RouterPlots
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_text
@@ -277,9 +277,12 @@ class ContextRouterPanel(BasePanel):
                   for k, v in self.params.routes.items()}
         self.set_params(dataclasses.replace(self.params, sources=sources, routes=routes))
 
-    def add_file(self, path: Path) -> None:
+    def read_file(self, path: Path, progress: Progress) -> str:
+        return read_text(path)
+
+    def apply_file(self, path: Path, data: str) -> None:
         """Add a dropped or opened text file as a source named after the file."""
-        self.add_source(path.stem, read_text(path))
+        self.add_source(path.stem, data)
 
     # ---- compute and draw -----------------------------------------------------------------
     def build_plots(self, view: PlotView) -> None:

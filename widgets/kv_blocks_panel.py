@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPlainTextEdit, QPush
 from core import kv_blocks
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.kv_memory import KvMemoryBox, show_capacity
 from widgets.kv_plots import KvPlots
@@ -151,11 +151,14 @@ class KvBlocksPanel(BasePanel):
             return
         super().change(**changes)
 
-    def add_file(self, path: Path) -> None:
+    def read_file(self, path: Path, progress: Progress) -> tuple[int, ...]:
         lengths = parse_lengths(read_text(path), path.name)
         if not lengths:
             raise InputError(f"{path.name}: no lengths found")
-        self._apply(dataclasses.replace(self.params, lengths=lengths, generate={}))
+        return lengths
+
+    def apply_file(self, path: Path, data: tuple[int, ...]) -> None:
+        self._apply(dataclasses.replace(self.params, lengths=data, generate={}))
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:

@@ -1,10 +1,10 @@
 """Opening the user's files on a worker thread: the window keeps running while they are read.
 
-A folder of thousands of modules or a CSV of 400,000 facts takes seconds to read and parse;
-on the UI thread that froze the window (issue 28). A panel that sets
-``reads_in_background`` has :meth:`~widgets.base.BasePanel.read_file` run here, on a thread
-of its own, with the panel's progress bar and Cancel (or Esc); only
-:meth:`~widgets.base.BasePanel.apply_file` runs on the UI thread, with what was read.
+A folder of thousands of modules, a CSV of 400,000 facts or a big scenario takes seconds to
+read and parse; on the UI thread that froze the window (issue 28). Every panel's
+:meth:`~widgets.base.BasePanel.open_paths` runs :meth:`~widgets.base.BasePanel.read_file` (or
+``read_json``) here, on a thread of its own, with the panel's progress bar and Cancel (or
+Esc); only :meth:`~widgets.base.BasePanel.apply_file` runs on the UI thread, with what was read.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ class Opener:
             self._apply(payload)
         except InputError as exc:
             self._status(str(exc), True)
+        except Exception as exc:  # a bug must not leave a traceback and a half-open file
+            log.exception("applying a file failed")
+            self._status(f"internal error while opening ({type(exc).__name__}: {exc})", True)
 
     def _finish(self) -> None:
         self._label = ""

@@ -13,6 +13,7 @@ from core import packer
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import EstimatorCombo, SliderSpin, section
+from widgets.loaders import read_text
 from widgets.packer_plots import PackerOutput, PackerPlots, x_extent
 from widgets.parts_editor import PartsEditor
 from widgets.plots import PlotView
@@ -46,6 +47,7 @@ class PackerPanel(BasePanel):
         self.editor = PartsEditor()
         self.editor.sig_parts_changed.connect(self._on_editor_parts_changed)
         self.editor.sig_error.connect(lambda msg: self._set_status(msg, error=True))
+        self.editor.sig_files_chosen.connect(self.open_paths)
         layout.addWidget(self.editor, 1)
         sample = QPushButton("Load sample")
         sample.clicked.connect(self.load_sample)
@@ -88,8 +90,11 @@ class PackerPanel(BasePanel):
         self.change(parts=parts)
         self._sync_budget_range(self.params)
 
-    def add_file(self, path: Path) -> None:
-        self.editor.add_files([path])
+    def read_file(self, path: Path, progress: Progress) -> str:
+        return read_text(path)
+
+    def apply_file(self, path: Path, data: str) -> None:
+        self.editor.add_part(path.name, data)  # a part named after the file
 
     # ---- compute and draw -----------------------------------------------------------------
     def prepare(self, params: packer.Params, counter: TokenCounter | None,

@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import InputError
 from core.packer import Part
-from widgets.loaders import read_text
 
 _NAME, _PIN, _RANK, _TOKENS, _EST = range(5)
 
@@ -44,7 +42,9 @@ class PartsEditor(QWidget):
     sig_parts_changed = Signal(object)
     """The user changed the parts; the argument is the new tuple of :class:`Part`."""
     sig_error = Signal(str)
-    """A file could not be added; the message says why."""
+    """Nothing could be added; the message says why."""
+    sig_files_chosen = Signal(object)
+    """The user chose text files to add as parts (a list of paths); the panel reads them."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -239,11 +239,6 @@ class PartsEditor(QWidget):
         parts.insert(at, Part(unique_name(name, [p.name for p in parts]), text))
         self._emit(parts, select=at)
 
-    def add_files(self, paths: Sequence[Path]) -> None:
-        """Add each text file as a part named after it; the first bad file stops with a message."""
-        for path in paths:
-            self.add_part(path.name, read_text(path))
-
     def _on_add_clicked(self) -> None:
         self.add_part("new part", "")
 
@@ -264,10 +259,8 @@ class PartsEditor(QWidget):
 
     def _on_open_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Add text files as parts")
-        try:
-            self.add_files([Path(n) for n in names])
-        except InputError as exc:
-            self.sig_error.emit(str(exc))
+        if names:
+            self.sig_files_chosen.emit([Path(n) for n in names])
 
     def _on_paste_clicked(self) -> None:
         text = QApplication.clipboard().text()

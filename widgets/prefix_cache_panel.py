@@ -249,24 +249,23 @@ class PrefixCachePanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def load_file(self, path: str | Path) -> None:
-        p = Path(path)
+    def read_json(self, path: Path, progress: Progress) -> Any:
         try:
-            super().load_file(p)
+            return super().read_json(path, progress)
         except InputError as first:
             try:  # not a scenario: maybe a JSON list of API responses
-                self.add_file(p)
+                return self.read_file(path, progress)
             except InputError:
                 raise first from None
 
-    def add_file(self, path: Path) -> None:
-        """Read a session file on the loader thread; the charts switch to it when done."""
-        text = read_text(path, limit=_MAX_SESSION_BYTES)
-        self._loading.set()  # a previous read, if any, stops at its next progress check
-        stop = threading.Event()
-        self._loading = stop
-        self.session_label.setText(f"reading {path.name}…")
-        self._loader.submit(self._read_session, text, path.name, stop)
+    def read_file(self, path: Path, progress: Progress) -> tuple[Any, Bill]:
+        """Read a session file and bill it (on the opener's worker)."""
+        session = parse_session(read_text(path, limit=_MAX_SESSION_BYTES), path.name,
+                                progress=progress, should_stop=progress.stopped)
+        return session, bill(session)
+
+    def apply_file(self, path: Path, data: tuple[Any, Bill]) -> None:
+        self._show_session(path.name, data)
 
     def _read_session(self, text: str, name: str, stop: threading.Event) -> None:
         try:
@@ -292,6 +291,9 @@ class PrefixCachePanel(BasePanel):
             self._set_status(result, error=True)
             self.sig_failed.emit(result)
             return
+        self._show_session(name, result)
+
+    def _show_session(self, name: str, result: tuple[Any, Bill]) -> None:
         session, b = result
         self._session = (name, b, session)
         skipped = f", {len(session.skipped):,} records without usage skipped" if session.skipped else ""

@@ -31,7 +31,7 @@ from core import economy
 from core import procedural_learning as pl
 from core.errors import InputError
 from core.procedural_log import Trace, parse_log, split_log
-from widgets.base import BasePanel, preview
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
@@ -201,16 +201,20 @@ class ProceduralLearningPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def add_file(self, path: Path) -> None:
-        """Open a ``.csv`` / ``.jsonl`` file as the session log, anything else as the base file."""
+    def read_file(self, path: Path, progress: Progress) -> Any:
+        """Read a ``.csv`` / ``.jsonl`` file as the session log, anything else as the base file."""
         text = read_text(path)
         if path.suffix.lower() in _LOG_SUFFIXES:
-            self.set_log(parse_log(text, path.name))
+            return parse_log(text, path.name)
+        if len(text) > pl.MAX_TEXT_CHARS:
+            raise InputError(f"{path.name}: {len(text):,} characters; the limit is {pl.MAX_TEXT_CHARS:,}")
+        return text.rstrip("\n")
+
+    def apply_file(self, path: Path, data: Any) -> None:
+        if isinstance(data, str):
+            self.change(base_instructions=data)
         else:
-            if len(text) > pl.MAX_TEXT_CHARS:
-                raise InputError(f"{path.name}: {len(text):,} characters; the limit is "
-                                 f"{pl.MAX_TEXT_CHARS:,}")
-            self.change(base_instructions=text.rstrip("\n"))
+            self.set_log(data)
 
     # ---- compute and draw -----------------------------------------------------------------
     def build_plots(self, view: PlotView) -> None:

@@ -215,8 +215,6 @@ class TemporalPanel(BasePanel):
         self.set_params(dataclasses.replace(self.params, events=events, queries=(), generate={}, as_of=None,
                                             known_at=None, focus=None))
 
-    reads_in_background = True  # 400,000 facts take seconds to parse
-
     def read_file(self, path: Path, progress: Progress) -> tuple[temporal.Event, ...]:
         return temporal.parse_events(read_text(path), path.name)
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from core import agent_memory as am
+from tests.widgets.open_files import open_files
 from widgets.agent_memory_panel import AgentMemoryPanel, read_turns, turns_text
 
 
@@ -78,7 +79,7 @@ def test_transcripts_open_and_bad_ones_keep_the_data(panel, qtbot, tmp_path):
     before = panel.params
     bad = tmp_path / "bad.txt"
     bad.write_text("hello with no speaker")
-    panel.open_paths([bad])
+    open_files(panel, qtbot, [bad])
     assert "start each turn with 'user:'" in panel.status.text() and panel.params == before
 
 

@@ -1,10 +1,24 @@
 """Opening big folders and files never freezes the window: they are read on a worker (issue 28)."""
 
+import json
+import threading
 import time
+from typing import ClassVar
 
+import pytest
 from PySide6.QtCore import QTimer
 
+from tests.widgets.test_prefix_cache_panel import _session_lines
+from widgets.agent_memory_panel import AgentMemoryPanel
+from widgets.bpe_panel import BpePanel
 from widgets.callgraph_panel import CallgraphPanel
+from widgets.compaction_panel import CompactionPanel
+from widgets.compression_panel import CompressionPanel
+from widgets.context_router_panel import ContextRouterPanel
+from widgets.kv_blocks_panel import KvBlocksPanel
+from widgets.packer_panel import PackerPanel
+from widgets.prefix_cache_panel import PrefixCachePanel
+from widgets.procedural_learning_panel import ProceduralLearningPanel
 from widgets.temporal_panel import TemporalPanel
 
 
@@ -89,3 +103,130 @@ def test_a_large_csv_of_facts_opens_while_the_event_loop_keeps_running(make_pane
     ticker.timer.stop()
     assert ticks_when_applied[0] >= 3, "the CSV was parsed on the UI thread (no tick while reading)"
     assert len(panel.params.events) == 200_000
+
+
+def recording(cls):
+    """A real subclass of ``cls`` that records which thread read and which applied each file."""
+
+    class Recording(cls):
+        threads: ClassVar[dict[str, list[int]]] = {"read": [], "apply": []}
+
+        def read_file(self, path, progress):
+            self.threads["read"].append(threading.get_ident())
+            return super().read_file(path, progress)
+
+        def read_json(self, path, progress):
+            self.threads["read"].append(threading.get_ident())
+            return super().read_json(path, progress)
+
+        def apply_file(self, path, data):
+            self.threads["apply"].append(threading.get_ident())
+            super().apply_file(path, data)
+
+    Recording.threads = {"read": [], "apply": []}
+    return Recording
+
+
+def _write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+_LATIN1 = "caf\xe9 cr\xe8me".encode("latin-1")
+_SESSION = "\n".join(_session_lines())
+# panel, (good file name, content, how to see it applied), (bad file name, content, message)
+CASES = [
+    (PackerPanel, ("runbook.md", "restart the worker " * 50,
+                   lambda p: any(q.name == "runbook.md" for q in p.params.parts)),
+     ("latin1.txt", _LATIN1, "latin1.txt: not UTF-8")),
+    (BpePanel, ("mine.txt", "banana bandana cabana " * 30, lambda p: "banana" in p.params.corpus),
+     ("latin1.txt", _LATIN1, "latin1.txt: not UTF-8")),
+    (CompressionPanel, ("notes.txt", "Alpha beta gamma. The owner is Priya. Delta epsilon.",
+                        lambda p: p.params.text.startswith("Alpha beta")),
+     ("blob.txt", b"\x00\x01\x02" * 100, "blob.txt: looks like a binary file")),
+    (KvBlocksPanel, ("lengths.csv", "120, 80\n300\n45\n", lambda p: p.params.lengths == (120, 80, 300, 45)),
+     ("lengths.csv", "12, twelve", "lengths.csv: item 2 ('twelve') is not a whole number")),
+    (ContextRouterPanel, ("release_notes.txt", "Version 4 ships streaming exports. " * 3,
+                          lambda p: "release_notes" in {s.name for s in p.params.sources}),
+     ("latin1.txt", _LATIN1, "latin1.txt: not UTF-8")),
+    (ProceduralLearningPanel, ("log.csv", "date,outcome,tag\n" + "".join(
+        f"2026-05-{d:02d},failure,{t}\n" for d, t in enumerate("abaabcabac", 1)),
+        lambda p: len(p.params.train) + len(p.params.held_out) == 10),
+     ("broken.jsonl", '{"outcome": "failure", "tag": "a"}\n{"outcome": "crashed", "tag": "b"}\n',
+      "broken.jsonl line 2: outcome: expected success or failure")),
+    (AgentMemoryPanel, ("chat.txt", "user: I work at Orbit.\nassistant: Noted.\n",
+                        lambda p: [t.text for t in p.params.turns] == ["I work at Orbit.", "Noted."]),
+     ("bad.txt", "hello with no speaker", "start each turn with 'user:'")),
+    (CompactionPanel, ("chat.txt", "user: hi\nassistant: hello\nuser: bye\n",
+                       lambda p: [t.role for t in p.params.turns] == ["user", "assistant", "user"]),
+     ("session.jsonl", '{"type": "user"}\n{not json', "session.jsonl line 2: not valid JSON")),
+    (PrefixCachePanel, ("session.jsonl", _SESSION, lambda p: p.session_bill() is not None),
+     ("empty.jsonl", "  \n", "empty.jsonl: empty")),
+]
+
+
+@pytest.mark.parametrize(("cls", "good", "bad"), CASES, ids=[c[0].__name__ for c in CASES])
+def test_each_panel_reads_opened_files_on_a_worker_and_a_bad_file_changes_nothing(
+        cls, good, bad, sample_panel, qtbot, tmp_path):
+    panel = sample_panel(recording(cls))
+    panel.threads.update(read=[], apply=[])  # the sample was loaded at once, on this thread
+    name, content, applied = good
+    main = threading.get_ident()
+    panel.open_paths([_write(tmp_path / name, content)])
+    assert panel.opener.active() and not applied(panel)  # reading: nothing applied yet
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
+    assert applied(panel), panel.status.text()
+    threads = panel.threads
+    assert threads["read"] and main not in threads["read"], "the file was read on the UI thread"
+    assert threads["apply"] == [main]
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    before, shown = panel.params, panel.output()
+    (tmp_path / "bad").mkdir()
+    name, content, message = bad
+    failed = []
+    panel.sig_failed.connect(failed.append)
+    panel.open_paths([_write(tmp_path / "bad" / name, content)])
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
+    assert message in panel.status.text() and panel.status.property("error") is True
+    assert failed and message in failed[-1]
+    assert panel.params == before and panel.output() is shown
+    assert threads["apply"] == [main]
+
+
+def test_a_bad_file_among_several_opens_none_of_them(sample_panel, qtbot, tmp_path):
+    panel = sample_panel(PackerPanel)
+    before = panel.params
+    one = _write(tmp_path / "one.md", "first part")
+    two = _write(tmp_path / "two.md", _LATIN1)
+    panel.open_paths([one, two])
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
+    assert "two.md: not UTF-8" in panel.status.text()
+    assert panel.params == before  # not half-loaded: one.md was not added either
+
+
+@pytest.mark.parametrize("cls", [PackerPanel, CompactionPanel, AgentMemoryPanel, PrefixCachePanel])
+def test_a_scenario_is_read_and_validated_on_the_worker_and_a_refused_one_changes_nothing(
+        cls, sample_panel, qtbot, tmp_path):
+    panel = sample_panel(recording(cls))
+    panel.threads.update(read=[], apply=[])  # the sample was loaded at once, on this thread
+    main = threading.get_ident()
+    default = cls.default_params(panel)
+    assert default != panel.params
+    good = tmp_path / "scenario.json"
+    good.write_text(json.dumps({"lever": panel.lever, "params": default.to_dict()}))
+    panel.open_paths([good])
+    assert panel.opener.active()
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
+    assert panel.params == default
+    assert panel.threads["read"] and main not in panel.threads["read"]
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    before, shown = panel.params, panel.output()
+    bad = tmp_path / "other.json"
+    bad.write_text(json.dumps({"lever": "attention", "params": {}}))
+    panel.open_paths([bad])
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
+    assert f"other.json: a 'attention' scenario, not {panel.lever!r}" in panel.status.text()
+    assert panel.params == before and panel.output() is shown

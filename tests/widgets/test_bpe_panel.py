@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint
 from app.anthropic_service import ExactCounter
 from core import bpe, economy
 from tests.fake_api import FakeAnthropic, fake_count
+from tests.widgets.open_files import open_files
 from widgets.bpe_panel import BpePanel
 from widgets.chips import describe
 from widgets.economy_panel import EconomyPanel
@@ -67,7 +68,7 @@ def test_user_corpus_file_retrains_and_bad_files_are_refused(panel, qtbot, tmp_p
     assert panel.output().result.corpus_words == 90
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
-    panel.open_paths([bad])
+    open_files(panel, qtbot, [bad])
     assert "latin1.txt" in panel.status.text() and "banana" in panel.params.corpus
 
 

@@ -10,6 +10,7 @@ from app.compaction_live import LiveRun
 from core import compaction
 from tests.app.test_compaction_live import answer, is_memory_call
 from tests.fake_api import FakeAnthropic
+from tests.widgets.open_files import open_files
 from widgets.compaction_panel import CompactionPanel
 
 
@@ -77,7 +78,7 @@ def test_claude_code_jsonl_imports_and_bad_lines_are_named(panel, qtbot, tmp_pat
     assert "private" not in turns[1].text and "[tool_use Edit]" in turns[1].text
     before = panel.params
     path.write_text(json.dumps(lines[1]) + "\n{not json")
-    panel.open_paths([path])
+    open_files(panel, qtbot, [path])
     assert "session.jsonl line 2: not valid JSON" in panel.status.text() and panel.params == before
 
 
@@ -110,7 +111,7 @@ def test_live_run_through_the_sdk_survives_a_529_and_saves_without_the_key(panel
     saved = path.read_text()
     assert key not in saved and json.loads(saved)["kind"] == "ctxlab-live-compaction"
     panel.live_log.events = []
-    panel.open_paths([path])
+    open_files(panel, qtbot, [path])
     assert len(panel.live_log.events) == len(kinds) and "replaying a saved live run" in panel.status.text()
 
 

@@ -7,6 +7,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from core import packer
+from tests.widgets.open_files import open_files
 from widgets.packer_panel import PackerPanel
 
 
@@ -115,9 +116,9 @@ def test_a_bad_file_is_refused_and_nothing_is_lost(panel, qtbot, tmp_path):
     bad.write_bytes("caf\xe9".encode("latin-1"))
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\x00\x01\x02" * 100)
-    panel.open_paths([bad])
+    open_files(panel, qtbot, [bad])
     assert "latin1.txt: not UTF-8" in panel.status.text()
-    panel.open_paths([binary])
+    open_files(panel, qtbot, [binary])
     assert "blob.bin: looks like a binary file" in panel.status.text()
     assert panel.params == before
     assert panel.output().result.names == tuple(p.name for p in before.parts)

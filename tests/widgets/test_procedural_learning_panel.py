@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core import procedural_learning as pl
+from tests.widgets.open_files import open_files
 from widgets.export import write_chart
 from widgets.procedural_learning_panel import ProceduralLearningPanel
 
@@ -69,7 +70,7 @@ def test_opening_a_log_splits_it_and_bad_rows_are_named_by_line(panel, qtbot, tm
     before = panel.params
     bad = tmp_path / "broken.jsonl"
     bad.write_text('{"outcome": "failure", "tag": "a"}\n{"outcome": "crashed", "tag": "b"}\n')
-    panel.open_paths([bad])
+    open_files(panel, qtbot, [bad])
     assert "broken.jsonl line 2: outcome: expected success or failure" in panel.status.text()
     assert panel.params == before
 
