@@ -203,22 +203,28 @@ class OutputShapingPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def add_file(self, path: Path) -> None:
-        """Import replies from a JSON Lines / JSON file (a scenario .json loads as usual)."""
-        replies = parse_replies(read_text(path), path.name)
-        if len(replies) > osh.MAX_REPLIES:
-            raise InputError(f"{path.name}: at most {osh.MAX_REPLIES:,} replies")
-        self.change(replies=replies)
+    reads_in_background = True  # 20,000 replies parse for a while: never on the UI thread
+
+    def read_file(self, path: Path, progress: Callable[[float], None]) -> tuple[osh.Reply, ...]:
+        """Read replies from a JSON Lines / JSON file (worker thread; at most ``MAX_REPLIES``)."""
+        text = read_text(path)
+        progress(0.3)
+        return parse_replies(text, path.name)
+
+    def apply_file(self, path: Path, data: tuple[osh.Reply, ...]) -> None:
+        """Take the replies :meth:`read_file` read (UI thread)."""
+        self.change(replies=data)
 
     def load_file(self, path: str | Path) -> None:
         p = Path(path)
         try:
             super().load_file(p)
         except InputError as first:
-            try:  # not a scenario: maybe a JSON list of replies
-                self.add_file(p)
+            try:  # not a scenario: maybe a JSON list of replies (read here: open_paths waits)
+                data = self.read_file(p, lambda _f: None)
             except InputError:
                 raise first from None
+            self.apply_file(p, data)
 
     def sync_controls(self) -> None:
         p: osh.Params = self.params

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from core import fields
 from core import semantic_cache as sc
 from core.errors import InputError
 from core.semantic_cache_embed import EMBEDDERS
@@ -38,6 +39,8 @@ from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, CachePrepared, zero_window
 
+Questions = tuple[tuple[str, ...], tuple[str, ...] | None]
+"""A file's questions and, when every one is tagged, their intents."""
 _EDIT_PAUSE_MS = 500
 _CHEAP_QUESTIONS = 300
 """Up to this many questions are embedded and walked on the UI thread."""
@@ -184,9 +187,20 @@ class SemanticCachePanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    def add_file(self, path: Path) -> None:
-        """Take a text, CSV or JSON file of questions as the workload."""
-        questions, intents = parse_questions(read_text(path), path.name)
+    reads_in_background = True  # 20 MiB of questions parse for a while: never on the UI thread
+
+    def read_file(self, path: Path, progress: Callable[[float], None]) -> Questions:
+        """Read a text, CSV or JSON file of questions (worker thread), within the params' limits."""
+        text = read_text(path)
+        progress(0.3)
+        questions, intents = parse_questions(text, path.name)
+        progress(0.8)  # the same limits as a scenario, so what opens can be saved and reopened
+        checked = fields.load(sc.Params, {"workload": questions, "intents": intents}, path.name)
+        return checked["workload"], checked["intents"]
+
+    def apply_file(self, path: Path, data: Questions) -> None:
+        """Take the questions :meth:`read_file` read as the workload (UI thread)."""
+        questions, intents = data
         self.change(workload=questions, intents=intents)
         self.sync_controls()
 
@@ -195,10 +209,11 @@ class SemanticCachePanel(BasePanel):
         try:
             super().load_file(p)
         except InputError as first:
-            try:  # not a scenario: maybe a JSON list of questions
-                self.add_file(p)
+            try:  # not a scenario: maybe a JSON list of questions (read here: open_paths waits)
+                data = self.read_file(p, lambda _f: None)
             except InputError:
                 raise first from None
+            self.apply_file(p, data)
 
     def sync_controls(self) -> None:
         p: sc.Params = self.params

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from core import model_profile
+from core import output_shaping as osh
 from widgets.output_shaping_panel import OutputShapingPanel
 
 
@@ -89,12 +90,47 @@ def test_imported_replies_show_their_distribution_and_cut_counts(panel, qtbot, t
 
 
 def test_a_bad_replies_file_names_the_line_and_keeps_the_result(panel, qtbot, tmp_path):
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"reply": "fine, blue"}\n{"reply": "blue"}\n', encoding="utf-8")
+    panel.open_paths([good])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().batch is not None, timeout=20000)
     path = tmp_path / "bad.jsonl"
     path.write_text('{"reply": "fine"}\n{"reply": "also fine"}\n{broken\n', encoding="utf-8")
-    before = panel.output()
+    before, params = panel.output(), panel.params
     panel.open_paths([path])
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
     assert "bad.jsonl line 3: not valid JSON" in panel.status.text()
-    assert panel.output() is before and panel.params.replies == ()
+    assert panel.output() is before and panel.params == params and len(params.replies) == 2
+    assert "2 imported replies" in panel.replies_label.text()
+
+
+def test_opened_replies_are_read_off_the_ui_thread_then_applied(panel, qtbot, tmp_path):
+    """Issue 28: the file was read and parsed inside open_paths, on the UI thread."""
+    path = tmp_path / "log.jsonl"
+    rows = [{"reply": f"Sure! Reply {i} follows.\nThe answer: yes", "answer": "yes"}
+            for i in range(osh.MAX_REPLIES)]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    panel.open_paths([path])
+    assert panel.opener.active() and panel.params.replies == ()  # still reading: nothing changed yet
+    assert panel.status.text().startswith("reading log.jsonl")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().batch is not None, timeout=60000)
+    assert [r.reply for r in panel.params.replies] == [r["reply"] for r in rows]
+    assert f"{osh.MAX_REPLIES:,} imported replies" in panel.replies_label.text()
+
+
+def test_a_json_list_of_replies_opens_and_a_wrong_scenario_is_named(panel, qtbot, tmp_path):
+    as_list = tmp_path / "replies.json"
+    as_list.write_text(json.dumps([{"reply": "blue it is", "answer": "blue"}, "also blue"]), encoding="utf-8")
+    panel.open_paths([as_list])
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().batch is not None, timeout=20000)
+    assert [r.reply for r in panel.params.replies] == ["blue it is", "also blue"]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"lever": "semantic_cache", "params": {}}), encoding="utf-8")
+    params = panel.params
+    panel.open_paths([other])
+    qtbot.waitUntil(lambda: "other.json" in panel.status.text(), timeout=20000)
+    assert "a 'semantic_cache' scenario, not 'output_shaping'" in panel.status.text()
+    assert panel.params == params
 
 
 def test_csv_is_the_cap_sweep(panel):

@@ -5,7 +5,7 @@ import pytest
 
 from core import semantic_cache as sc
 from core.errors import InputError
-from core.semantic_cache_io import parse_csv, parse_lines
+from core.semantic_cache_io import parse_csv, parse_lines, to_lines
 from widgets.semantic_cache_panel import SemanticCachePanel
 from widgets.semantic_cache_plots import GRID, zero_window
 
@@ -72,13 +72,47 @@ def test_user_questions_from_csv_text_and_json(panel, qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.workload == ("a b c", "d e f"))
 
 
+def _opened(panel, qtbot, path):
+    """Open ``path`` as the Open button does; wait until it was read and applied, or refused."""
+    panel.open_paths([path])
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+
+
 def test_bad_files_name_the_line_and_keep_the_data(panel, qtbot, tmp_path):
-    before = panel.params
+    before, shown = panel.params, panel.output()
     bad = tmp_path / "bad.csv"
     bad.write_text("question,intent\nfine,one\n,two\n")
-    panel.open_paths([bad])
+    _opened(panel, qtbot, bad)
     assert "bad.csv line 3: no question in column 1" in panel.status.text()
+    assert panel.params == before and panel.output() is shown
+    assert panel.workload.toPlainText() == to_lines(before.workload, before.intents)
+
+
+def test_opened_questions_are_read_off_the_ui_thread_then_applied(panel, qtbot, tmp_path):
+    """Issue 28: the file was read and parsed inside open_paths, on the UI thread."""
+    path = tmp_path / "many.csv"
+    rows = [f"How do I return bike number {i}?,return" for i in range(sc.MAX_QUESTIONS)]
+    path.write_text("question,intent\n" + "\n".join(rows) + "\n")
+    before = panel.params
+    panel.open_paths([path])
+    assert panel.opener.active() and panel.params == before  # still reading: nothing changed yet
+    assert panel.status.text().startswith("reading many.csv")
+    qtbot.waitUntil(lambda: panel.params.workload != before.workload, timeout=20000)
+    assert panel.params.workload == tuple(r.split(",")[0] for r in rows)
+    assert panel.params.intents == ("return",) * sc.MAX_QUESTIONS
+    assert panel.workload.toPlainText().startswith("How do I return bike number 0? | return")
+
+
+def test_a_question_over_the_scenario_limit_is_refused_by_name(panel, qtbot, tmp_path):
+    """Issue 28: files bypassed the params limits, so a session holding them could not reopen."""
+    before = panel.params
+    path = tmp_path / "long.txt"
+    path.write_text("short one\n" + "why " * 624 + "why?\n")  # 2,500 characters: over MAX_CHARS
+    _opened(panel, qtbot, path)
     assert panel.params == before
+    assert panel.status.text().startswith(
+        f"long.txt.workload[1]: 2,500 characters is over the limit of {sc.MAX_CHARS:,}")
 
 
 def test_typed_questions_with_intents(panel, qtbot):
