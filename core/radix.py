@@ -275,7 +275,7 @@ def derive(prepared: Prepared, params: Params) -> Result:
     if replay.step != step:
         raise Cancelled
     return Result(**prepared.record(), params=params, step=step, tree_stored=tree.stored,
-                  tree_evicted=tree.evicted, drawn=layout(tree, step))
+                  tree_evicted=tree.evicted, drawn=replay.layout())
 
 
 def compute(params: Params, counter: object = None, curve: tuple[dict[str, Any], ...] | None = None,

@@ -81,19 +81,25 @@ def layout(tree: RadixTree, step: int = 0) -> Layout:
             stack.extend(zip(reversed([*node.children.values(), *ghosts[id(node)]]), repeat(here)))
         elif node.children:
             stack.extend(zip(reversed(node.children.values()), repeat(here)))
-    n = len(order)
     edges = list(map(attrgetter("edge"), order))
-    lengths = np.fromiter(map(len, edges), dtype=np.float64, count=n)
-    parent_index = np.array(up)
-    x1 = _path_sums(lengths, parent_index)
-    ids = list(map(attrgetter("id"), order))
-    ref_arr = _column(order, "refs")
-    band0, band1 = _bands(ref_arr, parent_index, max(step, 1))
-    by = _column(order, "evicted_by")
-    return Layout(ids=ids, parents=[None if u < 0 else ids[u] for u in up], edges=edges, refs=ref_arr,
-                  active=_column(order, "active"), last_used=_column(order, "last_used"),
-                  ghost=by >= 0, evicted_by=by, x0=x1 - lengths, x1=x1, y=_rows(parent_index),
-                  band0=band0, band1=band1, parent_index=parent_index, step=step)
+    lengths = np.fromiter(map(len, edges), np.int64, len(edges))
+    return assemble(_column(order, "id"), np.array(up), edges, lengths,
+                    [_column(order, name) for name in ("refs", "active", "last_used", "evicted_by")], step)
+
+
+def assemble(ids: np.ndarray, parent_index: np.ndarray, edges: list[tuple[Hashable, ...]],
+             lengths: np.ndarray, columns: list[np.ndarray], step: int) -> Layout:
+    """Place nodes given in depth-first order (root first), each with its parent's position in it.
+
+    ``columns``: per node, ``refs``, ``active``, ``last_used`` and ``evicted_by``.
+    """
+    refs, active, last_used, evicted_by = columns
+    x1 = _path_sums(lengths.astype(np.float64), parent_index)
+    band0, band1 = _bands(refs, parent_index, max(step, 1))
+    parents: list[int | None] = [None, *ids[parent_index[1:]].tolist()]
+    return Layout(ids=ids.tolist(), parents=parents, edges=edges, refs=refs, active=active,
+                  last_used=last_used, ghost=evicted_by >= 0, evicted_by=evicted_by, x0=x1 - lengths, x1=x1,
+                  y=_rows(parent_index), band0=band0, band1=band1, parent_index=parent_index, step=step)
 
 
 def _path_sums(values: np.ndarray, parent: np.ndarray) -> np.ndarray:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from core.radix_layout import Layout
+from core.radix_table import LayoutTable
 from core.radix_tree import RadixTree
 
 
@@ -21,7 +23,12 @@ class Replay:
                  eviction: str = "lru", trace: bool = True) -> None:
         self.stream, self.capacity, self.hold, self.eviction = stream, capacity, hold, eviction
         self._traced = trace and capacity is not None
+        self._table = LayoutTable()
         self._reset()
+
+    def layout(self) -> Layout:
+        """Return the layout of the tree at the current step (only what changed since the last is read)."""
+        return self._table.layout(self.tree, self.step)
 
     def _reset(self) -> None:
         self.tree = RadixTree(self.capacity, self.eviction)

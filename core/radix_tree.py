@@ -41,6 +41,9 @@ class Node:
     """Per edge block, the id of the prefix ending there (given by the caller, or empty)."""
     evicted_by: int = -1
     """The request whose insert evicted this node (-1: still stored)."""
+    order: int = 0
+    """Its place among its siblings: the id of the node that first took its key in the parent's
+    children (children iterate in ascending ``order``; a split's upper half inherits it)."""
 
 
 def _key_lru(n: Node) -> tuple[int, ...]:
@@ -75,9 +78,16 @@ class RadixTree:
         self._clock = 0
         self._heap: list[tuple[tuple[int, ...], int, Node]] = []
         self._pushes = 0
+        self.log: list[Node] | None = None
+        """When a list, every node whose fields change is appended (a viewer's incremental layout)."""
+
+    @property
+    def ids_issued(self) -> int:
+        """How many node ids were handed out (ids are 0 .. this - 1, the root's 0)."""
+        return self._next_id
 
     def _new(self, parent: Node, edge: tuple[Block, ...], gids: tuple[int, ...]) -> Node:
-        node = Node(self._next_id, parent, edge, created=self._clock, gids=gids)
+        node = Node(self._next_id, parent, edge, created=self._clock, gids=gids, order=self._next_id)
         self._next_id += 1
         self.node_count += 1
         parent.children[edge[0]] = node
@@ -88,9 +98,11 @@ class RadixTree:
         assert node.parent is not None
         upper = self._new(node.parent, node.edge[:at], node.gids[:at])
         upper.refs, upper.active, upper.last_used = node.refs, node.active, node.last_used
-        upper.created = node.created
+        upper.created, upper.order = node.created, node.order  # it takes the node's place
         node.edge, node.gids, node.parent = node.edge[at:], node.gids[at:], upper
         upper.children[node.edge[0]] = node
+        if self.log is not None:
+            self.log.append(node)
         return upper
 
     def match_prefix(self, seq: Sequence[Block]) -> int:
@@ -137,6 +149,8 @@ class RadixTree:
             on_path.refs += 1
             on_path.last_used = self._clock
             on_path.active += hold
+        if self.log is not None:
+            self.log.extend(path)
         if path and not node.children and not node.active:
             self._offer(node)
         if self.capacity is not None:
@@ -149,10 +163,12 @@ class RadixTree:
         The path is walked afresh: splits since the insert may have added nodes to it (each
         copying the count), and a held path is never evicted, so it is all still there.
         """
-        node, i = self.root, 0
+        node, i, log = self.root, 0, self.log
         while i < len(seq):
             node = node.children[seq[i]]
             node.active -= 1
+            if log is not None:
+                log.append(node)
             i += len(node.edge)
             if not node.active and not node.children:
                 self._offer(node)
@@ -185,6 +201,8 @@ class RadixTree:
             self.node_count -= 1
             victim.evicted_by = request
             self.ghosts.append(victim)
+            if self.log is not None:
+                self.log.append(victim)
             if victim.gids:
                 for gid in victim.gids:
                     self.evicted_at[gid] = request

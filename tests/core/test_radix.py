@@ -293,6 +293,39 @@ def test_layout_matches_a_plain_walk(seqs):
     assert np.allclose(lay.band0, start)
 
 
+
+def same_layout(a, b):
+    """Assert two layouts hold the same nodes in the same order with the same numbers."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        assert (np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y), f.name
+
+
+@settings(max_examples=150, deadline=None)
+@given(seqs=streams, capacity=st.none() | st.integers(1, 20), hold=st.integers(0, 3),
+       eviction=st.sampled_from(["lru", "lfu", "fifo"]),
+       steps=st.lists(st.integers(0, 30), min_size=1, max_size=12))
+def test_the_kept_layout_matches_a_fresh_walk_at_every_step(seqs, capacity, hold, eviction, steps):
+    # the step tick lays out only what changed since the last step (issue 20): forward by a few
+    # requests, back (a new replay), with splits, evictions and ghosts, it must equal the walk
+    seqs = [tuple(s) for s in seqs]
+    replay = radix.Replay(seqs, capacity, hold, eviction)
+    for step in steps:
+        replay.advance(step)
+        same_layout(replay.layout(), radix.layout(replay.tree, replay.step))
+
+
+def test_the_kept_layout_matches_the_walk_on_the_bench_stream_with_evictions():
+    from app.bench_loads import radix_bench_stream
+
+    stream = list(radix_bench_stream(6_000))
+    replay = radix.Replay(stream, 300, 2)
+    for step in (40, 41, 45, 60, 200, 201, 250, 30, 31):
+        replay.advance(step)
+        lay = replay.layout()
+        assert lay.ghost.any() or step < 45
+        same_layout(lay, radix.layout(replay.tree, replay.step))
+
 # ---- prepare / derive (issue 19): the step is live, everything else prepares anew --------------
 
 def test_every_step_derived_from_one_prepared_state_matches_compute():
