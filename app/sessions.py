@@ -93,16 +93,21 @@ def _migrate(data: dict[str, Any], name: str) -> dict[str, Any]:
 def load_session(path: str | Path) -> Session:
     """Read and validate a session file; every scenario is checked before anything is used."""
     p = Path(path)
-    data = dict(fields.mapping(parse_json(read_text(p, MAX_JSON_BYTES), p.name), p.name))
+    return session_from(parse_json(read_text(p, MAX_JSON_BYTES), p.name), p.name)
+
+
+def session_from(parsed: object, name: str) -> Session:
+    """Validate a session file's parsed JSON (any thread); every scenario is checked."""
+    data = dict(fields.mapping(parsed, name))
     if data.get("app") != "ctxlab":
-        raise InputError(f"{p.name}: not a ctxlab session file")
-    data = _migrate(data, p.name)
+        raise InputError(f"{name}: not a ctxlab session file")
+    data = _migrate(data, name)
     scenarios = []
-    for i, raw in enumerate(fields.items(data, "scenarios", p.name)):
-        scenarios.append(check_scenario(raw, f"{p.name}: scenarios[{i}]"))
+    for i, raw in enumerate(fields.items(data, "scenarios", name)):
+        scenarios.append(check_scenario(raw, f"{name}: scenarios[{i}]"))
     current = data.get("current")
     return Session(scenarios=scenarios, current=current if isinstance(current, str) else None,
-                   profile=_profile(data.get("profile"), p.name))
+                   profile=_profile(data.get("profile"), name))
 
 
 def _profile(raw: object, name: str) -> model_profile.Params | None:

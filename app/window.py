@@ -30,14 +30,14 @@ from app.anthropic_service import ExactCounter, key_from_env
 from app.cache_live import CacheLive
 from app.compaction_live import LiveRun
 from app.semantic_live import SemanticLive
-from app.sessions import Session, load_session, save_session
+from app.sessions import Session, save_session
 from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
+from app.window_open import OpenActions, panel_lever
 from core.errors import InputError
-from widgets import GROUPS, PANELS, panel_keys, pins
+from widgets import GROUPS, PANELS, panel_keys
 from widgets.base import BasePanel
-from widgets.loaders import parse_json, read_scenario, read_text
-from widgets.profile_bar import ProfileBar, is_config
+from widgets.profile_bar import ProfileBar
 from widgets.theme import THEMES, load_theme
 
 MAX_RECENT = 8
@@ -53,7 +53,7 @@ def settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "ctxlab", "ctxlab")
 
 
-class MainWindow(ExportActions, QMainWindow):
+class MainWindow(OpenActions, ExportActions, QMainWindow):
     """Navigation on the left, the current lever's panel on the right."""
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None) -> None:
@@ -81,6 +81,7 @@ class MainWindow(ExportActions, QMainWindow):
         self.setCentralWidget(split)
         self.api_label = QLabel()
         self.statusBar().addPermanentWidget(self.api_label)
+        self.build_opener()  # files are read on a worker (app/window_open.py)
         self._build_nav()
         self._build_menus()
         self.profile_bar = ProfileBar(self)  # one model profile read by every panel
@@ -234,46 +235,10 @@ class MainWindow(ExportActions, QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    # ---- files and sessions ---------------------------------------------------------------
-    def open_path(self, path: Path) -> bool:
-        """Open a scenario or session file; on error show why and keep everything as it was."""
-        try:
-            data = parse_json(read_text(path), path.name)
-            if is_config(data):
-                self.profile_bar.load_config(data, path.name)
-            elif isinstance(data, dict) and "app" in data:
-                self.load_session_file(path)
-            else:
-                lever, params = read_scenario(path)
-                panel = self.panel(self.spec_id(lever))
-                panel.load_scenario_dict(params)
-                self.show_panel(lever)
-        except (InputError, OSError) as exc:
-            self.warn(str(exc) if isinstance(exc, InputError) else f"{path.name}: {exc}")
-            return False
-        self._remember(path)
-        return True
-
+    # ---- files and sessions (opening: app/window_open.py) ----------------------------------
     def spec_id(self, lever: str) -> str:
         """Validate that ``lever`` has a panel and return it."""
-        if lever not in {s.lever for s in PANELS}:
-            raise InputError(f"lever: {lever!r} has no panel in this build")
-        return lever
-
-    def load_session_file(self, path: Path) -> None:
-        """Load a session: validated fully first, so a bad file changes nothing."""
-        session = load_session(path)
-        for sc in session.scenarios:
-            self.spec_id(sc["lever"])
-        if session.profile is not None:  # first, so the scenarios' own params win
-            self.profile_bar.set_params(session.profile)
-        for sc in session.scenarios:
-            panel = self.panel(sc["lever"])
-            panel.load_scenario_dict(sc["params"])
-            panel.pin_bar.set_pins([pins.pin_from_dict(p, "pins") for p in sc.get("pins", [])])
-        if session.current:
-            self.show_panel(session.current)
-        self.session_path = path
+        return panel_lever(lever)
 
     def session(self) -> Session:
         """The open panels' scenarios and the current panel."""
@@ -396,23 +361,6 @@ class MainWindow(ExportActions, QMainWindow):
             if message != self.last_error:  # say it once, not every few minutes
                 self.warn(message)
 
-    def restore_recovery(self) -> bool:
-        """Open the work the last run left unsaved; an unreadable file is set aside, never lost."""
-        path, self.pending_recovery = self.pending_recovery, None
-        if path is None:
-            return False
-        recent = self.recent()
-        if self.open_path(path):
-            self._recovery.discard(path)
-            # restored work is unsaved work: not "the session file", not a recent file
-            self.session_path = None
-            self._settings.setValue("recent", recent)
-            self._rebuild_recent()
-            return True
-        kept = self._recovery.set_aside(path)
-        self.last_error += f" (kept as {kept.name})"
-        return False
-
     def offer_recovery(self) -> None:
         """Ask whether to restore the last run's unsaved work (called once the window shows)."""
         if self.pending_recovery is None:
@@ -427,6 +375,7 @@ class MainWindow(ExportActions, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._autosave.stop()
+        self.opener.shutdown()  # a file still being read opens nothing
         self._recovery.discard()  # a clean exit leaves nothing of its own to recover
         self._recovery.release()  # a recovery offer left unanswered stays for the next start
         self._settings.setValue("geometry", self.saveGeometry())

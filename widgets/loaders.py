@@ -51,10 +51,15 @@ parse_json = fields.parse_json
 def read_scenario(path: str | Path) -> tuple[str, dict[str, Any]]:
     """Read ``{"lever": ..., "params": {...}}`` and return the lever and its raw params."""
     p = Path(path)
-    data = fields.mapping(parse_json(read_text(p, MAX_JSON_BYTES), p.name), p.name)
-    fields.only_keys(data, ("lever", "params"), p.name)
-    lever = fields.text(data, "lever", p.name)
-    return lever, dict(fields.mapping(data.get("params", {}), f"{p.name}: params"))
+    return scenario_from(parse_json(read_text(p, MAX_JSON_BYTES), p.name), p.name)
+
+
+def scenario_from(parsed: object, name: str) -> tuple[str, dict[str, Any]]:
+    """Return the lever and raw params of a scenario file's parsed JSON (named ``name``)."""
+    data = fields.mapping(parsed, name)
+    fields.only_keys(data, ("lever", "params"), name)
+    lever = fields.text(data, "lever", name)
+    return lever, dict(fields.mapping(data.get("params", {}), f"{name}: params"))
 
 
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", ".venv"}

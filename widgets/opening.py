@@ -5,6 +5,7 @@ read and parse; on the UI thread that froze the window (issue 28). Every panel's
 :meth:`~widgets.base.BasePanel.open_paths` runs :meth:`~widgets.base.BasePanel.read_file` (or
 ``read_json``) here, on a thread of its own, with the panel's progress bar and Cancel (or
 Esc); only :meth:`~widgets.base.BasePanel.apply_file` runs on the UI thread, with what was read.
+The main window opens scenarios, sessions and model configs the same way (app/window_open.py).
 """
 
 from __future__ import annotations

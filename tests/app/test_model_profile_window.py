@@ -10,6 +10,7 @@ import core
 from app.sessions import load_session
 from app.window import MainWindow
 from core import model_profile
+from tests.widgets.open_files import open_in
 
 CONFIGS = Path(__file__).parent.parent / "core" / "configs"
 
@@ -96,7 +97,7 @@ def test_a_session_reopens_with_its_profile(window, qtbot, tmp_path):
     assert all(sc["profile"]["name"] == "claude-sonnet-4-6" for sc in data["scenarios"])
     window.profile_bar.set_params(model_profile.Params.named("claude-opus-4-8"))
     assert economy.params.model == "claude-opus-4-8"
-    assert window.open_path(path)
+    assert open_in(window, qtbot, path)
     assert window.profile_bar.params().name == "claude-sonnet-4-6"
     assert window.profile_bar.combo.currentText() == "claude-sonnet-4-6"
     assert economy.params.model == "claude-sonnet-4-6"
@@ -119,7 +120,7 @@ def test_opening_a_config_imports_it_and_asks_for_missing_fields(window, qtbot, 
         return 128
 
     window.profile_bar.ask = answer
-    assert window.open_path(CONFIGS / "bad-null-head-dim.json")
+    assert open_in(window, qtbot, CONFIGS / "bad-null-head-dim.json")
     assert [f for f, _ in asked] == ["head_dim"] and "head_dim" in asked[0][1]
     params = window.profile_bar.params()
     assert params.overrides == {"head_dim": 128}
@@ -130,10 +131,10 @@ def test_opening_a_config_imports_it_and_asks_for_missing_fields(window, qtbot, 
     assert load_session(path).profile == params
 
 
-def test_a_config_the_user_will_not_complete_is_refused_and_changes_nothing(window):
+def test_a_config_the_user_will_not_complete_is_refused_and_changes_nothing(window, qtbot):
     window.profile_bar.ask = lambda field, message: None
     before = window.profile_bar.params()
-    assert not window.open_path(CONFIGS / "bad-kv-heads.json")
+    assert not open_in(window, qtbot, CONFIGS / "bad-kv-heads.json")
     assert "num_key_value_heads: 48 is more than" in window.last_error
     assert window.profile_bar.params() == before
 
@@ -152,7 +153,7 @@ def test_gpu_memory_is_kept_with_the_profile_in_the_session(window, qtbot, tmp_p
     window.profile_bar.combo.setCurrentText("Qwen2.5 7B")  # the GPU stays as the model changes
     assert window.profile_bar.params().gpu_gib == 40.0
     kv.kv_memory.set_gpu(0.0, 1)
-    assert window.open_path(path)
+    assert open_in(window, qtbot, path)
     idle(qtbot, kv)
     assert (kv.kv_memory.gpu.value(), kv.kv_memory.gpus.value()) == (40.0, 2)
     assert kv.params.capacity_blocks == capacity
@@ -224,9 +225,9 @@ def test_a_pool_larger_than_the_slider_widens_it(window, qtbot):
     assert kv.capacity.value() == kv.params.capacity_blocks
 
 
-def test_a_contradictory_field_can_be_corrected_when_asked(window):
+def test_a_contradictory_field_can_be_corrected_when_asked(window, qtbot):
     window.profile_bar.ask = lambda field, message: 8 if field == "num_key_value_heads" else None
-    assert window.open_path(CONFIGS / "bad-kv-heads.json")
+    assert open_in(window, qtbot, CONFIGS / "bad-kv-heads.json")
     kv = window.profile_bar.profile().kv
     assert (kv.heads, kv.kv_heads, kv.head_dim) == (32, 8, 128)  # head_dim from hidden_size / heads
     assert window.profile_bar.params().overrides == {"num_key_value_heads": 8}

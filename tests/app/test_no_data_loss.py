@@ -11,6 +11,7 @@ import pytest
 from app.sessions import Session, load_session, save_session
 from core.errors import InputError
 from tests.app.test_cli import ctxlab
+from tests.widgets.open_files import restore_in
 from widgets import atomic
 from widgets.resources import samples
 
@@ -194,7 +195,7 @@ def test_one_instances_clean_exit_never_touches_anothers_recovery(qtbot):
     assert third.pending_recovery == mine
     fourth = _window(qtbot)
     assert fourth.pending_recovery is None  # claimed by the third: never restored twice
-    assert third.restore_recovery() and not mine.exists()
+    assert restore_in(third, qtbot) and not mine.exists()
     assert third.panel("packer").params.budget == 321
     for w in (first, third, fourth):
         w.close()
@@ -208,7 +209,7 @@ def test_a_second_unreadable_recovery_file_never_overwrites_the_first(qtbot):
         legacy = w._recovery.legacy  # the one shared file of earlier builds
         legacy.write_text(content)
         w.pending_recovery = w._recovery.pending()
-        assert w.pending_recovery == legacy and not w.restore_recovery()
+        assert w.pending_recovery == legacy and not restore_in(w, qtbot)
         w.close()
     kept = sorted(legacy.parent.glob(recovery.LEGACY_NAME + ".unreadable*"))
     assert sorted(k.read_text() for k in kept) == ["{ first half", "{ second half"]
@@ -220,7 +221,7 @@ def test_an_unreadable_instance_file_is_set_aside(qtbot):
     crashed._recovery.path.write_text("{ half written")
     crashed._recovery.release()
     w = _window(qtbot)
-    assert w.pending_recovery == crashed._recovery.path and not w.restore_recovery()
+    assert w.pending_recovery == crashed._recovery.path and not restore_in(w, qtbot)
     assert "not valid JSON" in w.last_error and "kept as" in w.last_error
     assert crashed._recovery.path.with_name(crashed._recovery.path.name + ".unreadable").exists()
     assert w._recovery.pending() is None

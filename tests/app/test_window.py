@@ -6,6 +6,7 @@ import pytest
 
 from app.sessions import SCHEMA, load_session
 from app.window import MainWindow, settings
+from tests.widgets.open_files import open_in, restore_in
 from widgets import PANELS
 from widgets.resources import samples
 
@@ -47,7 +48,7 @@ def test_session_round_trip(window, qtbot, tmp_path):
     data = json.loads(path.read_text())
     assert data["schema"] == SCHEMA and data["current"] == "packer"
     panel.change(budget=1000, policy="drop_oldest")
-    assert window.open_path(path)
+    assert open_in(window, qtbot, path)
     qtbot.waitUntil(panel.is_idle)
     assert (panel.params.budget, panel.params.policy) == (432, "drop_largest")
     assert panel.budget.value() == 432 and panel.policy.currentText() == "drop_largest"
@@ -68,7 +69,7 @@ def test_a_bad_session_is_refused_and_the_open_one_kept(window, qtbot, tmp_path,
     before = panel.params
     path = tmp_path / "bad.json"
     path.write_text(content)
-    assert not window.open_path(path)
+    assert not open_in(window, qtbot, path)
     assert message in window.last_error
     assert panel.params == before
 
@@ -137,9 +138,9 @@ def test_the_api_key_never_reaches_sessions_exports_or_settings(qtbot, tmp_path,
     assert KEY not in caplog.text and KEY not in str(lab.live_log.events)
 
 
-def test_samples_are_loadable_scenarios(window):
+def test_samples_are_loadable_scenarios(window, qtbot):
     for path in samples("packer"):
-        assert window.open_path(path)
+        assert open_in(window, qtbot, path)
 
 
 def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
@@ -162,7 +163,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
     assert second.pending_recovery == path
     second.autosave()  # must not overwrite what can still be restored
     assert json.loads(path.read_text())["scenarios"][0]["params"]["budget"] == 321
-    assert second.restore_recovery()
+    assert restore_in(second, qtbot)
     restored = second.panel("packer")
     qtbot.waitUntil(restored.is_idle)
     assert restored.params.budget == 321 and not path.exists()

@@ -230,3 +230,52 @@ def test_a_scenario_is_read_and_validated_on_the_worker_and_a_refused_one_change
     qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
     assert f"other.json: a 'attention' scenario, not {panel.lever!r}" in panel.status.text()
     assert panel.params == before and panel.output() is shown
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.window import MainWindow
+
+    qtbot.addWidget(w := MainWindow())
+    yield w
+    w.close()
+
+
+def test_a_large_session_opens_in_the_window_while_the_event_loop_keeps_running(window, qtbot, tmp_path):
+    from app.sessions import Session, save_session
+    from core import temporal
+
+    rows = "".join(f"key{i % 2000},status,v{i},{2000 + i % 20}-{1 + i % 12:02d}-{1 + i % 28:02d}\n"
+                   for i in range(150_000))
+    params = temporal.Params(events=temporal.parse_events(rows, "facts.csv"))
+    path = tmp_path / "big.ctxlab.json"
+    save_session(Session([{"lever": "temporal", "params": params.to_dict()}], "temporal"), path)
+    ticker = Ticker()
+    ticks_when_applied = []
+    panel = window.panel("temporal")
+    panel.sig_params_changed.connect(lambda: ticks_when_applied.append(ticker.ticks))
+    outcome = []
+    window.open_path(path, outcome.append)
+    assert window.opener.active() and not ticks_when_applied  # read on a worker, not here
+    qtbot.waitUntil(lambda: bool(outcome), timeout=120000)
+    ticker.timer.stop()
+    assert outcome == [True], window.last_error
+    assert ticks_when_applied[0] >= 3, "the session was parsed on the UI thread (no tick while reading)"
+    assert panel.params == params and window.session_path == path
+    qtbot.waitUntil(panel.is_idle, timeout=120000)
+
+
+def test_a_refused_session_in_the_window_changes_nothing(window, qtbot, tmp_path):
+    panel = window.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    before = panel.params
+    good = {"lever": "packer", "params": {**before.to_dict(), "budget": 432}}
+    path = tmp_path / "half.ctxlab.json"  # the first scenario is fine, the second is not
+    path.write_text(json.dumps({"app": "ctxlab", "schema": 1, "current": "packer", "scenarios": [
+        good, {"lever": "kv_blocks", "params": {"lengths": [1, "two"]}}]}))
+    outcome = []
+    window.open_path(path, outcome.append)
+    assert window.opener.active()
+    qtbot.waitUntil(lambda: bool(outcome), timeout=20000)
+    assert outcome == [False] and "scenarios[1]" in window.last_error
+    assert panel.params == before and "kv_blocks" not in window.panels

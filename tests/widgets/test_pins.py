@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from app.sessions import load_session
 from app.window import MainWindow
 from core.errors import InputError
+from tests.widgets.open_files import open_in
 from widgets import pins
 from widgets.bpe_panel import BpePanel
 from widgets.export import write_chart
@@ -84,7 +85,7 @@ def test_session_with_pins_reopens_with_them(qtbot, tmp_path):
     again = MainWindow()
     qtbot.addWidget(again)
     try:
-        assert again.open_path(path), again.last_error
+        assert open_in(again, qtbot, path), again.last_error
         panel = again.panel("bpe")
         qtbot.waitUntil(panel.is_idle, timeout=20000)
         assert [p.label for p in panel.pin_bar.pins] == ["A"]
