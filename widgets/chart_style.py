@@ -119,14 +119,32 @@ def dock_legend(plot: pg.PlotItem, theme: Theme) -> None:
     ground = QColor(theme.background)
     if not theme.legends_below:  # on screen: short rows, and the curves show through a little
         ground.setAlpha(205)
-        if legend.columnCount < 3 and len(legend.items) > 3:
-            legend.setColumnCount(3)
+        if not hasattr(legend, "most_columns"):
+            legend.most_columns = max(legend.columnCount, 3 if len(legend.items) > 3 else 1)
+            plot.vb.sigResized.connect(lambda *_: fit_legend(plot))
+        fit_legend(plot)
     legend.setBrush(pg.mkBrush(ground))
     legend.setPen(pg.mkPen(theme.muted if not theme.legends_below else None))
     legend.setLabelTextColor(theme.foreground)
     legend.setLabelTextSize(f"{theme.font_pt}pt")
     for _sample, label in legend.items:  # the two setters above only reach new entries
         label.setText(label.text)
+
+
+def fit_legend(plot: pg.PlotItem) -> None:
+    """On screen, give the legend as many columns (up to its most) as its view box is wide for.
+
+    Three columns of long names are wider than a narrow plot, and the view box cuts off what
+    sticks out; fewer columns make it taller instead. A docked (slide) legend is left alone.
+    """
+    legend = plot.legend
+    if legend is None or getattr(legend, "docked", None) is not None or not legend.items:
+        return
+    room = plot.vb.width() - 2 * abs(float(legend.opts["offset"][0] if legend.opts["offset"] else 0)) - 4
+    for columns in range(min(getattr(legend, "most_columns", 3), len(legend.items)), 0, -1):
+        legend.setColumnCount(columns)
+        if legend.width() <= room:
+            break
 
 
 def _dock(plot: pg.PlotItem, legend: pg.LegendItem) -> None:

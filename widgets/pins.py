@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from core import fields
 from core.errors import InputError
 from widgets import pin_maps
+from widgets.chart_style import fit_legend
 from widgets.pin_maps import Shot
 from widgets.plots import cache_pixmaps
 
@@ -230,6 +231,8 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
             else:
                 pin.items.append((plot, _tag(plot, pin, name)))
         named.add(bar.plot)
+    for plot in {id(p): p for p, _item in pin.items}.values():
+        fit_legend(plot)  # a legend with one entry more may need another row
 
 
 def _tag(plot: pg.PlotItem, pin: Pin, name: str) -> pg.TextItem:
