@@ -15,7 +15,7 @@ run: $(VENV)/.installed
 	$(VENV)/bin/ctxlab
 
 test: $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto --durations=15
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy core widgets app
