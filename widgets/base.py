@@ -341,7 +341,9 @@ class BasePanel(QWidget):
         """Open one file at once on the UI thread: the shipped samples (small) and tests.
 
         Reads as :meth:`open_paths` does (:meth:`read_json` / :meth:`read_file`, then
-        :meth:`apply_file`) but waits; a user's file goes through :meth:`open_paths`.
+        :meth:`apply_file`) but waits; a user's file goes through :meth:`open_paths`. Do not
+        override it: :meth:`open_paths` still runs an override on the UI thread for ``.json``
+        files (semantic cache and output shaping, until they move it to :meth:`read_json`).
         """
         p = Path(path)
         self._apply_files([p], [self._read(p, Progress(threading.Event(), lambda _f: None))])
@@ -666,7 +668,7 @@ class BasePanel(QWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        """Open dropped files: scenarios load, other files go to :meth:`open_paths`."""
+        """Open dropped files through :meth:`open_paths` (read on a worker, then shown)."""
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         event.acceptProposedAction()
         self.open_paths(paths)
@@ -680,14 +682,9 @@ class BasePanel(QWidget):
         """
         later = []
         for path in paths:
-            json_file = path.suffix.lower() == ".json"
-            legacy = type(self).load_file if json_file else type(self).add_file
-            if legacy is not (BasePanel.load_file if json_file else BasePanel.add_file):
-                try:  # a panel not converted yet (see add_file): read on the UI thread
-                    if json_file:
-                        self.load_file(path)
-                    else:
-                        self.add_file(path)
+            if path.suffix.lower() == ".json" and type(self).load_file is not BasePanel.load_file:
+                try:  # a panel that still overrides load_file (see it): read on the UI thread
+                    self.load_file(path)
                 except InputError as exc:
                     self._set_status(str(exc), error=True)
                     return
@@ -753,14 +750,6 @@ class BasePanel(QWidget):
     def apply_file(self, path: Path, data: Any) -> None:
         """Show what :meth:`read_file` or :meth:`read_json` returned (UI thread)."""
         raise NotImplementedError
-
-    def add_file(self, path: Path) -> None:
-        """Read a non-``.json`` file on the UI thread (deprecated: panels not converted yet).
-
-        Override :meth:`read_file` and :meth:`apply_file` instead; once no panel overrides
-        this (nor :meth:`load_file`), it and its branch in :meth:`open_paths` go.
-        """
-        raise InputError(f"{path.name}: this panel opens scenario .json files")
 
 
 def settle_heap() -> None:
