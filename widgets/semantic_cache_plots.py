@@ -21,13 +21,12 @@ from core import semantic_cache as sc
 from widgets.plots import (
     PlotView,
     budget_line,
-    cache_pixmaps,
     mkcolor,
     place_labels,
     rgba,
     set_line,
-    steady_top,
 )
+from widgets.semantic_cache_cost import RunningCost
 from widgets.theme import Theme
 
 GRID = np.round(np.arange(101) * 0.01, 2)
@@ -115,17 +114,7 @@ class CachePlots:
         self.vline = budget_line(self.sweep, on_threshold, label="")
         self.none_label = pg.TextItem(anchor=(0.5, 0))
         self.sweep.addItem(self.none_label)
-        self.totals = view.addPlot(row=1, col=1, title="Running cost")
-        self.totals.setLabel("bottom", "question")
-        self.totals.setLabel("left", "$")
-        self.totals.getAxis("left").enableAutoSIPrefix(False)
-        self.totals.setMouseEnabled(x=False, y=False)
-        self.totals.addLegend(offset=(5, 5), labelTextSize="8pt")
-        self.base_curve = self.totals.plot(name="no cache")
-        cache_pixmaps(self.base_curve)
-        self.cache_curve = self.totals.plot(name="with cache")
-        self.time_label = pg.TextItem(anchor=(1, 1))
-        self.totals.addItem(self.time_label)
+        self.cost = RunningCost(view, row=1, col=1)
         self.heat = view.addPlot(row=2, col=0, title="Similarity (grouped by intent)")
         self.heat.setMouseEnabled(x=False, y=False)
         self.heat.invertY(True)
@@ -152,13 +141,13 @@ class CachePlots:
         font = QFont()
         font.setPointSize(theme.font_pt)
         height = QFontMetrics(font).height()
-        for plot in (self.scores, self.sweep, self.totals, self.heat, self.probe):
+        for plot in (self.scores, self.sweep, self.cost.plot, self.heat, self.probe):
             axis = plot.getAxis("bottom")
             axis.setHeight(height + 12 + (height if axis.labelText else 0))
         small = QFont()
         small.setPointSize(max(theme.font_pt - 1, 8))
         self._font = small
-        for label in (self.none_label, self.time_label, self.probe_text, *self.probe_labels, *self.chips):
+        for label in (self.none_label, self.probe_text, *self.probe_labels, *self.chips):
             label.setFont(small)
         self._fitted = theme.name
 
@@ -171,7 +160,7 @@ class CachePlots:
             self._sweep_key = None
         self._update_scores(res, theme)
         self._update_sweep(out, theme)
-        self._update_totals(res, theme)
+        self.cost.update(res, theme)
         if force or res.prepared is not self._heat_for:
             self._update_heat(res)
             self._heat_for = res.prepared
@@ -300,22 +289,6 @@ class CachePlots:
                             style=pg.QtCore.Qt.PenStyle.DotLine)
             curve.setData(table["threshold"][ok], y[ok], pen=dots)
 
-    def _update_totals(self, res: sc.Result, theme: Theme) -> None:
-        n, p = res.n, res.params
-        x = np.unique(np.linspace(1, n, min(n, CURVE_POINTS)).round().astype(np.int64))
-        self.base_curve.setData(x, x * p.cost_per_call, pen=pg.mkPen(theme.muted, width=theme.line_width))
-        self.cache_curve.setData(x, np.cumsum(res.cost())[x - 1],
-                                 pen=pg.mkPen(theme.color(0), width=theme.line_width))
-        (_x0, x1), (_y0, y1) = self.totals.viewRange()
-        top = steady_top(y1, n * p.cost_per_call * 1.05)
-        if (top, float(n)) != (y1, x1):
-            self.totals.setRange(xRange=(0, n), yRange=(0, top), padding=0)
-        t = res.totals()
-        self.time_label.setText(f"wait {t['cache']['latency_ms'] / 1000:,.1f} s with the cache, "
-                                f"{t['baseline']['latency_ms'] / 1000:,.1f} s without",
-                                color=theme.foreground)
-        self.time_label.setPos(n, 0)
-
     def _update_heat(self, res: sc.Result) -> None:
         order = heat_order(res.prepared, res.n)
         block = res.prepared.sim[np.ix_(order, order)]
@@ -356,8 +329,6 @@ class CachePlots:
 
 
 DENSITY_COLS, DENSITY_ROWS = 800, 100
-CURVE_POINTS = 600
-"""Running totals are drawn through at most this many questions (every step is a pixel or less)."""
 
 
 def density(rank: NDArray[np.uint8], score: NDArray[np.float64]) -> NDArray[np.uint8]:

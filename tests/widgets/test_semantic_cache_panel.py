@@ -1,6 +1,9 @@
 """Semantic cache panel: the threshold slider and line, the user's questions, embedders, export."""
 
+import itertools
+
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from core import semantic_cache as sc
@@ -238,3 +241,89 @@ def test_a_live_run_after_a_stopped_one_runs_in_full(panel, qtbot):
             panel.live_button.click()
     assert len(measured.args[0].calls) > 0 and measured.args[0].mean_tokens == 3
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.out_tokens == 3, timeout=20000)
+
+
+def _texts_over_curves(plots):
+    """Say which texts of the running-cost chart lie on one of its curves (scene pixels).
+
+    Each curve is followed pixel by pixel between its points and widened by its pen; every
+    visible text in the chart (and the legend's box, when it floats over the data) is tested.
+    """
+    from PySide6.QtCore import QPointF, QRectF
+
+    cost = plots.cost
+    plot = cost.plot
+    boxes = [(item.toPlainText(), item.sceneBoundingRect()) for item in plot.vb.addedItems
+             if isinstance(item, pg.TextItem) and item.isVisible() and item.toPlainText().strip()]
+    boxes += [(label.text, label.mapRectToScene(label.itemRect())) for _sample, label in plot.legend.items]
+    if plot.legend.parentItem() is plot.vb:
+        boxes.append(("legend box", plot.legend.sceneBoundingRect()))
+    problems = []
+    for curve in (cost.base_curve, cost.cache_curve):
+        xs, ys = curve.getData()
+        points = [plot.vb.mapViewToScene(QPointF(float(x), float(y))) for x, y in zip(xs, ys, strict=True)]
+        half = curve.opts["pen"].widthF() / 2 + 1
+        for text, box in boxes:
+            grown = QRectF(box).adjusted(-half, -half, half, half)
+            for a, b in itertools.pairwise(points):
+                steps = max(2, int(max(abs(b.x() - a.x()), abs(b.y() - a.y()))) + 1)
+                if any(grown.contains(a + (b - a) * (i / steps)) for i in range(steps + 1)):
+                    problems.append(f"{text!r} on {curve.name()}")
+                    break
+    return problems
+
+
+def _wait_texts(res):
+    t = res.totals()
+    return [f"no cache · wait {t['baseline']['latency_ms'] / 1000:,.1f} s",
+            f"with cache · wait {t['cache']['latency_ms'] / 1000:,.1f} s"]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768), (1920, 1080)])
+def test_the_wait_is_told_clear_of_the_running_cost_curves_in_the_window(qtbot, size):
+    """The wait was a text at the bottom right of the running-cost chart, over the no-cache line
+    at 1280x720; it is in the legend, and the floating legend leaves room above the lines."""
+    from app.window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    try:
+        panel = win.show_panel("semantic_cache")
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output() is not None, timeout=60_000)
+        plots = panel.plots_
+        qtbot.waitUntil(lambda: [lbl.text for _s, lbl in plots.cost.legend.items]
+                        == _wait_texts(panel.output().result), timeout=5000)
+        qtbot.waitUntil(lambda: not _texts_over_curves(plots), timeout=3000)  # after the reflow
+        panel.threshold.spin.setValue(30)  # more hits: the wait changes, the room holds
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.threshold == 0.3)
+        assert [lbl.text for _s, lbl in plots.cost.legend.items] == _wait_texts(panel.output().result)
+        assert _texts_over_curves(plots) == []
+        (_x0, x1), (_y0, top) = plots.cost.plot.viewRange()
+        res = panel.output().result
+        assert x1 == res.n and top < 4 * res.n * res.params.cost_per_call  # the lines still show
+    finally:
+        for panel in win.panels.values():
+            panel.shutdown()
+
+
+def test_the_wait_is_told_clear_of_the_running_cost_curves_on_a_slide(qapp):
+    from widgets.export import resize_view
+    from widgets.loaders import read_scenario
+    from widgets.offscreen import build_panel
+    from widgets.resources import samples
+
+    lever, params = read_scenario(samples("semantic_cache")[0])
+    panel = build_panel(lever, params, theme="slide")
+    try:
+        for size in [(1280, 720), (1920, 1080)]:
+            resize_view(panel.view, size)
+            legend = panel.plots_.cost.legend
+            assert [lbl.text for _s, lbl in legend.items] == _wait_texts(panel.output().result)
+            assert _texts_over_curves(panel.plots_) == [], size
+    finally:
+        panel.shutdown()
+        panel.view.close()
+        panel.view.deleteLater()
+        panel.deleteLater()
