@@ -7,9 +7,16 @@ import pytest
 
 from core.compaction_io import parse_transcript
 from core.errors import InputError
+from widgets.agent_memory_panel import AgentMemoryPanel
+from widgets.bpe_panel import BpePanel
 from widgets.callgraph_panel import CallgraphPanel
 from widgets.compaction_panel import CompactionPanel
+from widgets.compression_panel import CompressionPanel
+from widgets.context_router_panel import ContextRouterPanel
+from widgets.kv_blocks_panel import KvBlocksPanel
 from widgets.loaders import MAX_TEXT_BYTES, parse_json, read_python_tree
+from widgets.packer_panel import PackerPanel
+from widgets.procedural_learning_panel import ProceduralLearningPanel
 from widgets.temporal_panel import TemporalPanel
 
 
@@ -29,7 +36,9 @@ def bad_files(tmp_path):
             (deep, "deep.json")]
 
 
-@pytest.mark.parametrize("cls", [TemporalPanel, CompactionPanel, CallgraphPanel])
+@pytest.mark.parametrize("cls", [TemporalPanel, CompactionPanel, CallgraphPanel, PackerPanel, BpePanel,
+                                 CompressionPanel, KvBlocksPanel, ContextRouterPanel,
+                                 ProceduralLearningPanel, AgentMemoryPanel])
 def test_bad_files_are_refused_and_the_panel_keeps_its_data(cls, sample_panel, qtbot, tmp_path):
     panel = sample_panel(cls)
     before, shown = panel.params, panel.output()
