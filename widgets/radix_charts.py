@@ -87,9 +87,11 @@ class RadixCharts:
         if where is not None:
             with QSignalBlocker(self.capacity_line):  # moved by the params, not by a drag
                 set_line(self.capacity_line, float(np.log10(where)))
-            self.capacity_line.label.setFormat("capacity" if cap is not None else "unbounded")
+            name = "capacity" if cap is not None else "unbounded"
+            if self.capacity_line.label.format != name:  # a new format re-lays out the label's text
+                self.capacity_line.label.setFormat(name)
         set_line(self.line, res.step - 0.5)
-        self.store_line.setPos(res.step - 0.5)
+        set_line(self.store_line, res.step - 0.5)
 
     def _update_curves(self, res: radix.Result, theme: Theme) -> None:
         n = res.lengths.size
@@ -108,6 +110,12 @@ class RadixCharts:
         self.hits.setTitle(f"Per request: {_key(theme.muted, 'needed')} {_key(theme.color(2), 'cached')} "
                            f"{_key(theme.color(3), 'evicted', '×')}")
         self.hits.setXRange(-0.5, max(n, 1) - 0.5, padding=0.01)
+        # fixed ranges (what auto-range found: 0 to the top): the step lines moving on every tick
+        # would otherwise make both views re-measure every curve before each paint
+        self.hits.setYRange(0.0, float(max(res.lengths.max(initial=0), 1)))
+        top = max(self.no_share.yData.max(initial=0), self.stored.yData.max(initial=0), 1)
+        self.store.setYRange(0.0, float(top))
+        self.store.disableAutoRange()
 
     def _update_capacity_curve(self, res: radix.Result, theme: Theme) -> None:
         keys = " ".join(_key(theme.color(k), p.upper()) for k, p in enumerate(POLICIES))

@@ -107,6 +107,7 @@ class IcicleItem(pg.GraphicsObject):
         self._bounds = QRectF()
         self._on_hover = on_hover
         self._texts: dict[str, QStaticText] = {}
+        self._elided: dict[tuple[str, float], tuple[str, float]] = {}
 
     def set_style(self, background: str, accent: str, muted: str, font_pt: int) -> None:
         """Colors: shades blend the background into the accent; labels pick a readable ink."""
@@ -118,7 +119,7 @@ class IcicleItem(pg.GraphicsObject):
         self._ghost, self._line = QColor(muted), bg
         self._font = QFont()
         self._font.setPointSize(font_pt)
-        self._texts = {}
+        self._texts, self._elided = {}, {}
         self.update()
 
     def set_layout(self, lay: radix.Layout, shade: np.ndarray, thin: float = 0.0) -> None:
@@ -167,32 +168,47 @@ class IcicleItem(pg.GraphicsObject):
             return []
         metrics = QFontMetricsF(self._font)
         line = metrics.height()
-        px0 = transform.m11() * lay.x0 + transform.m31()
-        px1 = transform.m11() * lay.x1 + transform.m31()
-        py0 = transform.m22() * lay.band0 + transform.m32()
-        py1 = transform.m22() * lay.band1 + transform.m32()
+        # only bands a line tall can hold a label: the few shared ones (most are one request thin)
+        tall = np.flatnonzero(abs(transform.m22()) * (lay.band1 - lay.band0) >= line + 1)
+        tall = tall[(tall > 0) & ~lay.ghost[tall]]
+        px0 = transform.m11() * lay.x0[tall] + transform.m31()
+        px1 = transform.m11() * lay.x1[tall] + transform.m31()
+        py0 = transform.m22() * lay.band0[tall] + transform.m32()
+        py1 = transform.m22() * lay.band1[tall] + transform.m32()
         left, right = np.minimum(px0, px1), np.maximum(px0, px1)
         top, bottom = np.minimum(py0, py1), np.maximum(py0, py1)
         if visible is not None:
             left, right = np.maximum(left, visible.left()), np.minimum(right, visible.right())
             top, bottom = np.maximum(top, visible.top()), np.minimum(bottom, visible.bottom())
         room_w, room_h = right - left - 2 * PAD, bottom - top
-        fits = (room_w >= 3 * metrics.averageCharWidth()) & (room_h >= line + 2) & ~lay.ghost
-        fits[0] = False
-        order = np.flatnonzero(fits)
-        order = order[np.argsort(-(room_w[order] * room_h[order]), kind="stable")][:MAX_LABELS]
+        fits = np.flatnonzero((room_w >= 3 * metrics.averageCharWidth()) & (room_h >= line + 2))
+        fits = fits[np.argsort(-(room_w[fits] * room_h[fits]), kind="stable")][:MAX_LABELS]
         out = []
-        for i in order.tolist():
+        for k in fits.tolist():
+            i = int(tall[k])
             # a narrow band spends its room on the words, not on "1 block:" (that is on hover)
-            full = band_text(lay, i, counted=room_w[i] >= WORDS_FIRST * metrics.averageCharWidth())
-            text = metrics.elidedText(full, Qt.TextElideMode.ElideRight, float(room_w[i]))
+            full = band_text(lay, i, counted=room_w[k] >= WORDS_FIRST * metrics.averageCharWidth())
+            text, width = self._elide(metrics, full, float(room_w[k]))
             if len(text) < MIN_CHARS and text != full:
                 continue  # "1 bl…" says nothing: leave it to the tooltip
-            width = min(metrics.horizontalAdvance(text), float(room_w[i]))
-            mid = (top[i] + bottom[i]) / 2
-            band = QRectF(QPointF(left[i], top[i]), QPointF(right[i], bottom[i]))
-            out.append(LabelBox(i, band, QRectF(left[i] + PAD, mid - line / 2, width, line), text))
+            mid = (top[k] + bottom[k]) / 2
+            band = QRectF(QPointF(left[k], top[k]), QPointF(right[k], bottom[k]))
+            out.append(LabelBox(i, band, QRectF(left[k] + PAD, mid - line / 2, width, line), text))
         return out
+
+    def _elide(self, metrics: QFontMetricsF, full: str, room: float) -> tuple[str, float]:
+        """Return ``full`` elided to ``room`` pixels, and its width.
+
+        Kept: a band keeps its width from step to step, so the same labels come back every tick.
+        """
+        key = (full, room)
+        done = self._elided.get(key)
+        if done is None:
+            if len(self._elided) > 8 * MAX_LABELS:
+                self._elided.clear()
+            text = metrics.elidedText(full, Qt.TextElideMode.ElideRight, room)
+            done = self._elided[key] = (text, min(metrics.horizontalAdvance(text), room))
+        return done
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:

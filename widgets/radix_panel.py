@@ -320,7 +320,8 @@ class RadixPanel(BasePanel):
 
     def headline(self, output: RadixOutput) -> str:
         res = output.result
-        d, at = res.summary(), res.summary()["at_step"]
+        d = res.summary()
+        at = d["at_step"]
         cap = self.params.capacity_blocks
         cache = f"capacity {cap:,}, {self.params.eviction.upper()}" if cap else "unbounded cache"
         return (f"whole stream ({res.lengths.size:,} requests, {cache}): {d['blocks_requested']:,} blocks "

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem
 
 from core import radix
 from widgets.plots import PlotView, mkcolor, place_labels, steady_top
@@ -80,6 +81,9 @@ class RadixPlots:
         view.ci.layout.setRowStretchFactor(0, 3)  # the tree gets the room its labels need
         view.ci.layout.setRowStretchFactor(1, 2)
         self.line = self.charts.line
+        for plot in (self.tree, self.charts.hits, self.charts.store, self.charts.curve_plot):
+            for name in ("left", "bottom"):  # a step redraws the plots beside unchanged axes: blit them
+                plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.tree.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._frame = (0, 0)
         self._result: radix.Result | None = None

@@ -327,3 +327,18 @@ def test_a_stream_file_is_read_on_the_worker_and_a_bad_one_changes_nothing(panel
     panel.open_paths([too_big])
     qtbot.waitUntil(lambda: panel.is_idle() and "huge.txt" in panel.status.text())
     assert f"more than {radix.MAX_BLOCKS:,} blocks" in panel.status.text() and panel.output() is shown
+
+
+def test_a_step_moves_the_lines_without_re_measuring_the_stream_charts(panel, qtbot):
+    # issue 20: the step lines move on every tick; auto-ranged views would re-measure every curve
+    # before each paint, so the stream charts hold fixed ranges: 0 to the top, as auto-range found
+    res = wait_step(panel, qtbot, 7)
+    charts = panel.plots_.charts
+    for plot, top in ((charts.hits, res.lengths.max()), (charts.store, np.cumsum(res.lengths)[-1])):
+        assert not any(plot.getViewBox().state["autoRange"])
+        low, high = plot.viewRange()[1]
+        assert low < 0 <= top < high <= top * 1.15
+    before = [plot.viewRange() for plot in (charts.hits, charts.store)]
+    wait_step(panel, qtbot, 20)
+    assert [plot.viewRange() for plot in (charts.hits, charts.store)] == before
+    assert float(charts.store_line.value()) == float(charts.line.value()) == 19.5
