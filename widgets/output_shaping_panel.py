@@ -203,9 +203,7 @@ class OutputShapingPanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    reads_in_background = True  # 20,000 replies parse for a while: never on the UI thread
-
-    def read_file(self, path: Path, progress: Callable[[float], None]) -> tuple[osh.Reply, ...]:
+    def read_file(self, path: Path, progress: Progress) -> tuple[osh.Reply, ...]:
         """Read replies from a JSON Lines / JSON file (worker thread; at most ``MAX_REPLIES``)."""
         text = read_text(path)
         progress(0.3)
@@ -215,16 +213,14 @@ class OutputShapingPanel(BasePanel):
         """Take the replies :meth:`read_file` read (UI thread)."""
         self.change(replies=data)
 
-    def load_file(self, path: str | Path) -> None:
-        p = Path(path)
+    def read_json(self, path: Path, progress: Progress) -> Any:
         try:
-            super().load_file(p)
+            return super().read_json(path, progress)
         except InputError as first:
-            try:  # not a scenario: maybe a JSON list of replies (read here: open_paths waits)
-                data = self.read_file(p, lambda _f: None)
+            try:  # not a scenario: maybe a JSON list of replies
+                return self.read_file(path, progress)
             except InputError:
                 raise first from None
-            self.apply_file(p, data)
 
     def sync_controls(self) -> None:
         p: osh.Params = self.params

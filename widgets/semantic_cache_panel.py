@@ -187,9 +187,7 @@ class SemanticCachePanel(BasePanel):
         if name:
             self.open_paths([Path(name)])
 
-    reads_in_background = True  # 20 MiB of questions parse for a while: never on the UI thread
-
-    def read_file(self, path: Path, progress: Callable[[float], None]) -> Questions:
+    def read_file(self, path: Path, progress: Progress) -> Questions:
         """Read a text, CSV or JSON file of questions (worker thread), within the params' limits."""
         text = read_text(path)
         progress(0.3)
@@ -204,16 +202,14 @@ class SemanticCachePanel(BasePanel):
         self.change(workload=questions, intents=intents)
         self.sync_controls()
 
-    def load_file(self, path: str | Path) -> None:
-        p = Path(path)
+    def read_json(self, path: Path, progress: Progress) -> Any:
         try:
-            super().load_file(p)
+            return super().read_json(path, progress)
         except InputError as first:
-            try:  # not a scenario: maybe a JSON list of questions (read here: open_paths waits)
-                data = self.read_file(p, lambda _f: None)
+            try:  # not a scenario: maybe a JSON list of questions
+                return self.read_file(path, progress)
             except InputError:
                 raise first from None
-            self.apply_file(p, data)
 
     def sync_controls(self) -> None:
         p: sc.Params = self.params

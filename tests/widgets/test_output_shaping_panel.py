@@ -122,13 +122,14 @@ def test_a_json_list_of_replies_opens_and_a_wrong_scenario_is_named(panel, qtbot
     as_list = tmp_path / "replies.json"
     as_list.write_text(json.dumps([{"reply": "blue it is", "answer": "blue"}, "also blue"]), encoding="utf-8")
     panel.open_paths([as_list])
+    assert panel.opener.active() and panel.params.replies == ()  # .json data too: on the worker
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().batch is not None, timeout=20000)
     assert [r.reply for r in panel.params.replies] == ["blue it is", "also blue"]
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"lever": "semantic_cache", "params": {}}), encoding="utf-8")
     params = panel.params
     panel.open_paths([other])
-    qtbot.waitUntil(lambda: "other.json" in panel.status.text(), timeout=20000)
+    qtbot.waitUntil(lambda: not panel.opener.active(), timeout=20000)
     assert "a 'semantic_cache' scenario, not 'output_shaping'" in panel.status.text()
     assert panel.params == params
 

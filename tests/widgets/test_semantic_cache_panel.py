@@ -72,7 +72,9 @@ def test_user_questions_from_csv_text_and_json(panel, qtbot, tmp_path):
     as_json = tmp_path / "list.json"
     as_json.write_text('[{"question": "a b c", "intent": "x"}, "d e f"]')
     panel.open_paths([as_json])
+    assert panel.opener.active() and panel.params.workload != ("a b c", "d e f")  # on the worker
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.workload == ("a b c", "d e f"))
+    assert panel.params.intents is None and panel.workload.toPlainText() == "a b c\nd e f"
 
 
 def _opened(panel, qtbot, path):
