@@ -341,9 +341,7 @@ class BasePanel(QWidget):
         """Open one file at once on the UI thread: the shipped samples (small) and tests.
 
         Reads as :meth:`open_paths` does (:meth:`read_json` / :meth:`read_file`, then
-        :meth:`apply_file`) but waits; a user's file goes through :meth:`open_paths`. Do not
-        override it: :meth:`open_paths` still runs an override on the UI thread for ``.json``
-        files (semantic cache and output shaping, until they move it to :meth:`read_json`).
+        :meth:`apply_file`) but waits; a user's file goes through :meth:`open_paths`.
         """
         p = Path(path)
         self._apply_files([p], [self._read(p, Progress(threading.Event(), lambda _f: None))])
@@ -680,16 +678,7 @@ class BasePanel(QWidget):
         (``.json``) or :meth:`read_file` (the rest), with progress and Cancel, and only once
         all were read is each applied, in order, on the UI thread: a bad file changes nothing.
         """
-        later = []
-        for path in paths:
-            if path.suffix.lower() == ".json" and type(self).load_file is not BasePanel.load_file:
-                try:  # a panel that still overrides load_file (see it): read on the UI thread
-                    self.load_file(path)
-                except InputError as exc:
-                    self._set_status(str(exc), error=True)
-                    return
-            else:
-                later.append(path)
+        later = list(paths)
         if later:
             label = later[0].name + (f" and {len(later) - 1} more" if len(later) > 1 else "")
             self.opener.start(label, lambda progress: [self._read(p, progress) for p in later],
