@@ -590,9 +590,10 @@ class BasePanel(QWidget):
         needed = self.status.heightForWidth(max(self.status.width(), 200))
         if needed > self.status.minimumHeight():
             self.status.setMinimumHeight(needed)
-        self.status.setProperty("error", error)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        if self.status.property("error") != error:  # a re-polish per tick costs ~1 ms: only on a change
+            self.status.setProperty("error", error)
+            self.status.style().unpolish(self.status)
+            self.status.style().polish(self.status)
 
     def shutdown(self) -> None:
         """Cancel pending work, wait for the worker, and disconnect (call before closing)."""
