@@ -121,7 +121,10 @@ class OpenActions:
             done(ok)
 
     def _open_status(self, text: str, error: bool) -> None:
-        if error:
+        if error and self._open_cancelled:  # the user stopped it: say so, no warning box
+            self.statusBar().showMessage(text, 10000)
+            self._settle(False)
+        elif error:
             self.warn(text)
             self._settle(False)
         else:

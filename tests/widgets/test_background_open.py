@@ -279,3 +279,23 @@ def test_a_refused_session_in_the_window_changes_nothing(window, qtbot, tmp_path
     qtbot.waitUntil(lambda: bool(outcome), timeout=20000)
     assert outcome == [False] and "scenarios[1]" in window.last_error
     assert panel.params == before and "kv_blocks" not in window.panels
+
+
+def test_a_cancelled_open_says_so_in_the_status_bar_without_a_warning_box(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.sessions import Session, save_session
+    from core import temporal
+
+    rows = "".join(f"key{i % 500},status,v{i},{2000 + i % 20}-01-01\n" for i in range(60_000))
+    path = tmp_path / "big.ctxlab.json"
+    params = temporal.Params(events=temporal.parse_events(rows, "facts.csv"))
+    save_session(Session([{"lever": "temporal", "params": params.to_dict()}], "temporal"), path)
+    outcome = []
+    window.open_path(path, outcome.append)
+    assert window.opener.active()
+    window.cancel_open()
+    qtbot.waitUntil(lambda: bool(outcome), timeout=20000)
+    assert outcome == [False] and "cancelled" in window.statusBar().currentMessage()
+    assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()], "no warning for a cancel"
+    assert window.session_path is None
