@@ -64,6 +64,7 @@ class AgentMemoryPanel(BasePanel):
     title = "Agent memory"
     chapter = 9
     group = "Memory"
+    json_data = True  # a .json that is no scenario may be a JSON or JSONL transcript
     explain = (
         "Instead of resending the whole chat, extract short facts from what the user says, keep "
         "one per key (a new “my X is …” replaces the old one) and inject only the k facts most "
@@ -196,15 +197,6 @@ class AgentMemoryPanel(BasePanel):
         if len(turns) > am.MAX_TURNS:
             raise InputError(f"{path.name}: {len(turns):,} turns is over the limit of {am.MAX_TURNS:,}")
         return turns
-
-    def read_json(self, path: Path, progress: Progress) -> Any:
-        try:
-            return super().read_json(path, progress)
-        except InputError as first:
-            try:  # not a scenario: maybe a JSON or JSONL transcript
-                return self.read_file(path, progress)
-            except InputError:
-                raise first from None
 
     def apply_file(self, path: Path, data: tuple[am.Turn, ...]) -> None:
         self.change(turns=data, until=None)

@@ -146,6 +146,8 @@ class BasePanel(QWidget):
     live: ClassVar[frozenset[str] | None] = None
     """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
     main_control: ClassVar[str | None] = None
+    json_data: ClassVar[bool] = False
+    """Whether a ``.json`` file that is not a scenario may be the panel's own data (:meth:`read_file`)."""
     """The field whose control F6 focuses; ``None``: the first bound slider."""
 
     sig_rendered = Signal(int)
@@ -724,10 +726,19 @@ class BasePanel(QWidget):
         """Read a ``.json`` file on the worker thread: a scenario (the default), or the panel's data.
 
         Return :meth:`read_scenario`'s :class:`Scenario` (the base shows its params) or what
-        :meth:`apply_file` takes; raise :class:`InputError` for a bad file. Panels that also
-        take JSON data try :meth:`read_scenario` first.
+        :meth:`apply_file` takes; raise :class:`InputError` for a bad file. With
+        :attr:`json_data`, a file that is no scenario goes to :meth:`read_file` (and when that
+        refuses it too, the scenario's message is the one given).
         """
-        return self.read_scenario(path)
+        try:
+            return self.read_scenario(path)
+        except InputError as first:
+            if not self.json_data:
+                raise
+            try:
+                return self.read_file(path, progress)
+            except InputError:
+                raise first from None
 
     def read_file(self, path: Path, progress: Progress) -> Any:
         """Read and parse a non-``.json`` file on the worker thread; touch no Qt object.

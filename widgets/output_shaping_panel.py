@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from core import model_profile
 from core import output_shaping as osh
-from core.errors import InputError
 from core.output_shaping_io import parse_replies
 from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
@@ -55,6 +54,7 @@ class OutputShapingPanel(BasePanel):
     title = "Output shaping"
     chapter = 4
     group = "Compression"
+    json_data = True  # a .json that is no scenario may be a JSON list of replies
     explain = (
         "An output token costs five input tokens, so the cheapest reply carries the answer and "
         "nothing else. Terse mode drops filler lines, a one-field JSON schema keeps only the "
@@ -212,15 +212,6 @@ class OutputShapingPanel(BasePanel):
     def apply_file(self, path: Path, data: tuple[osh.Reply, ...]) -> None:
         """Take the replies :meth:`read_file` read (UI thread)."""
         self.change(replies=data)
-
-    def read_json(self, path: Path, progress: Progress) -> Any:
-        try:
-            return super().read_json(path, progress)
-        except InputError as first:
-            try:  # not a scenario: maybe a JSON list of replies
-                return self.read_file(path, progress)
-            except InputError:
-                raise first from None
 
     def sync_controls(self) -> None:
         p: osh.Params = self.params

@@ -72,6 +72,7 @@ class PrefixCachePanel(BasePanel):
     title = "Prefix caching"
     chapter = 6
     group = "Caching"
+    json_data = True  # a .json that is no scenario may be a JSON list of API responses
     explain = (
         "A KV cache turns n(n+1)/2 key/value projections into n, with identical output. The "
         "prompt cache does the same across calls: a stable prefix is written once (1.25x the "
@@ -248,15 +249,6 @@ class PrefixCachePanel(BasePanel):
                                               "Sessions (*.jsonl *.json *.ndjson);;All files (*)")
         if name:
             self.open_paths([Path(name)])
-
-    def read_json(self, path: Path, progress: Progress) -> Any:
-        try:
-            return super().read_json(path, progress)
-        except InputError as first:
-            try:  # not a scenario: maybe a JSON list of API responses
-                return self.read_file(path, progress)
-            except InputError:
-                raise first from None
 
     def read_file(self, path: Path, progress: Progress) -> tuple[Any, Bill]:
         """Read a session file and bill it (on the opener's worker)."""

@@ -60,6 +60,7 @@ class SemanticCachePanel(BasePanel):
     title = "Semantic cache"
     chapter = 7
     group = "Caching"
+    json_data = True  # a .json that is no scenario may be a JSON list of questions
     explain = (
         "A semantic cache answers a question from a similar one asked before, skipping the model "
         "call. Similar means: the embeddings' cosine is at least the threshold. Too low and "
@@ -201,15 +202,6 @@ class SemanticCachePanel(BasePanel):
         questions, intents = data
         self.change(workload=questions, intents=intents)
         self.sync_controls()
-
-    def read_json(self, path: Path, progress: Progress) -> Any:
-        try:
-            return super().read_json(path, progress)
-        except InputError as first:
-            try:  # not a scenario: maybe a JSON list of questions
-                return self.read_file(path, progress)
-            except InputError:
-                raise first from None
 
     def sync_controls(self) -> None:
         p: sc.Params = self.params
