@@ -57,9 +57,9 @@ def key(fact: str) -> str:
 
 
 def fnv1a32(text: str) -> int:
-    """Return the 32-bit FNV-1a hash of the UTF-8 bytes of ``text``."""
+    """Return the 32-bit FNV-1a hash of the UTF-8 bytes of ``text`` (lone surrogates passed)."""
     h = FNV_OFFSET
-    for byte in text.encode("utf-8"):
+    for byte in text.encode("utf-8", "surrogatepass"):
         h = ((h ^ byte) * FNV_PRIME) & 0xFFFFFFFF
     return h
 

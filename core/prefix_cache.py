@@ -203,14 +203,29 @@ def pct_cheaper(uncached: Any, cached: Any) -> Any:
     return np.where(u > 0, (1.0 - out) * 100.0, 0.0)
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8 bytes of ``text``; a lone surrogate (half an emoji) passes as its 3 bytes."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _whole_chars(data: bytes) -> str:
+    """Decode ``data`` (which may end inside a character), dropping only that cut character."""
+    for cut in range(4):
+        try:
+            return data[:len(data) - cut].decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="ignore")
+
+
 def prefix_diff(a: str, b: str, min_tokens: int) -> dict[str, Any]:
     """Where two rendered prompts part, and whether the shared part is still cacheable."""
-    ab, bb = a.encode("utf-8"), b.encode("utf-8")
+    ab, bb = _utf8(a), _utf8(b)
     n = min(len(ab), len(bb))
     mism = np.flatnonzero(np.frombuffer(ab[:n], np.uint8) != np.frombuffer(bb[:n], np.uint8))
     common = int(mism[0]) if mism.size else n
     identical = ab == bb
-    shared = ab[:common].decode("utf-8", errors="ignore")
+    shared = _whole_chars(ab[:common])
     tokens = estimate(len(shared.split()))
     line = shared.count("\n") + 1
     return {

@@ -45,8 +45,12 @@ def words(text: str, stopwords: frozenset[str], strip_chars: str) -> list[str]:
 
 
 def slot(feature: str, dim: int) -> int:
-    """Return the book's slot hash: the first 8 bytes of MD5 (big-endian) mod ``dim``."""
-    return int.from_bytes(hashlib.md5(feature.encode("utf-8")).digest()[:8], "big") % dim
+    """Return the book's slot hash: the first 8 bytes of MD5 (big-endian) mod ``dim``.
+
+    A lone surrogate (half an emoji) hashes as its 3 UTF-8-style bytes (``surrogatepass``).
+    """
+    data = feature.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.md5(data).digest()[:8], "big") % dim
 
 
 def features(word: str, dim: int) -> list[tuple[int, float]]:

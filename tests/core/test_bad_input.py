@@ -184,3 +184,23 @@ def test_compaction_refuses_a_memory_table_that_would_take_minutes():
     with pytest.raises(InputError, match="fact slots"):  # a panel replacing fields skips from_dict
         compaction.Prepared.build(dataclasses.replace(params, turns=params.turns * 1000,
                                                       max_facts=10_000))
+
+
+def test_a_lone_surrogate_in_any_text_field_computes():
+    """Half an emoji (a lone surrogate) in any string of any lever is accepted or refused by name.
+
+    Each string field of each lever's sample (and its small stand-in) gets a lone surrogate on
+    its own and appended to its text; the bytes-level code (hashes, prefix diffs) used to raise
+    UnicodeEncodeError from ``str.encode`` on it.
+    """
+    tried = 0
+    for lever in core.REGISTRY:
+        for base in (SAMPLES[lever], {**SAMPLES[lever], **SMALL.get(lever, {})}):
+            if lever == "compaction":
+                base = {**base, "turns": base["turns"][:12]}
+            for path, value in paths(base):
+                if path and isinstance(value, str):
+                    for bad in ("\ud83d", value + " \ud83d", "\udc00" + value):
+                        check(lever, replace(base, path, bad))
+                        tried += 1
+    assert tried > 100
