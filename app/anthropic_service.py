@@ -54,12 +54,15 @@ def describe(exc: Exception) -> str:
         return f"the API answered with an error ({exc.status_code})"
     if isinstance(exc, ValueError):  # the SDK lets a malformed body through as a JSON error
         return "the API's answer could not be read (malformed JSON)"
+    if isinstance(exc, RecursionError):  # json.loads of a body like [[[[...]]]] 100,000 deep
+        return "the API's answer could not be read (JSON nested too deeply)"
     return f"the API call failed ({type(exc).__name__})"
 
 
 def api_errors() -> tuple[type[Exception], ...]:
-    """What an API call can raise: the SDK's errors, and ValueError for an unreadable body."""
-    return (sdk().AnthropicError, ValueError)
+    """What an API call can raise: the SDK's errors, and ValueError or RecursionError (a body
+    nested too deeply for ``json.loads``) for an unreadable body."""
+    return (sdk().AnthropicError, ValueError, RecursionError)
 
 
 class ApiCallError(RuntimeError):

@@ -40,6 +40,7 @@ class FakeAnthropic:
         self.status_for = lambda body: 200
         self.delay_s = 0.0  # seconds to wait before answering (a slow API)
         self.malformed = False  # answer 200 with a body that is not JSON
+        self.raw_body: bytes | None = None  # answer 200 with exactly these bytes (a hostile body)
         self.reply = lambda body: "ok"
         self.usages: list[dict] = []
         self._cached: list[list[str]] = []  # words of every prefix written to the cache
@@ -57,6 +58,8 @@ class FakeAnthropic:
                     time.sleep(owner.delay_s)
                 if owner.malformed and status == 200:
                     return self._send_raw(200, b'{"id": "msg_x", "content": [')
+                if owner.raw_body is not None and status == 200:
+                    return self._send_raw(200, owner.raw_body)
                 if status != 200:
                     kind = {401: "authentication_error", 429: "rate_limit_error",
                             529: "overloaded_error"}.get(status, "api_error")

@@ -18,6 +18,8 @@ FAULTS = [
     ("529", {"script": [529] * 5}, "the API is overloaded (529)"),
     ("slow", {"delay_s": 1.5}, "the API did not answer in time"),
     ("malformed", {"malformed": True}, "could not be read (malformed JSON)"),
+    ("nested", {"raw_body": b"[" * 100_000 + b"]" * 100_000},
+     "could not be read (JSON nested too deeply)"),
 ]
 
 
