@@ -92,7 +92,8 @@ def _export(args: argparse.Namespace) -> int:
     lever, params = read_scenario(args.scenario)
     size = parse_size(args.size)
     chart = atomic.check_target(args.output)
-    targets = [chart] + ([] if args.no_scenario else [atomic.scenario_beside(chart)])
+    targets = [chart] + ([] if args.no_scenario
+                         else [atomic.check_target(atomic.scenario_beside(chart))])
     for target in targets:
         if atomic.same_file(target, args.scenario):
             raise InputError(f"{target}: this is the input scenario; exporting would overwrite "

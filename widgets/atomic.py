@@ -9,6 +9,7 @@ failure is an :class:`InputError` naming the path (the CLI prints it on one line
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -54,14 +55,47 @@ def encode_text(text: str, name: str) -> bytes:
                          "written as UTF-8; nothing was written") from None
 
 
+def _name_max(folder: Path) -> int:
+    """Return the longest file name (in bytes) the file system of ``folder`` takes (255 if unsaid)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
+
+
 def check_target(path: str | Path) -> Path:
     """Return where ``path`` would be written; refuse before anything is rendered or touched.
 
-    Refused: a folder, a path under a file, a folder we cannot write into.
+    Refused: a folder, a path under a file, a folder we cannot write into, a symbolic link
+    loop, a name longer than the file system allows.
     """
     out = Path(path).expanduser()
+    try:
+        return _check(out)
+    except (RuntimeError, OSError) as exc:  # Path.resolve: "Symlink loop"; ELOOP, ENAMETOOLONG
+        if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+            raise InputError(f"{out}: a symbolic link loop (a link that leads back to itself); "
+                             "give another file name") from None
+        raise InputError(f"{out}: cannot write ({exc.strerror or exc}); nothing was changed") from None
+
+
+def _check_name_lengths(out: Path) -> None:
+    """Refuse a name longer than the file system takes (before any look at the file itself)."""
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    longest = _name_max(folder)
+    for part in out.parts:
+        size = len(os.fsencode(part))
+        if size > longest:
+            raise InputError(f"{out}: the name {part[:24]}… is {size:,} bytes, more than the "
+                             f"{longest} this file system allows; give a shorter name")
+
+
+def _check(out: Path) -> Path:
+    _check_name_lengths(out)
     if out.is_symlink():
-        out = out.resolve()  # write through a link, do not replace it with a file
+        out = out.resolve(strict=False)  # write through a link, do not replace it with a file
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
     if out.exists() and not out.is_file():  # /dev/null, a pipe: renaming over it would replace it
@@ -83,7 +117,8 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         mode = out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~_UMASK
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        # at most 40 characters of the name: a name near the file system's limit still fits
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name[:40]}.", suffix=".tmp", dir=out.parent)
     except OSError as exc:
         raise InputError(f"{out}: cannot write ({exc.strerror or exc}); nothing was changed") from None
     try:
@@ -145,4 +180,7 @@ def same_file(a: str | Path, b: str | Path) -> bool:
             return pa.samefile(pb)
     except OSError:
         pass
-    return pa.expanduser().resolve() == pb.expanduser().resolve()
+    try:
+        return pa.expanduser().resolve() == pb.expanduser().resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop: it is no existing file
+        return False

@@ -237,3 +237,49 @@ def test_compute_never_prints_infinity_or_nan(monkeypatch, capsys):
     assert main(["compute", str(SAMPLE)]) == 2
     out = capsys.readouterr()
     assert out.out == "" and "too large to represent" in out.err and len(out.err.splitlines()) == 1
+
+
+# ---- issue 28: output paths that used to give a traceback ------------------------------------
+def test_a_symlink_loop_as_output_is_refused_in_one_line(tmp_path):
+    loop = tmp_path / "loop.svg"
+    loop.symlink_to("loop.svg")
+    one_error_line(ctxlab("export", SAMPLE, "-o", loop), "loop.svg", "symbolic link loop")
+    one_error_line(ctxlab("bench", "--json", loop), "loop.svg", "symbolic link loop")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.svg"] and loop.is_symlink()
+    with pytest.raises(InputError, match="symbolic link loop"):
+        atomic.write_json(loop, {"v": 1})
+    assert not atomic.same_file(loop, SAMPLE)
+
+
+def test_a_chart_name_too_long_for_its_scenario_beside_is_refused_up_front(tmp_path):
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    chart = tmp_path / ("a" * (name_max - 10) + ".svg")  # fits; "<stem>.scenario.json" does not
+    out = ctxlab("export", SAMPLE, "-o", chart)
+    one_error_line(out, ".scenario.json", f"more than the {name_max}")
+    assert list(tmp_path.iterdir()) == []
+    out = ctxlab("export", SAMPLE, "--no-scenario", "-o", chart)  # the chart alone fits: written
+    assert out.returncode == 0 and chart.exists(), out.stderr
+    one_error_line(ctxlab("export", SAMPLE, "-o", tmp_path / ("b" * (name_max + 1))),
+                   f"more than the {name_max}")
+
+
+def test_the_window_says_why_it_cannot_save_or_export_to_a_loop(qtbot, tmp_path):
+    from app.window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    panel = window.show_panel("packer")
+    qtbot.waitUntil(panel.is_idle)
+    loop = tmp_path / "loop.ctxlab.json"
+    loop.symlink_to(loop.name)
+    assert not window.save_session_to(loop)
+    assert "symbolic link loop" in window.last_error
+    chart = tmp_path / "loop.svg"
+    chart.symlink_to(chart.name)
+    with pytest.raises(InputError, match="symbolic link loop"):  # _on_export_chart shows it
+        window.export_chart(chart)
+    long_chart = tmp_path / ("c" * (os.pathconf(tmp_path, "PC_NAME_MAX") - 4) + ".svg")
+    with pytest.raises(InputError, match="more than the"):
+        window.export_chart(long_chart)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [loop.name, chart.name]
+    window.close()
