@@ -19,86 +19,22 @@ answers every ``k``, which is what makes dragging the merges slider cheap.
 from __future__ import annotations
 
 import heapq
-import importlib
-import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
-from typing import Any
 
 import numpy as np
 
-from core.errors import InputError
-
-_sre_parser: Any = importlib.import_module("re._parser")
-"""The standard library's own reading of a pattern (what ``re.compile`` parses with)."""
+from core.bpe_pattern import check_pattern as check_pattern
+from core.bpe_pattern import word_spans as word_spans
 
 Pair = tuple[str, str]
 ALPHABETS = ("chars", "bytes")
 PRETOKENIZERS = ("whitespace", "regex")
 DEFAULT_PATTERN = r"\w+|[^\w\s]+"
 """The regex pre-tokenizer's default: runs of word characters, runs of punctuation."""
-
-
-def word_spans(text: str, pretokenizer: str, pattern: str) -> list[tuple[int, int]]:
-    """Return the (start, end) of every word of ``text`` under the pre-tokenizer."""
-    if pretokenizer != "whitespace":
-        check_pattern(pattern)
-    regex = r"\S+" if pretokenizer == "whitespace" else pattern
-    try:
-        compiled = re.compile(regex)
-    except re.error as exc:
-        raise InputError(f"params.pattern: not a valid regular expression ({exc})") from None
-    return [m.span() for m in compiled.finditer(text) if m.end() > m.start()]
-
-
-_SLOW = ("can take exponential time on a long run of text (and Python's regex engine cannot "
-         "be interrupted)")
-
-
-def check_pattern(pattern: str) -> None:
-    """Refuse a pre-tokenizer regex whose matching can take exponential time.
-
-    Python's ``re`` holds the interpreter lock while it backtracks, so such a pattern would
-    freeze the window, not just the worker (``(a+)+$`` on 30 letters: minutes). Refused: a
-    repeat inside a repeat, an alternation inside a repeat, and back-references. Atomic groups
-    and possessive repeats (``(?>...)``, ``a++``) never backtrack into themselves and are fine.
-    """
-    try:
-        parsed = _sre_parser.parse(pattern)
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise InputError(f"params.pattern: not a valid regular expression ({exc})") from None
-    _check_items(list(parsed), repeated=False)
-
-
-def _check_items(items: list[tuple[Any, Any]], repeated: bool) -> None:
-    for op, arg in items:
-        name = str(op)
-        if name.startswith("GROUPREF"):
-            raise InputError(f"params.pattern: a back-reference {_SLOW}; not allowed")
-        if name in ("MAX_REPEAT", "MIN_REPEAT"):
-            _low, high, sub = arg
-            many = high > 1
-            if many and repeated:
-                raise InputError(f"params.pattern: a repeat nested in a repeat, like (a+)+, {_SLOW}; "
-                                 "use one repeat, or an atomic group (?>...)")
-            _check_items(list(sub), repeated or many)
-        elif name == "BRANCH":
-            if repeated:
-                raise InputError(f"params.pattern: an alternation inside a repeat, like (a|ab)+, "
-                                 f"{_SLOW}; use a character class or an atomic group (?>...)")
-            for alternative in arg[1]:
-                _check_items(list(alternative), repeated)
-        elif name == "SUBPATTERN":
-            _check_items(list(arg[3]), repeated)
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            _check_items(list(arg[1]), repeated)
-        elif name == "ATOMIC_GROUP":
-            _check_items(list(arg), False)
-        elif name == "POSSESSIVE_REPEAT":
-            _check_items(list(arg[2]), False)
 
 
 def symbols(word: str, alphabet: str) -> str:

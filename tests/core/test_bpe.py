@@ -181,6 +181,11 @@ def test_text_without_spaces_trains_in_well_under_a_second_per_5_kb():
     (r"(\w+\s?)*$", "a repeat nested in a repeat"),
     (r"(a|ab)+c", "an alternation inside a repeat"),
     (r"(\w)\1", "a back-reference"),
+    (r"\w+\w+x", "two repeats in a row that can match the same characters"),
+    (r"\s*\s*\s*$", "two repeats in a row that can match the same characters"),
+    (r"\w+a\w+", "two repeats in a row that can match the same characters"),
+    (r".*(?=\w*!)", "two repeats in a row that can match the same characters"),
+    (r"\w+\w++x", "two repeats in a row that can match the same characters"),
 ])
 def test_a_pre_tokenizer_regex_that_can_backtrack_forever_is_refused(pattern, message):
     """Issue 28: such a regex held the interpreter lock for ~50 s (the window froze); it is
@@ -193,6 +198,55 @@ def test_a_pre_tokenizer_regex_that_can_backtrack_forever_is_refused(pattern, me
 
 
 @pytest.mark.parametrize("pattern", [r"\w+|[^\w\s]+", r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+",
-                                     r"(?>\w+\s?)+", r"(?:ab){2,5}"])
+                                     r"(?>\w+\s?)+", r"(?:ab){2,5}", r"\w+\s+\w+", r"\d+\.\d+",
+                                     r"[a-z]+[0-9]+", r"\w++\w+x", r"'s|'t| ?[^\W\d_]+"])
 def test_ordinary_pre_tokenizer_regexes_still_pass(pattern):
     assert bpe.Params.from_dict({"corpus": "ab ab, cd!", "pretokenizer": "regex", "pattern": pattern})
+
+
+def test_the_regex_pre_tokenizer_reads_text_in_bounded_pieces():
+    r"""Issue 28: one re call over the whole text tried every start against the rest of it:
+    r"\w+x" on 200,000 letters held the interpreter lock for minutes (20,000: 2.9 s). Each call
+    now sees at most CHUNK characters, cut at a line start or after whitespace when there is one."""
+    from core.bpe_pattern import CHUNK, chunks, word_spans
+
+    run = "a" * (2 * CHUNK + 500)
+    assert word_spans(run, "regex", r"\w+") == [(0, CHUNK), (CHUNK, 2 * CHUNK), (2 * CHUNK, len(run))]
+    lines = "".join(f"line {i}: some words, here!\n" for i in range(400))
+    pieces = list(chunks(lines))
+    assert len(pieces) > 3 and all(0 < e - s <= CHUNK for s, e in pieces)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(lines)
+    assert all(a[1] == b[0] and lines[b[0] - 1] == "\n" for a, b in itertools.pairwise(pieces))
+    # cut at line starts, ordinary text splits into the same words as one call over all of it
+    import re
+    for pattern in (r"\w+|[^\w\s]+", r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+"):
+        whole = [m.span() for m in re.finditer(pattern, lines)]
+        assert word_spans(lines, "regex", pattern) == whole
+
+
+def test_training_on_one_long_word_grows_linearly_with_its_length():
+    """Issue 28 (200 KB without a space): count the work of learning every merge on one word of
+    n and 4n letters -- the Python calls training makes -- instead of timing it: a trainer that
+    rewrote the whole word per merge made ~16x the calls at 4x the length; this one ~4x."""
+    import sys
+
+    def calls(n):
+        rng = np.random.default_rng(7)
+        word = "".join(rng.choice(list("abcdefgh"), n))
+        made = [0]
+
+        def profile(frame, event, arg):
+            if event in ("call", "c_call"):
+                made[0] += 1
+        trainer = Trainer([word])
+        sys.setprofile(profile)
+        try:
+            trainer.train(bpe.MAX_MERGES)
+        finally:
+            sys.setprofile(None)
+        assert trainer.exhausted
+        return made[0], len(trainer.merges)
+
+    (small, merges_small), (large, merges_large) = calls(1500), calls(6000)
+    assert merges_large > 3 * merges_small  # about one merge per few letters either way
+    assert large < 6 * small
