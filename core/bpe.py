@@ -63,7 +63,8 @@ class Params(fields.Declared):
                                  doc="start from characters (the book) or UTF-8 bytes")
     pretokenizer: str = fields.param("whitespace", choices=PRETOKENIZERS,
                                      doc="split words on whitespace (the book) or by a regex")
-    pattern: str = fields.param(DEFAULT_PATTERN, doc="regex whose matches are the words")
+    pattern: str = fields.param(DEFAULT_PATTERN, doc="regex whose matches are the words (applied to at most "
+                                "1,000 characters at a time; a longer run without whitespace is cut)")
     curve_merges: int | None = fields.param(None, minimum=0, maximum=MAX_MERGES,
                                             doc="how far the curve runs; None stops it at merges")
     exact: bool = fields.param(False, doc="compare against the exact (API) count too")
