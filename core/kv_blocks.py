@@ -21,6 +21,8 @@ MAX_REQUESTS = 100_000
 MAX_STEPS = 20_000
 MAX_BLOCKS = 10_000_000
 """Largest pool (and longest sequence) simulated: the pool is an array of this many cells."""
+MAX_WORK = 10_000_000
+"""Most work one simulation may take (see :func:`work`): about 10 s on a 2-core machine."""
 _WHERE = "params"
 _GEN_KEYS = ("count", "seed", "mean_length")
 
@@ -78,6 +80,7 @@ class Params(fields.Declared):
         if self.capacity_blocks is not None and self.capacity_blocks < self.slot_blocks:
             raise InputError(f"{_WHERE}.capacity_blocks: {self.capacity_blocks} cannot hold one "
                              f"max_seq_len request ({self.slot_blocks} blocks)")
+        check_work(self)
 
     @property
     def slot_blocks(self) -> int:
@@ -175,13 +178,43 @@ def compute(params: Params, counter: object = None) -> Result:
     return derive(prepare(params), params)
 
 
-def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: False) -> Result:
-    """Simulate the stream of ``params`` through both allocators."""
+def _stream(params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Return the lengths, prompt lengths and arrival steps of the stream, and the steps to run."""
     lengths = params.request_lengths()
     prompts = np.maximum(1, np.floor(lengths * params.prompt_share)).astype(np.int64)
     prompts = np.minimum(prompts, lengths)
     arrivals = np.floor(np.arange(lengths.size) / params.arrival_rate).astype(np.int64)
-    steps = params.steps or MAX_STEPS
+    return lengths, prompts, arrivals, params.steps or MAX_STEPS
+
+
+def work(params: Params) -> int:
+    """Return the simulation's work: token-steps grown plus blocks handed out.
+
+    Every running request grows one token per step in Python, so each request that arrives
+    within ``steps`` costs up to ``min(length - prompt, steps)`` token-steps, and the paged
+    allocator hands out ``ceil(length / block_size)`` blocks to it, one at a time.
+    """
+    lengths, prompts, arrivals, steps = _stream(params)
+    arrived = arrivals < steps
+    grown = np.minimum(lengths - prompts, steps)[arrived].sum()
+    blocks = (-(-lengths // params.block_size))[arrived].sum()
+    return int(grown) + int(blocks)
+
+
+def check_work(params: Params) -> None:
+    """Refuse, before simulating, a stream that would take more than :data:`MAX_WORK`."""
+    cost = work(params)
+    if cost > MAX_WORK:
+        raise InputError(f"{_WHERE}: this stream is {cost:,} token-steps and blocks to simulate, "
+                         f"more than the {MAX_WORK:,} ctxlab simulates at once (about 10 s); "
+                         "use fewer or shorter requests (lengths, generate.count, "
+                         "generate.mean_length), fewer steps or a larger block_size")
+
+
+def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: False) -> Result:
+    """Simulate the stream of ``params`` through both allocators."""
+    check_work(params)
+    lengths, prompts, arrivals, steps = _stream(params)
     cap = params.capacity
     allocators = (Contiguous(cap, params.block_size, params.slot_blocks), Paged(cap, params.block_size))
     traces = [simulate(alloc, lengths, prompts, arrivals, steps, should_stop) for alloc in allocators]

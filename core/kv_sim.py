@@ -70,8 +70,17 @@ class Paged:
     def _take(self, req: int, n: int) -> bool:
         if len(self._free) < n:
             return False
-        got = [self._free.pop() for _ in range(n)]
-        self.tables.setdefault(req, []).extend(got)
+        table = self.tables.setdefault(req, [])
+        if n <= 0:
+            return True
+        if n == 1:  # the common case (one more block as a request grows): no fancy indexing
+            block = self._free.pop()
+            table.append(block)
+            self.owner[block] = req
+            return True
+        got = self._free[-n:][::-1]  # the same blocks, in the same order, as n pops
+        del self._free[-n:]
+        table.extend(got)
         self.owner[got] = req
         return True
 
