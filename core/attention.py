@@ -18,6 +18,8 @@ from core.attention_maps import VARIANTS, Comparison, Maps, Variant, compare
 from core.errors import InputError
 
 MAX_N = 8192
+MAX_SLOPE = 1.0
+"""Steepest ALiBi slope (real heads use 2^(-8k/h) < 1); larger ones overflowed to inf - inf."""
 _WHERE = "params"
 _MODEL_KEYS = ("name", "layers", "heads", "kv_heads", "head_dim", "bytes_per_elem", "latent", "rope_dim",
                "sliding_window", "sliding_layers")
@@ -116,7 +118,8 @@ class Params(fields.Declared):
     n: int = fields.param(256, minimum=2, maximum=MAX_N, doc="sequence length of the sample")
     d: int = fields.param(64, minimum=1, maximum=1024, doc="head dimension of the sample")
     window: int = fields.param(64, minimum=0, doc="sliding window w (keys i-w ... i)")
-    slope: float = fields.param(0.05, minimum=0.0, doc="ALiBi slope of the sample's recency bias")
+    slope: float = fields.param(0.05, minimum=0.0, maximum=MAX_SLOPE,
+                                doc="ALiBi slope of the sample's recency bias")
     seed: int = fields.param(0, minimum=0, doc="random seed of the sample")
     ops_ns: tuple[int, ...] = fields.param((64, 256, 1024, 4096), parse=_ops_ns,
                                            doc="sequence lengths of the operations chart")

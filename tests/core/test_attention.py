@@ -125,3 +125,17 @@ def test_a_change_that_keeps_the_variant_reuses_its_comparison():
     assert again.comparison is not first.comparison
     assert again.comparison.max_abs_diff == compare(prepared.maps, wider.as_variant()).max_abs_diff
     assert attention.derive(prepared, wider).to_dict() == attention.compute(wider).to_dict()
+
+
+def test_slope_has_a_declared_maximum_and_no_accepted_slope_warns():
+    """Issue 28: slope 1e300 exited 0 with four numpy RuntimeWarnings on stderr (inf - inf)."""
+    import warnings
+
+    with pytest.raises(InputError, match=rf"^params.slope: must be <= {attention.MAX_SLOPE:g}"):
+        compute("attention", {"n": 64, "d": 16, "window": 8, "slope": 1e300})
+    tiny = float(np.nextafter(0.0, 1.0))
+    for n in (64, 1024):
+        for slope in (0.0, tiny, 1e-300, 0.5, attention.MAX_SLOPE):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a RuntimeWarning fails the test
+                compute("attention", {"n": n, "d": 16, "window": 8, "slope": slope})
