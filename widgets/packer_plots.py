@@ -159,7 +159,7 @@ class PackerPlots:
         self.bars.setOpts(x0=np.concatenate([np.cumsum(w) - w for w in widths]).astype(float),
                           width=np.concatenate(widths).astype(float),
                           y=np.repeat(np.arange(len(widths)), [w.size for w in widths]).astype(float),
-                          height=0.7, brushes=brushes, pens=pens)
+                          height=0.7, brushes=brushes or None, pens=pens or None)  # none: no parts
         chosen = [(i, ("▶ " if p == res.policy else "") + p) for i, p in enumerate(packer.POLICIES)]
         self.policies.getAxis("left").setTicks([chosen, []])
         self.policies.setYRange(-0.6, len(packer.POLICIES) - 0.4, padding=0)

@@ -110,6 +110,15 @@ def test_editing_adding_and_removing_parts(panel, qtbot, tmp_path, click):
     qtbot.waitUntil(lambda: len(panel.output().result.names) == n)
 
 
+def test_removing_every_part_draws_an_empty_context_not_an_error(panel, qtbot, click):
+    for _ in range(len(panel.params.parts)):
+        click(panel, "Remove")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.parts == ())
+    qtbot.waitUntil(lambda: panel.output() is not None and panel.output().result.names == ())
+    assert not panel.status.property("error"), panel.status.text()
+    assert panel.status.text().startswith(f"{panel.params.policy}: sent 0 of ")
+
+
 def test_a_bad_file_is_refused_and_nothing_is_lost(panel, qtbot, tmp_path):
     before = panel.params
     bad = tmp_path / "latin1.txt"
