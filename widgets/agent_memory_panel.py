@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -41,6 +40,7 @@ from widgets.base import BasePanel, Progress, preview
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
+from widgets.text_box import TextBox
 
 _EDIT_PAUSE_MS = 500
 _CHEAP_TURNS = 400
@@ -96,7 +96,7 @@ class AgentMemoryPanel(BasePanel):
         form.addRow("Count tokens by", self.estimator)
         layout.addLayout(form)
         layout.addWidget(section("Conversation (user: / assistant: lines, or open a transcript)"))
-        self.chat = QPlainTextEdit()
+        self.chat = TextBox()
         self.chat.textChanged.connect(lambda: self._edit_timer.start())
         layout.addWidget(self.chat, 1)
         row = QHBoxLayout()
@@ -110,7 +110,7 @@ class AgentMemoryPanel(BasePanel):
         row.addWidget(sample)
         layout.addLayout(row)
         layout.addWidget(section("Corrections said later (one a line)"))
-        self.updates = QPlainTextEdit()
+        self.updates = TextBox()
         self.updates.setMaximumHeight(70)
         self.updates.textChanged.connect(lambda: self._updates_timer.start())
         layout.addWidget(self.updates)
@@ -168,7 +168,7 @@ class AgentMemoryPanel(BasePanel):
         self.change(until=None if value >= len(self.params.turns) else value)
 
     def _on_chat_edited(self) -> None:
-        text = self.chat.toPlainText()
+        text = self.chat.full_text()
         if text == turns_text(self.params.turns):
             return
         try:
@@ -179,7 +179,7 @@ class AgentMemoryPanel(BasePanel):
         self.change(turns=turns, until=None)
 
     def _on_updates_edited(self) -> None:
-        lines = tuple(x.strip() for x in self.updates.toPlainText().splitlines() if x.strip())
+        lines = tuple(x.strip() for x in self.updates.full_text().splitlines() if x.strip())
         self.change(updates=lines)
 
     def _on_stopwords_edited(self) -> None:
@@ -205,13 +205,9 @@ class AgentMemoryPanel(BasePanel):
     def sync_controls(self) -> None:
         p: am.Params = self.params
         text = turns_text(p.turns)
-        if self.chat.toPlainText() != text:
-            with QSignalBlocker(self.chat):
-                self.chat.setPlainText(text)
+        self.chat.show_text(text)  # a large text as a read-only preview (issue 28)
         updates = "\n".join(p.updates)
-        if self.updates.toPlainText() != updates:
-            with QSignalBlocker(self.updates):
-                self.updates.setPlainText(updates)
+        self.updates.show_text(updates)
         self.stopwords.setText(" ".join(p.stopwords))
         self.until.set_range(0, len(p.turns))
         self.until.set_value(p.shown)

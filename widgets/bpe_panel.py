@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -40,6 +39,7 @@ from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.resources import samples
+from widgets.text_box import TextBox, clipped
 
 CHIP_LIMIT = 600
 """Chips drawn at most; counts and curves always cover the whole text."""
@@ -76,7 +76,9 @@ class MergeTable(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         a, b = self._merges[index.row()]
-        return (index.row(), f"{a!r} + {b!r}", repr(a + b), f"{self._freq[index.row()]:,}")[index.column()]
+        # a token merged from a 300 KB word is as long: cut, a whole one held the window 8 s
+        return (index.row(), f"{clipped(repr(a))} + {clipped(repr(b))}", clipped(repr(a + b)),
+                f"{self._freq[index.row()]:,}")[index.column()]
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt API)
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -152,8 +154,8 @@ class BpePanel(BasePanel):
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
         self._edit_timer.timeout.connect(self._on_text_settled)
 
-    def _editor(self, placeholder: str) -> QPlainTextEdit:
-        edit = QPlainTextEdit()
+    def _editor(self, placeholder: str) -> TextBox:
+        edit = TextBox()
         edit.setPlaceholderText(placeholder)
         edit.textChanged.connect(lambda: self._edit_timer.start())
         return edit
@@ -183,9 +185,7 @@ class BpePanel(BasePanel):
     def sync_controls(self) -> None:
         p: bpe.Params = self.params
         for edit, text in ((self.corpus, p.corpus), (self.sample, p.sample or "")):
-            if edit.toPlainText() != text:
-                with QSignalBlocker(edit):
-                    edit.setPlainText(text)
+            edit.show_text(text)  # a large text as a read-only preview (issue 28)
         top = max(p.curve_merges or p.merges, p.merges, 1)
         with QSignalBlocker(self.top):
             self.top.setValue(top)
@@ -203,8 +203,8 @@ class BpePanel(BasePanel):
 
     # ---- events ---------------------------------------------------------------------------
     def _on_text_settled(self) -> None:
-        sample = self.sample.toPlainText()
-        self.change(corpus=self.corpus.toPlainText(), sample=sample if sample.strip() else None)
+        sample = self.sample.full_text()
+        self.change(corpus=self.corpus.full_text(), sample=sample if sample.strip() else None)
 
     def _on_top_changed(self, top: int) -> None:
         self.merges.set_range(0, top)

@@ -36,6 +36,7 @@ from widgets.callgraph_plots import CallgraphOutput, CallgraphPlots
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_python_tree, read_text
 from widgets.plots import PlotView
+from widgets.text_box import TextBox
 
 _DIRECTIONS = (("callees", "callees: what it needs"), ("callers", "callers: who needs it"),
                ("both", "both: blast radius of a change"))
@@ -122,7 +123,7 @@ class CallgraphPanel(BasePanel):
             button.clicked.connect(slot)
             row.addWidget(button)
         layout.addLayout(row)
-        self.paste = QPlainTextEdit()
+        self.paste = TextBox()
         self.paste.setPlaceholderText("…or paste a Python module here")
         self.paste.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.paste.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -137,7 +138,7 @@ class CallgraphPanel(BasePanel):
         left = QWidget()
         box = QVBoxLayout(left)
         box.setContentsMargins(0, 0, 0, 0)
-        self.slice_view = QPlainTextEdit()
+        self.slice_view = QPlainTextEdit()  # shows shown_slice: bounded of its own
         self.slice_view.setReadOnly(True)
         self.slice_view.setFont(fixed)
         self.slice_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -145,7 +146,7 @@ class CallgraphPanel(BasePanel):
         copy = QPushButton("Copy slice")
         copy.clicked.connect(self._on_copy_slice)
         box.addWidget(copy)
-        self.unresolved = QPlainTextEdit()
+        self.unresolved = TextBox()
         self.unresolved.setReadOnly(True)
         self.unresolved.setFont(fixed)
         split.addWidget(left)
@@ -158,7 +159,7 @@ class CallgraphPanel(BasePanel):
         with QSignalBlocker(self.search):
             self.search.setText(p.target or "")
         if not self.paste.document().isModified():
-            self.paste.setPlainText(p.source)  # empty for a package: the box is for pasting
+            self.paste.show_text(p.source)  # empty for a package: the box is for pasting
             self.paste.document().setModified(False)
 
     def _on_target_searched(self, text: str) -> None:
@@ -192,7 +193,7 @@ class CallgraphPanel(BasePanel):
     def _on_paste_analysed(self) -> None:
         try:
             self.paste.document().setModified(False)
-            self.set_code(source=self.paste.toPlainText())
+            self.set_code(source=self.paste.full_text())
         except InputError as exc:
             self._set_status(str(exc), error=True)
 
@@ -216,9 +217,9 @@ class CallgraphPanel(BasePanel):
 
     def apply_file(self, path: Path, data: tuple[dict[str, str], list[str]] | str) -> None:
         if isinstance(data, str):
-            self.paste.setPlainText(data)
+            self.paste.show_text(data)  # a large text as a read-only preview (issue 28)
             self.paste.document().setModified(False)
-            self.set_code(source=self.paste.toPlainText())
+            self.set_code(source=data)
             return
         files, skipped = data
         self.set_code(files=files)
@@ -258,7 +259,7 @@ class CallgraphPanel(BasePanel):
         shown = shown_slice(res)
         if self.slice_view.toPlainText() != shown:
             self.slice_view.setPlainText(shown)
-        self.unresolved.setPlainText(self._unresolved_text(res))
+        self.unresolved.show_text(self._unresolved_text(res))
         with QSignalBlocker(self.search):
             self.search.setText("" if res.target < 0 else res.graph.names[res.target])
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -32,6 +31,7 @@ from widgets.compression_plots import CompressionOutput, CompressionPlots, marke
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
+from widgets.text_box import TextBox
 
 _SWEEP_POINTS = 400
 _EDIT_PAUSE_MS = 400
@@ -63,11 +63,11 @@ class CompressionPanel(BasePanel):
         self.query = self.bind(QLineEdit(), "query")
         layout.addWidget(self.query)
         layout.addWidget(section("Document (paste, open or drop a text file)"))
-        self.text = QPlainTextEdit()
+        self.text = TextBox()
         self._edit_timer = QTimer(self)
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(_EDIT_PAUSE_MS)
-        self._edit_timer.timeout.connect(lambda: self.change(text=self.text.toPlainText()))
+        self._edit_timer.timeout.connect(lambda: self.change(text=self.text.full_text()))
         self.text.textChanged.connect(self._edit_timer.start)
         layout.addWidget(self.text, 1)
         row = QPushButton("Load sample")
@@ -126,9 +126,7 @@ class CompressionPanel(BasePanel):
 
     def sync_controls(self) -> None:
         p: compression.Params = self.params
-        if self.text.toPlainText() != p.text:
-            with QSignalBlocker(self.text):
-                self.text.setPlainText(p.text)
+        self.text.show_text(p.text)  # a large text as a read-only preview (issue 28)
         self.budget.set_range(0, max(self.budget.spin.maximum(), p.budget))
 
     def read_file(self, path: Path, progress: Progress) -> str:

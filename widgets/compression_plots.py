@@ -11,11 +11,14 @@ import pyqtgraph as pg
 
 from core import compression
 from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line
+from widgets.text_box import clipped
 from widgets.theme import Theme
 
 SCORE_BINS = 800
 """Columns of the sentence-score chart at most."""
 TEXT_SENTENCES = 400
+SENTENCE_CHARS = 2_000
+"""The marked text shows each sentence's first this many characters."""
 """Sentences shown in the kept/struck text view; counts always cover the whole text."""
 
 
@@ -34,7 +37,8 @@ def marked_html(res: compression.Result, theme: Theme, limit: int = TEXT_SENTENC
     stop = compression.STOPWORDS if p.stopwords is None else frozenset(p.stopwords)
     query = set(compression.words(p.query))
     parts = []
-    for i, sentence in enumerate(s.sentences[:limit]):
+    for i, whole in enumerate(s.sentences[:limit]):
+        sentence = clipped(whole, SENTENCE_CHARS)  # a 300 KB one laid out 11 s (issue 28)
         if not res.kept[i]:
             parts.append(f'<span style="color:{theme.muted}">{html.escape(sentence)}</span>')
             continue

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPushButton, QVBoxLayout
 
 from core import kv_blocks
 from core.errors import InputError
@@ -26,6 +25,7 @@ from widgets.kv_memory import KvMemoryBox, show_capacity
 from widgets.kv_plots import KvPlots
 from widgets.loaders import parse_json, read_text
 from widgets.plots import PlotView
+from widgets.text_box import TextBox, clipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,8 @@ def parse_lengths(text: str, name: str = "lengths") -> tuple[int, ...]:
         try:
             n = int(v)
         except (TypeError, ValueError):
-            raise InputError(f"{name}: item {i + 1} ({v!r}) is not a whole number") from None
+            shown = clipped(repr(v), 40)  # the whole of a 300 KB word held the status line 90 s
+            raise InputError(f"{name}: item {i + 1} ({shown}) is not a whole number") from None
         if n < 1:
             raise InputError(f"{name}: item {i + 1} is {n}; lengths must be >= 1")
         out.append(n)
@@ -111,7 +112,7 @@ class KvBlocksPanel(BasePanel):
         self.prompt.setSingleStep(0.1)
         form.addRow("Prompt share of length", self.prompt)
         layout.addLayout(form)
-        self.lengths = QPlainTextEdit()
+        self.lengths = TextBox()
         self.lengths.setPlaceholderText("Request lengths in tokens (commas, spaces or a JSON list). "
                                         "Empty: lengths drawn at random (lognormal).")
         self.lengths.setMaximumHeight(90)
@@ -122,12 +123,11 @@ class KvBlocksPanel(BasePanel):
 
     def sync_controls(self) -> None:
         p: kv_blocks.Params = self.params
-        with QSignalBlocker(self.lengths):
-            self.lengths.setPlainText(", ".join(map(str, p.lengths)))
+        self.lengths.show_text(", ".join(map(str, p.lengths)))  # large: a read-only preview
 
     def _on_lengths_applied(self) -> None:
         try:
-            lengths = parse_lengths(self.lengths.toPlainText())
+            lengths = parse_lengths(self.lengths.full_text())
         except InputError as exc:
             self._set_status(str(exc), error=True)
             return

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTextBrowser,
@@ -39,6 +38,7 @@ from widgets.live_run import LiveSection
 from widgets.loaders import read_text
 from widgets.output_shaping_plots import CUT_COLOR, ShapingPlots, marked_html, money
 from widgets.plots import PlotView
+from widgets.text_box import TextBox
 
 _EDIT_PAUSE_MS = 400
 _TEXT_PAUSE_MS = 150
@@ -95,7 +95,7 @@ class OutputShapingPanel(BasePanel):
         form.addRow("Output price", self.rate)
         layout.addLayout(form)
         layout.addWidget(section("The reply (paste yours, or open a .jsonl of many)"))
-        self.reply = QPlainTextEdit()
+        self.reply = TextBox()
         self.reply.setPlaceholderText("Paste a verbose model reply here")
         self.reply.textChanged.connect(lambda: self._edit_timer.start())
         layout.addWidget(self.reply, 1)
@@ -193,7 +193,7 @@ class OutputShapingPanel(BasePanel):
         self.change(filler_prefixes=words)
 
     def _on_reply_edited(self) -> None:
-        text = self.reply.toPlainText()
+        text = self.reply.full_text()
         if text != self.params.reply_text():
             self.change(verbose_text=text)
 
@@ -216,9 +216,7 @@ class OutputShapingPanel(BasePanel):
     def sync_controls(self) -> None:
         p: osh.Params = self.params
         text = p.reply_text()
-        if self.reply.toPlainText() != text:
-            with QSignalBlocker(self.reply):
-                self.reply.setPlainText(text)
+        self.reply.show_text(text)  # a large text as a read-only preview (issue 28)
         self.fillers.setText(", ".join(p.filler_prefixes))
         with QSignalBlocker(self.model):
             self.model.setCurrentIndex(max(self.model.findData(p.output_rate_per_mtok), 0))

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHeaderView,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.packer import Part
+from widgets.text_box import TextBox
 
 _NAME, _PIN, _RANK, _TOKENS, _EST = range(5)
 
@@ -61,7 +61,7 @@ class PartsEditor(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setColumnHidden(_EST, True)
         self.table.setMinimumHeight(220)
-        self.text = QPlainTextEdit()
+        self.text = TextBox()
         self.text.setPlaceholderText("Select a part to edit its text, or paste text here.")
         self.text.setMinimumHeight(120)
         self._text_timer = QTimer(self)
@@ -182,8 +182,7 @@ class PartsEditor(QWidget):
 
     def _show_text(self) -> None:
         row = self.current_row()
-        with QSignalBlocker(self.text):
-            self.text.setPlainText(self._parts[row].text if 0 <= row < len(self._parts) else "")
+        self.text.show_text(self._parts[row].text if 0 <= row < len(self._parts) else "")
 
     # ---- user edits -----------------------------------------------------------------------
     def _emit(self, parts: list[Part], select: int | None = None) -> None:
@@ -228,9 +227,9 @@ class PartsEditor(QWidget):
     def _on_text_settled(self) -> None:
         row = self.current_row()
         if 0 <= row < len(self._parts):
-            self._replace(row, text=self.text.toPlainText())
-        elif self.text.toPlainText().strip():
-            self.add_part("pasted", self.text.toPlainText())
+            self._replace(row, text=self.text.full_text())
+        elif self.text.full_text().strip():
+            self.add_part("pasted", self.text.full_text())
 
     def add_part(self, name: str, text: str) -> None:
         """Insert a part after the selected one (or at the end) and select it."""

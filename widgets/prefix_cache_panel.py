@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTextBrowser,
@@ -52,6 +51,7 @@ from widgets.prefix_cache_plots import (
     restyle,
 )
 from widgets.prefix_cache_views import diff_html, session_html
+from widgets.text_box import TextBox
 
 _MAX_SESSION_BYTES = 200 * 1024 * 1024
 _EDIT_PAUSE_MS = 400
@@ -140,9 +140,9 @@ class PrefixCachePanel(BasePanel):
 
     def _build_user_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Why did my cache miss? Paste two rendered prompts"))
-        self.prompt_a = QPlainTextEdit()
+        self.prompt_a = TextBox()
         self.prompt_a.setPlaceholderText("prompt of one call (system + messages as sent)")
-        self.prompt_b = QPlainTextEdit()
+        self.prompt_b = TextBox()
         self.prompt_b.setPlaceholderText("prompt of the next call")
         for edit in (self.prompt_a, self.prompt_b):
             edit.setMaximumHeight(90)
@@ -191,7 +191,7 @@ class PrefixCachePanel(BasePanel):
     def _on_live_clicked(self) -> None:
         if self._live_factory is None:
             return
-        prefix = self.prompt_a.toPlainText()
+        prefix = self.prompt_a.full_text()
         questions = [e.text() for e in self.live_questions]
         ttl = self.ttl.currentData()
         client, stop = self._live_factory(), self._loading
@@ -228,15 +228,13 @@ class PrefixCachePanel(BasePanel):
             self.change(input_rate_per_mtok=float(price))
 
     def _on_prompts_edited(self) -> None:
-        a, b = self.prompt_a.toPlainText(), self.prompt_b.toPlainText()
+        a, b = self.prompt_a.full_text(), self.prompt_b.full_text()
         self.change(prompt_a=a if a or b else None, prompt_b=b if a or b else None)
 
     def sync_controls(self) -> None:
         p: pc.Params = self.params
         for edit, text in ((self.prompt_a, p.prompt_a), (self.prompt_b, p.prompt_b)):
-            if edit.toPlainText() != (text or ""):
-                with QSignalBlocker(edit):
-                    edit.setPlainText(text or "")
+            edit.show_text(text or "")  # a large text as a read-only preview (issue 28)
         ttl = next((k for k, w in pc.TTL_WRITE.items() if w == p.write_multiplier), None)
         with QSignalBlocker(self.ttl):
             self.ttl.setCurrentIndex(max(self.ttl.findData(ttl), 0))

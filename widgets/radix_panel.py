@@ -41,6 +41,7 @@ from widgets.plots import PlotView
 from widgets.radix_icicle import COLOR_MODES, band_text
 from widgets.radix_plots import VIEWS, RadixPlots
 from widgets.radix_stream import RequestList, miss_html
+from widgets.text_box import TextBox
 
 _INT_MAX = 2**31 - 1
 """The largest integer core accepts for a count, and the largest a spin box shows."""
@@ -181,7 +182,7 @@ class RadixPanel(BasePanel):
         self.mode.currentIndexChanged.connect(
             lambda _i: setattr(self, "_stream_mode", self.mode.currentData()))
         layout.addWidget(self.mode)
-        self.text = QPlainTextEdit()
+        self.text = TextBox()
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setMaximumHeight(6 * self.text.fontMetrics().lineSpacing())
         layout.addWidget(self.text, 1)
@@ -203,7 +204,7 @@ class RadixPanel(BasePanel):
         if key != self._listed:  # a new stream: list it, and start from the whole tree
             self._listed = key
             lines = [" ".join(r) for r in p.requests] if p.requests else list(p.prompts)
-            self.text.setPlainText("\n".join(lines))
+            self.text.show_text("\n".join(lines))  # a large text as a read-only preview (issue 28)
             self.requests.set_colors(self.theme.muted, self.theme.accent)
             self.requests.set_requests([list(r) for r in p.requests] if p.requests else
                                        [t.split() for t in p.prompts])
@@ -211,7 +212,7 @@ class RadixPanel(BasePanel):
 
     def _on_stream_applied(self) -> None:
         try:
-            self.set_stream(stream_from_text(self.text.toPlainText(), self.mode.currentData()))
+            self.set_stream(stream_from_text(self.text.full_text(), self.mode.currentData()))
         except InputError as exc:
             self._set_status(str(exc), error=True)
 

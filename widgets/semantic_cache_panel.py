@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -38,6 +37,7 @@ from widgets.live_run import LiveSection
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.semantic_cache_plots import GRID, CacheOutput, CachePlots, CachePrepared, zero_window
+from widgets.text_box import TextBox
 
 Questions = tuple[tuple[str, ...], tuple[str, ...] | None]
 """A file's questions and, when every one is tagged, their intents."""
@@ -91,7 +91,7 @@ class SemanticCachePanel(BasePanel):
         form.addRow("Hashing slots", self.dim)
         layout.addLayout(form)
         layout.addWidget(section("Questions (one a line; “question | intent” tags it)"))
-        self.workload = QPlainTextEdit()
+        self.workload = TextBox()
         self.workload.textChanged.connect(lambda: self._edit_timer.start())
         layout.addWidget(self.workload, 1)
         row = QHBoxLayout()
@@ -169,7 +169,7 @@ class SemanticCachePanel(BasePanel):
         self.change(out_tokens=result.mean_tokens, llm_ms=result.mean_ms)
 
     def _on_workload_edited(self) -> None:
-        text = self.workload.toPlainText()
+        text = self.workload.full_text()
         if text == to_lines(self.params.workload, self.params.intents):
             return
         try:
@@ -206,9 +206,7 @@ class SemanticCachePanel(BasePanel):
     def sync_controls(self) -> None:
         p: sc.Params = self.params
         text = to_lines(p.workload, p.intents)
-        if self.workload.toPlainText() != text:
-            with QSignalBlocker(self.workload):
-                self.workload.setPlainText(text)
+        self.workload.show_text(text)  # a large text as a read-only preview (issue 28)
         self.stopwords.setText(" ".join(p.stopwords))
         self.threshold.set_value(round(p.threshold * 100))
 

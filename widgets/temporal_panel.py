@@ -34,6 +34,7 @@ from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
 from widgets.temporal_plots import TemporalOutput, TemporalPlots, horizon
+from widgets.text_box import TextBox
 
 DAY = 86_400
 _CHEAP_EVENTS = 20_000
@@ -142,7 +143,7 @@ class TemporalPanel(BasePanel):
                                from_field=lambda iso: self._days(iso) if iso else self.known.spin.maximum())
         layout.addWidget(self.known)
         layout.addWidget(section("Events: subject, predicate, object, valid_from[, ingested_on]"))
-        self.editor = QPlainTextEdit()
+        self.editor = TextBox()
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setPlaceholderText("acme,plan,Pro,2024-07-01\nacme,plan,Free,2024-10-01,2024-12-15")
         layout.addWidget(self.editor, 1)
@@ -179,9 +180,9 @@ class TemporalPanel(BasePanel):
         with QSignalBlocker(self.replay):
             self.replay.setChecked(p.known_at is not None)
         self.known.setEnabled(p.known_at is not None)
-        if not self.editor.document().isModified() or not self.editor.toPlainText():
+        if not self.editor.document().isModified() or not self.editor.full_text():
             events = p.events if len(p.events) <= 5000 else ()
-            self.editor.setPlainText(temporal.to_csv(events) if events else "")
+            self.editor.show_text(temporal.to_csv(events) if events else "")  # large: a read-only preview
             self.editor.document().setModified(False)
 
     def change(self, **changes: Any) -> None:
@@ -199,7 +200,7 @@ class TemporalPanel(BasePanel):
 
     def _on_events_applied(self) -> None:
         try:
-            events = temporal.parse_events(self.editor.toPlainText())
+            events = temporal.parse_events(self.editor.full_text())
         except InputError as exc:
             self._set_status(str(exc), error=True)
             return
