@@ -15,6 +15,7 @@ smaller file, an empty part) makes it editable again.
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker
+from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 MAX_CHARS = 500_000
@@ -57,7 +58,8 @@ def preview_of(text: str) -> str:
     if cut:
         what += f", {cut:,} long line{'s' if cut > 1 else ''} cut at {PREVIEW_LINE:,} characters"
     note = (f"[Preview — too large to edit here. Showing {what}; the panel uses the whole text. "
-            "Read-only: load the sample or open a smaller file to edit here.]")
+            "Read-only: load the sample, open a smaller file, or right-click > Clear to type "
+            "or paste a new text.]")
     return f"{note}\n\n{shown}"
 
 
@@ -76,6 +78,26 @@ class TextBox(QPlainTextEdit):
     def full_text(self) -> str:
         """Return the text the box stands for: the whole text under a preview, else what it holds."""
         return self._full if self._full is not None else self.toPlainText()
+
+    def clear_preview(self) -> None:
+        """Empty a box that shows a preview and make it editable, as select-all + delete would.
+
+        ``textChanged`` is emitted: the panel reads the empty box back as an edit.
+        """
+        if self.is_preview():
+            self._full = None
+            self.setReadOnly(self._own[0])
+            self.setToolTip(self._own[1])
+            self.setPlainText("")
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        """Add *Clear* to the standard menu while a preview is shown (the way back to editing)."""
+        menu = self.createStandardContextMenu()
+        if self.is_preview():
+            menu.addSeparator()
+            menu.addAction("Clear, to type or paste a new text", self.clear_preview)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def show_text(self, text: str) -> bool:
         """Show ``text`` without emitting ``textChanged``; whether the box changed.

@@ -6,8 +6,9 @@ the whole text; a text that fits is shown whole and stays editable.
 """
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QPoint, QTimer
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from tests.widgets.open_files import open_files
 from widgets.bpe_panel import BpePanel
@@ -153,6 +154,36 @@ def test_typing_into_a_preview_changes_nothing_and_the_sample_makes_it_editable(
     editor.moveCursor(editor.textCursor().MoveOperation.End)
     qtbot.keyClicks(editor, " typed")
     qtbot.waitUntil(lambda: getattr(panel.params, field) == sample + " typed", timeout=5000)
+    qtbot.waitUntil(panel.is_idle, timeout=60000)
+
+
+def _clear_through_the_menu(box):
+    """Right-click the box and pick Clear in its context menu."""
+    picked = []
+
+    def pick():
+        menu = QApplication.activePopupWidget()
+        picked.extend(a for a in menu.actions() if a.text().startswith("Clear,"))
+        picked[0].trigger()
+        menu.close()
+
+    QTimer.singleShot(100, pick)
+    at = QPoint(5, 5)
+    box.contextMenuEvent(QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, box.mapToGlobal(at)))
+    assert picked, "no Clear in the context menu"
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing)")  # the menu, offscreen
+def test_clearing_a_preview_makes_the_box_editable_and_typing_is_used(make_panel, qtbot, tmp_path):
+    panel = make_panel(CompressionPanel)
+    panel.load_sample()
+    qtbot.waitUntil(panel.is_idle, timeout=60000)
+    open_files(panel, qtbot, [one_line(tmp_path)], timeout=120000)
+    assert panel.text.is_preview() and "right-click > Clear" in panel.text.toPlainText()
+    _clear_through_the_menu(panel.text)
+    assert not panel.text.is_preview() and not panel.text.isReadOnly() and panel.text.toPlainText() == ""
+    qtbot.keyClicks(panel.text, "A new document. It is short.")
+    qtbot.waitUntil(lambda: panel.params.text == "A new document. It is short.", timeout=5000)
     qtbot.waitUntil(panel.is_idle, timeout=60000)
 
 
