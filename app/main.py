@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from app import __version__
 from app.cli_progress import terminal_progress
-from core.errors import InputError
+from core.errors import InputError, shown
 from core.tokens import CounterError
 
 
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return verbs[args.verb](args) if args.verb else _window()
     except InputError as exc:
-        print(f"ctxlab: error: {exc}", file=sys.stderr)
+        print(f"ctxlab: error: {shown(str(exc))}", file=sys.stderr)
         return 2
     except CounterError as exc:  # estimator "exact" and the API failed: say why, no traceback
         print(f"ctxlab: error: exact token count unavailable: {exc}", file=sys.stderr)

@@ -34,7 +34,7 @@ from app.sessions import Session, save_session
 from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
 from app.window_open import OpenActions, panel_lever
-from core.errors import InputError
+from core.errors import InputError, shown
 from widgets import GROUPS, PANELS, panel_keys
 from widgets.base import BasePanel
 from widgets.profile_bar import ProfileBar
@@ -229,6 +229,7 @@ class MainWindow(OpenActions, ExportActions, QMainWindow):
     # ---- errors ---------------------------------------------------------------------------
     def warn(self, message: str) -> None:
         """Show an error without blocking, and without touching what is open."""
+        message = shown(message)  # an error may quote a whole file
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
         box = QMessageBox(QMessageBox.Icon.Warning, "ctxlab", message, parent=self)

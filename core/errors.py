@@ -12,5 +12,16 @@ class InputError(ValueError):
     """
 
 
+MESSAGE_CHARS = 1000
+"""A message shown to the user keeps at most this many characters (it may quote their data)."""
+
+
+def shown(message: str, limit: int = MESSAGE_CHARS) -> str:
+    """Return ``message`` cut to ``limit`` characters, saying how many more there were."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}… ({len(message) - limit:,} more characters)"
+
+
 class Cancelled(Exception):  # noqa: N818 (a signal, not a failure)
     """Raised from a ``progress`` callback when the work is no longer wanted."""

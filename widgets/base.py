@@ -83,7 +83,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import lever_module
-from core.errors import Cancelled, InputError
+from core.errors import MESSAGE_CHARS, Cancelled, InputError, shown
 from core.tokens import (
     CachingCounter,
     CharEstimate,
@@ -586,7 +586,7 @@ class BasePanel(QWidget):
             self.pin_bar.pin(self._drawn_headline)
 
     def _set_status(self, text: str, error: bool) -> None:
-        self.status.setText(text)
+        self.status.setText(shown(text, 4 * MESSAGE_CHARS))  # an error may quote a whole file
         # grow, never shrink: a headline one line longer on some ticks would otherwise resize
         # the plots above it back and forth (and throw away their cached pixmaps)
         needed = self.status.heightForWidth(max(self.status.width(), 200))

@@ -82,3 +82,19 @@ def test_a_package_with_unreadable_files_is_still_read(tmp_path):
     empty.mkdir()
     with pytest.raises(InputError, match="empty: no Python files found"):
         read_python_tree(empty)
+
+
+def test_an_error_quoting_a_whole_file_is_cut_in_the_status_line_and_the_cli(sample_panel, qtbot, tmp_path):
+    from tests.app.test_cli import ctxlab
+
+    path = tmp_path / "lever.json"
+    path.write_text(json.dumps({"lever": "y" * 300_000, "params": {}}))
+    panel = sample_panel(PackerPanel)
+    panel.open_paths([path])
+    qtbot.waitUntil(panel.is_idle)
+    said = panel.status.text()
+    assert panel.status.property("error") and "yyyy" in said
+    assert len(said) < 5_000 and re.search(r"… \([\d,]+ more characters\)$", said), said[-80:]
+    out = ctxlab("compute", path)
+    assert out.returncode == 2 and "yyyy" in out.stderr and len(out.stderr) < 2_000
+    assert out.stderr.rstrip().endswith("more characters)")
