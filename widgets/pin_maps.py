@@ -181,7 +181,10 @@ class Difference:
 
     def _fit(self, *_args: Any) -> None:
         """Wrap the corner note to the map's width (a narrow map would cut it off)."""
-        self.tag.setTextWidth(max(60.0, self.plot.vb.width() - 8))
+        room = max(60.0, self.plot.vb.width() - 8)
+        self.tag.setTextWidth(-1)  # its own width first: a short note keeps a short box
+        if self.tag.boundingRect().width() > room:
+            self.tag.setTextWidth(room)
 
     def check(self) -> None:
         """Refresh if the live map moved on its axes since it was last compared (a new extent)."""
@@ -235,6 +238,7 @@ class Difference:
         if text != self._text:  # a new text re-lays out the item: only when it changed
             self._text = text
             self.tag.setHtml(f'<span style="color:{self._ink()}">{text}</span>')
+            self._fit()
 
     def _ink(self) -> str:
         return "#f0f0f0" if background(self.plot).lightness() < 128 else "#202020"
