@@ -149,13 +149,20 @@ def test_a_session_with_a_lone_surrogate_saves_and_reopens(tmp_path):
     assert load_session(path).scenarios[0]["params"]["parts"][0]["text"] == text
 
 
-def test_save_and_autosave_failures_say_so(qtbot, tmp_path):
+@pytest.fixture
+def packer_window(qtbot):
+    """The window with the packer shown and idle."""
     from app.window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)
     panel = window.show_panel("packer")
     qtbot.waitUntil(panel.is_idle)
+    return window, panel
+
+
+def test_save_and_autosave_failures_say_so(packer_window, qtbot, tmp_path):
+    window, panel = packer_window
     target = tmp_path / "s.ctxlab.json"
     target.write_text("previous")
     good = panel.params
@@ -263,13 +270,8 @@ def test_a_chart_name_too_long_for_its_scenario_beside_is_refused_up_front(tmp_p
                    f"more than the {name_max}")
 
 
-def test_the_window_says_why_it_cannot_save_or_export_to_a_loop(qtbot, tmp_path):
-    from app.window import MainWindow
-
-    window = MainWindow()
-    qtbot.addWidget(window)
-    panel = window.show_panel("packer")
-    qtbot.waitUntil(panel.is_idle)
+def test_the_window_says_why_it_cannot_save_or_export_to_a_loop(packer_window, tmp_path):
+    window, _panel = packer_window
     loop = tmp_path / "loop.ctxlab.json"
     loop.symlink_to(loop.name)
     assert not window.save_session_to(loop)
