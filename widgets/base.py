@@ -146,9 +146,9 @@ class BasePanel(QWidget):
     live: ClassVar[frozenset[str] | None] = None
     """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
     main_control: ClassVar[str | None] = None
+    """The field whose control F6 focuses; ``None``: the first bound slider."""
     json_data: ClassVar[bool] = False
     """Whether a ``.json`` file that is not a scenario may be the panel's own data (:meth:`read_file`)."""
-    """The field whose control F6 focuses; ``None``: the first bound slider."""
 
     sig_rendered = Signal(int)
     """A result was drawn; the argument is its request id."""
