@@ -33,7 +33,7 @@ from app.semantic_live import SemanticLive
 from app.sessions import Session, save_session
 from app.shaping_live import ShapingLive
 from app.window_export import ExportActions
-from app.window_open import OpenActions, panel_lever
+from app.window_open import OpenActions
 from core.errors import InputError, shown
 from widgets import GROUPS, PANELS, panel_keys
 from widgets.base import BasePanel
@@ -237,10 +237,6 @@ class MainWindow(OpenActions, ExportActions, QMainWindow):
         box.open()
 
     # ---- files and sessions (opening: app/window_open.py) ----------------------------------
-    def spec_id(self, lever: str) -> str:
-        """Validate that ``lever`` has a panel and return it."""
-        return panel_lever(lever)
-
     def session(self) -> Session:
         """The open panels' scenarios and the current panel."""
         profile = self.profile_bar.params()
