@@ -144,6 +144,13 @@ def background(plot: pg.PlotItem) -> QColor:
     return color if color.alpha() else QColor("white")
 
 
+def note_ground(plot: pg.PlotItem) -> QColor:
+    """Return the fill of a note drawn over ``plot``'s data: its background, a little see-through."""
+    fill = QColor(background(plot))
+    fill.setAlpha(215)
+    return fill
+
+
 def _span(box: tuple[float, ...]) -> str:
     return f"{box[2]:,.6g}×{box[3]:,.6g}"
 
@@ -165,9 +172,7 @@ class Difference:
         self.overlay.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the live map
         self.overlay.ghost_of = label
         self.overlay.setParentItem(live)  # its pixels lie on the live map's pixels, dimmed with it
-        fill = QColor(ground)
-        fill.setAlpha(215)
-        self.tag = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(fill))
+        self.tag = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(note_ground(plot)))
         self.tag.ghost_of = label
         self.tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
         self.tag.setPos(4, 2 + 20 * slot)

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
 from core import fields
@@ -237,9 +236,8 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
 
 def _tag(plot: pg.PlotItem, pin: Pin, name: str) -> pg.TextItem:
     """Name the pin in a plot without a legend: in the top corner its data and labels crowd least."""
-    fill = QColor(pin_maps.background(plot))
-    fill.setAlpha(215)
-    tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0), fill=pg.mkBrush(fill))
+    fill = pg.mkBrush(pin_maps.note_ground(plot))
+    tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0), fill=fill)
     tag.setParentItem(plot.vb)  # fixed in a corner, not in data coordinates
     tag.ghost_of = pin.label
     slot = LABELS.index(pin.label)
