@@ -64,7 +64,7 @@ class WorkIndicator(QWidget):
         """End the work (done, failed or cancelled): hide the bar, undim the plots."""
         self._active = False
         self._delay.stop()
-        if self.isVisible():
+        if not self.isHidden():  # shown by _show (isVisible is False in a panel never shown: an export)
             self.setVisible(False)
             self._on_shown(False)
 

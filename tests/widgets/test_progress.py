@@ -57,3 +57,17 @@ def test_cancel_button_stops_the_work_and_a_quick_change_shows_no_bar(sample_pan
     panel.change(merges=max(panel.params.merges - 1, 0))  # works again after a cancel
     qtbot.waitUntil(panel.is_idle, timeout=60000)
     assert panel.output() is not before
+
+
+def test_an_export_of_slow_work_is_not_left_dimmed(qtbot):
+    """A panel built for export is never shown: the dimming of long work must still be undone."""
+    from app.bench_loads import kv_bench_params
+    from widgets.offscreen import build_panel
+
+    panel = build_panel("kv_blocks", kv_bench_params().to_dict(), "slide")  # ~1.5 s of work
+    try:
+        assert panel.view.ci.opacity() == 1.0, "the chart an export writes is not the stale, dimmed one"
+        assert not panel.work.active()
+    finally:
+        panel.shutdown()
+        panel.deleteLater()
