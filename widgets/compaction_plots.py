@@ -59,8 +59,8 @@ def live_series(events: list[dict[str, Any]], prices: dict[str, float]) -> dict[
             waits.append(pending_wait)
             cost.append(spent)
             pending_wait = 0.0
-    return {"turn": np.array(turns), "tokens": np.array(tokens), "wait": np.array(waits),
-            "cost": np.array(cost)}
+    return {"turn": np.array(turns, dtype=np.int64), "tokens": np.array(tokens, dtype=float),
+            "wait": np.array(waits, dtype=float), "cost": np.array(cost, dtype=float)}
 
 
 class CompactionPlots:

@@ -117,3 +117,12 @@ def test_live_run_through_the_sdk_survives_a_529_and_saves_without_the_key(panel
 
 def test_without_a_key_run_live_is_off(panel):
     assert not panel.run_live.isEnabled() and "ANTHROPIC_API_KEY" in panel.run_live.toolTip()
+
+
+def test_a_live_run_whose_first_event_is_not_a_reply_draws(panel, qtbot):
+    """Before any reply the live series are empty; they must still index turns (CI caught a float array)."""
+    qtbot.waitUntil(panel.is_idle)
+    panel._on_live_event({"kind": "error", "where": "memory", "message": "529 overloaded"})
+    assert "529 overloaded" in panel.status.text()
+    live = panel.plots_.live.xData
+    assert live is None or live.size == 0
