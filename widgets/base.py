@@ -49,6 +49,7 @@ Hooks, in the order they run:
   validate on a worker thread of their own (:mod:`widgets.opening`: progress, Cancel/Esc),
   touching no Qt object; :meth:`~BasePanel.apply_file` shows the result on the UI thread once
   every file was read. A bad file raises :class:`InputError` there and changes nothing.
+  That part of the base is :class:`widgets.panel_files.FileOpening`.
 
 Data flow: a control change replaces the immutable params snapshot and calls
 :meth:`BasePanel.schedule`. Requests coalesce (a zero-delay single-shot timer: the latest value
@@ -71,7 +72,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -95,9 +96,9 @@ from core.tokens import (
 from widgets import panel_keys
 from widgets.binding import Bindings
 from widgets.controls import SliderSpin, explanation
-from widgets.loaders import read_scenario
 from widgets.opening import Opener
 from widgets.opening import Progress as Progress  # panels import it from here
+from widgets.panel_files import FileOpening
 from widgets.pin_bar import PinBar
 from widgets.plots import PlotView, style_plot
 from widgets.progress import WorkIndicator, dim
@@ -121,13 +122,6 @@ class _Bridge(QObject):
 
 
 @dataclass(frozen=True, slots=True)
-class Scenario:
-    """A scenario file read and validated on the worker: the params to show."""
-
-    params: Any
-
-
-@dataclass(frozen=True, slots=True)
 class _Done:
     params: Any
     """The params the state was prepared for (a fallback's, when the exact count failed)."""
@@ -135,7 +129,7 @@ class _Done:
     output: Any
 
 
-class BasePanel(QWidget):
+class BasePanel(FileOpening, QWidget):
     """Base of every lever panel; subclasses fill in the hooks below (see the module doc)."""
 
     lever: ClassVar[str]
@@ -147,8 +141,6 @@ class BasePanel(QWidget):
     """Fields that need only :meth:`derive`; ``None``: the core module's ``LIVE``."""
     main_control: ClassVar[str | None] = None
     """The field whose control F6 focuses; ``None``: the first bound slider."""
-    json_data: ClassVar[bool] = False
-    """Whether a ``.json`` file that is not a scenario may be the panel's own data (:meth:`read_file`)."""
 
     sig_rendered = Signal(int)
     """A result was drawn; the argument is its request id."""
@@ -610,7 +602,7 @@ class BasePanel(QWidget):
             self._bridge.sig_progress.disconnect(self._on_worker_progress)
         self._running = False
 
-    # ---- theme, layout, drops -------------------------------------------------------------
+    # ---- theme, layout -------------------------------------------------------------
     def plots(self) -> list[pg.PlotItem]:
         """Every PlotItem in the view."""
         return [item for item in self.view.ci.items if isinstance(item, pg.PlotItem)]
@@ -662,95 +654,6 @@ class BasePanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(split)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
-        """Accept dropped files."""
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        """Open dropped files through :meth:`open_paths` (read on a worker, then shown)."""
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        event.acceptProposedAction()
-        self.open_paths(paths)
-
-    def open_paths(self, paths: Sequence[Path]) -> None:
-        """Open files the user dropped or chose; errors go to the status line.
-
-        Every file is read, parsed and validated on a worker thread by :meth:`read_json`
-        (``.json``) or :meth:`read_file` (the rest), with progress and Cancel, and only once
-        all were read is each applied, in order, on the UI thread: a bad file changes nothing.
-        """
-        later = list(paths)
-        if later:
-            label = later[0].name + (f" and {len(later) - 1} more" if len(later) > 1 else "")
-            self.opener.start(label, lambda progress: [self._read(p, progress) for p in later],
-                              lambda read: self._apply_files(later, read))
-
-    def _opener_status(self, text: str, error: bool) -> None:
-        self._set_status(text, error)
-        if error:  # a refused or cancelled file: the previous result stays on screen
-            self.sig_failed.emit(text)
-
-    def _read(self, path: Path, progress: Progress) -> Any:
-        if path.suffix.lower() == ".json":
-            return self.read_json(path, progress)
-        return self.read_file(path, progress)
-
-    def _apply_files(self, paths: Sequence[Path], read: Sequence[Any]) -> None:
-        """Apply what was read, in order; if one cannot be shown, the params go back as they were."""
-        before = self._params
-        for path, data in zip(paths, read, strict=True):
-            try:
-                if isinstance(data, Scenario):
-                    self.set_params(data.params)
-                else:
-                    self.apply_file(path, data)
-            except Exception as exc:
-                if self._params != before:
-                    self.set_params(before)  # a refused file changes nothing
-                if isinstance(exc, InputError):
-                    raise
-                log.exception("opening %s failed in %s", path.name, self.lever)
-                raise InputError(f"internal error while opening {path.name} ({type(exc).__name__}: "
-                                 f"{exc}); {LOG_HINT}") from None
-
-    def read_scenario(self, path: Path) -> Scenario:
-        """Read and validate a scenario file of this lever (any thread; touches no Qt object)."""
-        lever, params = read_scenario(path)
-        if lever != self.lever:
-            raise InputError(f"{path.name}: a {lever!r} scenario, not {self.lever!r}")
-        return Scenario(lever_module(self.lever).Params.from_dict(params))
-
-    def read_json(self, path: Path, progress: Progress) -> Any:
-        """Read a ``.json`` file on the worker thread: a scenario (the default), or the panel's data.
-
-        Return :meth:`read_scenario`'s :class:`Scenario` (the base shows its params) or what
-        :meth:`apply_file` takes; raise :class:`InputError` for a bad file. With
-        :attr:`json_data`, a file that is no scenario goes to :meth:`read_file` (and when that
-        refuses it too, the scenario's message is the one given).
-        """
-        try:
-            return self.read_scenario(path)
-        except InputError as first:
-            if not self.json_data:
-                raise
-            try:
-                return self.read_file(path, progress)
-            except InputError:
-                raise first from None
-
-    def read_file(self, path: Path, progress: Progress) -> Any:
-        """Read and parse a non-``.json`` file on the worker thread; touch no Qt object.
-
-        Raise :class:`InputError` for a bad file (nothing is applied then); ``progress`` may
-        report how far (and raises :class:`Cancelled` once the read is no longer wanted).
-        """
-        raise InputError(f"{path.name}: this panel opens scenario .json files")
-
-    def apply_file(self, path: Path, data: Any) -> None:
-        """Show what :meth:`read_file` or :meth:`read_json` returned (UI thread)."""
-        raise NotImplementedError
 
 
 def settle_heap() -> None:
