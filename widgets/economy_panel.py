@@ -161,6 +161,8 @@ class EconomyPanel(BasePanel):
         self.model_bars, self.model_labels = _labelled_bars(self.model_plot, len(economy.PRICES))
         short = [m.removeprefix("claude-") for m in economy.PRICES]
         set_category_ticks(self.model_plot.getAxis("bottom"), short)
+        for plot in (self.split_plot, self.cut_plot, self.model_plot):
+            plot.setLabel("left", "$")  # once: a label set per tick re-lays out its axis every tick
         self.curve_plot = view.addPlot(row=1, col=0, colspan=3,
                                        title="Dollars saved by cutting N tokens from every call")
         self.curve_plot.setLabel("bottom", "tokens cut per call")
@@ -175,8 +177,6 @@ class EconomyPanel(BasePanel):
 
     def draw(self, output: EconomyOutput) -> None:
         res, t = output.result, self.theme
-        for plot in (self.split_plot, self.cut_plot, self.model_plot):
-            plot.getAxis("left").setLabel("$")
         _set_bars(self.split_plot, self.split_bars, self.split_labels,
                   [res.input_cost, res.output_cost, res.cache_cost], [t.color(0), t.color(1), t.color(2)], t)
         _set_bars(self.cut_plot, self.cut_bars, self.cut_labels,

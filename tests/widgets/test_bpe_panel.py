@@ -124,3 +124,22 @@ def test_bpe_sample_scenarios_all_compute():
         _lever, params = read_scenario(path)
         res = bpe.compute(bpe.Params.from_dict(params))
         assert res.learned == params["merges"] and res.sample_tokens < res.sample_curve[0]
+
+
+def test_economy_tick_keeps_the_bar_axes_drawn(sample_panel, qtbot):
+    """A slider tick that leaves the bar ranges alone does not re-lay out their axes.
+
+    The "$" axis labels were set on every draw, which dropped each axis's drawn picture, so
+    three axes regenerated their ticks on every tick (most of the panel's latency).
+    """
+    panel = sample_panel(EconomyPanel)
+    panel.sliders["output_tokens"].spin.setValue(400)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.output_tokens == 400)
+    panel.view.grab()  # paint: each axis keeps the picture it drew
+    axes = [p.getAxis("left") for p in (panel.split_plot, panel.cut_plot, panel.model_plot)]
+    drawn = [axis.picture for axis in axes]
+    assert all(picture is not None for picture in drawn)
+    assert all(axis.labelText == "$" for axis in axes)
+    panel.sliders["output_tokens"].spin.setValue(401)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.params.output_tokens == 401)
+    assert [axis.picture for axis in axes] == drawn
