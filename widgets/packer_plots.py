@@ -91,6 +91,7 @@ class PackerPlots:
         self._style_cache: _Styles = ([], [], [], [])
         self._sweep_key: object = None
         self._theme_name = ""
+        self._chosen: list[tuple[int, str]] = []
 
     def update(self, out: PackerOutput, theme: Theme, force: bool = False) -> None:
         """Draw ``out``; unchanged pieces (survival image, curves) are left alone."""
@@ -161,7 +162,9 @@ class PackerPlots:
                           y=np.repeat(np.arange(len(widths)), [w.size for w in widths]).astype(float),
                           height=0.7, brushes=brushes or None, pens=pens or None)  # none: no parts
         chosen = [(i, ("▶ " if p == res.policy else "") + p) for i, p in enumerate(packer.POLICIES)]
-        self.policies.getAxis("left").setTicks([chosen, []])
+        if chosen != self._chosen:  # setting ticks re-lays out the axis: only on a change
+            self._chosen = chosen
+            self.policies.getAxis("left").setTicks([chosen, []])
         self.policies.setYRange(-0.6, len(packer.POLICIES) - 0.4, padding=0)
 
     def _update_survival(self, out: PackerOutput, colors: list[QColor], theme: Theme) -> None:

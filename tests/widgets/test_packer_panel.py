@@ -52,6 +52,18 @@ def test_dragging_the_slider_changes_params_kept_set_and_plots(panel, qtbot):
     assert np.array_equal(panel.plots_.image.image, old_image)
 
 
+def test_a_budget_tick_keeps_the_policy_axis_drawn(panel, qtbot):
+    """The policy names only change with the policy; re-setting them each tick re-laid out the axis."""
+    panel.view.grab()  # paint: the axis keeps the picture it drew
+    axis = panel.plots_.policies.getAxis("left")
+    drawn = axis.picture
+    assert drawn is not None
+    panel.budget.spin.setValue(901)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.budget == 901)
+    assert axis.picture is drawn
+    assert any(text.startswith("▶ ") for _i, text in axis._tickLevels[0])  # the chosen policy marked
+
+
 def drag(view, start, end, steps=8):
     """Press, move and release the left button on the view's viewport, as a user does."""
     vp = view.viewport()
