@@ -12,10 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from app import logs
 from core.tokens import CounterError, stop_check
+
+if TYPE_CHECKING:
+    from app.api_transport import GuardedTransport
 
 T = TypeVar("T")
 
@@ -37,7 +40,12 @@ def key_from_env() -> str | None:
 
 def describe(exc: Exception) -> str:
     """Turn an SDK error into one sentence a user can act on (never echoing the key)."""
+    from app.api_transport import AnswerRefusedError
+
     anthropic = sdk()
+    for cause in (exc, exc.__cause__):  # the SDK wraps what the transport raises
+        if isinstance(cause, AnswerRefusedError):
+            return str(cause)
     if isinstance(exc, anthropic.AuthenticationError):
         return "the API key was rejected (401); check ANTHROPIC_API_KEY"
     if isinstance(exc, anthropic.PermissionDeniedError):
@@ -62,7 +70,20 @@ def describe(exc: Exception) -> str:
 def api_errors() -> tuple[type[Exception], ...]:
     """What an API call can raise: the SDK's errors, and ValueError or RecursionError (a body
     nested too deeply for ``json.loads``) for an unreadable body."""
-    return (sdk().AnthropicError, ValueError, RecursionError)
+    from app.api_transport import AnswerRefusedError
+
+    return (sdk().AnthropicError, ValueError, RecursionError, AnswerRefusedError)
+
+
+def sdk_client(api_key: str, base_url: str | None, timeout: float) -> tuple[Any, GuardedTransport]:
+    """An SDK client (its own retries off) over a :class:`GuardedTransport`, and the transport:
+    pass ``transport.abort`` to the :class:`CallGuard` so a call given up on really ends."""
+    from app.api_transport import guarded_client
+
+    http_client, transport = guarded_client(base_url, timeout)
+    client = sdk().Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
+                             http_client=http_client)
+    return client, transport
 
 
 class ApiCallError(RuntimeError):
@@ -103,11 +124,15 @@ class CallGuard:
     :meth:`close`; a ``retry-after`` over ``max_wait_s`` is not waited for (the message says
     so). After a failure, calls fail at once with the same message for ``cool_down_s`` (or as
     long as the server asked, up to ten minutes) instead of waiting again on every tick.
+    An attempt given up on (deadline, cancel, close) is handed to ``abort``, which ends it
+    (:meth:`GuardedTransport.abort` shuts its socket down), so no thread keeps reading.
     """
 
     def __init__(self, deadline_s: float = 30.0, max_retries: int = 2, max_wait_s: float = 10.0,
-                 cool_down_s: float = 30.0) -> None:
+                 cool_down_s: float = 30.0,
+                 abort: Callable[[threading.Thread], None] | None = None) -> None:
         self.deadline_s, self.max_retries = deadline_s, max_retries
+        self.abort = abort
         self.max_wait_s, self.cool_down_s = max_wait_s, cool_down_s
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -163,13 +188,18 @@ class CallGuard:
             finally:
                 done.set()
 
-        threading.Thread(target=run, daemon=True, name="api-call").start()
-        while not done.wait(0.05):
-            if self._closed.is_set() or stop():
-                raise ApiCallError("cancelled")
-            if time.monotonic() > end:
-                self._remember(f"the API did not answer in time (no complete answer within "
-                               f"{self.deadline_s:g} s)", 0.0)
+        thread = threading.Thread(target=run, daemon=True, name="api-call")
+        thread.start()
+        try:
+            while not done.wait(0.05):
+                if self._closed.is_set() or stop():
+                    raise ApiCallError("cancelled")
+                if time.monotonic() > end:
+                    self._remember(f"the API did not answer in time (no complete answer within "
+                                   f"{self.deadline_s:g} s)", 0.0)
+        finally:
+            if not done.is_set() and self.abort is not None:
+                self.abort(thread)  # given up on: end its reading, not only our waiting
         if errors:
             raise errors[0]
         return values[0]
@@ -205,9 +235,9 @@ class ExactCounter:
         self.model = model
         logs.hide_in_logs(api_key)
         self._sdk = sdk()
-        self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                           max_retries=0)
-        self.guard = CallGuard(timeout, max_retries, cool_down_s=cool_down_s)
+        self._client, transport = sdk_client(api_key, base_url, timeout)
+        self.guard = CallGuard(timeout, max_retries, cool_down_s=cool_down_s,
+                               abort=transport.abort)
         self._memo: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -257,9 +287,8 @@ class LiveClient:
                  timeout: float = 30.0) -> None:
         logs.hide_in_logs(api_key)
         self.model = model
-        self._client = sdk().Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                       max_retries=0)
-        self.guard = CallGuard(timeout, cool_down_s=0)
+        self._client, transport = sdk_client(api_key, base_url, timeout)
+        self.guard = CallGuard(timeout, cool_down_s=0, abort=transport.abort)
 
     def create(self, kwargs: dict[str, Any], should_stop: Callable[[], bool] | None = None) -> Any:
         """``messages.create(**kwargs)`` under the guard."""

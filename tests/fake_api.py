@@ -9,12 +9,24 @@ block are written to the cache, and a later request starting with the same words
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FRAMING = 7
+
+
+def gzip_bomb(mib: int) -> bytes:
+    """A gzip body about ``mib`` KB long that inflates to ``mib`` MiB of spaces (no trailer:
+    it is never meant to finish). Built from one full-flushed MiB block repeated, so it is fast."""
+    pack = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b" " * (1 << 20)
+    first = pack.compress(block) + pack.flush(zlib.Z_FULL_FLUSH)
+    again = pack.compress(block) + pack.flush(zlib.Z_FULL_FLUSH)
+    return first + again * (mib - 1)
 
 
 def fake_count(text: str) -> int:
@@ -41,6 +53,9 @@ class FakeAnthropic:
         self.delay_s = 0.0  # seconds to wait before answering (a slow API)
         self.malformed = False  # answer 200 with a body that is not JSON
         self.raw_body: bytes | None = None  # answer 200 with exactly these bytes (a hostile body)
+        self.raw_headers: dict[str, str] = {}  # extra headers of that answer (content-encoding)
+        self.drip_s = 0.0  # answer 200 with a long body sent a byte every drip_s seconds
+        self.stopping = threading.Event()  # set on exit: a drip stops
         self.reply = lambda body: "ok"
         self.usages: list[dict] = []
         self._cached: list[list[str]] = []  # words of every prefix written to the cache
@@ -59,7 +74,9 @@ class FakeAnthropic:
                 if owner.malformed and status == 200:
                     return self._send_raw(200, b'{"id": "msg_x", "content": [')
                 if owner.raw_body is not None and status == 200:
-                    return self._send_raw(200, owner.raw_body)
+                    return self._send_raw(200, owner.raw_body, owner.raw_headers)
+                if owner.drip_s and status == 200:
+                    return self._drip()
                 if status != 200:
                     kind = {401: "authentication_error", 429: "rate_limit_error",
                             529: "overloaded_error"}.get(status, "api_error")
@@ -80,12 +97,27 @@ class FakeAnthropic:
                 return self._send(404, {"type": "error", "error": {"type": "not_found_error",
                                                                    "message": self.path}})
 
-            def _send_raw(self, status, data):
+            def _send_raw(self, status, data, headers=None):
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(OSError):  # the client gave up reading (a refused bomb)
+                    self.wfile.write(data)
+
+            def _drip(self):
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", "1000000")
+                self.end_headers()
+                try:
+                    while not owner.stopping.wait(owner.drip_s):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except OSError:  # the client closed the connection
+                    pass
 
             def _send(self, status, payload, headers=None):
                 data = json.dumps(payload).encode()
@@ -95,7 +127,8 @@ class FakeAnthropic:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(OSError):  # the client gave up on the call (its deadline)
+                    self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -106,6 +139,7 @@ class FakeAnthropic:
         return self
 
     def __exit__(self, *exc):
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(5)
