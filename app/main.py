@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--peers", action="store_true",
                        help="also run the peer comparisons (needs the 'bench' extra)")
     bench.add_argument("--repeats", type=int, default=5, help="ABAB repeats for --peers")
+    bench.add_argument("--worst", action="store_true",
+                       help="run each lever's largest accepted input (of --panels) and check its limits")
     return parser
 
 
@@ -123,6 +125,10 @@ def _bench(args: argparse.Namespace) -> int:
         raise InputError(f"--repeats: must be between 1 and 100, got {args.repeats}")
     if args.json is not None:
         atomic.check_target(args.json)
+    if args.worst:
+        from app.bench_worst import main_worst
+
+        return main_worst(args.panels, args.json)
     _qt_app()
     from app.bench import run_bench
 

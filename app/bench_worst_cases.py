@@ -1,0 +1,444 @@
+"""The largest input each lever accepts, and inputs just over its limits (``ctxlab bench --worst``).
+
+Every size here is derived from the limits the code declares (module constants, ``fields``
+bounds, the scenario file limit), never typed in: when a limit changes, the worst case follows.
+Where a lever declares no limit on a field, the binding limit is the scenario file that
+``ctxlab compute`` reads (:data:`widgets.loaders.MAX_JSON_BYTES`); those cases fill the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core import (
+    agent_memory,
+    attention,
+    bpe,
+    callgraph,
+    compaction,
+    context_router,
+    kv_blocks,
+    lever_module,
+    model_config,
+    output_shaping,
+    prefix_cache,
+    procedural_learning,
+    procedural_log,
+    radix,
+    semantic_cache,
+    temporal,
+)
+from core.errors import InputError
+from core.fields import INT_MAX
+from widgets.loaders import MAX_JSON_BYTES, read_scenario
+from widgets.resources import samples
+
+Params = dict[str, Any]
+FILE_BUDGET = MAX_JSON_BYTES - 2**20
+"""Bytes a file-bound field may fill: the scenario limit less 1 MiB for the other fields."""
+FILE_LIMIT = f"{MAX_JSON_BYTES / 2**20:.0f} MiB"
+
+
+@dataclass(frozen=True, slots=True)
+class Over:
+    """An input just over one limit, and the number its refusal must name."""
+
+    what: str
+    limit: int | str
+    build: Callable[[], Params] | None
+    """``None``: a scenario file one byte over :data:`MAX_JSON_BYTES` (refused when read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One lever's worst accepted input, in words, and its over-limit inputs."""
+
+    lever: str
+    variant: str
+    """``limits``: the lever's own limits at their maximum; ``file``: an unbounded field fills the file."""
+    what: str
+    build: Callable[[], Params]
+    over: tuple[Over, ...]
+
+
+FILE_OVER = Over(f"a scenario file of {MAX_JSON_BYTES + 1:,} bytes", FILE_LIMIT, None)
+
+
+def base(lever: str) -> Params:
+    """The params of the lever's first shipped sample."""
+    return read_scenario(samples(lever)[0])[1]
+
+
+def declared_max(lever: str, params: Params, key: str, nested: str | None = None) -> int:
+    """The maximum the code declares for ``params[key]`` (or ``params[nested][key]``), read from
+    the refusal of a value past every bound (for limits written as literals, not constants)."""
+    probe = {**params, nested: {**params.get(nested, {}), key: 2**53}} if nested else {**params, key: 2**53}
+    try:
+        lever_module(lever).Params.from_dict(probe)
+    except InputError as exc:
+        found = re.search(r"must be <= (\d+)", str(exc))
+        if found:
+            return int(found.group(1))
+    raise AssertionError(f"{lever}: no declared maximum found for {nested or ''}.{key}")
+
+
+def words(chars: int, sentence: int = 0, spaces: bool = True) -> str:
+    """ASCII text of exactly ``chars`` characters: made-up words (a period every ``sentence``)."""
+    syllables = [f"{a}{b}{c}" for a in "bdfgklmnprst" for b in "aeiou" for c in ("n", "r", "st", "ll", "")]
+    vocab = [a + b for a in syllables for b in syllables[:100]]
+    picked = [vocab[(i * 7919) % len(vocab)] + ("." if sentence and i % sentence == sentence - 1 else "")
+              for i in range(min(chars // 4 + 1, 250_000))]
+    unit = (" " if spaces else "").join(picked) + (" " if spaces else "")
+    return (unit * (chars // len(unit) + 1))[:chars]
+
+
+def json_len(value: object) -> int:
+    """Bytes ``value`` takes in a scenario file (the compact encoding, a lower bound)."""
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+# ---- the levers ---------------------------------------------------------------------------------
+
+def _packer_file() -> Params:
+    one = {"name": "p0000000", "text": words(64), "pinned": False, "rank": 5}
+    n = FILE_BUDGET // (json_len(one) + 1)
+    parts = [{**one, "name": f"p{i:07d}", "pinned": i % 97 == 0, "rank": i % 9 + 1} for i in range(n)]
+    return {**base("packer"), "parts": parts, "budget": n * 8, "policy": "priority"}
+
+
+def _economy() -> Params:
+    big = {k: INT_MAX for k in ("input_tokens", "output_tokens", "calls", "cache_write_tokens",
+                                "cache_read_tokens")}
+    return {**base("economy"), **big}
+
+
+def _bpe_limits() -> Params:
+    return {**base("bpe"), "merges": bpe.MAX_MERGES, "curve_merges": bpe.MAX_MERGES}
+
+
+def _bpe_file() -> Params:
+    return {**_bpe_limits(), "corpus": words(FILE_BUDGET, spaces=False), "sample": None}
+
+
+def _compression_file() -> Params:
+    return {**base("compression"), "text": words(FILE_BUDGET, sentence=12)}
+
+
+def _callgraph_files(n: int, chars: int) -> dict[str, str]:
+    def module(i: int) -> str:
+        nxt = f"m{(i + 1) % n:04d}"
+        body, j, size = [f"import {nxt}\n"], 0, 0
+        while size < chars - 80:
+            body.append(f"def f{j}(x):\n    return f{j + 1}(x) + {nxt}.f{j}(x)\n")
+            size, j = size + len(body[-1]), j + 1
+        body.append(f"def f{j}(x):\n    return x\n")
+        return "".join(body)
+    return {f"m{i:04d}.py": module(i) for i in range(n)}
+
+
+def _callgraph_file() -> Params:
+    per = min(FILE_BUDGET // callgraph.MAX_FILES * 9 // 10, callgraph_ast_max())  # JSON escapes newlines
+    return {"files": _callgraph_files(callgraph.MAX_FILES, per), "direction": "both", "target": "m0000.f0"}
+
+
+def callgraph_ast_max() -> int:
+    from core.callgraph_ast import MAX_FILE_CHARS
+
+    return MAX_FILE_CHARS
+
+
+def _kv(over: bool, count: int = kv_blocks.MAX_REQUESTS) -> Params:
+    """All requests at once, block_size 1, the longest run: the mean length puts the work at
+    (or just past) ``MAX_WORK``, found by bisection on the lever's own ``work``."""
+    seq = kv_blocks.MAX_BLOCKS // 8
+
+    def params(mean: int) -> Params:
+        return {"generate": {"count": count, "seed": 0, "mean_length": mean}, "block_size": 1,
+                "max_seq_len": seq, "capacity_blocks": kv_blocks.MAX_BLOCKS, "arrival_rate": float(count),
+                "steps": kv_blocks.MAX_STEPS, "prompt_share": 0.0}
+
+    def cost(mean: int) -> int:
+        return kv_blocks.work(kv_blocks.Params(**{**params(mean), "generate": {
+            "count": count, "seed": 0, "mean_length": mean}}))
+    lo, hi = 1, seq
+    while lo < hi:  # the largest mean whose work is within the limit
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if cost(mid) <= kv_blocks.MAX_WORK else (lo, mid - 1)
+    mean = lo
+    if over:
+        while cost(mean) <= kv_blocks.MAX_WORK:
+            mean += 1
+    return params(mean)
+
+
+def radix_stream(total: int) -> list[list[str]]:
+    """``total`` blocks of requests shaped like the bench stream: one of 8 system prompts (12 blocks),
+    one of 6 few-shot sets (8), one of 300 templates (2-5) and a unique tail (1-5)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = total // 20 + 1
+    s, f, t, tl, tail = (rng.integers(0, k, n).tolist() for k in (8, 6, 300, 4, 5))
+    sys_ = [[f"sys{i}.{j}" for j in range(12)] for i in range(8)]
+    shots = [[[f"shot{i}.{k}.{j}" for j in range(8)] for k in range(6)] for i in range(8)]
+    tmpl = [[f"tmpl{i}.{j}" for j in range(5)] for i in range(300)]
+    out, blocks = [], 0
+    for r in range(n):
+        req = (sys_[s[r]] + shots[s[r]][f[r]] + tmpl[t[r]][:tl[r] + 2]
+               + [f"r{r}.{j}" for j in range(tail[r] + 1)])
+        out.append(req[:total - blocks])
+        blocks += len(out[-1])
+        if blocks >= total:
+            return out
+    raise AssertionError("radix_stream: too few requests drawn")
+
+
+def _radix(extra_blocks: int = 0, sweep: int = radix.MAX_SWEEP, blocks: int = radix.MAX_BLOCKS) -> Params:
+    stream = radix_stream(blocks)
+    stream[-1] += [f"extra{i}" for i in range(extra_blocks)]
+    unique = len({b for r in stream for b in r})
+    caps = sorted({max(1, unique * (i + 1) // sweep) for i in range(sweep)})
+    caps += [unique + i + 1 for i in range(sweep - len(caps))]
+    return {"requests": stream, "capacity_blocks": max(1, unique // 10), "eviction": "lru",
+            "capacity_sweep": caps}
+
+
+def _temporal(events: int | None = None) -> Params:
+    p = {k: v for k, v in base("temporal").items() if k != "events"}
+    keys = declared_max("temporal", p, "keys", "generate")
+    backdated = declared_max("temporal", {**p, "generate": {"keys": 1, "events": 1}}, "backdated", "generate")
+    gen = {"keys": keys, "events": temporal.MAX_EVENTS if events is None else events, "seed": 0,
+           "backdated": backdated}
+    return {**p, "generate": gen, "as_of": "2022-06-01", "known_at": "2022-01-01", "focus": None}
+
+
+def _temporal_file() -> Params:
+    p = _temporal()
+    q = {"subject": "k00001", "predicate": "owner", "at": "2022-03-01", "known_at": "2022-02-01"}
+    return {**p, "queries": [q] * (FILE_BUDGET // (json_len(q) + 1))}
+
+
+def _compaction(turns: int = compaction.MAX_TURNS, chars: int = 0, extra_fact: int = 0) -> Params:
+    p = base("compaction")
+    src = p["turns"]
+    text = words(chars, sentence=10) if chars else ""
+    made = [{"role": src[i % len(src)]["role"], "text": text or src[i % len(src)]["text"]}
+            for i in range(turns)]
+    facts = min(compaction.MAX_MEMORY_SLOTS // turns, 10_000) + extra_fact
+    return {**p, "turns": made, "max_facts": facts, "budget": 100_000}
+
+
+def _compaction_file() -> Params:
+    per = FILE_BUDGET // compaction.MAX_TURNS - json_len({"role": "assistant", "text": ""})
+    return _compaction(chars=per)
+
+
+def _attention(n: int = attention.MAX_N, ops: list[int] | None = None) -> Params:
+    p = base("attention")
+    d = declared_max("attention", p, "d")
+    bins = declared_max("attention", p, "bins")
+    context = declared_max("attention", p, "context")
+    mla = {"n": 10**9, "d": 256, "r": 512, "bytes_per_elem": 8}
+    mla = {k: declared_max("attention", {**p, "mla": mla}, k, "mla") for k in mla}
+    mla["r"] = min(mla["r"], 2 * mla["d"])
+    out = {**p, "n": n, "d": d, "bins": bins, "context": context, "mla": mla, "variant": "topk",
+           "k": n // 2, "window": n // 2, "row": None}
+    if ops is not None:
+        out["ops_ns"] = ops
+    return out
+
+
+def _attention_file() -> Params:
+    return _attention(ops=[INT_MAX - i for i in range(FILE_BUDGET // 11)])
+
+
+def _model_profile(keys: int = 0) -> Params:
+    layers = model_config.MAX_LAYERS
+    config: Params = {"model_type": "llama", "num_hidden_layers": layers, "num_attention_heads": 64,
+                      "num_key_value_heads": 8, "hidden_size": 8192, "torch_dtype": "bfloat16",
+                      "max_position_embeddings": model_config.MAX_POSITIONS, "sliding_window": 4096,
+                      "layer_types": ["sliding_attention", "full_attention"] * (layers // 2)}
+    config |= {f"unused_{i}": i for i in range(config_limit() - len(config) + keys)}
+    gpus = declared_max("model_profile", {"name": "Llama 3.1 8B"}, "gpus")
+    return {"config": config, "context_tokens": model_config.MAX_POSITIONS, "gpu_gib": 80.0,
+            "gpus": gpus, "block_size": 1}
+
+
+def config_limit() -> int:
+    """Keys a model config may have, read from the refusal of the first power of two over it."""
+    for bits in range(4, 24):
+        try:
+            lever_module("model_profile").Params.from_dict({"config": {f"k{i}": 0 for i in range(2**bits)}})
+        except InputError as exc:
+            if "at most" in str(exc):
+                return int(re.sub(r"\D", "", str(exc).split("at most")[-1]))
+    raise AssertionError("model_profile: no limit on config keys found")
+
+
+def _output_shaping(text_over: int = 0, replies_over: int = 0, sweep_over: int = 0) -> Params:
+    n = output_shaping.MAX_REPLIES + replies_over
+    per = min(output_shaping.MAX_TEXT_CHARS, (FILE_BUDGET - 2 * output_shaping.MAX_TEXT_CHARS) // n - 40)
+    reply = words(per, sentence=8).replace(". ", ".\n")
+    return {**base("output_shaping"),
+            "verbose_text": words(output_shaping.MAX_TEXT_CHARS + text_over, sentence=8).replace(". ", ".\n"),
+            "replies": [{"reply": reply, "answer": "yes"}] * n,
+            "cap_sweep": [i * output_shaping.MAX_CAP // output_shaping.MAX_SWEEP
+                          for i in range(output_shaping.MAX_SWEEP + sweep_over)]}
+
+
+def _prefix_cache(prompt_over: int = 0, replay_over: int = 0) -> Params:
+    n = prefix_cache.MAX_REPLAY_N + replay_over
+    dim = 1
+    while n * n * (dim + 1) ** 2 <= prefix_cache.MAX_REPLAY_WORK and n * (dim + 1) <= prefix_cache.MAX_DRAWS:
+        dim += 1
+    skipped = (prefix_cache.MAX_DRAWS // dim - n) // 63
+    chars = prefix_cache.MAX_PROMPT_BYTES // 4
+    prompt = words(chars + prompt_over)
+    return {**base("prefix_cache"), "gen_lengths": [n] + [skipped] * 63, "dim": dim, "verify_exact": True,
+            "verify_max_n": n, "calls_sweep": list(range(1, prefix_cache.MAX_SWEEP + 1)),
+            "prompt_a": prompt,
+            "prompt_b": prompt[:chars // 2] + words(chars - chars // 2 + prompt_over)[::-1]}
+
+
+def _semantic(over: int = 0) -> Params:
+    n, chars = semantic_cache.MAX_QUESTIONS + over, semantic_cache.MAX_CHARS
+    text = words(chars * 50, sentence=20)
+    qs = [text[(i * 37) % (len(text) - chars):][:chars - 1] + "?" for i in range(n)]
+    return {**base("semantic_cache"), "workload": qs, "intents": [f"i{i % 500}" for i in range(n)],
+            "embedder": "tfidf", "dim": semantic_cache.MAX_DIM,
+            "sweep_thresholds": [i / (semantic_cache.MAX_THRESHOLDS - 1)
+                                 for i in range(semantic_cache.MAX_THRESHOLDS)]}
+
+
+def _agent_memory(turns: int = agent_memory.MAX_TURNS, chars_over: int = 0) -> Params:
+    per = agent_memory.MAX_TOTAL_CHARS // turns
+    text = words(per * 40, sentence=9)
+    made = [text[(i * 53) % (len(text) - per):][:per] for i in range(turns)]
+    made[-1] = made[-1][:per - 1] + "x" * (1 + chars_over)
+    p = base("agent_memory")
+    return {**p, "turns": made, "k": declared_max("agent_memory", p, "k"),
+            "dim": declared_max("agent_memory", p, "dim"),
+            "updates": [words(agent_memory.MAX_CHARS)] * 1000, "until": None}
+
+
+def _procedural(traces: int = procedural_log.MAX_TRACES,
+                rules: int = procedural_learning.MAX_RULES) -> Params:
+    p = base("procedural_learning")
+    rule = words(100)
+
+    def log(seed: int) -> list[Params]:
+        return [{"outcome": "failure" if (i + seed) % 3 else "success", "tag": f"t{(i * 7 + seed) % rules}",
+                 "date": "2026-03-02"} for i in range(traces)]
+    return {**p, "train": log(0), "held_out": log(1), "tag_to_rule": {f"t{i}": rule for i in range(rules)},
+            "threshold": 1}
+
+
+def _router(sources: int = context_router.MAX_SOURCES, queries: int = context_router.MAX_QUERIES,
+            chars_over: int = 0) -> Params:
+    per = context_router.MAX_SOURCE_CHARS // sources
+    unit = words(1000, sentence=10)
+    srcs: list[Params] = [{"name": f"s{i}", "text": unit, "repeat": per // len(unit)} for i in range(sources)]
+    srcs[-1]["repeat"] += (context_router.MAX_SOURCE_CHARS - sum(s["repeat"] * len(unit) for s in srcs)
+                           ) // len(unit) + (1 if chars_over else 0)
+    names = [s["name"] for s in srcs[:context_router.MAX_SOURCES]]
+    vocab = words(context_router.MAX_WORDS * 12).split()
+    lists = {f"{lab}_words": [f"{w}{lab}" for w in vocab[:context_router.MAX_WORDS]]
+             for lab in context_router.LABELS}
+    return {"sources": srcs, "routes": {lab: names[j::3] for j, lab in enumerate(context_router.LABELS)},
+            **lists, "default_label": context_router.LABELS[1], "budget": context_router.MAX_TOKENS,
+            "queries": [" ".join(vocab[i % 500: i % 500 + 20]) for i in range(queries)],
+            "budget_sweep": [i * (context_router.MAX_TOKENS // context_router.MAX_SWEEP)
+                             for i in range(context_router.MAX_SWEEP)]}
+
+
+def cases() -> tuple[Case, ...]:
+    """Every lever's worst accepted inputs, in the order of :data:`core.REGISTRY`."""
+    f = f"{FILE_LIMIT} scenario file"
+    kv_work, slots = f"{kv_blocks.MAX_WORK:,}", compaction.MAX_MEMORY_SLOTS
+    return (
+        Case("packer", "file", f"~{FILE_BUDGET // 120:,} parts of 64 chars filling the {f} (no parts limit)",
+             _packer_file, (FILE_OVER,)),
+        Case("economy", "limits", f"every token and call count at {INT_MAX:,}", _economy,
+             (Over("calls one over", INT_MAX, lambda: {**_economy(), "calls": INT_MAX + 1}),)),
+        Case("bpe", "limits", f"the shipped corpus, {bpe.MAX_MERGES:,} merges and curve", _bpe_limits,
+             (Over("merges one over", bpe.MAX_MERGES,
+                   lambda: {**_bpe_limits(), "merges": bpe.MAX_MERGES + 1}),)),
+        Case("bpe", "file", f"a corpus without spaces filling the {f}, {bpe.MAX_MERGES:,} merges",
+             _bpe_file, (FILE_OVER,)),
+        Case("compression", "file", f"12-word sentences filling the {f} (no text limit)", _compression_file,
+             (FILE_OVER,)),
+        Case("callgraph", "file", f"{callgraph.MAX_FILES:,} modules of chained calls filling the {f}",
+             _callgraph_file, (Over("files one over", callgraph.MAX_FILES,
+                                    lambda: {"files": _callgraph_files(callgraph.MAX_FILES + 1, 40)}),
+                               FILE_OVER)),
+        Case("kv_blocks", "limits", f"{kv_blocks.MAX_REQUESTS:,} requests at once, block 1, "
+             f"{kv_blocks.MAX_STEPS:,} steps, {kv_blocks.MAX_BLOCKS:,}-block pool, work just under {kv_work}",
+             lambda: _kv(False), (Over("work just over", kv_work, lambda: _kv(True)),
+                                  Over("requests one over", f"{kv_blocks.MAX_REQUESTS:,}",
+                                       lambda: _kv(False, kv_blocks.MAX_REQUESTS + 1)))),
+        Case("radix", "limits", f"{radix.MAX_BLOCKS:,} blocks (bench-like stream), capacity a tenth "
+             f"of the unique blocks, {radix.MAX_SWEEP} swept capacities", _radix,
+             (Over("one block over", f"{radix.MAX_BLOCKS:,}", lambda: _radix(1)),
+              Over("sweep one over", radix.MAX_SWEEP, lambda: _radix(0, radix.MAX_SWEEP + 1, 1000)))),
+        Case("temporal", "limits", f"generated graph of {temporal.MAX_EVENTS:,} events over the most keys, "
+             "most backdated, as-of and known-at set", _temporal,
+             (Over("events one over", temporal.MAX_EVENTS, lambda: _temporal(temporal.MAX_EVENTS + 1)),)),
+        Case("temporal", "file", f"that graph plus point queries filling the {f} (no queries limit)",
+             _temporal_file, (FILE_OVER,)),
+        Case("compaction", "limits", f"{compaction.MAX_TURNS:,} sample turns x "
+             f"{slots // compaction.MAX_TURNS} facts ({slots:,} slots)", _compaction,
+             (Over("slots one fact over", f"{slots:,}", lambda: _compaction(extra_fact=1)),
+              Over("turns one over", f"{compaction.MAX_TURNS:,}",
+                   lambda: _compaction(compaction.MAX_TURNS + 1)))),
+        Case("compaction", "file", f"{compaction.MAX_TURNS:,} turns filling the {f} (no turn-text limit)",
+             _compaction_file, (FILE_OVER,)),
+        Case("attention", "limits", f"n {attention.MAX_N:,}, top-k n/2, largest d, bins, MLA and context",
+             _attention, (Over("n one over", attention.MAX_N, lambda: _attention(attention.MAX_N + 1)),)),
+        Case("attention", "file", f"ops_ns: lengths near {INT_MAX:,} filling the {f} (no list limit)",
+             _attention_file, (FILE_OVER,)),
+        Case("model_profile", "limits", f"a config at the key limit, {model_config.MAX_LAYERS:,} layers, "
+             f"{model_config.MAX_POSITIONS:,} tokens, most GPUs, block 1", _model_profile,
+             (Over("config one key over", f"{config_limit():,}", lambda: _model_profile(1)),)),
+        Case("output_shaping", "limits", f"{output_shaping.MAX_TEXT_CHARS:,}-char reply, "
+             f"{output_shaping.MAX_REPLIES:,} replies filling the file, {output_shaping.MAX_SWEEP:,} caps",
+             _output_shaping, (
+                 Over("text one over", f"{output_shaping.MAX_TEXT_CHARS:,}",
+                      lambda: _output_shaping(text_over=1)),
+                 Over("replies one over", f"{output_shaping.MAX_REPLIES:,}",
+                      lambda: _output_shaping(replies_over=1)),
+                 Over("caps one over", f"{output_shaping.MAX_SWEEP:,}",
+                      lambda: _output_shaping(sweep_over=1)))),
+        Case("prefix_cache", "limits", f"two {prefix_cache.MAX_PROMPT_BYTES // 4:,}-char prompts, replay at "
+             f"n {prefix_cache.MAX_REPLAY_N:,}, {prefix_cache.MAX_SWEEP:,} swept calls", _prefix_cache,
+             (Over("prompt one over", f"{prefix_cache.MAX_PROMPT_BYTES // 4:,}", lambda: _prefix_cache(1)),
+              Over("replay n one over", f"{prefix_cache.MAX_REPLAY_N:,}", lambda: _prefix_cache(0, 1)))),
+        Case("semantic_cache", "limits", f"{semantic_cache.MAX_QUESTIONS:,} questions of "
+             f"{semantic_cache.MAX_CHARS:,} chars, tfidf, {semantic_cache.MAX_THRESHOLDS:,} thresholds",
+             _semantic, (Over("questions one over", semantic_cache.MAX_QUESTIONS, lambda: _semantic(1)),)),
+        Case("agent_memory", "limits", f"{agent_memory.MAX_TURNS:,} turns, {agent_memory.MAX_TOTAL_CHARS:,} "
+             "chars, largest k and dim, 1,000 max-length updates", _agent_memory,
+             (Over("chars one over", f"{agent_memory.MAX_TOTAL_CHARS:,}",
+                   lambda: _agent_memory(chars_over=1)),
+              Over("turns one over", f"{agent_memory.MAX_TURNS:,}",
+                   lambda: _agent_memory(agent_memory.MAX_TURNS + 1)))),
+        Case("procedural_learning", "limits", f"{procedural_log.MAX_TRACES:,} + "
+             f"{procedural_log.MAX_TRACES:,} sessions over {procedural_learning.MAX_RULES:,} tags, "
+             "a rule each, threshold 1", _procedural,
+             (Over("sessions one over", f"{procedural_log.MAX_TRACES:,}",
+                   lambda: _procedural(procedural_log.MAX_TRACES + 1)),
+              Over("rules one over", f"{procedural_learning.MAX_RULES:,}",
+                   lambda: _procedural(10, procedural_learning.MAX_RULES + 1)))),
+        Case("context_router", "limits", f"{context_router.MAX_SOURCES} sources holding "
+             f"{context_router.MAX_SOURCE_CHARS:,} chars, {context_router.MAX_QUERIES:,} queries, "
+             "full word lists, "
+             f"{context_router.MAX_SWEEP:,} budgets", _router,
+             (Over("sources one over", context_router.MAX_SOURCES,
+                   lambda: _router(context_router.MAX_SOURCES + 1)),
+              Over("chars one over", f"{context_router.MAX_SOURCE_CHARS:,}", lambda: _router(chars_over=1)),
+              Over("queries one over", f"{context_router.MAX_QUERIES:,}",
+                   lambda: _router(queries=context_router.MAX_QUERIES + 1)))),
+    )
