@@ -24,12 +24,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core import fields, model_profile
+from core.compaction_replay import HEADER as HEADER  # re-exported: the summary's first line
+from core.compaction_replay import Replay, Running, TokenTable, fold, render, replay
+from core.compaction_replay import drop_oldest as drop_oldest
 from core.compaction_sim import Clock, Trace, simulate
 from core.errors import InputError
 from core.tokens import TokenCounter, counter_for
 
 STRATEGIES = ("tiered", "drop_oldest")
-HEADER = "Summary of earlier conversation:"
 DECISION_WORDS = ("decided", "agreed", "chose", "will use", "must", "deadline", "budget", "launch",
                   "ship", "ships", "version", "named", "codenamed", "is called", "the goal is",
                   "always", "never", "from now on")
@@ -206,26 +208,6 @@ class Facts:
         return cls(tuple(out))
 
 
-def fold(summary: list[tuple[int, str]], new: Sequence[tuple[int, str]],
-         max_facts: int) -> list[tuple[int, str]]:
-    """Add a turn's new facts, stable-sort by priority (high first), keep ``max_facts``.
-
-    With two priorities the stable sort is a merge: decisions (old, then new), then the rest.
-    """
-    have = {s for _, s in summary}
-    added = [f for f in new if f[1] not in have]
-    if not added:
-        return summary
-    merged = ([f for f in summary if f[0] == 2] + [f for f in added if f[0] == 2]
-              + [f for f in summary if f[0] != 2] + [f for f in added if f[0] != 2])
-    return merged[:max_facts]
-
-
-def render(summary: Sequence[tuple[int, str]]) -> str:
-    """Render the summary as sent: the header, then one ``- fact`` line each (nothing when empty)."""
-    return "\n".join([HEADER, *(f"- {s}" for _, s in summary)]) if summary else ""
-
-
 class RuleSummarizer:
     """The offline summarizer: the tiered strategy's facts over the whole transcript."""
 
@@ -242,91 +224,6 @@ class RuleSummarizer:
         return render(summary)
 
 
-# ---- the book's replay -------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Replay:
-    """One strategy replayed turn by turn."""
-
-    strategy: str
-    in_window: NDArray[np.int64]
-    """Tokens in the window after each turn's compaction."""
-    archived_at: NDArray[np.int64]
-    """The turn after which each turn left the window (-1: still in it)."""
-    compactions: int
-    summary: tuple[tuple[int, str], ...]
-    first_kept: int
-    """Index of the oldest turn still in the window at the end."""
-    folded: tuple[tuple[int, str], ...] = ()
-    """Every fact that reached the summary at some point (for the kept-versus-dropped diff)."""
-
-
-class TokenTable:
-    """Per-turn and per-fact token counts, counted once per transcript and counter."""
-
-    def __init__(self, turns: Sequence[Turn], facts: Facts, counter: TokenCounter) -> None:
-        self.counter = counter
-        self.turns = np.array(counter.count_many([t.text for t in turns]), np.int64)
-        self._summary: dict[tuple[tuple[int, str], ...], int] = {}
-
-    def summary(self, summary: Sequence[tuple[int, str]]) -> int:
-        """Return the tokens of the rendered summary (memoized: the same summaries recur)."""
-        key = tuple(summary)
-        found = self._summary.get(key)
-        if found is None:
-            found = self._summary[key] = self.counter.count(render(summary)) if summary else 0
-        return found
-
-
-def drop_oldest(budget: int, table: TokenTable) -> Replay:
-    """Replay drop-oldest in NumPy: the oldest turn kept only ever moves forward.
-
-    After turn t the window starts at the first turn from which the tokens up to t fit the
-    budget (but never past t itself): a running maximum of one ``searchsorted`` per turn.
-    """
-    n = table.turns.size
-    prefix = np.concatenate([[0], np.cumsum(table.turns)])
-    fits = np.searchsorted(prefix, prefix[1:] - budget, side="left")
-    first = np.minimum(np.maximum.accumulate(fits), np.arange(n))
-    first = np.maximum.accumulate(first)
-    in_window = prefix[1:] - prefix[first]
-    archived_at = np.full(n, -1, np.int64)
-    gone = int(first[-1]) if n else 0
-    archived_at[:gone] = np.searchsorted(first, np.arange(gone), side="right")
-    return Replay("drop_oldest", in_window.astype(np.int64), archived_at, gone, (), gone)
-
-
-def replay(strategy: str, budget: int, keep_recent: int, max_facts: int, facts: Facts,
-           table: TokenTable) -> Replay:
-    """Replay the turns under ``strategy``: the book's rules, linear in the turns."""
-    if strategy == "drop_oldest":
-        return drop_oldest(budget, table)
-    n = table.turns.size
-    # plain lists and ints in the loop: numpy scalars cost more than the replay itself
-    in_window: list[int] = []
-    archived_at: list[int] = []  # turn i left after turn archived_at[i]
-    summary: list[tuple[int, str]] = []
-    folded: dict[str, int] = {}
-    first, running, head = 0, 0, 0  # head: tokens of the rendered summary
-    floor = 1 if strategy == "drop_oldest" else keep_recent
-    counts, per_turn = table.turns.tolist(), facts.per_turn
-    for t in range(n):
-        running += counts[t]
-        while running + head > budget and t + 1 - first > floor:
-            running -= counts[first]
-            archived_at.append(t)
-            if per_turn[first]:
-                summary = fold(summary, per_turn[first], max_facts)
-                head = table.summary(summary)
-                for p, s in per_turn[first]:
-                    folded.setdefault(s, p)
-            first += 1
-        in_window.append(running + head)
-    gone = np.full(n, -1, np.int64)
-    gone[:first] = archived_at
-    return Replay(strategy, np.array(in_window, np.int64), gone, first, tuple(summary), first,
-                  tuple((p, s) for s, p in folded.items()))
-
-
 # ---- everything on one transcript --------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -339,6 +236,8 @@ class Prepared:
     """The rule summarizer's memory covering turns 0..j, for every j."""
     memory_tokens: NDArray[np.int64]
     is_user: NDArray[np.bool_]
+    running: Running
+    """The same memory with its counted tokens and facts, for the tiered replay at any budget."""
 
     @classmethod
     def build(cls, params: Params, counter: TokenCounter | None = None) -> Prepared:
@@ -346,15 +245,12 @@ class Prepared:
         params.check()  # a panel may have replaced turns or max_facts without from_dict
         facts = Facts.extract(params.turns, params.decision_words)
         table = TokenTable(params.turns, facts, counter_for(params.estimator, counter))
-        memory, summary = [], []  # type: ignore[var-annotated]
-        for found in facts.per_turn:
-            summary = fold(summary, found, params.max_facts)
-            memory.append(tuple(summary))
-        tokens = np.array([table.summary(m) for m in memory], np.int64)
+        running = Running.fold_all(facts, table, params.max_facts)
+        tokens = np.array(running.tokens, np.int64)
         if params.summary_tokens is not None:
             tokens = np.full(tokens.size, params.summary_tokens, np.int64)
-        return cls(params.turns, facts, table, tuple(memory), tokens,
-                   np.array([t.role == "user" for t in params.turns], bool))
+        return cls(params.turns, facts, table, running.summaries, tokens,
+                   np.array([t.role == "user" for t in params.turns], bool), running)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +331,8 @@ def prepare(params: Params, counter: TokenCounter | None = None, progress: Any =
 def derive(prepared: Prepared, params: Params) -> Result:
     """Replay both book strategies and simulate both cookbook ones on the prepared counts."""
     p, prep = params, prepared
-    book = {s: replay(s, p.budget, p.keep_recent, p.max_facts, prep.facts, prep.table) for s in STRATEGIES}
+    book = {s: replay(s, p.budget, p.keep_recent, p.max_facts, prep.facts, prep.table, prep.running)
+            for s in STRATEGIES}
     lat, price = p.latency, p.prices
     clock = Clock(lat["overhead_s"], lat["input_tps"], lat["output_tps"], price["input"], price["output"])
     sims = {}
@@ -470,7 +367,7 @@ def sweep(params: Params, field_name: str, values: Any, counter: TokenCounter | 
     out: dict[str, list[Any]] = {f"{s}_{k}": [] for s in STRATEGIES for k in ("peak", "compactions")}
     for b in xs.tolist():
         for s in STRATEGIES:
-            r = replay(s, b, params.keep_recent, params.max_facts, prep.facts, prep.table)
+            r = replay(s, b, params.keep_recent, params.max_facts, prep.facts, prep.table, prep.running)
             out[f"{s}_peak"].append(int(r.in_window.max(initial=0)))
             out[f"{s}_compactions"].append(r.compactions)
     return {"budget": xs, **{k: np.array(v) for k, v in out.items()}}

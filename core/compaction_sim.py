@@ -86,138 +86,97 @@ def simulate(kind: str, tokens: NDArray[np.int64], is_user: NDArray[np.bool_], m
     ``memory[j]`` is the size in tokens of a session memory covering turns 0..j. New tokens
     toward the next background update are counted from the latest update or swap, so the
     memory keeps up after the first compaction too.
+
+    A budget drag replays 3 x 2,000 turns per tick, so the whole state lives in local
+    variables (attribute lookups cost more than the arithmetic) and the rare events --
+    a compaction, a background update -- are written out where they happen.
     """
     tr = Trace(kind, tokens.size)
-    s = _State(tokens.tolist(), np.concatenate([[0], np.cumsum(tokens)]).tolist(), memory.tolist(), clock,
-               caching)
-    user = is_user.tolist()
+    sizes, mem, user = tokens.tolist(), memory.tolist(), is_user.tolist()
+    prefix = np.concatenate([[0], np.cumsum(tokens)]).tolist()
     instant = kind == "instant"
-    # the assistant turn is the hot path (a budget drag replays 4 x 2,000 turns): inlined, with
-    # the clock's rates as locals
     price_in, price_out = clock.input_price / 1e6, clock.output_price / 1e6
-    per_in, per_out = 1.0 / clock.input_tps, 1.0 / clock.output_tps
-    window: list[int] = []
-    spent: list[float] = []
+    per_in, per_out, overhead = 1.0 / clock.input_tps, 1.0 / clock.output_tps, clock.overhead_s
+    head = first = window = prev_prompt = 0  # head: tokens of the memory message (0 before any)
+    now = spent = alt_delta = summarizer_cost = 0.0
+    mem_upto, mem_mark = -1, 0  # the finished memory covers turns ..mem_upto; window size then
+    run_upto, run_ready = -1, 0.0  # the background call in flight (-1: none), and when it is done
+    calls = 0
+    waits = tr.wait_s
+    compacted_at = tr.compacted_at
+    in_window: list[int] = []
+    spent_at: list[float] = []
     alt: list[float] = []
-    for t, size in enumerate(s.tokens):
+    for t, size in enumerate(sizes):
         if not user[t]:
-            prompt = s.head + s.window
-            reused = prompt if s.prev_prompt > prompt else s.prev_prompt
-            s.spent += price_in * (CACHE_READ * reused + CACHE_WRITE * (prompt - reused)) + price_out * size
-            s.now += clock.overhead_s + prompt * per_in + size * per_out
-            s.window += size
-            s.prev_prompt = prompt
-            due = soft if s.mem_upto < 0 else s.mem_mark + between
-            if instant and s.run_upto < 0 and s.head + s.window >= due:
-                s.maybe_refresh(t, soft, between, tr)
+            prompt = head + window
+            reused = prompt if prev_prompt > prompt else prev_prompt
+            spent += price_in * (CACHE_READ * reused + CACHE_WRITE * (prompt - reused)) + price_out * size
+            now += overhead + prompt * per_in + size * per_out
+            window += size
+            prev_prompt = prompt
+            if instant and run_upto < 0:
+                context = head + window
+                first_time = mem_upto < 0
+                if context >= (soft if first_time else mem_mark + between):
+                    # a background memory: the first past the soft threshold, then every ``between``
+                    a = mem_upto + 1 if mem_upto + 1 > first else first
+                    new = prefix[max(t + 1, a)] - prefix[a]
+                    old = mem[mem_upto] if mem_upto >= 0 else 0
+                    cost, secs = _summarizer_call(context, new, old, mem[t], clock, caching, first_time)
+                    spent += cost
+                    summarizer_cost += cost
+                    calls += 1
+                    run_upto, run_ready, mem_mark = t, now + secs, context
         else:
-            s.now += pause_s if t else 0.0
-            s.collect()
-            context = s.head + s.window
-            due = context >= limit if not instant else context + size >= limit
-            if due and t > s.first:
-                wait, cost = s.compact_instant(t, limit - size) if instant else s.compact_now(t)
-                tr.wait_s[t] = wait
-                tr.summarizer_cost += cost
-                tr.summarizer_calls += cost > 0
-                tr.compacted_at.append(t)
-            s.window += size
-        window.append(s.head + s.window)
-        spent.append(s.spent)
-        alt.append(s.spent + s.alt_delta)
-    tr.in_window, tr.cost = np.array(window, np.int64), np.array(spent)
+            now += pause_s if t else 0.0
+            if run_upto >= 0 and run_ready <= now:  # the background memory has arrived
+                mem_upto, run_upto = run_upto, -1
+            context = head + window
+            if (context + size >= limit if instant else context >= limit) and t > first:
+                swap, upto, wait, cost = False, 0, 0.0, 0.0  # swap in the memory of turns ..upto
+                if instant:  # the freshest memory that fits; wait for one in flight
+                    room = limit - size
+                    if mem_upto >= 0 and mem[mem_upto] + prefix[max(t, mem_upto + 1)] - prefix[mem_upto + 1] \
+                            < room:
+                        swap, upto = True, mem_upto
+                    elif run_upto > mem_upto:
+                        wait = max(0.0, run_ready - now)
+                        now += wait
+                        if run_upto >= 0 and run_ready <= now:
+                            mem_upto, run_upto = run_upto, -1
+                        if mem[mem_upto] + prefix[max(t, mem_upto + 1)] - prefix[mem_upto + 1] < room:
+                            swap, upto = True, mem_upto
+                if not swap:  # no usable memory: summarize the whole window while the user waits
+                    memory_t = mem[t - 1]
+                    cost, wait = _summarizer_call(context, context, 0, memory_t, clock, caching, True)
+                    other, _ = _summarizer_call(context, context, 0, memory_t, clock, not caching, True)
+                    alt_delta += other - cost
+                    spent += cost
+                    now += wait
+                    upto = t - 1
+                    if instant:
+                        mem_upto = upto
+                head = mem[upto]  # swap: turns ..upto leave, their memory comes in
+                window = prefix[max(t, upto + 1)] - prefix[upto + 1]
+                first, prev_prompt = upto + 1, 0
+                mem_mark = head + window
+                waits[t] = wait
+                summarizer_cost += cost
+                calls += cost > 0
+                compacted_at.append(t)
+            window += size
+        in_window.append(head + window)
+        spent_at.append(spent)
+        if not instant:
+            alt.append(spent + alt_delta)
+    tr.in_window, tr.cost = np.array(in_window, np.int64), np.array(spent_at)
+    tr.summarizer_cost, tr.summarizer_calls = summarizer_cost, calls
     if not instant:
-        tr.alt_cost, tr.alt_summarizer_cost = np.array(alt), tr.summarizer_cost + s.alt_delta
-    tr.memory_upto = s.mem_upto if instant else s.first - 1
-    tr.first_kept = s.first
+        tr.alt_cost, tr.alt_summarizer_cost = np.array(alt), summarizer_cost + alt_delta
+    tr.memory_upto = mem_upto if instant else first - 1
+    tr.first_kept = first
     return tr
-
-
-@dataclass(slots=True)
-class _State:
-    """The window, the clock and the background call of one simulation."""
-
-    tokens: list[int]
-    prefix: list[int]
-    memory: list[int]
-    clock: Clock
-    caching: bool
-    head: int = 0
-    """Tokens of the memory message at the start of the window (0 before any compaction)."""
-    first: int = 0
-    """First turn still in the window as itself."""
-    window: int = 0
-    now: float = 0.0
-    spent: float = 0.0
-    prev_prompt: int = 0
-    mem_upto: int = -1
-    """Last turn the finished session memory covers."""
-    mem_mark: int = 0
-    """Window tokens when the memory was last updated or swapped in."""
-    run_upto: int = -1
-    run_ready: float = 0.0
-    alt_delta: float = 0.0
-    """Summarizer dollars with the other caching choice, minus those with this one."""
-
-    def span(self, a: int, b: int) -> int:
-        """Tokens of turns a..b-1."""
-        return self.prefix[max(b, a)] - self.prefix[a]
-
-    def collect(self) -> None:
-        """Take the background result if its call has finished by now."""
-        if self.run_upto >= 0 and self.run_ready <= self.now:
-            self.mem_upto, self.run_upto = self.run_upto, -1
-
-    def swap(self, upto: int, t: int) -> None:
-        """Replace turns ..upto with the memory covering them."""
-        self.head = self.memory[upto]
-        self.window = self.span(upto + 1, t)
-        self.first, self.prev_prompt = upto + 1, 0
-        self.mem_mark = self.head + self.window
-
-    def compact_now(self, t: int) -> tuple[float, float]:
-        """Summarize everything before turn ``t`` while the user waits."""
-        context = self.head + self.window
-        memory = self.memory[t - 1]
-        cost, secs = _summarizer_call(context, context, 0, memory, self.clock, self.caching, True)
-        other, _ = _summarizer_call(context, context, 0, memory, self.clock, not self.caching, True)
-        self.alt_delta += other - cost
-        self.spent += cost
-        self.now += secs
-        self.swap(t - 1, t)
-        return secs, cost
-
-    def compact_instant(self, t: int, room: int) -> tuple[float, float]:
-        """Swap in the freshest memory that fits; wait for one in flight, or make one now."""
-        for _ in range(2):
-            if self.mem_upto >= 0 and self.memory[self.mem_upto] + self.span(self.mem_upto + 1, t) < room:
-                self.swap(self.mem_upto, t)
-                return 0.0, 0.0
-            if self.run_upto > self.mem_upto:  # a fresher memory is on its way: wait for it
-                wait = max(0.0, self.run_ready - self.now)
-                self.now += wait
-                self.collect()
-                if self.memory[self.mem_upto] + self.span(self.mem_upto + 1, t) < room:
-                    self.swap(self.mem_upto, t)
-                    return wait, 0.0
-            break
-        wait, cost = self.compact_now(t)  # no usable memory: the traditional path
-        self.mem_upto = t - 1
-        return wait, cost
-
-    def maybe_refresh(self, t: int, soft: int, between: int, tr: Trace) -> None:
-        """Start the first background memory past the soft threshold, then every ``between``."""
-        context = self.head + self.window
-        first_time = self.mem_upto < 0 and context >= soft
-        if not (first_time or (self.mem_upto >= 0 and context - self.mem_mark >= between)):
-            return
-        new = self.span(max(self.mem_upto + 1, self.first), t + 1)
-        old = self.memory[self.mem_upto] if self.mem_upto >= 0 else 0
-        cost, secs = _summarizer_call(context, new, old, self.memory[t], self.clock, self.caching, first_time)
-        self.spent += cost
-        tr.summarizer_cost += cost
-        tr.summarizer_calls += 1
-        self.run_upto, self.run_ready, self.mem_mark = t, self.now + secs, context
 
 
 def _summarizer_call(context: int, new: int, old_memory: int, out: int, clock: Clock, caching: bool,

@@ -42,7 +42,7 @@ def shown(res: compaction.Result) -> Shown:
     if p.shown in res.book:
         r = res.book[p.shown]
         state[r.archived_at >= 0] = 2 if p.shown == "drop_oldest" else 1
-        marks = frozenset(int(t) for t in np.unique(r.archived_at[r.archived_at >= 0]))
+        marks = frozenset(np.unique(r.archived_at[r.archived_at >= 0]).tolist())
         text = res.sent_text(r)
         return Shown(p.shown, state, marks, r.summary, r.folded, text, res.answerable(text))
     tr = res.cookbook[p.shown]

@@ -144,3 +144,25 @@ def test_vectorized_drop_oldest_matches_the_rule_turn_by_turn(sizes, budget):
             first += 1
         window.append(sum(sizes[first:t + 1]))
     assert r.in_window.tolist() == window and r.compactions == first == r.first_kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=texts, budget=st.integers(1, 120), keep=st.integers(1, 4), facts=st.integers(0, 5))
+def test_tiered_on_the_running_memory_matches_folding_turn_by_turn(lines, budget, keep, facts):
+    turns = tuple(compaction.Turn("user", t) for t in lines)
+    prep = compaction.prepare(compaction.Params(turns, max_facts=facts))
+    r = compaction.replay("tiered", budget, keep, facts, prep.facts, prep.table, prep.running)
+    counts = prep.table.turns.tolist()
+    first, held, head, summary, window, folded = 0, 0, 0, [], [], {}
+    for t in range(len(lines)):  # the book's rule: fold each archived turn into the summary
+        held += counts[t]
+        while held + head > budget and t + 1 - first > keep:
+            held -= counts[first]
+            summary = compaction.fold(summary, prep.facts.per_turn[first], facts)
+            head = prep.table.summary(summary)
+            for p, s in prep.facts.per_turn[first]:
+                folded.setdefault(s, p)
+            first += 1
+        window.append(held + head)
+    assert r.in_window.tolist() == window and r.compactions == first == r.first_kept
+    assert r.summary == tuple(summary) and r.folded == tuple((p, s) for s, p in folded.items())
