@@ -174,14 +174,39 @@ def _bm25(bags: list[list[str]], query: set[str], k1: float = 1.5, b: float = 0.
     return out
 
 
+_RUNS = 32
+"""Runs of fitting sentences found with array operations before the rest is walked one by one."""
+
+
 def keep_mask(scored: Scored, budget: int) -> np.ndarray:
-    """Greedy coarse pass: best first, keep each sentence that still fits (no early stop)."""
-    kept = np.zeros(len(scored.sentences), dtype=bool)
-    used = 0
-    for i, cost in zip(scored.order.tolist(), scored.tokens[scored.order].tolist(), strict=True):
+    """Greedy coarse pass: best first, keep each sentence that still fits (no early stop).
+
+    The walk is done in runs: from a sentence that fits, every following one fits while the
+    running total stays within the budget (a cumulative sum finds where that ends); the one
+    that ends the run is skipped, and so is every later one dearer than the room left (the
+    room only shrinks). A budget drag reruns this on 10,000 sentences, so a loop per
+    sentence was most of the drag's compute; after a few runs the rest is walked as before.
+    """
+    costs = scored.tokens[scored.order].astype(np.int64)
+    take = np.zeros(costs.size, dtype=bool)
+    used, pos = 0, 0
+    for _run in range(_RUNS if costs.size and costs.min() >= 0 else 0):
+        ahead = np.flatnonzero(costs[pos:] <= budget - used)  # dearer ones never fit again
+        if ahead.size == 0:
+            pos = costs.size
+            break
+        pos += int(ahead[0])
+        total = np.cumsum(costs[pos:])
+        run = int(np.searchsorted(total, budget - used, side="right"))
+        take[pos:pos + run] = True
+        used += int(total[run - 1])
+        pos += run
+    for k, cost in enumerate(costs[pos:].tolist(), start=pos):
         if used + cost <= budget:
-            kept[i] = True
+            take[k] = True
             used += cost
+    kept = np.zeros(len(scored.sentences), dtype=bool)
+    kept[scored.order[take]] = True
     return kept
 
 

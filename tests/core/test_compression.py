@@ -40,6 +40,25 @@ def test_greedy_keeps_what_fits_without_stopping_early_and_in_reading_order():
     assert d["coarse_tokens"] == round(len(" ".join(d["kept"]).split()) * 1.3)
 
 
+def test_greedy_in_runs_keeps_what_the_one_by_one_rule_keeps():
+    """The array walk keeps exactly the sentences the rule keeps, also past its run limit."""
+    import dataclasses
+
+    base = compression.compute(compression.Params(text=DOC, query="deploy schema", budget=17)).scored
+    rng = np.random.default_rng(7)
+    for n, top in ((1, 5), (40, 30), (3000, 60), (3000, 3)):
+        tokens = rng.integers(0, top, n)
+        order = rng.permutation(n)
+        scored = dataclasses.replace(base, sentences=["s"] * n, tokens=tokens, order=order)
+        for budget in (0, 1, top, int(tokens.sum()) // 3, int(tokens.sum()), int(tokens.sum()) + 1):
+            used, expected = 0, np.zeros(n, dtype=bool)
+            for i in order.tolist():  # the rule, spelled out
+                if used + tokens[i] <= budget:
+                    expected[i] = True
+                    used += int(tokens[i])
+            assert np.array_equal(compression.keep_mask(scored, budget), expected), (n, top, budget)
+
+
 def test_fine_pass_drops_stopwords_but_never_query_words():
     res = compression.compute(compression.Params(text=DOC, query="the lock", budget=1000,
                                                  stopwords=("the", "was", "a")))

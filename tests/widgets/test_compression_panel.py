@@ -1,6 +1,7 @@
 """The compression panel: live budget on cached scores, the probe, user text, the text view."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from widgets.compression_panel import CompressionPanel
@@ -68,3 +69,14 @@ def test_bars_can_be_shown_best_first(panel, qtbot):
     heights = np.maximum(kept, dropped)
     assert (np.diff(heights) <= 1e-12).all()  # best first: never rising
     assert panel.scenario()["params"]["order"] == "score"
+
+
+def test_dropped_bars_are_filled_opaque_in_the_faded_color(panel):
+    """A translucent fill cost ~15 ms a paint on 10,000 sentences; the same color, mixed once, ~1 ms."""
+    from widgets.theme import mix
+
+    brush = panel.plots_.dropped_bars.opts["fillBrush"]
+    color = pg.mkBrush(brush).color()
+    assert color.alpha() == 255
+    theme = panel.theme
+    assert color.name() == mix(theme.background, theme.muted, 120 / 255)
