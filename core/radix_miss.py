@@ -9,6 +9,7 @@ divergence are compared word by word.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.radix_replay import Replay
@@ -77,7 +78,7 @@ def explain(stream: list[tuple[str, ...]], capacity: int | None, hold: int, evic
                 word_diff(mine, cached) if cached is not None else (), prefix)
 
 
-def shared_words(lines: list[list[str]]) -> list[int]:
+def shared_words(lines: Sequence[Sequence[str]]) -> list[int]:
     """For each request (a list of words), how many leading words it shares with an earlier one.
 
     A plain word trie: one dictionary step per word, so a whole stream costs its word count.
