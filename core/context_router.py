@@ -13,14 +13,17 @@ with declared types) is entered.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from core import fields
+from core.context_router_pack import Packing as Packing  # re-exported: split for length
+from core.context_router_pack import Turn as Turn
+from core.context_router_pack import Turns, pack, pack_many
 from core.errors import InputError
 from core.procedural_log import int_items
 from core.tokens import COUNTER_NAMES, TokenCounter, counter_for
@@ -235,6 +238,9 @@ class Prepared:
 
     source_tokens: dict[str, int]
     labels: tuple[str, ...]
+    sweeps: dict[tuple[int, ...] | None, dict[str, NDArray[np.int64]]] = field(
+        default_factory=dict, compare=False)
+    """Budget sweeps already made, by ``params.budget_sweep``: they do not move with the budget."""
 
 
 def prepare(params: Params, counter: TokenCounter | None = None,
@@ -251,70 +257,12 @@ def prepare(params: Params, counter: TokenCounter | None = None,
 
 
 @dataclass(frozen=True, slots=True)
-class Packing:
-    """What one packing of named sources under a budget kept and skipped."""
-
-    included: tuple[str, ...]
-    skipped: tuple[str, ...]
-    tokens: int
-
-
-def pack(names: Sequence[str], sizes: dict[str, int], budget: int) -> Packing:
-    """Walk ``names`` in order; include a source if it still fits, else skip it and go on."""
-    total, included, skipped = 0, [], []
-    for n in names:
-        if total + sizes[n] <= budget:
-            total += sizes[n]
-            included.append(n)
-        else:
-            skipped.append(n)
-    return Packing(tuple(included), tuple(skipped), total)
-
-
-def pack_many(names: Sequence[str], sizes: dict[str, int], budgets: NDArray[np.int64]
-              ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """:func:`pack` at every budget at once: the totals and the number skipped."""
-    total = np.zeros(budgets.shape, dtype=np.int64)
-    skipped = np.zeros(budgets.shape, dtype=np.int64)
-    for n in names:
-        fits = total + sizes[n] <= budgets
-        total += np.where(fits, sizes[n], 0)
-        skipped += ~fits
-    return total, skipped
-
-
-class Turn(NamedTuple):
-    """One query: its label, the kitchen-sink packing and the routed one.
-
-    A named tuple, not a frozen dataclass: a derive makes one per query on every budget tick,
-    and a tuple is built several times faster.
-    """
-
-    query: str
-    label: str
-    declared: bool
-    sink: Packing
-    routed: Packing
-    needed_tokens: int
-    """What the route needs in full: the smallest budget at which it drops nothing."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return JSON-safe data (LEVERS2.md section 6.2 names)."""
-        return {"query": self.query, "label": self.label, "declared": self.declared,
-                "sink_tokens": self.sink.tokens, "sink_included": list(self.sink.included),
-                "sink_skipped": list(self.sink.skipped), "routed_tokens": self.routed.tokens,
-                "routed_included": list(self.routed.included),
-                "routed_skipped": list(self.routed.skipped),
-                "saved": self.sink.tokens - self.routed.tokens, "needed_tokens": self.needed_tokens}
-
-
-@dataclass(frozen=True, slots=True)
 class Result:
     """Every turn packed both ways under the budget, the totals and the budget sweep."""
 
     source_tokens: dict[str, int]
     budget: int
-    turns: tuple[Turn, ...]
+    turns: Turns
     sweep: dict[str, NDArray[np.int64]]
     """``budget``, ``sink_total``, ``routed_total``, ``sink_skipped``, ``routed_skipped``."""
     sink_total: int
@@ -358,12 +306,16 @@ def derive(prepared: Prepared, params: Params) -> Result:
     by_label = {label: pack(params.routes[label], sizes, params.budget)
                 for label in set(prepared.labels)}
     needed = {label: sum(sizes[n] for n in params.routes[label]) for label in by_label}
-    turns = tuple(Turn(q.query, label, q.label is not None, sink, by_label[label], needed[label])
-                  for q, label in zip(params.queries, prepared.labels, strict=True))
-    budgets = (default_budgets(sizes) if params.budget_sweep is None
-               else np.array(params.budget_sweep, dtype=np.int64))
+    turns = Turns(params.queries, prepared.labels, sink, by_label, needed)
+    swept = prepared.sweeps.get(params.budget_sweep)
+    if swept is None:
+        budgets = (default_budgets(sizes) if params.budget_sweep is None
+                   else np.array(params.budget_sweep, dtype=np.int64))
+        swept = prepared.sweeps[params.budget_sweep] = budget_sweep(prepared, params, budgets)
+        for column in swept.values():
+            column.flags.writeable = False  # shared by every result of this prepared state
     times = Counter(prepared.labels)  # turns with one label share one packing: total per label
-    return Result(sizes, params.budget, turns, budget_sweep(prepared, params, budgets),
+    return Result(sizes, params.budget, turns, swept,
                   sink_total=sink.tokens * len(turns),
                   routed_total=sum(by_label[lb].tokens * n for lb, n in times.items()),
                   dropped=sum(len(by_label[lb].skipped) * n for lb, n in times.items()))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,9 +21,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from core import context_router as cr
@@ -49,6 +52,39 @@ def parse_queries(text: str, labels: Sequence[str]) -> tuple[cr.Query, ...]:
     if not out:
         raise InputError("queries: paste at least one query (one per line)")
     return tuple(out)
+
+
+class LabelDelegate(QStyledItemDelegate):
+    """The label column's combo (auto, then the routed labels), made only while a cell is edited.
+
+    One combo per row cost seconds and froze the window at 5,000 queries; this one exists for
+    the cell being edited, and choosing an item applies it at once, as the per-row combo did.
+    """
+
+    def __init__(self, parent: QWidget, choices: Callable[[], list[str]]) -> None:
+        super().__init__(parent)
+        self._choices = choices
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+        combo = QComboBox(parent)
+        combo.addItems(self._choices())
+        combo.activated.connect(lambda _i: self._chosen(combo))
+        return combo
+
+    def _chosen(self, combo: QComboBox) -> None:
+        self.commitData.emit(combo)
+        self.closeEditor.emit(combo)
+
+    def setEditorData(self, editor: QWidget,  # noqa: N802 (Qt API)
+                      index: QModelIndex | QPersistentModelIndex) -> None:
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(str(index.data()))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel,  # noqa: N802 (Qt API)
+                     index: QModelIndex | QPersistentModelIndex) -> None:
+        if isinstance(editor, QComboBox) and editor.currentText() != index.data():
+            model.setData(index, editor.currentText())
 
 
 class ContextRouterPanel(BasePanel):
@@ -86,6 +122,8 @@ class ContextRouterPanel(BasePanel):
         self.queries.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.queries.verticalHeader().hide()
         self.queries.setMinimumHeight(150)
+        self.queries.setItemDelegateForColumn(1, LabelDelegate(self.queries, self._label_choices))
+        self.queries.clicked.connect(self._on_query_clicked)
         self.queries.itemChanged.connect(self._on_query_edited)
         self.queries.currentCellChanged.connect(self._on_query_selected)
         layout.addWidget(self.queries)
@@ -143,18 +181,24 @@ class ContextRouterPanel(BasePanel):
         with QSignalBlocker(self.queries):
             self.queries.setRowCount(len(p.queries))
             for i, q in enumerate(p.queries):
-                self.queries.setItem(i, 0, QTableWidgetItem(q.query))
-                choices = [_AUTO, *p.routes]
-                combo = self.queries.cellWidget(i, 1)
-                if not isinstance(combo, QComboBox) or [
-                        combo.itemText(k) for k in range(combo.count())] != choices:
-                    combo = QComboBox()  # a new row or new routes; otherwise the combo is kept
-                    combo.addItems(choices)
-                    combo.currentTextChanged.connect(lambda text, row=i: self._on_label_chosen(row, text))
-                    self.queries.setCellWidget(i, 1, combo)
-                with QSignalBlocker(combo):
-                    combo.setCurrentText(q.label or _AUTO)
+                for col, text in enumerate((q.query, q.label or _AUTO)):
+                    item = self.queries.item(i, col)
+                    if item is None:
+                        self.queries.setItem(i, col, QTableWidgetItem(text))
+                    elif item.text() != text:
+                        item.setText(text)
             self.queries.setCurrentCell(self.selected, 0)
+
+    def _label_choices(self) -> list[str]:
+        return [_AUTO, *self.params.routes]
+
+    def _on_query_clicked(self, index: QModelIndex) -> None:
+        """One click on a label opens its combo's list, as the per-row combo did."""
+        if index.column() == 1:
+            self.queries.edit(index)
+            editor = self.queries.indexWidget(index)
+            if isinstance(editor, QComboBox):
+                QTimer.singleShot(0, editor.showPopup)
 
     def _fill_routes(self, p: cr.Params) -> None:
         names = [s.name for s in p.sources]
@@ -194,7 +238,9 @@ class ContextRouterPanel(BasePanel):
 
     def _on_query_edited(self, item: QTableWidgetItem) -> None:
         queries = list(self.params.queries)
-        if item.column() == 0 and item.row() < len(queries):
+        if item.column() == 1:
+            self._on_label_chosen(item.row(), item.text())
+        elif item.column() == 0 and item.row() < len(queries):
             queries[item.row()] = dataclasses.replace(queries[item.row()], query=item.text())
             self.change(queries=tuple(queries))
 
@@ -303,7 +349,7 @@ class ContextRouterPanel(BasePanel):
     def headline(self, output: cr.Result) -> str:
         t = output.totals()
         dropped = output.dropped
-        hungry = max(output.turns, key=lambda turn: turn.needed_tokens, default=None)
+        hungry = output.turns.hungriest()
         starve = (f" · starves first below {hungry.needed_tokens:,}: “{hungry.query[:40]}” "
                   f"({hungry.label})" if hungry is not None and hungry.needed_tokens else "")
         return (f"budget {output.budget:,}/turn: kitchen sink {t['sink']:,} → routed {t['routed']:,} "

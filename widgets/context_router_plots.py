@@ -16,6 +16,7 @@ from core import context_router as cr
 from widgets.plots import PlotView, cache_pixmaps, mkcolor, set_line, steady_top
 from widgets.procedural_learning_plots import (
     set_bars,
+    set_label,
     set_ticks,
     set_title,
     short,
@@ -63,6 +64,14 @@ class RouterPlots:
         self.source_labels: list[pg.TextItem] = []
         self._sweep_key: object = None
         self._graph_key: object = None
+        self._branch_key: object = None
+        self._bars_key: object = None
+        self._totals_key: object = None
+        self._styles: dict[tuple[str, bool], tuple[QBrush, QPen]] = {}
+        self._styles_key: object = None
+        self._pos: dict[str, tuple[float, float]] = {}
+        self._node_brushes: dict[str, QBrush] = {}
+        """One brush object per color: the scatter's symbol cache knows a brush by its identity."""
 
         self.sweep_plot = view.addPlot(row=1, col=0, colspan=2, title="Total tokens against budget")
         self.sweep_plot.setLabel("bottom", "budget per turn (tokens)")
@@ -101,22 +110,16 @@ class RouterPlots:
     def _update_graph(self, res: cr.Result, params: cr.Params, selected: int,
                       colors: dict[str, str], theme: Theme) -> None:
         turn = res.turns[selected] if 0 <= selected < len(res.turns) else None
+        key = (tuple(params.routes.items()), tuple(res.source_tokens.items()), theme)
+        if key != self._graph_key:  # the graph itself: routes, sources or sizes changed
+            self._graph_key = key
+            self._branch_key = None
+            self._draw_graph(res, params, theme)
         branch = (turn.query, turn.label, turn.declared, turn.routed) if turn else None
-        key = (branch, tuple(params.routes.items()), tuple(res.source_tokens.items()), theme)
-        if key == self._graph_key:  # a budget tick that leaves the lit branch as it was
+        if (branch, colors) == self._branch_key:  # a budget tick that leaves the lit branch as it was
             return
-        self._graph_key = key
-        labels = list(params.routes)
-        sources = [s.name for s in params.sources]
-        pos: dict[str, tuple[float, float]] = {"classify": (0.0, 0.5), "assemble": (3.7, 0.5)}
-        for i, label in enumerate(labels):
-            pos["L:" + label] = (1.0, _spread(i, len(labels)))
-        for i, name in enumerate(sources):
-            pos["S:" + name] = (2.0, _spread(i, len(sources)))
-        edges = [("classify", "L:" + lb) for lb in labels]
-        edges += [("L:" + lb, "S:" + s) for lb in labels for s in params.routes[lb]]
-        edges += [("S:" + s, "assemble") for s in sources]
-        self.edges.setData(*_segments(edges, pos), pen=pg.mkPen(theme.muted, width=1))
+        self._branch_key = (branch, colors)
+        pos = self._pos
         lit: list[tuple[str, str]] = []
         cut: list[tuple[str, str]] = []
         if turn is not None:
@@ -127,14 +130,38 @@ class RouterPlots:
         self.lit.setData(*_segments(lit, pos), pen=pg.mkPen(theme.accent, width=theme.line_width + 1))
         self.starved.setData(*_segments(cut, pos), pen=pg.mkPen(
             theme.accent, width=theme.line_width, style=Qt.PenStyle.DotLine))
-        keys = list(pos)
         on = {a for a, _ in lit} | {b for _, b in lit}
-        brushes = [mkcolor(colors.get(k[2:], theme.foreground) if k.startswith("S:") else
-                           (theme.accent if k in on else theme.muted)) for k in keys]
-        self.nodes.setData(pos=[pos[k] for k in keys], brush=brushes, pen=pg.mkPen(theme.background))
+        brushes = [self._node_brush(colors.get(k[2:], theme.foreground) if k.startswith("S:") else
+                                    (theme.accent if k in on else theme.muted)) for k in pos]
+        self.nodes.setBrush(brushes)
+        query = short(turn.query, 48) if turn else "(no query)"
+        how = "declared" if turn and turn.declared else "classified"
+        set_title(self.graph, f"“{query}” → {how} {turn.label if turn else ''}")
+
+    def _node_brush(self, color: str) -> QBrush:
+        brush = self._node_brushes.get(color)
+        if brush is None:
+            brush = self._node_brushes[color] = QBrush(mkcolor(color))
+        return brush
+
+    def _draw_graph(self, res: cr.Result, params: cr.Params, theme: Theme) -> None:
+        """Place the nodes, edges and node labels (the lit branch is drawn over them)."""
+        labels = list(params.routes)
+        sources = [s.name for s in params.sources]
+        pos: dict[str, tuple[float, float]] = {"classify": (0.0, 0.5), "assemble": (3.7, 0.5)}
+        for i, label in enumerate(labels):
+            pos["L:" + label] = (1.0, _spread(i, len(labels)))
+        for i, name in enumerate(sources):
+            pos["S:" + name] = (2.0, _spread(i, len(sources)))
+        self._pos = pos
+        edges = [("classify", "L:" + lb) for lb in labels]
+        edges += [("L:" + lb, "S:" + s) for lb in labels for s in params.routes[lb]]
+        edges += [("S:" + s, "assemble") for s in sources]
+        self.edges.setData(*_segments(edges, pos), pen=pg.mkPen(theme.muted, width=1))
+        self.nodes.setData(pos=list(pos.values()), brush=self._node_brush(theme.muted),
+                           pen=pg.mkPen(theme.background))
         nodes, names = [], []
-        for k in keys:
-            x, y = pos[k]
+        for k, (x, y) in pos.items():
             name = k.split(":", 1)[-1]
             if k.startswith("S:"):  # sources: name and size to the right of the node
                 names.append((f" {short(name, 14)} {res.source_tokens[name]:,}", x, y))
@@ -143,43 +170,72 @@ class RouterPlots:
         styled_labels(self.graph, self.node_labels, nodes, (0.5, -0.4), theme)
         styled_labels(self.graph, self.source_labels, names, (0, 0.5), theme)
         self.graph.setRange(xRange=(-0.55, 4.3), yRange=(-0.16, 1.1), padding=0)
-        query = short(turn.query, 48) if turn else "(no query)"
-        how = "declared" if turn and turn.declared else "classified"
-        set_title(self.graph, f"“{query}” → {how} {turn.label if turn else ''}")
 
     def _update_bars(self, res: cr.Result, params: cr.Params, selected: int,
-                     colors: dict[str, str], theme: Theme) -> None:
+                      colors: dict[str, str], theme: Theme) -> None:
         turns = res.turns[:MAX_BARS]
         sizes = res.source_tokens
-        xs, y0s, hs, brushes, pens = [], [], [], [], []
-        styles = {(n, skip): _segment_style(c, skip) for n, c in colors.items() for skip in (False, True)}
-        for i, turn in enumerate(turns):
-            for dx, packing in ((-0.2, turn.sink), (0.2, turn.routed)):
-                y = 0.0
-                for name, skipped in ([(n, False) for n in packing.included]
-                                      + [(n, True) for n in packing.skipped]):
-                    xs.append(i + dx)
-                    y0s.append(y)
-                    hs.append(float(sizes[name]))
-                    y += sizes[name]
-                    brush, pen = styles[(name, skipped)]
-                    brushes.append(brush)
-                    pens.append(pen)
-        set_bars(self.bars, brushes, pens, x=np.array(xs, dtype=float), y0=np.array(y0s, dtype=float),
-                 height=np.array(hs, dtype=float), width=0.36)
-        self._ticks = [(f"{i + 1}{'•' if i == selected else ''}", short(t.label, 9))
-                       for i, t in enumerate(turns)]
-        self._fit_ticks()
+        if colors != self._styles_key:
+            self._styles_key = dict(colors)
+            self._styles = {(n, skip): _segment_style(c, skip)
+                            for n, c in colors.items() for skip in (False, True)}
+        key = ([(t.sink, t.routed) for t in turns], sizes, self._styles_key)
+        if key != self._bars_key:  # the packings moved: a budget tick inside one leaves the bars
+            self._bars_key = key
+            self._set_bars(turns, sizes)
+        ticks = [(f"{i + 1}{'•' if i == selected else ''}", short(t.label, 9))
+                 for i, t in enumerate(turns)]
+        if ticks != self._ticks:
+            self._ticks = ticks
+            self._fit_ticks()
         top_needed = max([sum(sizes.values()), res.budget, 1]) * 1.08
         top = steady_top(self.bars_plot.viewRange()[1][1], top_needed)
         self.bars_plot.setRange(xRange=(-0.6, max(len(turns), 1) - 0.4), yRange=(0, top), padding=0)
         style_line(self.bar_budget, theme)
         set_line(self.bar_budget, float(res.budget))
         word = "step" if turns and all(t.declared for t in turns) else "query"
-        self.bars_plot.setLabel("bottom", f"{word} (• = lit in the graph)")
+        set_label(self.bars_plot, "bottom", f"{word} (• = lit in the graph)")
         more = f" (first {MAX_BARS} of {len(res.turns)})" if len(res.turns) > MAX_BARS else ""
         set_title(self.bars_plot, f"Per {word}: kitchen sink (left) vs routed (right); "
                                   f"hatched = did not fit{more}")
+
+    def _set_bars(self, turns: Sequence[cr.Turn], sizes: dict[str, int]) -> None:
+        """Stack each turn's sources, packed then skipped, as a bar pair (one stack per packing)."""
+        stacks: dict[cr.Packing, tuple[list[float], list[float], list[QBrush], list[QPen]]] = {}
+        xs: list[float] = []
+        y0s: list[float] = []
+        hs: list[float] = []
+        brushes: list[QBrush] = []
+        pens: list[QPen] = []
+        for i, turn in enumerate(turns):
+            for dx, packing in ((-0.2, turn.sink), (0.2, turn.routed)):
+                stack = stacks.get(packing)
+                if stack is None:
+                    stack = stacks[packing] = self._stack(packing, sizes)
+                xs += [i + dx] * len(stack[0])
+                y0s += stack[0]
+                hs += stack[1]
+                brushes += stack[2]
+                pens += stack[3]
+        set_bars(self.bars, brushes, pens, x=np.array(xs, dtype=float), y0=np.array(y0s, dtype=float),
+                 height=np.array(hs, dtype=float), width=0.36)
+
+    def _stack(self, packing: cr.Packing, sizes: dict[str, int]
+               ) -> tuple[list[float], list[float], list[QBrush], list[QPen]]:
+        y0s: list[float] = []
+        hs: list[float] = []
+        brushes: list[QBrush] = []
+        pens: list[QPen] = []
+        y = 0.0
+        for name, skipped in ([(n, False) for n in packing.included]
+                              + [(n, True) for n in packing.skipped]):
+            y0s.append(y)
+            hs.append(float(sizes[name]))
+            y += sizes[name]
+            brush, pen = self._styles[(name, skipped)]
+            brushes.append(brush)
+            pens.append(pen)
+        return y0s, hs, brushes, pens
 
     def _fit_ticks(self) -> None:
         """Label each bar pair with its number and label, or the number alone when crowded."""
@@ -219,6 +275,9 @@ class RouterPlots:
     def _update_totals(self, res: cr.Result, theme: Theme) -> None:
         t = res.totals()
         vals = [float(t["sink"]), float(t["routed"])]
+        if (vals, theme) == self._totals_key:
+            return
+        self._totals_key = (vals, theme)
         self.total_bars.setOpts(x0=[0, 0], y=[0, 1], width=vals, height=0.6,
                                 brushes=[mkcolor(theme.muted), mkcolor(theme.color(2))],
                                 pens=[pg.mkPen(None)] * 2)

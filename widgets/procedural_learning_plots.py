@@ -72,16 +72,34 @@ def label_font(theme: Theme) -> QFont:
 
 def styled_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: list[tuple[str, float, float]],
                   anchor: tuple[float, float], theme: Theme) -> None:
-    """:func:`~widgets.plots.place_labels` in the theme's label font."""
+    """:func:`~widgets.plots.place_labels` in the theme's label font.
+
+    The same labels as last time are left alone: setting a text or a font re-lays it out,
+    which a slider tick that changes no label should not pay for.
+    """
+    shown: dict[int, object] = plot.__dict__.setdefault("_ctxlab_shown_labels", {})
+    key = (tuple(items), anchor, theme.foreground, theme.font_pt)
+    if shown.get(id(pool)) == key and len(pool) >= len(items):
+        return
     place_labels(plot, pool, items, anchor, theme.foreground)
     font = label_font(theme)
     for label in pool:
-        label.setFont(font)
+        if label.textItem.font() != font:
+            label.setFont(font)
+    shown[id(pool)] = key
 
 
 def style_line(line: pg.InfiniteLine, theme: Theme) -> None:
     """Draw a draggable line in the theme's accent (its label is styled with the plot)."""
-    line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+    pen = pg.mkPen(theme.accent, width=theme.line_width)
+    if line.pen != pen:
+        line.setPen(pen)
+
+
+def set_label(plot: pg.PlotItem, side: str, text: str) -> None:
+    """Set an axis label only when it changed (a new label re-lays out the axis)."""
+    if plot.getAxis(side).labelText != text:
+        plot.setLabel(side, text)
 
 
 def set_bars(item: pg.BarGraphItem, brushes: list[Any], pens: list[Any], **opts: Any) -> None:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
 
 from core import context_router as cr
 from widgets.context_router_panel import ContextRouterPanel, parse_queries
@@ -48,10 +49,43 @@ def test_selecting_a_query_and_overriding_its_label(panel, qtbot):
     panel.queries.setCurrentCell(2, 0)
     qtbot.waitUntil(lambda: panel.selected == 2)
     assert panel.output().turns[2].query in panel.plots_.graph.titleLabel.text
-    combo = panel.queries.cellWidget(2, 1)
+    index = panel.queries.model().index(2, 1)
+    panel.queries.edit(index)  # what a click on the label does
+    combo = panel.queries.indexWidget(index)
+    assert isinstance(combo, QComboBox) and combo.currentText() == "auto"
+    assert [combo.itemText(k) for k in range(combo.count())] == ["auto", *panel.params.routes]
     combo.setCurrentText("coding")
+    combo.activated.emit(combo.currentIndex())  # the user picks it from the list
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().turns[2].label == "coding")
     assert panel.params.queries[2].label == "coding" and panel.output().turns[2].declared
+    assert panel.queries.item(2, 1).text() == "coding"
+    assert panel.queries.indexWidget(index) is None  # the editor closed
+
+
+def test_thousands_of_queries_make_no_widget_per_row(make_panel, qtbot):
+    from app.bench_loads import context_router_bench_params
+
+    panel = make_panel(ContextRouterPanel)
+    panel.set_params(context_router_bench_params())  # 5,000 queries: one combo each froze the window
+    qtbot.waitUntil(panel.is_idle, timeout=20_000)
+    assert panel.queries.rowCount() == 5000
+    assert panel.queries.findChildren(QComboBox) == []
+    labels = [panel.queries.item(i, 1).text() for i in range(5000)]
+    assert labels == [q.label or "auto" for q in panel.params.queries]
+
+
+def test_a_budget_tick_builds_only_the_turns_it_draws():
+    from app.bench_loads import context_router_bench_params
+
+    params = context_router_bench_params()
+    prepared = cr.prepare(params)
+    res = cr.derive(prepared, params)
+    assert isinstance(res.turns, cr.Turns) and len(res.turns) == 5000
+    assert res.turns == tuple(res.turns)  # the same turns, made when read
+    again = cr.derive(prepared, params)
+    assert again.sweep is res.sweep  # the sweep does not move with the budget: made once
+    hungry = max(res.turns, key=lambda t: t.needed_tokens)
+    assert res.turns.hungriest() == hungry
 
 
 def test_a_pasted_plan_declares_labels(panel, qtbot):
