@@ -58,10 +58,28 @@ class MergeTable(QAbstractTableModel):
         self._freq: list[int] = []
 
     def set_merges(self, merges: list[tuple[str, str]], freq: list[int]) -> None:
-        """Show these merges (cheap: the view asks only for visible rows)."""
-        self.beginResetModel()
+        """Show these merges (cheap: the view asks only for visible rows).
+
+        While the merge count moves, the new list is the old one with rows added or cut at
+        the end: those rows are inserted or removed, so the view keeps its layout and header
+        instead of resetting them on every tick.
+        """
+        old, new = len(self._merges), len(merges)
+        shared = min(old, new)
+        if merges[:shared] != self._merges[:shared] or freq[:shared] != self._freq[:shared]:
+            self.beginResetModel()
+            self._merges, self._freq = merges, freq
+            self.endResetModel()
+            return
+        if new > old:
+            self.beginInsertRows(QModelIndex(), old, new - 1)
+        elif new < old:
+            self.beginRemoveRows(QModelIndex(), new, old - 1)
         self._merges, self._freq = merges, freq
-        self.endResetModel()
+        if new > old:
+            self.endInsertRows()
+        elif new < old:
+            self.endRemoveRows()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
         """Return the number of merges."""
@@ -75,10 +93,14 @@ class MergeTable(QAbstractTableModel):
         """Return the cell text."""
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        a, b = self._merges[index.row()]
+        row, column = index.row(), index.column()
+        if column == 0:
+            return row
+        if column == 3:
+            return f"{self._freq[row]:,}"
+        a, b = self._merges[row]
         # a token merged from a 300 KB word is as long: cut, a whole one held the window 8 s
-        return (index.row(), f"{clipped(repr(a))} + {clipped(repr(b))}", clipped(repr(a + b)),
-                f"{self._freq[index.row()]:,}")[index.column()]
+        return f"{clipped(repr(a))} + {clipped(repr(b))}" if column == 1 else clipped(repr(a + b))
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt API)
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:

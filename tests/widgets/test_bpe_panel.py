@@ -34,6 +34,26 @@ def test_dragging_merges_retokenizes_the_sample_and_grows_the_table(panel, qtbot
     assert xs[-1] == top and ys[top] == res.sample_tokens / res.sample_words
 
 
+def test_a_merges_tick_adds_or_cuts_table_rows_without_resetting_it(panel, qtbot):
+    """A reset per tick re-laid out the whole merge table; the rows at the end change instead."""
+    panel.merges.spin.setValue(10)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.learned == 10)
+    events = []
+    panel.table.modelReset.connect(lambda: events.append("reset"))
+    panel.table.rowsInserted.connect(lambda _p, first, last: events.append(("added", first, last)))
+    panel.table.rowsRemoved.connect(lambda _p, first, last: events.append(("cut", first, last)))
+    panel.merges.spin.setValue(14)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.learned == 14)
+    panel.merges.spin.setValue(12)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.learned == 12)
+    assert events == [("added", 10, 13), ("cut", 12, 13)]
+    res, model = panel.output().result, panel.table
+    shown = [[model.data(model.index(r, c)) for c in range(4)] for r in range(model.rowCount())]
+    assert [row[0] for row in shown] == list(range(12))
+    assert [row[3] for row in shown] == [f"{f:,}" for f in res.merge_frequencies]
+    assert [row[2] for row in shown] == [repr(a + b) for a, b in res.merges]
+
+
 def test_chips_hover_names_piece_id_and_rank(panel, qtbot):
     view = panel.chip_view
     merged = next(i for i, c in enumerate(view.chips()) if c.rank is not None)
