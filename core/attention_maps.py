@@ -17,7 +17,7 @@ masked and renormalized: a new window reruns only mask, sum and the output produ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -109,6 +109,9 @@ class Maps:
     """Full-attention weights binned for display (block means)."""
     bin: int
     """Rows (and columns) of the weights per image cell."""
+    whole: dict[int, _Part] = field(default_factory=dict)
+    """A chunk's comparison when its variant keeps every causal key, by first row (filled as
+    compared): it is the same for every wider window (or larger k), so a drag reuses it."""
 
     @classmethod
     def build(cls, n: int, d: int, slope: float, seed: int, bins: int = 1024,
@@ -166,8 +169,41 @@ class Comparison:
     """Keys kept per query."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One chunk of rows compared: mass, kept keys, largest output difference, weights shown."""
+
+    mass: F64
+    kept: NDArray[np.int64]
+    worst: float
+    weights: F32
+    """The variant's weights of the chunk's rows for keys ``lo..``, renormalized."""
+    lo: int
+
+
+def _part(maps: Maps, rows: slice, v: Variant, lo: int) -> _Part:
+    """Mask, renormalize and multiply by V one chunk (keys ``lo..rows.stop-1``)."""
+    e = maps.exps(rows)[:, lo:]
+    mask = keep_mask(e, rows, v, lo)
+    masked = np.where(mask, e, np.float32(0))
+    part = masked.sum(axis=1)
+    out = (masked @ maps.x32[lo:rows.stop]) / part[:, None].astype(np.float64)  # as in build
+    worst = float(np.abs(out - maps.full_out[rows]).max())
+    return _Part(part / maps.full_sum[rows], mask.sum(axis=1), worst, masked / part[:, None], lo)
+
+
+def _keeps_all(rows: slice, v: Variant) -> bool:
+    """Whether ``v`` keeps every causal key of every row in the chunk (its mask is causal)."""
+    stop: int = rows.stop
+    return v.k >= stop if v.kind == "topk" else v.window >= stop - 1
+
+
 def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: False) -> Comparison:
-    """Mask, renormalize and multiply by V chunk by chunk; bin the weights for display."""
+    """Mask, renormalize and multiply by V chunk by chunk; bin the weights for display.
+
+    A chunk whose variant keeps all its causal keys is the same at every wider window: with
+    the exponentials kept, it is compared once and reused (bit for bit: the same operations).
+    """
     n, f = maps.n, maps.bin
     image = np.zeros_like(maps.image)
     mass = np.empty(n)
@@ -180,15 +216,15 @@ def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: Fa
         if should_stop():
             break
         lo = max(0, rows.start - v.window) // f * f if band else 0
-        e = maps.exps(rows)[:, lo:]
-        mask = keep_mask(e, rows, v, lo)
-        masked = np.where(mask, e, np.float32(0))
-        part = masked.sum(axis=1)
-        mass[rows] = part / maps.full_sum[rows]
-        kept[rows] = mask.sum(axis=1)
-        out = (masked @ maps.x32[lo:rows.stop]) / part[:, None].astype(np.float64)  # as in build
-        worst = max(worst, float(np.abs(out - maps.full_out[rows]).max()))
-        _bin_into(image, masked / part[:, None], rows.start, f, lo)
+        if maps.exp is not None and _keeps_all(rows, v):  # lo is 0 here too
+            got = maps.whole.get(rows.start)
+            if got is None:
+                got = maps.whole[rows.start] = _part(maps, rows, v, 0)
+        else:
+            got = _part(maps, rows, v, lo)
+        mass[rows], kept[rows] = got.mass, got.kept
+        worst = max(worst, got.worst)
+        _bin_into(image, got.weights, rows.start, f, got.lo)
     scale = float(np.abs(maps.full_out).max()) or 1.0
     return Comparison(worst, worst / scale, mass, image, kept)
 

@@ -117,6 +117,7 @@ class AttentionPlots:
         self._memory_of: object = None
         self.ops_plot.disableAutoRange()
         self._ops_range: tuple[float, float] = (0.0, 0.0)
+        self._ops_of: tuple[int, bytes] = (0, b"")
         self.mem_plot.disableAutoRange()
 
     def _title(self, plot: pg.PlotItem, text: str) -> None:
@@ -142,7 +143,7 @@ class AttentionPlots:
             self._maps, self._log = maps, p.log_color
             self._diff_top, self._row_shown, self._memory_of = 0.0, -1, None
             self._update_full(maps, p.log_color)
-        self._update_variant(maps, c, p)
+        self._update_variant(maps, c, p, fresh)
         if fresh:
             for plot in (self.full_plot, self.var_plot, self.diff_plot):
                 plot.setLimits(xMin=0, xMax=maps.n, yMin=0, yMax=maps.n)
@@ -169,7 +170,7 @@ class AttentionPlots:
         shown = f", shown in {f}×{f} blocks)" if f > 1 else ")"
         self._title(self.full_plot, f"Full attention (n = {n:,}{shown}")
 
-    def _update_variant(self, maps: Maps, c: Comparison, p: attention.Params) -> None:
+    def _update_variant(self, maps: Maps, c: Comparison, p: attention.Params, fresh: bool) -> None:
         log = p.log_color
         self.variant.setImage(self._shown(c.image, log), autoLevels=False, levels=self.bar.levels())
         diff = np.abs(maps.image - c.image)
@@ -184,9 +185,10 @@ class AttentionPlots:
             self.diff.setImage(diff, autoLevels=False, levels=levels)
         if tuple(self.diff_bar.levels()) != tuple(levels):
             self.diff_bar.setLevels(levels)
-        for image in (self.full, self.variant, self.diff):
-            image.setProperty("bin", maps.bin)
-            image.setRect(0, 0, maps.n, maps.n)  # after setImage: the scale comes from its size
+        if fresh:  # the same maps keep their shape, so the scale set here holds on later ticks
+            for image in (self.full, self.variant, self.diff):
+                image.setProperty("bin", maps.bin)
+                image.setRect(0, 0, maps.n, maps.n)  # after setImage: the scale comes from its size
         names = {"window": f"Sliding window (w = {p.window})", "topk": f"Top-{p.k} per query",
                  "sinks": f"Window {p.window} + {p.sinks} sinks"}
         self._title(self.var_plot, names[p.variant])
@@ -196,22 +198,26 @@ class AttentionPlots:
 
     def _update_row(self, out: AttentionOutput, theme: Theme) -> None:
         keys = np.arange(out.row_full.size + 1)
-        self.row_full.setData(keys, out.row_full)
+        if out.row != self._row_shown:  # full attention's row does not move with the window
+            self.row_full.setData(keys, out.row_full)
         self.row_var.setData(keys, out.row_variant)
-        top = self._row_top = steady_top(self._row_top, float(max(out.row_full.max(), out.row_variant.max())))
-        self.row_plot.setYRange(0, top, padding=0.02)
+        top = steady_top(self._row_top, float(max(out.row_full.max(), out.row_variant.max())))
+        if top != self._row_top or out.row != self._row_shown:
+            self._row_top = top
+            self.row_plot.setYRange(0, top, padding=0.02)
         self._title(self.row_plot, f"Weights of query {out.row:,} (click a map to pick another)")
         if out.row != self._row_shown:  # re-framed only for a new row, not on every window tick
             self._row_shown = out.row
             reach = max(3 * out.result.params.window, 32)
             self.row_plot.setXRange(max(0, out.row - reach), out.row + 2, padding=0.02)
         self.row_line.setValue(out.row + 0.5)
-        self.row_line.setPen(pg.mkPen(theme.accent, width=1))
 
     def _update_ops(self, p: attention.Params, theme: Theme) -> None:
         ns = np.unique(np.concatenate([np.logspace(1, 6, 51).astype(np.int64), p.ops_ns]))
         table = attention.ops(ns, p.d, p.window)
-        self.ops_full.setData(ns, table["full"])
+        if (p.d, ns.tobytes()) != self._ops_of:  # full attention's curve does not move with the window
+            self._ops_of = (p.d, ns.tobytes())
+            self.ops_full.setData(ns, table["full"])
         some = table["windowed"] > 0  # the book's count is 0 at w = 0; a log axis cannot show it
         self.ops_win.setData(ns[some], table["windowed"][some])
         span = (float(np.log10(table["full"].min())), float(np.log10(table["full"].max())))
@@ -219,7 +225,6 @@ class AttentionPlots:
             self._ops_range = span
             self.ops_plot.setRange(xRange=(1, 6), yRange=span, padding=0.03)
         self.ops_now.setValue(np.log10(p.n))
-        self.ops_now.setPen(pg.mkPen(theme.muted, width=1))
 
     def set_ghost(self, name: str, shape: Any) -> None:
         """Draw a second model's KV cache (a ``core.model_shape.KvShape``; None: none) dashed."""
@@ -253,6 +258,8 @@ class AttentionPlots:
         re-render their labels on every tick.
         """
         self.band.setPen(pg.mkPen(mkcolor(theme.accent), width=2))
+        self.row_line.setPen(pg.mkPen(theme.accent, width=1))
+        self.ops_now.setPen(pg.mkPen(theme.muted, width=1))
         self.mass.setPen(pg.mkPen(theme.color(0), width=1))
         self.row_full.setPen(pg.mkPen(theme.muted, width=1))
         self.row_var.setPen(pg.mkPen(theme.accent, width=1))

@@ -139,3 +139,18 @@ def test_slope_has_a_declared_maximum_and_no_accepted_slope_warns():
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # a RuntimeWarning fails the test
                 compute("attention", {"n": n, "d": 16, "window": 8, "slope": slope})
+
+
+@pytest.mark.parametrize("kind", ["window", "sinks", "topk"])
+def test_chunks_kept_whole_are_reused_bit_for_bit(kind):
+    """A chunk every key of which a wide variant keeps is compared once; reusing it changes nothing."""
+    n = 300
+    reused, fresh = Maps.build(n, 16, 0.02, 0, bins=64), Maps.build(n, 16, 0.02, 0, bins=64)
+    for width in (n, 120, 200):  # the widest first: its whole chunks are then reused
+        v = Variant(kind, width, width, 4)
+        a, b = compare(reused, v), compare(fresh, v)
+        fresh.whole.clear()
+        assert (a.max_abs_diff, a.relative_diff) == (b.max_abs_diff, b.relative_diff)
+        for name in ("window_mass", "image", "kept"):
+            assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert reused.whole  # the wide variant did keep whole chunks
