@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,20 @@ class Prepared:
     n_train_failures: int
     held_out_tags: tuple[str, ...]
     """The tags of the held-out failures, in held-out order."""
+    at_k: dict[int, _AtK] = field(default_factory=dict, compare=False)
+    """What the first k ranked tags recurring gives, kept per k (a threshold drag comes back)."""
+    sweeps: dict[tuple[Any, ...], dict[str, NDArray[Any]]] = field(default_factory=dict, compare=False)
+    """Threshold sweeps made, by (``threshold_sweep``, price, calls per day)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _AtK:
+    recurring: tuple[str, ...]
+    unphrased: tuple[str, ...]
+    rules: tuple[str, ...]
+    after_file: str
+    caught: tuple[str, ...]
+    missed: tuple[str, ...]
 
 
 def count_tags(train: Sequence[Trace]) -> list[tuple[str, int]]:
@@ -263,21 +277,34 @@ def recurring_count(prepared: Prepared, thresholds: Any) -> NDArray[np.int64]:
 def derive(prepared: Prepared, params: Params) -> Result:
     """Apply the threshold: the recurring tags, their rules, the after file, the held-out check."""
     k = int(recurring_count(prepared, params.threshold))
+    at = prepared.at_k.get(k)
+    if at is None:
+        at = prepared.at_k[k] = _at_k(prepared, params, k)
+    rates = Rates.for_model(params.model)
+    price = rates.cache_read if params.cached else rates.input
+    key = (params.threshold_sweep, price, params.calls_per_day)
+    swept = prepared.sweeps.get(key)
+    if swept is None:
+        swept = prepared.sweeps[key] = threshold_sweep(prepared, params, price)
+        for column in swept.values():
+            column.flags.writeable = False  # shared by every result of this prepared state
+    return Result(
+        prepared=prepared, threshold=params.threshold, recurring=at.recurring,
+        unphrased=at.unphrased, rules=at.rules, before_file=params.base_instructions,
+        after_file=at.after_file, caught=at.caught, missed=at.missed,
+        before_tokens=prepared.file_tokens[0], after_tokens=prepared.file_tokens[k],
+        price_per_mtok=price, calls_per_day=params.calls_per_day, sweep=swept)
+
+
+def _at_k(prepared: Prepared, params: Params, k: int) -> _AtK:
+    """Return the rules, file and held-out check with the first ``k`` ranked tags recurring."""
     recurring = prepared.ranked[:k]
     rules = rule_lines(params, recurring)
     covered = covered_tags(params, rules)
-    rates = Rates.for_model(params.model)
-    price = rates.cache_read if params.cached else rates.input
-    return Result(
-        prepared=prepared, threshold=params.threshold, recurring=recurring,
-        unphrased=tuple(t for t in recurring if not params.tag_to_rule.get(t, "").strip()),
-        rules=tuple(rules), before_file=params.base_instructions,
-        after_file=render_file(params.base_instructions, params.learned_heading, rules),
-        caught=tuple(t for t in prepared.held_out_tags if t in covered),
-        missed=tuple(t for t in prepared.held_out_tags if t not in covered),
-        before_tokens=prepared.file_tokens[0], after_tokens=prepared.file_tokens[k],
-        price_per_mtok=price, calls_per_day=params.calls_per_day,
-        sweep=threshold_sweep(prepared, params, price))
+    return _AtK(recurring, tuple(t for t in recurring if not params.tag_to_rule.get(t, "").strip()),
+                tuple(rules), render_file(params.base_instructions, params.learned_heading, rules),
+                caught=tuple(t for t in prepared.held_out_tags if t in covered),
+                missed=tuple(t for t in prepared.held_out_tags if t not in covered))
 
 
 def default_thresholds(prepared: Prepared) -> NDArray[np.int64]:

@@ -148,6 +148,7 @@ class LearningPlots:
         self.diff_text = pg.TextItem(anchor=(0, 0))
         self.diff.addItem(self.diff_text)
         self.diff_text.setPos(0, 1)
+        self._diff_shown: tuple[str, int] | None = None
         self.diff.vb.sigResized.connect(self._layout_diff)
 
         self.held = view.addPlot(row=1, col=0, title="Held-out failures")
@@ -254,8 +255,11 @@ class LearningPlots:
         lines = head + shown
         if len(lines) > fit:
             lines = [*lines[:fit - 1], (f"  … {len(lines) - fit + 1} more lines", theme.muted, False)]
-        self.diff_text.setFont(font)
-        self.diff_text.setHtml("<br>".join(_line(short(t, chars), c, b) for t, c, b in lines))
+        text = "<br>".join(_line(short(t, chars), c, b) for t, c, b in lines)
+        if (text, size) != self._diff_shown:  # a new text re-lays out the whole block
+            self._diff_shown = (text, size)
+            self.diff_text.setFont(font)
+            self.diff_text.setHtml(text)
 
     def _update_held(self, res: pl.Result, theme: Theme) -> None:
         caught = set(res.caught)
@@ -277,7 +281,10 @@ class LearningPlots:
                  for t, c in seen.items() if c > MAX_MARKS]
         styled_labels(self.held, self.more_labels, extra, (0, 0.5), theme)
         width = min(max(seen.values(), default=1), MAX_MARKS)
-        self.held.getAxis("bottom").setTicks([[(i, str(i)) for i in range(1, width + 1)], []])
+        bottom = self.held.getAxis("bottom")
+        if getattr(bottom, "_ctxlab_width", None) != width:  # new ticks re-generate the axis
+            bottom._ctxlab_width = width
+            bottom.setTicks([[(i, str(i)) for i in range(1, width + 1)], []])
         self.held.setRange(xRange=(0.4, width + 1.6), yRange=(-0.6, max(len(tags), 3) - 0.4),
                            padding=0)
         total = len(res.prepared.held_out_tags)

@@ -176,3 +176,22 @@ def test_a_long_held_out_row_is_capped_with_a_count(panel, qtbot):
     assert len(xs) == 30 and max(xs) == 30
     shown = [lbl.textItem.toPlainText() for lbl in panel.plots_.more_labels if lbl.isVisible()]
     assert shown == [" +5"]
+
+
+def test_a_threshold_tick_that_changes_no_rule_redraws_no_text_or_ticks(panel, qtbot):
+    """A tick inside one set of recurring tags re-laid out the diff text and the held-out axis."""
+    counts = panel.output().prepared.ranked_counts
+    gap = next(int(c) for c in counts if int(c) - 1 > 1 and int(c) - 1 not in counts)  # same k
+    panel.threshold.spin.setValue(gap)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().threshold == gap)
+    changed: list[int] = []
+    panel.plots_.diff_text.textItem.document().contentsChanged.connect(lambda: changed.append(1))
+    ticks = panel.plots_.held.getAxis("bottom")._tickLevels
+    before = panel.output()
+    panel.threshold.spin.setValue(gap - 1)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().threshold == gap - 1)
+    after = panel.output()
+    assert after.recurring == before.recurring and after.after_file == before.after_file
+    assert changed == []
+    assert panel.plots_.held.getAxis("bottom")._tickLevels is ticks
+    assert after.caught is before.caught  # the held-out check is kept per recurring set
