@@ -20,6 +20,8 @@ from widgets.plots import PlotView
 
 _SWEEP_COLUMNS = 1200
 """Budgets sampled across the axis for the survival map and the trade-off curves."""
+_UI_COUNT_CHARS = 200_000
+"""Text the UI thread may count (a few ms with the estimates); more is counted on the worker."""
 
 
 class PackerPanel(BasePanel):
@@ -85,6 +87,14 @@ class PackerPanel(BasePanel):
         total = sum(counter.count_many([q.text for q in p.parts])) if (
             counter is not None and self.is_cheap(p)) else self.budget.spin.maximum()
         self.budget.set_range(0, x_extent(total, p.budget))
+
+    def is_cheap(self, params: Any) -> bool:
+        """Count on the UI thread only small texts; larger ones are counted on the worker.
+
+        An 11 MB part froze the window 0.5 s when opened or pasted (issue 28); the budget axis
+        follows when the worker's result is drawn.
+        """
+        return super().is_cheap(params) and sum(len(q.text) for q in params.parts) <= _UI_COUNT_CHARS
 
     def _on_editor_parts_changed(self, parts: tuple[packer.Part, ...]) -> None:
         self.change(parts=parts)

@@ -1,28 +1,11 @@
 """Issue 28: opening a 400,000-line stream file leaves the UI thread free: the stream is parsed,
 checked and turned into its preview text on the worker; the UI thread only shows the result."""
 
-import time
-
-from PySide6.QtCore import QTimer
-
+from tests.widgets.heartbeat import Heartbeat
 from widgets.radix_panel import RadixPanel
 from widgets.radix_stream import SHOWN_MAX
 
 LINES = 400_000
-
-
-class Heartbeat:
-    """A 10 ms timer on the UI thread: the longest gap between its ticks is the longest freeze."""
-
-    def __init__(self):
-        self.longest, self._last = 0.0, time.perf_counter()
-        self.timer = QTimer()
-        self.timer.timeout.connect(self._beat)
-        self.timer.start(10)
-
-    def _beat(self):
-        now = time.perf_counter()
-        self.longest, self._last = max(self.longest, now - self._last), now
 
 
 def test_a_400k_line_stream_file_does_not_freeze_the_window(sample_panel, qtbot, tmp_path):
@@ -34,7 +17,7 @@ def test_a_400k_line_stream_file_does_not_freeze_the_window(sample_panel, qtbot,
     panel.open_paths([path])
     qtbot.waitUntil(lambda: len(panel.params.requests) == LINES, timeout=60000)
     qtbot.wait(100)
-    beat.timer.stop()
+    beat.stop()
     assert panel.params.requests[LINES - 1] == ("sys", f"tool{(LINES - 1) % 50}", f"q{(LINES - 1) % 997}")
     assert panel.text.full_text().count("\n") == LINES - 1  # the whole stream, one per line
     assert panel.requests.document().blockCount() == SHOWN_MAX + 1  # listed, then "… and more"
