@@ -143,6 +143,9 @@ class KvBlocksPanel(BasePanel):
         self.set_params(params)
 
     def change(self, **changes: Any) -> None:
+        if set(changes) == {"at_step"}:  # the step shown is not part of the stream checked below
+            super().change(**changes)
+            return
         new = dataclasses.replace(self.params, **changes)
         try:
             new.check()

@@ -75,20 +75,24 @@ class KvPlots:
         self.load_line = pg.InfiniteLine(angle=90, movable=False)
         self.load.addItem(self.load_line)
         self._drawn: object = None
+        self._titles: dict[str, tuple[str, str, float]] = {}
 
     def update(self, res: kv_blocks.Result, step: int, theme: Theme, force: bool = False) -> None:
         """Draw the maps at ``step``; redraw the curves only for a new simulation."""
-        if force or res is not self._drawn:
+        # a step tick derives a new result around the same traces: redraw the curves only for new ones
+        if force or res.contiguous is not self._drawn:
             self._update_curves(res, theme)
-            self._drawn = res
+            self._drawn = res.contiguous
         colors = len(theme.palette)
         for trace in (res.contiguous, res.paged):
             at = min(step, trace.running.size - 1)
             self.maps[trace.name].setImage(block_codes(trace, at, colors), autoLevels=False, levels=(0, 255))
             util = trace.utilization(res.params.block_size)[at]
-            self.map_plots[trace.name].setTitle(
-                f"{trace.name} · {int(trace.running[at])} running · {int(trace.waiting[at])} waiting · "
-                f"{util:.0%} used", color=theme.foreground, size=f"{theme.title_pt}pt")
+            title = (f"{trace.name} · {int(trace.running[at])} running · {int(trace.waiting[at])} waiting · "
+                     f"{util:.0%} used", theme.foreground, theme.title_pt)
+            if title != self._titles.get(trace.name):  # a new title re-lays out the plot's header
+                self._titles[trace.name] = title
+                self.map_plots[trace.name].setTitle(title[0], color=title[1], size=f"{title[2]}pt")
         set_line(self.line, float(step))
         self.load_line.setPos(step)
 

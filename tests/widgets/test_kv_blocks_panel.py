@@ -34,6 +34,17 @@ def test_scrubbing_time_redraws_maps_without_resimulating(panel, qtbot):
     assert float(panel.plots_.line.value()) == step
 
 
+def test_a_step_tick_leaves_the_curves_of_the_same_simulation_alone(panel, qtbot):
+    curve = panel.plots_.util_curves["paged"]
+    drawn = curve.yData
+    panel.step.slider.setValue(panel.step.slider.maximum() // 3)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().step == panel.params.at_step)
+    assert curve.yData is drawn  # re-setting 2 x 3 curves of every step cost ~6 ms a tick
+    panel.change(block_size=32)
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.block_size == 32)
+    assert curve.yData is not drawn
+
+
 def _at(params, step):
     return dataclasses.replace(params, at_step=step)
 
