@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QFont, QFontMetrics
 
 from core import output_shaping as osh
 from widgets.plots import (
@@ -149,16 +149,21 @@ class ShapingPlots:
             right.setLabel(f"$ for {res.n_calls:,} calls", color=theme.foreground)
         cap = float(res.cap.cap or 0)
         set_line(self.cap_line, cap)
-        self.cap_line.label.setFormat(f"cap {int(cap)}" + ("" if res.cap.answer_kept else ": answer cut"))
-        self.cut_line.setValue(cap)
+        text = f"cap {int(cap)}" + ("" if res.cap.answer_kept else ": answer cut")
+        if self.cap_line.label.format != text:  # a new text re-lays out the label
+            self.cap_line.label.setFormat(text)
+        set_line(self.cut_line, cap)
         if force or prepared is not self._drawn_prepared:
             self._drawn_prepared = prepared
             self._fonts(theme)
             self._sweep(res, theme)
             self._replies(res, theme)
         color = theme.accent if res.cap.answer_kept else CUT_COLOR
-        self.cap_line.setPen(pg.mkPen(color, width=2))
-        self.cap_line.label.setColor(color)
+        pen = pg.mkPen(color, width=2)
+        if self.cap_line.pen != pen:
+            self.cap_line.setPen(pen)
+        if self.cap_line.label.color != mkcolor(color):  # a theme restyles the label too
+            self.cap_line.label.setColor(color)
 
     def show_measured(self, loose: int, stacked: int, theme: Theme) -> None:
         """Mark the live run's measured output tokens on the verbose and schema bars."""
@@ -244,8 +249,10 @@ class ShapingPlots:
         jitter = (np.arange(b.baseline.size) * 0.618) % 1.0 * 0.5 - 0.25
         xs = np.concatenate([i + jitter for i in range(4)])
         ys = np.concatenate(cols).astype(float)
-        brushes = np.repeat([mkcolor(c, 150) for c in shaper_colors(theme, True)], b.baseline.size)
-        self.dots.setData(xs, ys, brush=list(brushes))
+        # one brush object per column: the symbol cache knows a brush by its identity, and a
+        # brush per reply rendered 8,000 symbols (seconds) for 2,000 replies
+        brushes = [QBrush(mkcolor(c, 150)) for c in shaper_colors(theme, True)]
+        self.dots.setData(xs, ys, brush=[br for br in brushes for _ in range(b.baseline.size)])
         med = [float(np.median(c)) for c in cols]
         self.medians.setData(np.ravel([[i - 0.35, i + 0.35] for i in range(4)]), np.repeat(med, 2),
                              pen=pg.mkPen(theme.foreground, width=3))

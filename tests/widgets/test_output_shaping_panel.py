@@ -82,6 +82,8 @@ def test_imported_replies_show_their_distribution_and_cut_counts(panel, qtbot, t
     assert b.baseline.tolist() == [5, 4, 6] and b.min_cap.tolist() == [5, 1, -1]
     xs, ys = panel.plots_.dots.getData()
     assert len(xs) == 12 and sorted(ys[:3]) == [4, 5, 6]
+    # one symbol per column, not per reply (2,000 replies rendered 8,000 symbols, seconds)
+    assert len(panel.plots_.dots.fragmentAtlas._coords) == 4
     caps, cut = panel.plots_.cut_curve.getData()
     assert cut[0] == 2 and cut[int(caps.max())] == 0
     assert "3 imported replies" in panel.replies_label.text()
