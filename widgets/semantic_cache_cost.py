@@ -35,13 +35,17 @@ class RunningCost:
         self.wait_labels: tuple[pg.LabelItem, pg.LabelItem] = (
             self.legend.getLabel(self.base_curve), self.legend.getLabel(self.cache_curve))
         self._span: tuple[int, float] | None = None
+        self._base_key: object = None
         self.plot.vb.sigResized.connect(lambda _vb: self._fit())
 
     def update(self, res: sc.Result, theme: Theme) -> None:
         """Draw both running totals and say the waits."""
         n, p = res.n, res.params
         x = np.unique(np.linspace(1, n, min(n, CURVE_POINTS)).round().astype(np.int64))
-        self.base_curve.setData(x, x * p.cost_per_call, pen=pg.mkPen(theme.muted, width=theme.line_width))
+        if (n, p.cost_per_call, theme) != self._base_key:  # the no-cache line ignores the threshold
+            self._base_key = (n, p.cost_per_call, theme)
+            self.base_curve.setData(x, x * p.cost_per_call,
+                                    pen=pg.mkPen(theme.muted, width=theme.line_width))
         self.cache_curve.setData(x, np.cumsum(res.cost())[x - 1],
                                  pen=pg.mkPen(theme.color(0), width=theme.line_width))
         t = res.totals()

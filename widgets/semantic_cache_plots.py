@@ -26,6 +26,7 @@ from widgets.plots import (
     rgba,
     set_line,
 )
+from widgets.procedural_learning_plots import style_line
 from widgets.semantic_cache_cost import RunningCost
 from widgets.theme import Theme
 
@@ -210,7 +211,7 @@ class CachePlots:
             self.scores.setXRange(-1, max(n, 2), padding=0.01)
             self._n = n
         set_line(self.hline, res.params.threshold)
-        self.hline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        style_line(self.hline, theme)
         self._update_chips(res, fh, fm, theme)
 
     def _update_chips(self, res: sc.Result, fh: NDArray[np.bool_], fm: NDArray[np.bool_],
@@ -237,7 +238,7 @@ class CachePlots:
 
     def _update_sweep(self, out: CacheOutput, theme: Theme) -> None:
         set_line(self.vline, out.result.params.threshold)
-        self.vline.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        style_line(self.vline, theme)
         key = (id(out.result.prepared), id(out.other_table), out.result.params.cost_per_call, theme.name)
         if key == self._sweep_key:  # the curves depend on the workload and prices, not the threshold
             return
