@@ -26,6 +26,7 @@ from widgets.plots import (
     set_line,
     steady_top,
 )
+from widgets.procedural_learning_plots import style_line
 from widgets.theme import Theme, readable
 
 CHAT_TURNS = 60
@@ -73,6 +74,7 @@ class MemoryPlots:
         self._fitted: str | None = None
         self._growth_for: object = None
         self._k_drawn: object = None
+        self._bars_drawn: object = None
 
     def fit_axes(self, theme: Theme) -> None:
         """Give bottom axes room for their tick text and label at the theme's font size."""
@@ -93,12 +95,13 @@ class MemoryPlots:
         if force or self._fitted != theme.name:
             self.fit_axes(theme)
             self._k_drawn = None
+            self._bars_drawn = None
         g = res.growth
         if force or g is not self._growth_for:
             self._update_growth(res, theme)
             self._growth_for = g
         set_line(self.until_line, float(res.params.shown))
-        self.until_line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        style_line(self.until_line, theme)
         self._update_ksweep(res, theme)
         self._update_bars(res, theme)
 
@@ -121,7 +124,7 @@ class MemoryPlots:
             self._k_drawn = key
             self._draw_kcurve(res, theme)
         set_line(self.k_line, float(min(res.params.k, max(kt.size - 1, 0))))
-        self.k_line.setPen(pg.mkPen(theme.accent, width=theme.line_width))
+        style_line(self.k_line, theme)
 
     def _draw_kcurve(self, res: am.Result, theme: Theme) -> None:
         kt, rk = res.k_tokens, res.relevant_k
@@ -142,6 +145,9 @@ class MemoryPlots:
 
     def _update_bars(self, res: am.Result, theme: Theme) -> None:
         values = [res.history_tokens, res.topk_tokens]
+        if (values, theme.name) == self._bars_drawn:  # a scrub that moved neither total
+            return
+        self._bars_drawn = (values, theme.name)
         self.bars.setOpts(height=values, brushes=[mkcolor(theme.muted), mkcolor(theme.color(0))],
                           pens=[pg.mkPen(None)] * 2)
         for i, (label, v) in enumerate(zip(self.bar_labels, values, strict=True)):
