@@ -305,6 +305,7 @@ class BpePanel(BasePanel):
 
     def theme_changed(self) -> None:
         self.chip_view.set_theme(self.theme)
+        self.plots_.place_line_labels()
         if self.output() is not None:
             self.plots_.update(self.output(), self.theme, force=True)
 

@@ -12,6 +12,8 @@ from core import bpe
 from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_category_ticks, set_line
 from widgets.theme import Theme
 
+_EXACT_LABEL_AT = 0.3
+"""Where along its line the exact count's label starts (clear of the rule's, at the left end)."""
 _BARS = ("words × 1.3", "chars / 4", "learned BPE", "exact (API)")
 
 
@@ -51,7 +53,8 @@ class BpePlots:
         self.curve_plot = view.addPlot(row=0, col=0, colspan=2, title="Tokens per word as merges are learned")
         self.curve_plot.setLabel("bottom", "merges learned")
         self.curve_plot.setLabel("left", "tokens per word")
-        self.legend = self.curve_plot.addLegend(offset=(-10, 10))
+        # one row: two rows reached down to the rule line's label in a plot this short
+        self.legend = self.curve_plot.addLegend(offset=(-10, 10), colCount=2)
         self.corpus_curve = self.curve_plot.plot(name="training corpus")
         self.sample_curve = self.curve_plot.plot(name="sample text")
         self.rule_line = pg.InfiniteLine(angle=0, movable=False, label="words × 1.3 rule",
@@ -80,6 +83,16 @@ class BpePlots:
         self.bars_plot.setMouseEnabled(x=False, y=False)
         self._bars_top = 0.0
         self._drawn: tuple[object, object, object] = (None, None, None)
+
+    def place_line_labels(self) -> None:
+        """Put the rule's and the exact count's labels at the left end, under the curves' start.
+
+        The shared style puts the first at the right end, where the legend floats on screen
+        and (the plot being short at 1280x720) hid it; the curves start high on the left.
+        """
+        for line, at in ((self.rule_line, 0.0), (self.exact_line, _EXACT_LABEL_AT)):
+            line.label.anchors = [(0, 1)] * 2
+            line.label.setPosition(at)
 
     def update(self, out: BpeOutput, theme: Theme, force: bool = False) -> None:
         """Redraw from ``out``; curves that did not change (same arrays) are left alone.

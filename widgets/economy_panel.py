@@ -167,7 +167,9 @@ class EconomyPanel(BasePanel):
                                        title="Dollars saved by cutting N tokens from every call")
         self.curve_plot.setLabel("bottom", "tokens cut per call")
         self.curve_plot.setLabel("left", "saved ($)")
-        self.curve_plot.addLegend(offset=(10, 10))
+        # bottom right, one row: the "100" line's label hangs at the top left, where a legend
+        # hid it, and the savings rise from the origin toward the top right
+        self.curve_plot.addLegend(offset=(-10, -10), colCount=2)
         self.save_out_curve = self.curve_plot.plot(name="cut output")
         self.save_in_curve = self.curve_plot.plot(name="cut input")
         self.marker = budget_line(self.curve_plot, lambda _: None, label="100")

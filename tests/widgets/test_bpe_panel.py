@@ -163,3 +163,19 @@ def test_economy_tick_keeps_the_bar_axes_drawn(sample_panel, qtbot):
     panel.sliders["output_tokens"].spin.setValue(401)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.output_tokens == 401)
     assert [axis.picture for axis in axes] == drawn
+
+
+@pytest.mark.parametrize("which", ["bpe", "economy"])
+def test_on_screen_legend_leaves_the_line_labels_readable(which, sample_panel, qtbot):
+    """At 1280x720 the floating legend hid the rule's label (BPE) and the "100" label (economy)."""
+    panel = sample_panel(BpePanel if which == "bpe" else EconomyPanel)
+    panel.resize(1090, 650)  # its share of a 1280x720 window (beside the navigation)
+    qtbot.waitUntil(panel.is_idle)
+    panel.view.grab()  # lay out and paint at this size
+    if which == "bpe":
+        plot, labels = panel.plots_.curve_plot, [panel.plots_.rule_line.label]
+    else:
+        plot, labels = panel.curve_plot, [panel.marker.label]
+    legend = plot.legend.sceneBoundingRect()
+    for label in labels:
+        assert label.isVisible() and not legend.intersects(label.sceneBoundingRect())
