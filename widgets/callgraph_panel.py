@@ -139,6 +139,7 @@ class CallgraphPanel(BasePanel):
         box = QVBoxLayout(left)
         box.setContentsMargins(0, 0, 0, 0)
         self.slice_view = QPlainTextEdit()  # shows shown_slice: bounded of its own
+        self._shown_slice = ""
         self.slice_view.setReadOnly(True)
         self.slice_view.setFont(fixed)
         self.slice_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -257,7 +258,8 @@ class CallgraphPanel(BasePanel):
             self.names.setStringList(list(res.graph.names))
         self.plots_.update(output, self.theme)
         shown = shown_slice(res)
-        if self.slice_view.toPlainText() != shown:
+        if shown != self._shown_slice:  # read-only: what was set is what it shows
+            self._shown_slice = shown
             self.slice_view.setPlainText(shown)
         self.unresolved.show_text(self._unresolved_text(res))
         with QSignalBlocker(self.search):

@@ -77,6 +77,7 @@ class CallgraphPlots:
         self._names: tuple[str, ...] = ()
         self._top = 0.0
         self._depth_right = self._depth_top = 0.0
+        self._token_text = [""] * len(self.token_text)
 
     def _tip(self, x: float, y: float, data: object) -> str:
         if isinstance(data, int | np.integer) and data < len(self._names):
@@ -98,6 +99,23 @@ class CallgraphPlots:
         xs, ys = _segments(g, g.edges)
         self.all_edges.setData(xs, ys, pen=pg.mkPen(mkcolor(theme.muted, 110), width=1))
         self.nodes.setData(g.x, g.y, data=np.arange(len(g.names)), brush=mkcolor(theme.muted, 170), pen=None)
+        # pens and brushes once per graph and theme: passed with every tick's data, they re-style
+        # every point and curve again
+        self.slice_edges.setPen(pg.mkPen(theme.color(0), width=2))
+        for item, color in ((self.callees, theme.color(0)), (self.callers, theme.color(1)),
+                            (self.target, theme.accent)):
+            item.setBrush(mkcolor(color))
+            item.setPen(None)
+        bars = [mkcolor(theme.accent), mkcolor(theme.color(0)), mkcolor(theme.muted)]
+        self.token_bars.setOpts(brushes=bars, pen=None)
+        for label in self.token_text:
+            label.setColor(theme.foreground)
+        self._token_text = [""] * len(self.token_text)
+        self.depth_curve.setPen(pg.mkPen(theme.color(0), width=1))
+        self.depth_curve.setSymbolBrush(mkcolor(theme.color(0)))
+        self.depth_curve.setSymbolPen(None)
+        self.depth_now.setPen(pg.mkPen(theme.accent, width=2))
+        self.tokens.setYRange(-0.5, 2.5, padding=0)
         self.zoom(None)
 
     def zoom(self, members: list[int] | None) -> None:
@@ -117,14 +135,12 @@ class CallgraphPlots:
         kept[members] = True
         inside = g.edges[kept[g.edges[:, 0]] & kept[g.edges[:, 1]]] if g.edges.size else g.edges
         xs, ys = _segments(g, inside)
-        self.slice_edges.setData(xs, ys, pen=pg.mkPen(theme.color(0), width=2))
-        sides = ((self.callees, dist > 0, theme.color(0)), (self.callers, dist < 0, theme.color(1)))
-        for item, pick, color in sides:
+        self.slice_edges.setData(xs, ys)
+        for item, pick in ((self.callees, dist > 0), (self.callers, dist < 0)):
             sel = members[pick]
-            item.setData(g.x[sel], g.y[sel], brush=mkcolor(color), pen=None)
+            item.setData(g.x[sel], g.y[sel])
         t = res.target
-        self.target.setData([g.x[t]] if t >= 0 else [], [g.y[t]] if t >= 0 else [],
-                            brush=mkcolor(theme.accent), pen=None)
+        self.target.setData([g.x[t]] if t >= 0 else [], [g.y[t]] if t >= 0 else [])
         shown = list(res.members) if len(res.members) <= LABELS_MAX else ([t] if t >= 0 else [])
         place_labels(self.graph, self.labels,
                      [(g.names[i].split(":")[-1], float(g.x[i]), float(g.y[i])) for i in shown],
@@ -132,24 +148,23 @@ class CallgraphPlots:
 
     def _update_tokens(self, res: callgraph.Result, theme: Theme) -> None:
         values = [res.slice_tokens, res.target_file_tokens, res.whole_tokens]
-        self.token_bars.setOpts(width=values, brushes=[mkcolor(theme.accent), mkcolor(theme.color(0)),
-                                                       mkcolor(theme.muted)], pen=None)
+        self.token_bars.setOpts(width=values)
         top = steady_top(self._top, max(values) * 1.25)
         if top != self._top:
             self._top = top
             self.tokens.setXRange(0, top, padding=0)
-        self.tokens.setYRange(-0.5, 2.5, padding=0)
         whole = max(res.whole_tokens, 1)
-        for label, v in zip(self.token_text, values, strict=True):
-            label.setText(f" {v:,} ({v / whole:.1%})", color=theme.foreground)
-            label.setPos(float(v), label.pos().y())
+        for i, (label, v) in enumerate(zip(self.token_text, values, strict=True)):
+            text = f" {v:,} ({v / whole:.1%})"
+            if text != self._token_text[i]:  # the file and package bars stay put for most clicks
+                self._token_text[i] = text
+                label.setText(text)
+                label.setPos(float(v), label.pos().y())
 
     def _update_curve(self, out: CallgraphOutput, res: callgraph.Result, theme: Theme) -> None:
         c = out.curve
         some = c["slice_tokens"] > 0  # a log axis has no place for zero (an empty graph)
-        self.depth_curve.setData(c["depth"][some], c["slice_tokens"][some],
-                                 pen=pg.mkPen(theme.color(0), width=1),
-                                 symbolBrush=mkcolor(theme.color(0)), symbolPen=None)
+        self.depth_curve.setData(c["depth"][some], c["slice_tokens"][some])
         # fixed axes (depth 0..15, tokens 10..the whole package on a log scale): a range that
         # moved with every click would re-lay out the axes each time
         right = max(float(c["depth"].max(initial=0)), 15.0)
@@ -159,4 +174,3 @@ class CallgraphPlots:
             self.depth.setRange(xRange=(-0.3, right + 0.3), yRange=(1, top), padding=0.02)
         depth = res.params.depth
         self.depth_now.setValue(float(c["depth"][-1] if depth is None or not c["depth"].size else depth))
-        self.depth_now.setPen(pg.mkPen(theme.accent, width=2))

@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QColor
 
 from core import callgraph
 from widgets.callgraph_panel import CallgraphPanel
+from widgets.theme import load_theme
 
 
 @pytest.fixture
@@ -113,3 +115,19 @@ def test_a_deep_call_chain_draws_a_bounded_curve_and_text(panel, qtbot, click):
     assert f"{len(res.slice_text) - len(shown.rsplit(chr(10) + '# …', 1)[0]):,} more characters" in shown
     click(panel, "Copy slice")
     assert QGuiApplication.clipboard().text() == res.slice_text
+
+
+def test_styles_are_set_per_theme_and_kept_across_clicks(panel, qtbot):
+    """Pens and brushes are set per graph and theme, not with every click's data."""
+    panel.apply_theme(load_theme("dark"))
+    dark = QColor(panel.theme.color(0))
+    graph = panel.graph()
+    panel._on_node_clicked(len(graph.names) - 1)
+    qtbot.waitUntil(panel.is_idle)
+    plots = panel.plots_
+    assert plots.callees.opts["brush"].color() == dark
+    assert plots.slice_edges.opts["pen"].color() == dark
+    assert plots.depth_curve.opts["pen"].color() == dark
+    assert [t.toPlainText() for t in plots.token_text] == [
+        f" {v:,} ({v / max(r.whole_tokens, 1):.1%})"
+        for r in [panel.output().result] for v in (r.slice_tokens, r.target_file_tokens, r.whole_tokens)]
