@@ -22,6 +22,7 @@ from core.bpe_model import (
     DEFAULT_PATTERN,
     PRETOKENIZERS,
     Encoder,
+    Replay,
     Trainer,
     check_pattern,
     readable,
@@ -94,6 +95,27 @@ class Chip:
     """Whether a gap (whitespace or unmatched text) precedes it."""
 
 
+@dataclass(frozen=True, slots=True)
+class _PieceMemo:
+    """What drawing chips reuses while only the merge count moves (one per set of merges).
+
+    A word's pieces depend on the merge count only through how many of its replay's steps
+    run, so they are kept per (word, steps); a piece's id and rank come from the first merge
+    that makes it, the same among all merges as among those in effect (the merge that made
+    it in effect came no earlier than that first one).
+    """
+
+    ids: dict[str, tuple[int | None, int | None]]
+    replays: dict[str, tuple[str, Replay]]
+    """Word -> its starting symbols and replay."""
+    chips: dict[tuple[str, int, bool, bool], tuple[Chip, ...]]
+    """(word, steps, newline before, gap before) -> its chips."""
+
+
+_MEMO_MOST = 100_000
+"""Memoized words at most before the chip memo starts over."""
+
+
 class Cache:
     """The trained model and replays for one corpus setup, kept across requests.
 
@@ -109,6 +131,7 @@ class Cache:
         self._freq = np.zeros(0, np.int64)
         self._spans: tuple[tuple[str, str, str] | None, list[tuple[int, int]]] = (None, [])
         self._curves: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
+        self._pieces: tuple[object, str, _PieceMemo] = (None, "", _PieceMemo({}, {}, {}))
 
     def trained(self, params: Params, should_stop: Callable[[], bool],
                 progress: Callable[[float], None] | None) -> Trainer:
@@ -143,6 +166,19 @@ class Cache:
         if self._encoder is None:
             self._encoder = Encoder(self.trainer.merges)
         return self._encoder
+
+    def piece_memo(self, alphabet: str) -> _PieceMemo:
+        """Return the chip memo for the current merges and ``alphabet`` (a new one after training)."""
+        assert self.trainer is not None
+        enc = self.encoder()
+        held, held_alphabet, memo = self._pieces
+        if held is not enc or held_alphabet != alphabet or len(memo.chips) > _MEMO_MOST:
+            ids: dict[str, tuple[int | None, int | None]] = {c: (i, None) for c, i in self.alphabet.items()}
+            for r, (a, b) in enumerate(self.trainer.merges):
+                ids.setdefault(a + b, (len(self.alphabet) + r, r))
+            memo = _PieceMemo(ids, {}, {})
+            self._pieces = (enc, alphabet, memo)
+        return memo
 
     def frequencies(self, top: int) -> np.ndarray:
         """Return the pair frequency of the first ``top`` merges (the same array until retrained)."""
@@ -316,27 +352,31 @@ def chips(params: Params, cache: Cache, limit: int) -> tuple[list[Chip], int]:
 
     Call after :func:`compute` on the same params and cache.
     """
-    enc = cache.encoder()
     assert cache.trainer is not None
     learned = min(params.merges, len(cache.trainer.merges))
-    alphabet = cache.alphabet
-    ids: dict[str, tuple[int | None, int | None]] = {c: (i, None) for c, i in alphabet.items()}
-    for r, (a, b) in enumerate(cache.trainer.merges[:learned]):
-        ids.setdefault(a + b, (len(alphabet) + r, r))
+    memo = cache.piece_memo(params.alphabet)
+    enc = cache.encoder()
     text = params.corpus if params.sample is None else params.sample
     spans = cache.spans(text, params)
-    memo: dict[str, list[tuple[str, int | None, int | None]]] = {}
     out: list[Chip] = []
     prev = 0
     for s, e in spans:
         gap = text[prev:s]
         prev = e
         word = text[s:e]
-        if word not in memo:
-            memo[word] = [(readable(p, params.alphabet), *ids.get(p, (None, None)))
-                          for p in enc.encode(symbols(word, params.alphabet), learned)]
-        for j, (piece, ident, rank) in enumerate(memo[word]):
-            out.append(Chip(piece, ident, rank, newline=j == 0 and "\n" in gap, space=j == 0 and bool(gap)))
+        found = memo.replays.get(word)
+        if found is None:
+            start = symbols(word, params.alphabet)
+            found = memo.replays[word] = (start, enc.replay(start))
+        start, replay = found
+        key = (word, replay.steps(learned), "\n" in gap, bool(gap))
+        made = memo.chips.get(key)
+        if made is None:
+            made = memo.chips[key] = tuple(
+                Chip(readable(p, params.alphabet), *memo.ids.get(p, (None, None)),
+                     newline=j == 0 and key[2], space=j == 0 and key[3])
+                for j, p in enumerate(replay.pieces(start, learned)))
+        out += made
         if len(out) >= limit:
             break
     return out[:limit], len(spans)

@@ -1,5 +1,6 @@
 """BPE: the fast trainer and encoder agree with a plain reading of the rules."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -128,6 +129,41 @@ def test_chips_carry_ids_ranks_and_layout():
     assert [c.newline for c in chips].count(True) == 1
     short, _ = bpe.chips(params, cache, limit=2)
     assert len(short) == 2
+
+
+def _chips_one_by_one(params, cache, limit):
+    """The chips as first written: ids from the merges in effect, each word re-encoded."""
+    from core.bpe_model import readable, symbols
+
+    enc = cache.encoder()
+    learned = min(params.merges, len(cache.trainer.merges))
+    ids = {c: (i, None) for c, i in cache.alphabet.items()}
+    for r, (a, b) in enumerate(cache.trainer.merges[:learned]):
+        ids.setdefault(a + b, (len(cache.alphabet) + r, r))
+    text = params.corpus if params.sample is None else params.sample
+    spans = cache.spans(text, params)
+    out, prev = [], 0
+    for s, e in spans:
+        gap, prev, word = text[prev:s], e, text[s:e]
+        for j, p in enumerate(enc.encode(symbols(word, params.alphabet), learned)):
+            out.append(bpe.Chip(readable(p, params.alphabet), *ids.get(p, (None, None)),
+                                newline=j == 0 and "\n" in gap, space=j == 0 and bool(gap)))
+        if len(out) >= limit:
+            break
+    return out[:limit], len(spans)
+
+
+@pytest.mark.parametrize("alphabet", ["chars", "bytes"])
+def test_memoized_chips_match_re_encoding_at_every_merge_count(alphabet):
+    """Chips kept per (word, steps) across merge counts are the ones re-encoding gives."""
+    corpus = "lower lowest newer newest\nwidest wider, low low ünïcode lowér\n" * 3
+    params = bpe.Params(corpus=corpus, sample="the newest lowér widget\nzebra ✓ lowest, lower",
+                        merges=0, curve_merges=60, alphabet=alphabet)
+    cache = bpe.Cache()
+    bpe.compute(params, cache=cache)
+    for k in [*range(0, 61, 3), 60, 17, 0, 44]:  # up, down and back: the memo is reused
+        at = dataclasses.replace(params, merges=k)
+        assert bpe.chips(at, cache, 25) == _chips_one_by_one(at, cache, 25), k
 
 
 def test_one_character_corpus_runs_out_of_pairs():
