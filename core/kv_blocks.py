@@ -15,7 +15,7 @@ import numpy as np
 
 from core import fields
 from core.errors import InputError
-from core.kv_sim import Contiguous, Paged, Trace, simulate
+from core.kv_sim import Contiguous, Paged, Trace, WorkLimitError, simulate
 
 MAX_REQUESTS = 100_000
 MAX_STEPS = 20_000
@@ -201,24 +201,43 @@ def work(params: Params) -> int:
     return int(grown) + int(blocks)
 
 
-def check_work(params: Params) -> None:
-    """Refuse, before simulating, a stream that would take more than :data:`MAX_WORK`."""
+def _too_much(what: str) -> InputError:
+    return InputError(f"{_WHERE}: this stream is {what} to simulate, more than the {MAX_WORK:,} "
+                      "ctxlab simulates at once (about 10 s); use fewer or shorter requests "
+                      "(lengths, generate.count, generate.mean_length), fewer steps or a larger "
+                      "block_size")
+
+
+def check_work(params: Params) -> int:
+    """Refuse, before simulating, a stream that would take more than :data:`MAX_WORK`.
+
+    Return its work (:func:`work`).
+    """
     cost = work(params)
     if cost > MAX_WORK:
-        raise InputError(f"{_WHERE}: this stream is {cost:,} token-steps and blocks to simulate, "
-                         f"more than the {MAX_WORK:,} ctxlab simulates at once (about 10 s); "
-                         "use fewer or shorter requests (lengths, generate.count, "
-                         "generate.mean_length), fewer steps or a larger block_size")
+        raise _too_much(f"{cost:,} token-steps and blocks")
+    return cost
 
 
 def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: False) -> Result:
-    """Simulate the stream of ``params`` through both allocators."""
-    check_work(params)
+    """Simulate the stream of ``params`` through both allocators.
+
+    :func:`work` cannot foresee preemptions: each re-admission hands a request all its blocks
+    again. They are counted as the paged run goes (it runs first: the contiguous allocator
+    never preempts), and a run whose total passes :data:`MAX_WORK` stops with the same refusal.
+    """
+    cost = check_work(params)
     lengths, prompts, arrivals, steps = _stream(params)
     cap = params.capacity
-    allocators = (Contiguous(cap, params.block_size, params.slot_blocks), Paged(cap, params.block_size))
-    traces = [simulate(alloc, lengths, prompts, arrivals, steps, should_stop) for alloc in allocators]
-    return Result(params, lengths, *traces)
+    try:
+        paged = simulate(Paged(cap, params.block_size), lengths, prompts, arrivals, steps,
+                         should_stop, again_max=MAX_WORK - cost)
+    except WorkLimitError as exc:
+        raise _too_much(f"{cost:,} token-steps and blocks plus {exc.again:,} blocks handed out "
+                        f"again to preempted requests (by step {exc.step:,})") from None
+    contiguous = simulate(Contiguous(cap, params.block_size, params.slot_blocks), lengths, prompts,
+                          arrivals, steps, should_stop)
+    return Result(params, lengths, contiguous, paged)
 
 
 def sweep(params: Params, field_name: str, values: Any, counter: object = None) -> dict[str, np.ndarray]:

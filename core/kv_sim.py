@@ -19,6 +19,14 @@ import numpy as np
 FREE = -1
 
 
+class WorkLimitError(Exception):
+    """The simulation handed out more blocks again, to re-admitted requests, than it may."""
+
+    def __init__(self, again: int, step: int) -> None:
+        super().__init__(f"{again:,} blocks handed out again by step {step:,}")
+        self.again, self.step = again, step
+
+
 class Contiguous:
     """Fixed slots of ``slot_blocks`` adjacent blocks, one per request."""
 
@@ -139,11 +147,13 @@ class Trace:
 
 def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrivals: np.ndarray,
              steps: int, should_stop: Callable[[], bool] = lambda: False,
-             max_cells: int = 8_000_000) -> Trace:
+             max_cells: int = 8_000_000, again_max: int | None = None) -> Trace:
     """Run the request stream through ``alloc`` for ``steps`` steps (or until all finish).
 
     Block maps are kept for every step while they fit in ``max_cells`` cells; past that, every
-    other snapshot is dropped and the stride doubles, so memory stays bounded.
+    other snapshot is dropped and the stride doubles, so memory stays bounded. A preempted
+    request is handed all its blocks again when re-admitted, work no estimate made before the
+    run can bound; past ``again_max`` such blocks :class:`WorkLimitError` stops the run.
     """
     n, cap = lengths.size, alloc.owner.size
     tokens = prompts.astype(np.int64).copy()
@@ -153,15 +163,21 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
     fills: list[np.ndarray] = []
     stride = 1
     series = np.zeros((4, steps), np.int64)
-    nxt = finished = admitted = 0
+    nxt = finished = admitted = again = 0
+    preempted = np.zeros(n, bool)
     last = steps
     for step in range(steps):
         while nxt < n and arrivals[nxt] <= step:
             queue.append(nxt)
             nxt += 1
         while queue and alloc.admit(queue[0], int(tokens[queue[0]])):
-            running[queue.popleft()] = None
+            req = queue.popleft()
+            running[req] = None
             admitted += 1
+            if preempted[req]:
+                again += -(-int(tokens[req]) // alloc.block_size)
+                if again_max is not None and again > again_max:
+                    raise WorkLimitError(again, step)
         for req in list(running):
             if req not in running:
                 continue  # preempted earlier in this step
@@ -170,6 +186,7 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
                 victim, _ = running.popitem()
                 alloc.release(victim)
                 alloc.preemptions += 1
+                preempted[victim] = True
                 queue.appendleft(victim)
                 if victim == req:
                     break
