@@ -1,7 +1,17 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import InputError
-from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate, counter_for
+from core.tokens import (
+    WORD_PIECE,
+    CachingCounter,
+    CharEstimate,
+    TokenCounter,
+    WordEstimate,
+    count_words,
+    counter_for,
+)
 
 
 def test_word_estimate_rounds_half_to_even_like_python():
@@ -48,3 +58,18 @@ def test_exact_without_a_counter_names_the_field():
     with pytest.raises(InputError, match=r"params\.estimator"):
         counter_for("bytes")
     assert counter_for("chars").name == "chars"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bc", " ", "\n", "\u00a0", "\u3000", "x\u2028y", "é"]), max_size=60),
+       st.integers(1, 7))
+def test_words_counted_piece_by_piece_equal_one_split(parts, piece):
+    """Cut into pieces (so a window keeps running), the count equals ``len(text.split())``."""
+    text = "".join(parts)
+    assert count_words(text, piece) == len(text.split())
+
+
+def test_a_long_text_is_counted_like_one_split():
+    text = ("word " * 30_000 + "unbroken" * 20_000 + "\u00a0tail ") * 3
+    assert len(text) > 3 * WORD_PIECE
+    assert count_words(text) == len(text.split())
