@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app import logs
-from app.anthropic_service import DEFAULT_MODEL, ApiCallError, CallGuard, sdk
+from app.anthropic_service import DEFAULT_MODEL, ApiCallError, CallGuard, sdk_client
 
 SESSION_MEMORY_PROMPT = """Write the session memory for this conversation so far. It replaces the \
 conversation when the context fills up, so someone continuing the work must need nothing else.
@@ -71,11 +71,10 @@ class LiveRun:
                  timeout: float = 60.0, max_retries: int = 2,
                  system: str = "You are a helpful assistant.") -> None:
         logs.hide_in_logs(api_key)
-        self._sdk = sdk()
-        self._client = self._sdk.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                           max_retries=0)
-        # every call has a total deadline and capped waits, and stops when the run is cancelled
-        self._guard = CallGuard(timeout, max_retries, cool_down_s=0.0)
+        self._client, transport = sdk_client(api_key, base_url, timeout)
+        # every call has a total deadline and capped waits, and stops (its socket shut) when the
+        # run is cancelled or the deadline passes; answers over the transport's cap are refused
+        self._guard = CallGuard(timeout, max_retries, cool_down_s=0.0, abort=transport.abort)
         self._emit = on_event
         self.limit, self.soft, self.between = limit, soft, between
         self.model, self.max_tokens, self.system = model, max_tokens, system

@@ -3,7 +3,7 @@
 import threading
 
 from app.compaction_live import SESSION_MEMORY_PROMPT, LiveRun
-from tests.fake_api import FakeAnthropic
+from tests.fake_api import FakeAnthropic, gzip_bomb
 
 USER_TURNS = [f"Message {i}: the courier Ostrava must deliver crate {i} before noon." for i in range(12)]
 
@@ -79,3 +79,13 @@ def test_a_401_stops_the_run_with_a_clear_message():
         play(fake, events, limit=1000, soft=500, between=100)
     assert events == [{"kind": "error", "where": "chat", "turn": 0,
                        "message": "the API key was rejected (401); check ANTHROPIC_API_KEY"}]
+
+
+def test_a_gzip_bomb_answer_stops_the_run_with_the_cap_named():
+    """The live compaction client goes through the guarded transport like every other client."""
+    with FakeAnthropic() as fake:
+        fake.raw_body, fake.raw_headers = gzip_bomb(256), {"content-encoding": "gzip"}  # 256 MiB
+        events = []
+        play(fake, events, limit=1000, soft=500, between=100)
+    assert events[-1]["kind"] == "error" and events[-1]["where"] == "chat"
+    assert "larger than 16 MiB once decoded; refused" in events[-1]["message"]
