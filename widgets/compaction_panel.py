@@ -77,6 +77,11 @@ class CompactionPanel(BasePanel):
         self._bridge_live = _LiveBridge()
         self._bridge_live.sig_event_received.connect(self._on_live_event)
         super().__init__(*args, **kwargs)
+        stack = self._texts.parentWidget()  # the splitter of the text views and the charts
+        if isinstance(stack, QSplitter):
+            # three charts under the text views: at 1280x720 an even split left them ~280 px,
+            # the tokens legend over the soft threshold's label and the cost legend cut off
+            stack.setSizes([160, 640])
         self._html_timer = QTimer(self)
         self._html_timer.setSingleShot(True)
         self._html_timer.setInterval(200)
@@ -156,6 +161,7 @@ class CompactionPanel(BasePanel):
         split.addWidget(self.transcript)
         split.addWidget(self.summary)
         split.setSizes([520, 420])
+        self._texts = split
         return split
 
     # ---- transcripts ------------------------------------------------------------------------

@@ -84,7 +84,7 @@ class CompactionPlots:
                         for name, symbol in STRATEGY_MARKERS.items()}
         for scatter in self.markers.values():
             self.window.addItem(scatter)
-        self.live = self.window.plot(name="instant (live)", symbol="o", symbolSize=5)
+        self.live = self.window.plot(symbol="o", symbolSize=5)  # in the legends only with a live run
         # compaction points as short ticks above the curve: one segment list, cheap to replace
         # on every tick (a scatter of hundreds of symbols costs more than all the curves)
         self.marks = pg.PlotCurveItem(connect="pairs", skipFiniteCheck=True)
@@ -103,16 +103,21 @@ class CompactionPlots:
         self.wait = view.addPlot(row=1, col=0, title="User waits for compaction")
         self.wait.setLabel("bottom", "turn")
         self.wait.setLabel("left", "seconds")
-        self.wait.addLegend(offset=(10, 5))
+        wait_legend = self.wait.addLegend(offset=(10, 5))
         self.waits = {name: self.wait.plot(name=name) for name in ("traditional", "instant")}
-        self.wait_live = self.wait.plot(name="instant (live)", symbol="o", symbolSize=5, pen=None)
+        self.wait_live = self.wait.plot(symbol="o", symbolSize=5, pen=None)
         self.cost = view.addPlot(row=1, col=1, title="Cumulative cost")
         self.cost.setLabel("bottom", "turn")
         self.cost.setLabel("left", "dollars")
-        self.cost.addLegend(offset=(10, 5))
+        cost_legend = self.cost.addLegend(offset=(10, 5))
         self.costs = {(kind, cached): self.cost.plot(name=f"{kind}, {'cached' if cached else 'uncached'}")
                       for kind in ("traditional", "instant") for cached in (True, False)}
-        self.cost_live = self.cost.plot(name="instant (live)", symbol="o", symbolSize=5)
+        self.cost_live = self.cost.plot(symbol="o", symbolSize=5)
+        # a legend line for the live run only while there is one: at 1280x720 the cost chart is
+        # ~90 px tall, and a fifth line for a series not drawn pushed its legend off the bottom
+        self._live_keys = ((self.legend, self.live), (wait_legend, self.wait_live),
+                           (cost_legend, self.cost_live))
+        self._live_keyed = False
         for plot in (self.window, self.wait, self.cost):
             plot.getAxis("left").setWidth(60)
         self.cost.getAxis("left").enableAutoSIPrefix(False)
@@ -223,7 +228,15 @@ class CompactionPlots:
 
     def _update_live(self, live: dict[str, np.ndarray] | None) -> None:
         empty = np.zeros(0)
-        if live is None or not live["turn"].size:
+        running = live is not None and bool(live["turn"].size)
+        if running != self._live_keyed:
+            self._live_keyed = running
+            for legend, item in self._live_keys:
+                if running:
+                    legend.addItem(item, "instant (live)")
+                else:
+                    legend.removeItem(item)
+        if live is None or not running:
             for item in (self.live, self.wait_live, self.cost_live):
                 item.setData(empty, empty)
             return

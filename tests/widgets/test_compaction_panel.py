@@ -126,3 +126,19 @@ def test_a_live_run_whose_first_event_is_not_a_reply_draws(panel, qtbot):
     assert "529 overloaded" in panel.status.text()
     live = panel.plots_.live.xData
     assert live is None or live.size == 0
+
+
+def test_the_legends_name_the_live_run_only_while_one_is_drawn(panel, qtbot):
+    """At 1280x720 a fifth cost legend line for an undrawn live series was cut off the chart."""
+    qtbot.waitUntil(panel.is_idle)
+    plots = panel.plots_
+
+    def names():
+        return [[label.text for _sample, label in legend.items] for legend, _item in plots._live_keys]
+
+    assert not any("instant (live)" in n for n in names())
+    panel._on_live_event({"kind": "reply", "turn": 0, "context_tokens": 50})
+    assert all(n[-1] == "instant (live)" for n in names())
+    panel.live_log.events = []
+    panel.draw(panel.output())
+    assert not any("instant (live)" in n for n in names())
