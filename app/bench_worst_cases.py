@@ -8,12 +8,12 @@ Where a lever declares no limit on a field, the binding limit is the scenario fi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.bench_worst_inputs import callgraph_files, json_len, radix_stream, words
 from core import (
     agent_memory,
     attention,
@@ -86,26 +86,14 @@ def declared_max(lever: str, params: Params, key: str, nested: str | None = None
     raise AssertionError(f"{lever}: no declared maximum found for {nested or ''}.{key}")
 
 
-def words(chars: int, sentence: int = 0, spaces: bool = True) -> str:
-    """ASCII text of exactly ``chars`` characters: made-up words (a period every ``sentence``)."""
-    syllables = [f"{a}{b}{c}" for a in "bdfgklmnprst" for b in "aeiou" for c in ("n", "r", "st", "ll", "")]
-    vocab = [a + b for a in syllables for b in syllables[:100]]
-    picked = [vocab[(i * 7919) % len(vocab)] + ("." if sentence and i % sentence == sentence - 1 else "")
-              for i in range(min(chars // 4 + 1, 250_000))]
-    unit = (" " if spaces else "").join(picked) + (" " if spaces else "")
-    return (unit * (chars // len(unit) + 1))[:chars]
-
-
-def json_len(value: object) -> int:
-    """Bytes ``value`` takes in a scenario file (the compact encoding, a lower bound)."""
-    return len(json.dumps(value, separators=(",", ":")))
-
-
 # ---- the levers ---------------------------------------------------------------------------------
 
+_PART = {"name": "p0000000", "text": words(64), "pinned": False, "rank": 5}
+PACKER_PARTS = FILE_BUDGET // (json_len(_PART) + 1)
+
+
 def _packer_file() -> Params:
-    one = {"name": "p0000000", "text": words(64), "pinned": False, "rank": 5}
-    n = FILE_BUDGET // (json_len(one) + 1)
+    one, n = _PART, PACKER_PARTS
     parts = [{**one, "name": f"p{i:07d}", "pinned": i % 97 == 0, "rank": i % 9 + 1} for i in range(n)]
     return {**base("packer"), "parts": parts, "budget": n * 8, "policy": "priority"}
 
@@ -128,21 +116,9 @@ def _compression_file() -> Params:
     return {**base("compression"), "text": words(FILE_BUDGET, sentence=12)}
 
 
-def _callgraph_files(n: int, chars: int) -> dict[str, str]:
-    def module(i: int) -> str:
-        nxt = f"m{(i + 1) % n:04d}"
-        body, j, size = [f"import {nxt}\n"], 0, 0
-        while size < chars - 80:
-            body.append(f"def f{j}(x):\n    return f{j + 1}(x) + {nxt}.f{j}(x)\n")
-            size, j = size + len(body[-1]), j + 1
-        body.append(f"def f{j}(x):\n    return x\n")
-        return "".join(body)
-    return {f"m{i:04d}.py": module(i) for i in range(n)}
-
-
 def _callgraph_file() -> Params:
     per = min(FILE_BUDGET // callgraph.MAX_FILES * 9 // 10, callgraph_ast_max())  # JSON escapes newlines
-    return {"files": _callgraph_files(callgraph.MAX_FILES, per), "direction": "both", "target": "m0000.f0"}
+    return {"files": callgraph_files(callgraph.MAX_FILES, per), "direction": "both", "target": "m0000.f0"}
 
 
 def callgraph_ast_max() -> int:
@@ -173,28 +149,6 @@ def _kv(over: bool, count: int = kv_blocks.MAX_REQUESTS) -> Params:
         while cost(mean) <= kv_blocks.MAX_WORK:
             mean += 1
     return params(mean)
-
-
-def radix_stream(total: int) -> list[list[str]]:
-    """``total`` blocks of requests shaped like the bench stream: one of 8 system prompts (12 blocks),
-    one of 6 few-shot sets (8), one of 300 templates (2-5) and a unique tail (1-5)."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    n = total // 20 + 1
-    s, f, t, tl, tail = (rng.integers(0, k, n).tolist() for k in (8, 6, 300, 4, 5))
-    sys_ = [[f"sys{i}.{j}" for j in range(12)] for i in range(8)]
-    shots = [[[f"shot{i}.{k}.{j}" for j in range(8)] for k in range(6)] for i in range(8)]
-    tmpl = [[f"tmpl{i}.{j}" for j in range(5)] for i in range(300)]
-    out, blocks = [], 0
-    for r in range(n):
-        req = (sys_[s[r]] + shots[s[r]][f[r]] + tmpl[t[r]][:tl[r] + 2]
-               + [f"r{r}.{j}" for j in range(tail[r] + 1)])
-        out.append(req[:total - blocks])
-        blocks += len(out[-1])
-        if blocks >= total:
-            return out
-    raise AssertionError("radix_stream: too few requests drawn")
 
 
 def _radix(extra_blocks: int = 0, sweep: int = radix.MAX_SWEEP, blocks: int = radix.MAX_BLOCKS) -> Params:
@@ -304,14 +258,25 @@ def _prefix_cache(prompt_over: int = 0, replay_over: int = 0) -> Params:
             "prompt_b": prompt[:chars // 2] + words(chars - chars // 2 + prompt_over)[::-1]}
 
 
-def _semantic(over: int = 0) -> Params:
+def _semantic(over: int = 0, words_over: int = 0) -> Params:
+    """The most questions of the longest length; their vocabulary is as large as TF-IDF takes."""
+    from core.semantic_cache_embed import MAX_TFIDF_CELLS
+
     n, chars = semantic_cache.MAX_QUESTIONS + over, semantic_cache.MAX_CHARS
-    text = words(chars * 50, sentence=20)
-    qs = [text[(i * 37) % (len(text) - chars):][:chars - 1] + "?" for i in range(n)]
+    vocab = list(dict.fromkeys(words(10**6).split()))[:MAX_TFIDF_CELLS // n + words_over]
+    per = chars // (sum(map(len, vocab)) // len(vocab) + 1)
+    qs = [" ".join(vocab[(i * per + j) % len(vocab)] for j in range(per))[:chars - 1].rsplit(" ", 1)[0] + "?"
+          for i in range(n)]
     return {**base("semantic_cache"), "workload": qs, "intents": [f"i{i % 500}" for i in range(n)],
             "embedder": "tfidf", "dim": semantic_cache.MAX_DIM,
             "sweep_thresholds": [i / (semantic_cache.MAX_THRESHOLDS - 1)
                                  for i in range(semantic_cache.MAX_THRESHOLDS)]}
+
+
+def _tfidf_cells() -> int:
+    from core.semantic_cache_embed import MAX_TFIDF_CELLS
+
+    return MAX_TFIDF_CELLS
 
 
 def _agent_memory(turns: int = agent_memory.MAX_TURNS, chars_over: int = 0) -> Params:
@@ -360,7 +325,7 @@ def cases() -> tuple[Case, ...]:
     f = f"{FILE_LIMIT} scenario file"
     kv_work, slots = f"{kv_blocks.MAX_WORK:,}", compaction.MAX_MEMORY_SLOTS
     return (
-        Case("packer", "file", f"~{FILE_BUDGET // 120:,} parts of 64 chars filling the {f} (no parts limit)",
+        Case("packer", "file", f"{PACKER_PARTS:,} parts of 64 chars filling the {f} (no parts limit)",
              _packer_file, (FILE_OVER,)),
         Case("economy", "limits", f"every token and call count at {INT_MAX:,}", _economy,
              (Over("calls one over", INT_MAX, lambda: {**_economy(), "calls": INT_MAX + 1}),)),
@@ -373,7 +338,7 @@ def cases() -> tuple[Case, ...]:
              (FILE_OVER,)),
         Case("callgraph", "file", f"{callgraph.MAX_FILES:,} modules of chained calls filling the {f}",
              _callgraph_file, (Over("files one over", callgraph.MAX_FILES,
-                                    lambda: {"files": _callgraph_files(callgraph.MAX_FILES + 1, 40)}),
+                                    lambda: {"files": callgraph_files(callgraph.MAX_FILES + 1, 40)}),
                                FILE_OVER)),
         Case("kv_blocks", "limits", f"{kv_blocks.MAX_REQUESTS:,} requests at once, block 1, "
              f"{kv_blocks.MAX_STEPS:,} steps, {kv_blocks.MAX_BLOCKS:,}-block pool, work just under {kv_work}",
@@ -417,8 +382,11 @@ def cases() -> tuple[Case, ...]:
              (Over("prompt one over", f"{prefix_cache.MAX_PROMPT_BYTES // 4:,}", lambda: _prefix_cache(1)),
               Over("replay n one over", f"{prefix_cache.MAX_REPLAY_N:,}", lambda: _prefix_cache(0, 1)))),
         Case("semantic_cache", "limits", f"{semantic_cache.MAX_QUESTIONS:,} questions of "
-             f"{semantic_cache.MAX_CHARS:,} chars, tfidf, {semantic_cache.MAX_THRESHOLDS:,} thresholds",
-             _semantic, (Over("questions one over", semantic_cache.MAX_QUESTIONS, lambda: _semantic(1)),)),
+             f"{semantic_cache.MAX_CHARS:,} chars, tfidf over the most distinct words, "
+             f"{semantic_cache.MAX_THRESHOLDS:,} thresholds",
+             _semantic, (Over("questions one over", semantic_cache.MAX_QUESTIONS, lambda: _semantic(1)),
+                         Over("TF-IDF vocabulary one word over", f"{_tfidf_cells():,}",
+                              lambda: _semantic(words_over=1)))),
         Case("agent_memory", "limits", f"{agent_memory.MAX_TURNS:,} turns, {agent_memory.MAX_TOTAL_CHARS:,} "
              "chars, largest k and dim, 1,000 max-length updates", _agent_memory,
              (Over("chars one over", f"{agent_memory.MAX_TOTAL_CHARS:,}",

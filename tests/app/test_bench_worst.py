@@ -30,9 +30,9 @@ def test_inputs_over_a_limit_are_refused_up_front_naming_it(case, index, tmp_pat
             handle.truncate(MAX_JSON_BYTES + 1)
         with pytest.raises(InputError) as refused:
             read_scenario(path)
-    else:  # validation is the first thing core.compute does: no work before the refusal
+    else:  # as ctxlab compute runs it (every limit is checked before the heavy work)
         with pytest.raises(InputError) as refused:
-            core.lever_module(case.lever).Params.from_dict(over.build())
+            core.compute(case.lever, over.build())
     assert bench_worst._names(str(refused.value), over.limit), str(refused.value)
 
 
