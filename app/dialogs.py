@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import InputError
 from widgets.export import FORMATS, SLIDE_SIZES
 from widgets.theme import THEMES
 
 AS_SHOWN = "as shown"
+
+
+def chart_name(text: str) -> str:
+    """Return ``text`` if it names a file to export to, else raise :class:`InputError` saying why."""
+    if "\x00" in text:  # pasted: no file system takes it (and Python raises ValueError on it)
+        raise InputError(f"{text!r}: a file name cannot hold a NUL character")
+    if Path(text).name in ("", "..") or text.endswith(("/", os.sep)):
+        raise InputError(f"{text!r}: give a file name to export to, not a folder")
+    try:
+        return str(Path(text).expanduser())
+    except RuntimeError as exc:  # ~nosuchuser: "Could not determine home directory"
+        raise InputError(f"{text}: cannot expand '~' ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -80,16 +94,20 @@ class ExportDialog(QDialog):
         self._on_format_changed(self.fmt.currentText())
 
     def choice(self) -> ExportChoice:
-        """Return the options as chosen."""
+        """Return the options as chosen; :class:`InputError` when the file box names no file."""
         chosen = self.size_combo.currentText()
         size = None if chosen == AS_SHOWN else SLIDE_SIZES[chosen]
-        path = Path(self.path.text()).with_suffix("." + self.fmt.currentText())
+        path = Path(chart_name(self.path.text())).with_suffix("." + self.fmt.currentText())
         return ExportChoice(path, self.fmt.currentText(), size, self.scale.value(),
                             self.theme.currentText(), self.with_scenario.isChecked())
 
     def _on_format_changed(self, fmt: str) -> None:
         self.scale.setEnabled(fmt == "png")
-        self.path.setText(str(Path(self.path.text()).with_suffix("." + fmt)))
+        try:
+            name = chart_name(self.path.text())
+        except InputError:  # no file named yet ("", "/", ".."): no suffix to change
+            return
+        self.path.setText(str(Path(name).with_suffix("." + fmt)))
 
     def _on_browse_clicked(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export chart", self.path.text(),

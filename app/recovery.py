@@ -96,7 +96,7 @@ class Recovery:
 
         An earlier set-aside file is never overwritten.
         """
-        if not path.exists():  # gone meanwhile (another tool, a user): nothing to keep
+        if not os.path.lexists(path):  # gone meanwhile (another tool, a user): nothing to keep
             self._release(path)
             return path
         kept = path.with_name(path.name + ".unreadable")

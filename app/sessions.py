@@ -34,8 +34,8 @@ class Session:
 def check_scenario(scenario: dict[str, Any], where: str) -> dict[str, Any]:
     """Validate one scenario exactly as opening it would; return it with normalised params."""
     sc = fields.mapping(scenario, where)
-    module = lever_module(sc.get("lever"))
     try:
+        module = lever_module(sc.get("lever"))
         params = module.Params.from_dict(sc.get("params", {}))
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None

@@ -61,6 +61,8 @@ class MainWindow(OpenActions, ExportActions, QMainWindow):
         self.setWindowTitle("ctxlab")
         self.panels: dict[str, BasePanel] = {}
         self.session_path: Path | None = None
+        self.opened_from: dict[str, Path] = {}
+        """Each panel's file as last opened (scenario or session): an export never writes over it."""
         self.last_error = ""
         self._settings = settings()
         self.theme = load_theme(str(self._settings.value("theme", "light")))

@@ -24,6 +24,8 @@ class ExportActions:
     panels: dict[str, Any]
     theme: Any
     counter: Any
+    opened_from: dict[str, Path]
+    session_path: Path | None
     warn: Any
     statusBar: Any  # noqa: N815 (Qt's name)
 
@@ -42,6 +44,7 @@ class ExportActions:
         """
         panel = self.current()
         title = f"ctxlab · {self.spec(panel.lever).title}"
+        self._never_over_an_input(panel.lever, path, with_scenario)
         if size is None and theme in (None, self.theme.name):
             chart = atomic.check_target(path)
             beside = atomic.check_target(atomic.scenario_beside(chart)) if with_scenario else None
@@ -54,12 +57,26 @@ class ExportActions:
                                size or (panel.view.width(), panel.view.height()), scale,
                                theme or self.theme.name, self.counter, with_scenario)
 
+    def _never_over_an_input(self, lever: str, chart: Path, with_scenario: bool) -> None:
+        """Refuse an export whose chart or scenario would replace a file the window opened.
+
+        The panel's own scenario file (an earlier export's ``<chart>.scenario.json`` opened
+        again) or the session file: ``ctxlab export`` refuses the same (issue 28).
+        """
+        inputs = [p for p in (self.opened_from.get(lever), self.session_path) if p is not None]
+        targets = [chart] + ([atomic.scenario_beside(chart)] if with_scenario else [])
+        for target in targets:
+            for source in inputs:
+                if atomic.same_file(target, source):
+                    raise InputError(f"{target}: {lever} was opened from this file; exporting "
+                                     "would overwrite it, choose another name")
+
     def _on_export_chart(self) -> None:
         lever = self.current().lever
         dialog = ExportDialog(self._window(), Path.home() / f"ctxlab-{lever}.svg", self.theme.name)
         if dialog.exec():
-            choice = dialog.choice()
             try:
+                choice = dialog.choice()
                 written = self.export_chart(choice.path, choice.size, choice.scale, choice.theme,
                                             choice.with_scenario)
             except (InputError, OSError) as exc:
@@ -70,6 +87,8 @@ class ExportActions:
     def export_all(self, folder: Path, fmt: str = "svg") -> list[Path]:
         """Export every open panel's chart (as on screen) into ``folder``."""
         written = []
+        for lever in self.panels:
+            self._never_over_an_input(lever, folder / f"ctxlab-{lever}.{fmt}", True)
         for lever, panel in self.panels.items():
             path = folder / f"ctxlab-{lever}.{fmt}"
             beside = atomic.scenario_beside(path)
@@ -98,6 +117,11 @@ class ExportActions:
                 self.warn(f"export failed: {exc}")
 
     def _on_copy_chart(self) -> None:
-        QGuiApplication.clipboard().setImage(render_image(self.current().view, 2.0))
+        try:
+            image = render_image(self.current().view, 2.0)
+        except InputError as exc:  # a view over 4096 x 4096 on screen: 2x is too many pixels
+            self.warn(f"copy failed: {exc}")
+            return
+        QGuiApplication.clipboard().setImage(image)
         self.statusBar().showMessage("chart copied to the clipboard (2x PNG)", 4000)
 

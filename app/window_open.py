@@ -19,7 +19,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
 from app.sessions import Session, session_from
-from core import lever_module
+from core import lever_module, model_profile
 from core.errors import InputError
 from widgets import PANELS, pins
 from widgets.loaders import MAX_JSON_BYTES, parse_json, read_text, scenario_from
@@ -39,6 +39,8 @@ class Opened:
     """(lever, params, pins or None) for each panel to show."""
     current: str | None = None
     """The panel to show afterwards."""
+    profile: model_profile.Params | None = None
+    """A ``model_profile`` scenario: chosen in the profile bar."""
 
 
 def panel_lever(lever: object) -> str:
@@ -50,6 +52,14 @@ def panel_lever(lever: object) -> str:
 
 def read_document(path: Path, progress: Progress) -> Opened:
     """Read a scenario, session or model config and validate all of it (any thread, no Qt)."""
+    try:
+        return _read_document(path, progress)
+    except InputError as exc:
+        message = str(exc)
+        raise InputError(message if message.startswith(path.name) else f"{path.name}: {message}") from None
+
+
+def _read_document(path: Path, progress: Progress) -> Opened:
     data = parse_json(read_text(path, MAX_JSON_BYTES), path.name)
     progress(0.5)
     if is_config(data):
@@ -63,6 +73,8 @@ def read_document(path: Path, progress: Progress) -> Opened:
                       for sc in session.scenarios)
         return Opened(session=session, scenarios=shown, current=session.current)
     lever, params = scenario_from(data, path.name)
+    if lever == "model_profile":  # a profile scenario (a shipped sample): the profile bar's
+        return Opened(profile=model_profile.Params.from_dict(params))
     return Opened(scenarios=((panel_lever(lever), lever_module(lever).Params.from_dict(params), None),),
                   current=lever)
 
@@ -85,6 +97,7 @@ class OpenActions:
     pending_recovery: Path | None
     last_error: str
     session_path: Path | None
+    opened_from: dict[str, Path]
 
     def build_opener(self) -> None:
         """Add the reading progress bar and Cancel to the status bar, and Esc (call once)."""
@@ -133,12 +146,15 @@ class OpenActions:
     def _show_opened(self, path: Path, opened: Opened) -> None:
         if opened.config is not None:
             self.profile_bar.load_config(opened.config, path.name)  # may ask for missing fields
+        elif opened.profile is not None:
+            self.profile_bar.set_params(opened.profile)
         else:
             if opened.session is not None and opened.session.profile is not None:
                 self.profile_bar.set_params(opened.session.profile)  # first: the scenarios' own win
             for lever, params, pin_list in opened.scenarios:
                 panel = self.panel(lever)
                 panel.set_params(params)
+                self.opened_from[lever] = path
                 if pin_list is not None:
                     panel.pin_bar.set_pins(pin_list)
             if opened.current:

@@ -22,6 +22,8 @@ def read_text(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
     p = Path(path)
     name = p.name or str(p)
     limit_text = f"larger than the {limit / 2**20:.0f} MiB limit"
+    if "\x00" in str(p):  # a dropped file:///a%00b: no file has that name (os.stat: ValueError)
+        raise InputError(f"{name!r}: cannot read (a file name cannot hold a NUL character)")
     try:
         info = p.stat()
         if stat.S_ISDIR(info.st_mode):
