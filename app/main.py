@@ -20,6 +20,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"ctxlab: {message}\n")
 
 
+def _output(text: str) -> Path:
+    """An output path with ``~`` expanded; ``~nosuchuser`` is an argument error (exit 2)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError as exc:  # "Could not determine home directory"
+        raise argparse.ArgumentTypeError(f"{text}: cannot expand '~' ({exc})") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ctxlab", description="A workbench for context-engineering trade-offs.")
     parser.add_argument("--version", action="version", version=f"ctxlab {__version__}")
@@ -33,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("scenario", type=Path)
     export.add_argument("--format", choices=("svg", "png", "pdf"), default=None,
                         help="default: from the output file's suffix")
-    export.add_argument("-o", "--output", type=Path, required=True)
+    export.add_argument("-o", "--output", type=_output, required=True)
     export.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT, e.g. 1920x1080")
     export.add_argument("--scale", type=int, default=1, choices=(1, 2, 3, 4), help="PNG density")
     export.add_argument("--theme", default="slide", choices=("light", "dark", "slide"))
@@ -42,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure slider-to-pixels latency per panel (JSON)")
     bench.add_argument("--panels", nargs="*", help="panel ids (default: all)")
     bench.add_argument("--ticks", type=int, default=200)
-    bench.add_argument("--json", type=Path, help="also write the report to this file")
+    bench.add_argument("--json", type=_output, help="also write the report to this file")
     bench.add_argument("--peers", action="store_true",
                        help="also run the peer comparisons (needs the 'bench' extra)")
     bench.add_argument("--repeats", type=int, default=5, help="ABAB repeats for --peers")
@@ -88,11 +96,13 @@ def _compute(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from widgets import atomic
-    from widgets.export import parse_size
+    from widgets.export import check_pixels, parse_size
     from widgets.loaders import read_scenario
 
     lever, params = read_scenario(args.scenario)
     size = parse_size(args.size)
+    if (args.format or args.output.suffix.lstrip(".")).lower() == "png":
+        check_pixels(*size, args.scale)  # before the panel is built and drawn
     chart = atomic.check_target(args.output)
     targets = [chart] + ([] if args.no_scenario
                          else [atomic.check_target(atomic.scenario_beside(chart))])

@@ -31,7 +31,10 @@ from widgets.svg_images import crisp_images
 FORMATS = ("svg", "png", "pdf")
 SLIDE_SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
 MIN_SIDE, MAX_SIDE = 100, 8192
-"""Export sizes in pixels: below 100 no chart fits; 8192 x 4 (PNG scale) is a 32k image."""
+"""Export sizes in pixels: below 100 no chart fits, above 8192 no slide or page needs."""
+MAX_PIXELS = 8192 * 8192
+"""A PNG holds at most this many pixels (256 MiB in memory; ~60 s to draw on a busy 2-core
+machine). 8192 x 8192 at scale 4 was a 4 GiB image that ran for minutes (issue 28)."""
 _SVG_NS = "http://www.w3.org/2000/svg"
 _SHAPES = {"path", "polyline", "polygon", "rect"}
 
@@ -46,6 +49,15 @@ def parse_size(text: str) -> tuple[int, int]:
         raise InputError(f"size: width and height must be between {MIN_SIDE} and {MAX_SIDE:,} "
                          f"pixels, got {width}x{height}")
     return width, height
+
+
+def check_pixels(width: int, height: int, scale: float) -> None:
+    """Refuse a PNG of ``width`` x ``height`` at ``scale`` above :data:`MAX_PIXELS`, up front."""
+    w, h = round(width * scale), round(height * scale)
+    if w * h > MAX_PIXELS:
+        raise InputError(f"size: {width}x{height} at scale {scale:g} is a {w:,} x {h:,} image, "
+                         f"more than the {MAX_PIXELS:,} pixels (8192 x 8192) a PNG may have; "
+                         "use a smaller size or scale")
 
 
 def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float) -> None:
@@ -79,6 +91,7 @@ def _render(view: QGraphicsView, painter: QPainter, target: QRectF, scale: float
 def render_image(view: QGraphicsView, scale: float = 1.0) -> QImage:
     """Render the view into an image ``scale`` times its on-screen size."""
     size = view.viewport().size()
+    check_pixels(size.width(), size.height(), scale)
     image = QImage(round(size.width() * scale), round(size.height() * scale),
                    QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(view.backgroundBrush().color())

@@ -1,0 +1,30 @@
+"""CLI arguments that blew up or printed a traceback (adversarial pass of issue 28)."""
+
+import time
+
+from tests.app.test_cli import SAMPLE, ctxlab
+
+
+def _one_line(out, *needles):
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1, out.stderr
+    for needle in needles:
+        assert needle in out.stderr, out.stderr
+
+
+def test_a_png_too_large_to_draw_is_refused_up_front_naming_the_limit(tmp_path):
+    # before: 8192x8192 at scale 4 (a 4 GiB, 32768 x 32768 image) ran past 2 minutes
+    start = time.monotonic()
+    out = ctxlab("export", SAMPLE, "-o", tmp_path / "big.png", "--size", "8192x8192",
+                 "--scale", "4")
+    _one_line(out, "67,108,864 pixels (8192 x 8192)")
+    assert time.monotonic() - start < 60 and list(tmp_path.iterdir()) == []
+    _one_line(ctxlab("export", SAMPLE, "-o", tmp_path / "big.svg", "--format", "png",
+                     "--size", "4097x4096", "--scale", "2"), "a PNG may have")
+
+
+def test_an_output_under_an_unknown_users_home_is_one_line(tmp_path):
+    # before: RuntimeError "Could not determine home directory" as a traceback, exit 1
+    _one_line(ctxlab("export", SAMPLE, "-o", "~nosuchuser-ctxlab/t.svg"), "cannot expand '~'")
+    _one_line(ctxlab("bench", "--panels", "economy", "--ticks", "1", "--json",
+                     "~nosuchuser-ctxlab/b.json"), "cannot expand '~'")
