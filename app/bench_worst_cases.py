@@ -151,7 +151,11 @@ def _kv(over: bool, count: int = kv_blocks.MAX_REQUESTS) -> Params:
     return params(mean)
 
 
-def _radix(extra_blocks: int = 0, sweep: int = radix.MAX_SWEEP, blocks: int = radix.MAX_BLOCKS) -> Params:
+RADIX_SWEEP = radix.SWEEP_WORK // (len(radix.POLICIES) * radix.MAX_BLOCKS)
+"""Capacities a given sweep may have at the largest stream (the sweep's work limit)."""
+
+
+def _radix(extra_blocks: int = 0, sweep: int = RADIX_SWEEP, blocks: int = radix.MAX_BLOCKS) -> Params:
     stream = radix_stream(blocks)
     stream[-1] += [f"extra{i}" for i in range(extra_blocks)]
     unique = len({b for r in stream for b in r})
@@ -346,8 +350,9 @@ def cases() -> tuple[Case, ...]:
                                   Over("requests one over", f"{kv_blocks.MAX_REQUESTS:,}",
                                        lambda: _kv(False, kv_blocks.MAX_REQUESTS + 1)))),
         Case("radix", "limits", f"{radix.MAX_BLOCKS:,} blocks (bench-like stream), capacity a tenth "
-             f"of the unique blocks, {radix.MAX_SWEEP} swept capacities", _radix,
+             f"of the unique blocks, {RADIX_SWEEP} swept capacities", _radix,
              (Over("one block over", f"{radix.MAX_BLOCKS:,}", lambda: _radix(1)),
+              Over("sweep work over", f"{radix.SWEEP_WORK:,}", lambda: _radix(0, RADIX_SWEEP + 1)),
               Over("sweep one over", radix.MAX_SWEEP, lambda: _radix(0, radix.MAX_SWEEP + 1, 1000)))),
         Case("temporal", "limits", f"generated graph of {temporal.MAX_EVENTS:,} events over the most keys, "
              "most backdated, as-of and known-at set", _temporal,

@@ -32,6 +32,9 @@ from core.tokens import stop_check
 _WHERE = "params"
 MAX_BLOCKS = 2_000_000
 MAX_SWEEP = 64
+SWEEP_WORK = 3 * len(POLICIES) * MAX_BLOCKS
+"""Blocks a given ``capacity_sweep`` may replay in all (capacities x policies x stream blocks):
+what the automatic sweep replays for the longest stream (its 3 points), about 17 s of CPU."""
 """Capacities one sweep may try."""
 __all__ = ["LIVE", "Layout", "Params", "Prepared", "Record", "Replay", "Result", "compute", "derive", "label",
            "layout", "prefix", "prepare", "sharers", "subtree"]
@@ -80,8 +83,15 @@ class Params(fields.Declared):
         """Raise :class:`InputError` unless exactly one non-empty stream is given."""
         if bool(self.requests) == bool(self.prompts):
             raise InputError(f"{_WHERE}.requests: give either requests (block ids) or prompts (text)")
-        if sum(len(r) for r in self.stream()) > MAX_BLOCKS:
+        blocks = sum(len(r) for r in self.stream())
+        if blocks > MAX_BLOCKS:
             raise InputError(f"{_WHERE}.requests: more than {MAX_BLOCKS:,} blocks in all")
+        work = len(set(self.capacity_sweep or ())) * len(POLICIES) * blocks
+        if work > SWEEP_WORK:
+            raise InputError(f"{_WHERE}.capacity_sweep: {len(set(self.capacity_sweep or ()))} capacities x "
+                             f"{len(POLICIES)} policies x {blocks:,} blocks is {work:,} blocks to replay, "
+                             f"more than the {SWEEP_WORK:,} a sweep may replay; give fewer capacities "
+                             "(or null for an automatic sweep)")
 
     def stream(self) -> list[tuple[str, ...]]:
         """Return the requests as block sequences (prompts cut into ``block_words``-word blocks)."""

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core import compute, radix
 from core.errors import InputError
-from core.radix_tree import RadixTree
+from core.radix_tree import POLICIES, RadixTree
 
 streams = st.lists(st.lists(st.sampled_from("abcde"), min_size=1, max_size=12), min_size=1, max_size=30)
 
@@ -361,3 +361,15 @@ def test_a_step_back_cut_short_raises_and_the_next_derive_carries_on():
         radix.derive(prepared, back)
     assert prepared.replay.step < 10
     assert radix.derive(prepared, back).to_dict() == compute("radix", back.to_dict())
+
+
+def test_a_given_capacity_sweep_replaying_more_than_the_automatic_one_is_refused_up_front():
+    """Issue 28: 64 capacities over 2,000,000 blocks replayed for minutes; the limit is what the
+    automatic sweep replays for the longest stream, and the refusal names it."""
+    requests = [[f"r{r}b{b}" for b in range(100)] for r in range(1_000)]  # 100,000 blocks
+    fits = radix.SWEEP_WORK // (len(POLICIES) * 100_000)
+    radix.Params.from_dict({"requests": requests, "capacity_sweep": list(range(1, fits + 1))})
+    with pytest.raises(InputError, match=(
+            rf"^params.capacity_sweep: {fits + 1} capacities x 3 policies x 100,000 blocks is "
+            rf"{(fits + 1) * 300_000:,} blocks to replay, more than the {radix.SWEEP_WORK:,} a sweep")):
+        radix.Params.from_dict({"requests": requests, "capacity_sweep": list(range(1, fits + 2))})
