@@ -34,6 +34,7 @@ from core import (
 )
 from core.errors import InputError
 from core.fields import INT_MAX
+from core.radix_tree import POLICIES
 from widgets.loaders import MAX_JSON_BYTES, read_scenario
 from widgets.resources import samples
 
@@ -151,7 +152,7 @@ def _kv(over: bool, count: int = kv_blocks.MAX_REQUESTS) -> Params:
     return params(mean)
 
 
-RADIX_SWEEP = radix.SWEEP_WORK // (len(radix.POLICIES) * radix.MAX_BLOCKS)
+RADIX_SWEEP = radix.SWEEP_WORK // (len(POLICIES) * radix.MAX_BLOCKS)
 """Capacities a given sweep may have at the largest stream (the sweep's work limit)."""
 
 
