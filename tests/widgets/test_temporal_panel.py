@@ -27,8 +27,7 @@ def test_dragging_as_of_reuses_the_graph_and_moves_the_overlays(panel, qtbot):
     at = temporal.to_seconds(panel.params.as_of, "as_of")
     assert float(panel.plots_.as_of.value()) == at
     # the outlined bars are exactly the facts holding at the instant
-    outlined = {(round(r.y() - 0.08), int(r.x()))
-                for _b, _p, rects in panel.plots_.current._groups for r in rects}
+    outlined = {(round(y - 0.08), int(x)) for x, y, _w, _h in panel.plots_.current.rects()}
     t = out.result.tiling
     holding = {(int(graph.key[t.seen[i]]), int(graph.start[t.seen[i]])) for i in range(t.seen.size)
                if graph.start[t.seen[i]] <= at < t.end[i]}
@@ -126,3 +125,34 @@ def test_facts_at_years_1_and_9999_draw_with_dated_axes(panel, qtbot):
         panel.known.spin.setValue(value)
         settle()
     assert panel.params.known_at.startswith("0001-01-01")
+
+
+def test_held_fact_outlines_draw_what_colored_rects_drew(qtbot):
+    """The array-filled outlines paint the same pixels as a transparent-filled Rects item."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from widgets.rects import Rects
+    from widgets.temporal_outlines import Outlines
+
+    rng = np.random.default_rng(3)
+    x0 = rng.uniform(0, 80, 300)
+    x1 = x0 + rng.uniform(0.5, 30, 300)
+    rows = rng.integers(0, 40, 300).astype(float)
+    old, new = Rects(), Outlines()
+    old.set_rects(x0, rows + 0.08, x1, rows + 0.92, np.zeros(300, int), [QColor(0, 0, 0, 0)],
+                  outline=QColor("#223344"), width=2.0)
+    new.set_outlines(x0, rows + 0.08, x1, rows + 0.92, QColor("#223344"), 2.0)
+    assert new.boundingRect() == old.boundingRect()
+    images = []
+    for item in (old, new):
+        image = QImage(400, 300, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.scale(4.0, 7.0)
+        item.paint(painter, None)
+        painter.end()
+        images.append(image)
+    blank = QImage(400, 300, QImage.Format.Format_ARGB32_Premultiplied)
+    blank.fill(QColor("white"))
+    assert images[0] != blank  # something was drawn
+    assert images[0] == images[1]
