@@ -124,7 +124,20 @@ def svg_bytes(view: QGraphicsView, title: str) -> bytes:
         _render(view, painter, QRectF(0, 0, size.width(), size.height()), 1.0)
     finally:
         painter.end()
-    return bake_svg_bytes(bytes(buffer.data().data()))[0]
+    return bake_svg_bytes(xml_safe(bytes(buffer.data().data())))[0]
+
+
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+"""Bytes XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF): Qt's SVG writer passes a
+label's text through raw. None of them occurs inside another UTF-8 character's bytes."""
+
+
+def xml_safe(svg: bytes) -> bytes:
+    """Replace characters XML cannot hold with U+FFFD, so the SVG parses.
+
+    The scenario beside the chart keeps the text as it was.
+    """
+    return _NOT_XML.sub("\ufffd".encode(), svg)
 
 
 def pdf_bytes(view: QGraphicsView, title: str) -> bytes:

@@ -1,6 +1,8 @@
 """CLI arguments that blew up or printed a traceback (adversarial pass of issue 28)."""
 
+import json
 import time
+import xml.etree.ElementTree as ET
 
 from tests.app.test_cli import SAMPLE, ctxlab
 
@@ -28,3 +30,19 @@ def test_an_output_under_an_unknown_users_home_is_one_line(tmp_path):
     _one_line(ctxlab("export", SAMPLE, "-o", "~nosuchuser-ctxlab/t.svg"), "cannot expand '~'")
     _one_line(ctxlab("bench", "--panels", "economy", "--ticks", "1", "--json",
                      "~nosuchuser-ctxlab/b.json"), "cannot expand '~'")
+
+
+def test_a_control_character_in_a_drawn_label_still_exports_svg(tmp_path):
+    # before: Qt's SVG writer put the raw character into the XML, the transform baking could
+    # not parse it: ParseError traceback, exit 1 (PDF and PNG were fine)
+    scenario = json.loads(SAMPLE.read_text())
+    scenario["params"]["parts"][0]["name"] = "sys\x00t\x01e\x0bm\ufffe"
+    source = tmp_path / "ctl.json"
+    source.write_text(json.dumps(scenario))
+    out = ctxlab("export", source, "-o", tmp_path / "ctl.svg")
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    svg = (tmp_path / "ctl.svg").read_text(encoding="utf-8")
+    ET.fromstring(svg)
+    assert "sys\ufffdt\ufffde\ufffdm\ufffd" in svg
+    kept = json.loads((tmp_path / "ctl.scenario.json").read_text())
+    assert kept["params"]["parts"][0]["name"] == "sys\x00t\x01e\x0bm\ufffe"  # lossless
