@@ -73,6 +73,17 @@ def _exact_counter() -> Any:
     return ExactCounter(key) if key else None
 
 
+def _out(text: str) -> None:
+    """Write the result to standard output; a full disk or closed pipe is one line, exit 2."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        # no second failure when Python flushes stdout at exit
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (open until the process ends)
+        raise InputError(f"standard output: cannot write the result ({exc.strerror or exc})") from None
+
+
 def _compute(args: argparse.Namespace) -> int:
     import core
     from widgets.loaders import read_scenario
@@ -90,7 +101,7 @@ def _compute(args: argparse.Namespace) -> int:
     except ValueError:  # never print Infinity/NaN: it is not JSON and breaks every reader
         raise InputError(f"{args.scenario.name}: the result holds a number too large to "
                          "represent (infinite or NaN); use smaller values") from None
-    sys.stdout.write(text + "\n")
+    _out(text + "\n")
     return 0
 
 
@@ -121,8 +132,7 @@ def _export(args: argparse.Namespace) -> int:
     finally:
         if counter is not None:
             counter.close()
-    for path in written:
-        print(path)
+    _out("".join(f"{path}\n" for path in written))
     return 0
 
 
@@ -148,7 +158,7 @@ def _bench(args: argparse.Namespace) -> int:
 
         report["peers"] = bench_peers(args.repeats)
     data = atomic.encode_json(report, "bench report")
-    print(data.decode("utf-8"), end="")
+    _out(data.decode("utf-8"))
     if args.json:
         atomic.write_bytes(args.json, data)
     return 0

@@ -1,6 +1,9 @@
 """CLI arguments that blew up or printed a traceback (adversarial pass of issue 28)."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 
@@ -46,3 +49,12 @@ def test_a_control_character_in_a_drawn_label_still_exports_svg(tmp_path):
     assert "sys\ufffdt\ufffde\ufffdm\ufffd" in svg
     kept = json.loads((tmp_path / "ctl.scenario.json").read_text())
     assert kept["params"]["parts"][0]["name"] == "sys\x00t\x01e\x0bm\ufffe"  # lossless
+
+
+def test_a_full_disk_on_standard_output_is_one_line():
+    # before: OSError "No space left on device" as a traceback, exit 1
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "app.main", "compute", str(SAMPLE)],
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    _one_line(out, "standard output: cannot write the result (No space left on device)")
