@@ -38,7 +38,15 @@ def _lock(path: Path) -> QLockFile | None:
     """Take the lock of a recovery file; None if a running process holds it."""
     lock = QLockFile(str(path) + ".lock")
     lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
-    return lock if lock.tryLock(0) else None
+    if lock.tryLock(0):
+        return lock
+    pid, _host, _app = lock.getLockInfo()
+    # A lock naming no process: empty or cut short, as a power loss leaves a file written but
+    # not flushed. Its instance wrote the lock before its recovery file, so it is gone: without
+    # this its work was never offered again.
+    if pid == 0 and lock.removeStaleLockFile() and lock.tryLock(0):
+        return lock
+    return None
 
 
 class Recovery:

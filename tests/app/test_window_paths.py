@@ -129,3 +129,22 @@ def test_reading_a_folder_or_a_device_still_names_what_it_is(tmp_path):
         read_text(tmp_path)
     with pytest.raises(InputError, match="not a regular file"):
         read_text("/dev/zero")
+
+
+@pytest.mark.parametrize("lock_text", ["", "garbage\n"])
+def test_a_recovery_file_whose_lock_names_no_process_is_offered(qtbot, lock_text):
+    # a power loss can leave the lock empty (written, never flushed); Qt then takes the lock
+    # as held for ever, so the work that crash left was never offered (before: pending None)
+    from app.window import MainWindow
+
+    crashed = MainWindow()
+    qtbot.addWidget(crashed)
+    crashed.autosave()
+    crashed._recovery.release()
+    lock = crashed._recovery.path.with_name(crashed._recovery.path.name + ".lock")
+    lock.write_text(lock_text)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.pending_recovery == crashed._recovery.path and restore_in(w, qtbot)
+    for x in (crashed, w):
+        x.close()
