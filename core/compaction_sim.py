@@ -148,9 +148,16 @@ def simulate(kind: str, tokens: NDArray[np.int64], is_user: NDArray[np.bool_], m
                         if mem[mem_upto] + prefix[max(t, mem_upto + 1)] - prefix[mem_upto + 1] < room:
                             swap, upto = True, mem_upto
                 if not swap:  # no usable memory: summarize the whole window while the user waits
-                    memory_t = mem[t - 1]
-                    cost, wait = _summarizer_call(context, context, 0, memory_t, clock, caching, True)
-                    other, _ = _summarizer_call(context, context, 0, memory_t, clock, not caching, True)
+                    # _summarizer_call(context, context, 0, mem[t - 1], clock, caching, True) and its
+                    # other caching, written out (the same operations): hundreds per replay
+                    bill = clock.output_price * mem[t - 1]
+                    read = (clock.input_price * (PROMPT_TOKENS + CACHE_READ * context + CACHE_WRITE * 0)
+                            + bill) / 1e6
+                    sent = (clock.input_price * ((context + PROMPT_TOKENS) + CACHE_READ * 0 + CACHE_WRITE * 0)
+                            + bill) / 1e6
+                    cost, other = (read, sent) if caching else (sent, read)
+                    wait = overhead + (context + PROMPT_TOKENS) / clock.input_tps \
+                        + mem[t - 1] / clock.output_tps
                     alt_delta += other - cost
                     spent += cost
                     now += wait
