@@ -11,6 +11,7 @@ The files are ordinary sessions (atomic writes, schema-versioned), so they never
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 from pathlib import Path
@@ -26,11 +27,14 @@ LEGACY_NAME = "recovery.ctxlab.json"
 """The single recovery file of earlier builds (beside the settings): still offered once."""
 SUFFIX = ".ctxlab.json"
 _serial = itertools.count(1)
+log = logging.getLogger("ctxlab.recovery")
 
 
 def failure_message(exc: BaseException) -> str:
     """One line for a failed autosave (which must never be silent)."""
     reason = str(exc) if isinstance(exc, InputError) else (getattr(exc, "strerror", "") or str(exc))
+    if isinstance(exc, OSError) and exc.filename:  # which file or folder: the user can look
+        reason = f"{exc.filename}: {reason}"
     return f"autosave failed: {reason}. Your work is still open; save it with File > Save session."
 
 
@@ -90,13 +94,13 @@ class Recovery:
         file is never touched.
         """
         if path is None or path == self.path:
-            self.path.unlink(missing_ok=True)
+            _unlink(self.path)
             if self._own is not None:
                 self._own.unlock()
                 self._own = None
             return
         if path in self._claimed:
-            path.unlink(missing_ok=True)
+            _unlink(path)
             self._release(path)
 
     def set_aside(self, path: Path) -> Path:
@@ -112,7 +116,11 @@ class Recovery:
         while kept.exists():
             n += 1
             kept = path.with_name(f"{path.name}.unreadable-{n}")
-        path.replace(kept)
+        try:
+            path.replace(kept)
+        except OSError as exc:  # a read-only folder: the file stays as it is, offered next time
+            log.warning("could not set %s aside: %s", path, exc)
+            kept = path
         self._release(path)
         return kept
 
@@ -128,6 +136,14 @@ class Recovery:
         lock = self._claimed.pop(path, None)
         if lock is not None:
             lock.unlock()
+
+
+def _unlink(path: Path) -> None:
+    """Remove ``path`` if there; a failure is logged, never raised (a window must close)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:  # "recovery" is a file (ENOTDIR), a read-only folder
+        log.warning("could not remove %s: %s", path, exc)
 
 
 def _mtime(path: Path) -> float:

@@ -148,3 +148,19 @@ def test_a_recovery_file_whose_lock_names_no_process_is_offered(qtbot, lock_text
     assert w.pending_recovery == crashed._recovery.path and restore_in(w, qtbot)
     for x in (crashed, w):
         x.close()
+
+
+def test_a_recovery_folder_that_is_a_file_never_stops_the_window_closing(qtbot, tmp_path):
+    # before: closeEvent's clean-up raised NotADirectoryError (unlink under a file), so the rest
+    # of closing (settings, panel workers) never ran; autosave said only "File exists"
+    from app.window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w._recovery.folder = tmp_path / "recovery"
+    w._recovery.folder.write_text("not a folder")
+    w._recovery.path = w._recovery.folder / "1-2-3.ctxlab.json"
+    w.autosave()
+    assert w.last_error.startswith(f"autosave failed: {w._recovery.folder}: File exists"), w.last_error
+    w.close()  # raises before the fix
+    assert w._recovery.folder.read_text() == "not a folder"
