@@ -121,6 +121,9 @@ def _export(args: argparse.Namespace) -> int:
         if atomic.same_file(target, args.scenario):
             raise InputError(f"{target}: this is the input scenario; exporting would overwrite "
                              "it, choose another -o")
+    # drawn off screen whatever the shell sets (QT_QPA_PLATFORM=xcb, a stale DISPLAY): Qt
+    # aborts the process when the platform it is told to use cannot start
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
     _qt_app()
     from widgets.offscreen import export_scenario
 

@@ -58,3 +58,11 @@ def test_a_full_disk_on_standard_output_is_one_line():
                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     _one_line(out, "standard output: cannot write the result (No space left on device)")
+
+
+def test_export_draws_off_screen_whatever_platform_the_shell_names(tmp_path):
+    # before: QT_QPA_PLATFORM=xcb without a display (or a misspelt platform) aborted, exit 134
+    out = subprocess.run([sys.executable, "-m", "app.main", "export", str(SAMPLE), "-o",
+                          str(tmp_path / "x.svg")], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "no-such-platform"})
+    assert out.returncode == 0 and (tmp_path / "x.svg").stat().st_size > 0, out.stderr
