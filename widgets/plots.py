@@ -191,8 +191,14 @@ def steady_top(current: float, needed: float) -> float:
 
 
 def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str]) -> None:
-    """Label integer positions 0..n-1 of ``axis`` with ``labels``."""
-    axis.setTicks([[(i, label) for i, label in enumerate(labels)], []])
+    """Label integer positions 0..n-1 of ``axis`` with ``labels`` (unchanged labels: nothing to do).
+
+    ``setTicks`` drops the axis's drawn picture and lays it out again; a panel that sets the
+    same labels on every slider tick would pay that each time.
+    """
+    ticks = [[(i, label) for i, label in enumerate(labels)], []]
+    if getattr(axis, "_tickLevels", None) != ticks:
+        axis.setTicks(ticks)
 
 
 def category_lut(colors: Sequence[QColor], empty: QColor) -> NDArray[np.uint8]:
