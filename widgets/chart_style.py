@@ -231,6 +231,13 @@ def readable_axis(axis: pg.AxisItem, font_pt: int, base_pt: int = 9) -> None:
         base = axis.__dict__.setdefault(f"base_{name}", getattr(axis, name))
         if base is not None:
             setter(round(base * max(font_pt, base_pt) / base_pt))
+    if axis.orientation in ("top", "bottom"):
+        # pyqtgraph sizes a horizontal axis to 0.8 of its labels' height, but draws them whole:
+        # at slide sizes their lower part fell under the next row of plots
+        line = math.ceil(QFontMetricsF(axis.style.get("tickFont") or QFont()).height())
+        if axis.textHeight < line:
+            axis.textHeight = line
+            axis._updateHeight()
 
 
 def _decade_ticks(axis: pg.AxisItem) -> Callable[..., list[tuple[float | None, list[float]]]]:
