@@ -67,9 +67,14 @@ def check_target(path: str | Path) -> Path:
     """Return where ``path`` would be written; refuse before anything is rendered or touched.
 
     Refused: a folder, a path under a file, a folder we cannot write into, a symbolic link
-    loop, a name longer than the file system allows.
+    loop, a name longer than the file system allows, a NUL character, ``~nosuchuser``.
     """
-    out = Path(path).expanduser()
+    if "\x00" in str(path):
+        raise InputError(f"{str(path)!r}: a file name cannot hold a NUL character")
+    try:
+        out = Path(path).expanduser()
+    except RuntimeError as exc:  # ~nosuchuser
+        raise InputError(f"{path}: cannot expand '~' ({exc})") from None
     try:
         return _check(out)
     except (RuntimeError, OSError) as exc:  # Path.resolve: "Symlink loop"; ELOOP, ENAMETOOLONG
