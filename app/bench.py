@@ -123,7 +123,8 @@ def startup_seconds(runs: int = 3) -> float:
 
 
 def run_bench(panels: list[str] | None = None, ticks: int = 200) -> dict[str, Any]:
-    """Run the GUI latency bench for ``panels`` (default all) and the core timings."""
+    """Run the GUI latency bench for ``panels``; without ``panels``, every panel, the core
+    timings and the start-up time."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     wanted = panels or [s.lever for s in PANELS]
@@ -138,6 +139,7 @@ def run_bench(panels: list[str] | None = None, ticks: int = 200) -> dict[str, An
                     "pyqtgraph": pg.__version__, "numpy": np.__version__,
                     "platform": app.platformName()},
         "panels": [bench_panel(app, p, ticks) for p in wanted],
-        "core": bench_core(),
-        "startup_to_first_paint_s_median": round(startup_seconds(), 2),
+        # the core timings and start-up take minutes: only in the whole bench, not for a few panels
+        "core": bench_core() if panels is None else None,
+        "startup_to_first_paint_s_median": round(startup_seconds(), 2) if panels is None else None,
     }

@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--no-scenario", action="store_true",
                         help="do not write the scenario JSON next to the chart")
     bench = sub.add_parser("bench", help="measure slider-to-pixels latency per panel (JSON)")
-    bench.add_argument("--panels", nargs="*", help="panel ids (default: all)")
+    bench.add_argument("--panels", nargs="*",
+                       help="panel ids (default: all, plus the core timings and start-up; "
+                            "given: only those panels)")
     bench.add_argument("--ticks", type=int, default=200)
     bench.add_argument("--json", type=_output, help="also write the report to this file")
     bench.add_argument("--peers", action="store_true",
