@@ -25,6 +25,11 @@ from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate
 DIRECTIONS = ("callees", "callers", "both")
 _KINDS = ("builtin", "external", "unknown", "dynamic")
 MAX_FILES = 5000
+MAX_TOTAL_CHARS = 20 * 2**20
+"""Characters of code analysed at once, every file together: the same 20 MiB a folder is read
+up to (``widgets.loaders.MAX_TEXT_BYTES``), so a scenario holds no more than the window opens.
+Work and memory grow with the code (5,000 modules filling a 128 MiB scenario ran past 90 s
+and 1.5 GB); at this size the worst case is seconds."""
 _WHERE = "params"
 
 
@@ -57,6 +62,11 @@ class Params(fields.Declared):
             raise InputError(f"{_WHERE}.source: give Python source (or params.files)")
         if self.source.strip() and self.files:
             raise InputError(f"{_WHERE}: give either source or files, not both")
+        chars = sum(map(len, self.code().values()))
+        if chars > MAX_TOTAL_CHARS:
+            name = "files" if self.files else "source"
+            raise InputError(f"{_WHERE}.{name}: longer than {MAX_TOTAL_CHARS:,} characters"
+                             f"{' in all' if self.files else ''} (got {chars:,}); analyse a sub-package")
 
     def to_dict(self) -> dict[str, Any]:
         """Return the params as JSON-safe data (``files`` or ``source``, whichever is used)."""

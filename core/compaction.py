@@ -37,6 +37,10 @@ DECISION_WORDS = ("decided", "agreed", "chose", "will use", "must", "deadline", 
                   "always", "never", "from now on")
 """Our default phrases that mark a sentence as a decision (priority 2)."""
 MAX_TURNS = 50_000
+MAX_TOTAL_CHARS = 20 * 2**20
+"""Characters of every turn's text together: the 20 MiB a transcript file is read up to
+(``widgets.loaders.MAX_TEXT_BYTES``). Counting, fact-finding and the replays grow with the text
+(50,000 turns of 2.6 KB, 130 MB, took 58 s); at this size the worst case takes seconds."""
 MAX_MEMORY_SLOTS = 5_000_000
 """turns x max_facts: the running memory keeps the summary at every turn (30,000 turns x
 5,000 facts took 65 s and 1.2 GB; this bound is about 2 s and 40 MB)."""
@@ -88,7 +92,17 @@ def _turns(value: object, where: str) -> tuple[Turn, ...]:
         raise InputError(f"{where}: the transcript is empty")
     if len(raw) > MAX_TURNS:
         raise InputError(f"{where}: at most {MAX_TURNS:,} turns, got {len(raw):,}")
-    return tuple(_turn(t, f"{where}[{i}]") for i, t in enumerate(raw))
+    turns = tuple(_turn(t, f"{where}[{i}]") for i, t in enumerate(raw))
+    check_chars(turns, where)
+    return turns
+
+
+def check_chars(turns: Sequence[Turn], where: str) -> None:
+    """Refuse turns whose text together is over :data:`MAX_TOTAL_CHARS` characters."""
+    chars = sum(len(t.text) for t in turns)
+    if chars > MAX_TOTAL_CHARS:
+        raise InputError(f"{where}: longer than {MAX_TOTAL_CHARS:,} characters in all (got {chars:,}); "
+                         "shorten the conversation")
 
 
 def _decision_words(value: object, where: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from core import fields
-from core.compaction import MAX_TURNS, Turn
+from core.compaction import MAX_TURNS, Turn, check_chars
 from core.errors import InputError
 
 _SPEAKER = re.compile(r"^\s*(user|assistant|human|ai|claude)\s*:\s?", re.IGNORECASE)
@@ -96,6 +96,7 @@ def parse_transcript(text: str, name: str = "transcript") -> tuple[Turn, ...]:
     if len(found) > MAX_TURNS:  # the same limit a scenario or a session is read with
         raise InputError(f"{name}: {len(found):,} turns, more than the {MAX_TURNS:,} a "
                          "conversation may have here")
+    check_chars(found, name)
     return found
 
 

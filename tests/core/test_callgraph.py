@@ -133,6 +133,18 @@ def test_bad_input_names_the_field(params, message):
         compute("callgraph", params)
 
 
+def test_code_over_the_total_character_limit_is_refused_naming_it():
+    limit = callgraph.MAX_TOTAL_CHARS
+    half = "# x\n" * (limit // 8)  # comment lines: nothing to analyse, cheap to build
+    at_limit = {"a.py": half, "b.py": half + "#" * (limit - 2 * len(half))}
+    assert sum(map(len, at_limit.values())) == limit
+    assert callgraph.Params.from_dict({"files": at_limit}).files == at_limit
+    with pytest.raises(InputError, match=f"params.files: longer than {limit:,} characters in all"):
+        compute("callgraph", {"files": {**at_limit, "c.py": "x"}})
+    with pytest.raises(InputError, match=f"params.source: longer than {limit:,} characters"):
+        compute("callgraph", {"source": "#" * (limit + 1)})
+
+
 def test_depth_sweep_grows_to_the_whole_slice():
     params = callgraph.Params(source=MODULE, target="report")
     curve = callgraph.sweep(params, "depth", [0, 1, 2, 3, 10])

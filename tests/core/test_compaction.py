@@ -86,6 +86,22 @@ def test_bad_input_names_the_field():
         compaction.Params.from_dict({"turns": CHAT, "strategy": "magic"})
 
 
+def test_turn_text_over_the_total_character_limit_is_refused_naming_it():
+    from core.compaction_io import parse_transcript
+
+    limit = compaction.MAX_TOTAL_CHARS
+    half = "word " * (limit // 10 - 1) + "word."  # no trailing space: a pasted turn is stripped
+    at_limit = [{"role": "user", "text": half},
+                {"role": "assistant", "text": half + "x" * (limit - 2 * len(half))}]
+    assert sum(len(t.text) for t in compaction.Params.from_dict({"turns": at_limit}).turns) == limit
+    over = [*at_limit, {"role": "user", "text": "x"}]
+    with pytest.raises(InputError, match=f"params.turns: longer than {limit:,} characters in all"):
+        compute("compaction", {"turns": over})
+    pasted = "\n".join(f"{t['role']}: {t['text']}" for t in over)
+    with pytest.raises(InputError, match=f"chat.txt: longer than {limit:,} characters in all"):
+        parse_transcript(pasted, "chat.txt")
+
+
 def sim(kind, caching=True, limit=60, soft=30, between=10, pause=5.0):
     tokens = np.array([20, 30, 15, 25, 20, 30, 15, 25, 20, 30], np.int64)
     users = np.arange(10) % 2 == 0
