@@ -94,8 +94,16 @@ _MLA_MAX = {"n": 10**9, "d": 256, "r": 512, "bytes_per_elem": 8}
 stays within seconds and ~100 MB (larger sizes raised MemoryError)."""
 
 
+MAX_OPS_NS = 1_000
+"""Sequence lengths the operations chart may be given: it draws them on a log axis next to 51
+lengths of its own, so a thousand is already more points than it has pixels. Unbounded, a
+scenario's list ran as long as the file (12 million lengths: 88 s and 4.5 GB)."""
+
+
 def _ops_ns(value: object, where: str) -> tuple[int, ...]:
     ops = fields.sequence(value, where)
+    if len(ops) > MAX_OPS_NS:
+        raise InputError(f"{where}: at most {MAX_OPS_NS:,} lengths, got {len(ops):,}")
     for i, v in enumerate(ops):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise InputError(f"{where}[{i}]: expected a positive integer, got {v!r}")

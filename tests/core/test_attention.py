@@ -154,3 +154,11 @@ def test_chunks_kept_whole_are_reused_bit_for_bit(kind):
         for name in ("window_mass", "image", "kept"):
             assert np.array_equal(getattr(a, name), getattr(b, name))
     assert reused.whole  # the wide variant did keep whole chunks
+
+
+def test_more_ops_lengths_than_the_limit_are_refused_naming_it():
+    limit = attention.MAX_OPS_NS
+    at_limit = list(range(1, limit + 1))
+    assert attention.Params.from_dict({"ops_ns": at_limit}).ops_ns == tuple(at_limit)
+    with pytest.raises(InputError, match=f"params.ops_ns: at most {limit:,} lengths, got {limit + 1:,}"):
+        compute("attention", {"n": 16, "ops_ns": [*at_limit, limit + 1]})
