@@ -22,7 +22,9 @@ MAX_STEPS = 20_000
 MAX_BLOCKS = 10_000_000
 """Largest pool (and longest sequence) simulated: the pool is an array of this many cells."""
 MAX_WORK = 10_000_000
-"""Most work one simulation may take (see :func:`work`): about 10 s on a 2-core machine."""
+"""Most work one simulation may take (see :func:`work`). The worst stream within it (100,000
+requests at once, block size 1, ``ctxlab bench --worst``) took 19.8 s of CPU on a shared
+2-core machine (the 10 s this once said was a lighter stream's)."""
 _WHERE = "params"
 _GEN_KEYS = ("count", "seed", "mean_length")
 
@@ -163,9 +165,10 @@ LIVE = frozenset({"at_step"})
 def prepare(params: Params, counter: object = None, progress: Any = None) -> Result:
     """Compare the allocators statically and simulate the stream through both (the heavy part).
 
-    A ``progress`` with a ``stopped()`` method (a panel's) is polled to stop early.
+    ``progress`` hears the fraction simulated; one with a ``stopped()`` method (a panel's) is
+    polled to stop early.
     """
-    return simulate_stream(params, getattr(progress, "stopped", lambda: False))
+    return simulate_stream(params, getattr(progress, "stopped", lambda: False), progress or (lambda f: None))
 
 
 def derive(prepared: Result, params: Params) -> Result:
@@ -203,7 +206,7 @@ def work(params: Params) -> int:
 
 def _too_much(what: str) -> InputError:
     return InputError(f"{_WHERE}: this stream is {what} to simulate, more than the {MAX_WORK:,} "
-                      "ctxlab simulates at once (about 10 s); use fewer or shorter requests "
+                      "ctxlab simulates at once (up to 20 s); use fewer or shorter requests "
                       "(lengths, generate.count, generate.mean_length), fewer steps or a larger "
                       "block_size")
 
@@ -219,7 +222,8 @@ def check_work(params: Params) -> int:
     return cost
 
 
-def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: False) -> Result:
+def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: False,
+                    progress: Callable[[float], None] = lambda f: None) -> Result:
     """Simulate the stream of ``params`` through both allocators.
 
     :func:`work` cannot foresee preemptions: each re-admission hands a request all its blocks
@@ -231,12 +235,12 @@ def simulate_stream(params: Params, should_stop: Callable[[], bool] = lambda: Fa
     cap = params.capacity
     try:
         paged = simulate(Paged(cap, params.block_size), lengths, prompts, arrivals, steps,
-                         should_stop, again_max=MAX_WORK - cost)
+                         should_stop, again_max=MAX_WORK - cost, progress=lambda f: progress(f / 2))
     except WorkLimitError as exc:
         raise _too_much(f"{cost:,} token-steps and blocks plus {exc.again:,} blocks handed out "
                         f"again to preempted requests (by step {exc.step:,})") from None
     contiguous = simulate(Contiguous(cap, params.block_size, params.slot_blocks), lengths, prompts,
-                          arrivals, steps, should_stop)
+                          arrivals, steps, should_stop, progress=lambda f: progress(0.5 + f / 2))
     return Result(params, lengths, contiguous, paged)
 
 

@@ -145,15 +145,21 @@ class Trace:
         return out
 
 
+PROGRESS_STEPS = 64
+"""Steps between progress reports (a step of 100,000 running requests takes milliseconds)."""
+
+
 def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrivals: np.ndarray,
              steps: int, should_stop: Callable[[], bool] = lambda: False,
-             max_cells: int = 8_000_000, again_max: int | None = None) -> Trace:
+             max_cells: int = 8_000_000, again_max: int | None = None,
+             progress: Callable[[float], None] = lambda f: None) -> Trace:
     """Run the request stream through ``alloc`` for ``steps`` steps (or until all finish).
 
     Block maps are kept for every step while they fit in ``max_cells`` cells; past that, every
     other snapshot is dropped and the stride doubles, so memory stays bounded. A preempted
     request is handed all its blocks again when re-admitted, work no estimate made before the
     run can bound; past ``again_max`` such blocks :class:`WorkLimitError` stops the run.
+    ``progress`` hears the fraction of the steps run, every :data:`PROGRESS_STEPS` steps.
     """
     n, cap = lengths.size, alloc.owner.size
     tokens = prompts.astype(np.int64).copy()
@@ -167,6 +173,8 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
     preempted = np.zeros(n, bool)
     last = steps
     for step in range(steps):
+        if step % PROGRESS_STEPS == 0:
+            progress(step / steps)
         while nxt < n and arrivals[nxt] <= step:
             queue.append(nxt)
             nxt += 1

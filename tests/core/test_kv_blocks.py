@@ -133,3 +133,11 @@ def test_a_stream_too_big_to_simulate_quickly_is_refused_up_front_naming_the_lim
     assert kv_blocks.work(bench) <= kv_blocks.MAX_WORK
     for path in samples("kv_blocks"):
         assert kv_blocks.work(kv_blocks.Params.from_dict(read_scenario(path)[1])) <= kv_blocks.MAX_WORK
+
+
+def test_the_simulation_reports_its_progress_through_compute():
+    heard: list[float] = []
+    params = {"generate": {"count": 300, "seed": 0, "mean_length": 400}, "block_size": 4, "steps": 2000}
+    compute("kv_blocks", params, None, heard.append)
+    assert len(heard) > 10 and heard == sorted(heard)
+    assert heard[0] == 0 and 0.5 <= heard[-1] <= 1  # paged run: the first half, contiguous: the second
