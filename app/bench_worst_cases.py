@@ -117,9 +117,13 @@ def _compression_file() -> Params:
     return {**base("compression"), "text": words(FILE_BUDGET, sentence=12)}
 
 
-def _callgraph_file() -> Params:
-    per = min(FILE_BUDGET // callgraph.MAX_FILES * 9 // 10, callgraph_ast_max())  # JSON escapes newlines
-    return {"files": callgraph_files(callgraph.MAX_FILES, per), "direction": "both", "target": "m0000.f0"}
+def _callgraph(chars_over: int = 0) -> Params:
+    """The most modules, their code filling the total-characters limit (one more with ``chars_over``)."""
+    per = min(callgraph.MAX_TOTAL_CHARS // callgraph.MAX_FILES - 100, callgraph_ast_max())
+    files = callgraph_files(callgraph.MAX_FILES, per)
+    last = next(reversed(files))
+    files[last] += "#" * (callgraph.MAX_TOTAL_CHARS - sum(map(len, files.values())) + chars_over)
+    return {"files": files, "direction": "both", "target": "m0000.f0"}
 
 
 def callgraph_ast_max() -> int:
@@ -191,9 +195,12 @@ def _compaction(turns: int = compaction.MAX_TURNS, chars: int = 0, extra_fact: i
     return {**p, "turns": made, "max_facts": facts, "budget": 100_000}
 
 
-def _compaction_file() -> Params:
-    per = FILE_BUDGET // compaction.MAX_TURNS - json_len({"role": "assistant", "text": ""})
-    return _compaction(chars=per)
+def _compaction_text(chars_over: int = 0, turns: int = compaction.MAX_TURNS, extra_fact: int = 0) -> Params:
+    """The most turns, their text filling the total-characters limit, the most facts they may keep."""
+    p = _compaction(turns, compaction.MAX_TOTAL_CHARS // turns, extra_fact)
+    last = p["turns"][-1]
+    last["text"] += "x" * (compaction.MAX_TOTAL_CHARS - sum(len(t["text"]) for t in p["turns"]) + chars_over)
+    return p
 
 
 def _attention(n: int = attention.MAX_N, ops: list[int] | None = None) -> Params:
@@ -211,8 +218,8 @@ def _attention(n: int = attention.MAX_N, ops: list[int] | None = None) -> Params
     return out
 
 
-def _attention_file() -> Params:
-    return _attention(ops=[INT_MAX - i for i in range(FILE_BUDGET // 11)])
+def _attention_ops(over: int = 0) -> Params:
+    return _attention(ops=[INT_MAX - i for i in range(attention.MAX_OPS_NS + over)])
 
 
 def _model_profile(keys: int = 0) -> Params:
@@ -341,10 +348,11 @@ def cases() -> tuple[Case, ...]:
              _bpe_file, (FILE_OVER,)),
         Case("compression", "file", f"12-word sentences filling the {f} (no text limit)", _compression_file,
              (FILE_OVER,)),
-        Case("callgraph", "file", f"{callgraph.MAX_FILES:,} modules of chained calls filling the {f}",
-             _callgraph_file, (Over("files one over", callgraph.MAX_FILES,
-                                    lambda: {"files": callgraph_files(callgraph.MAX_FILES + 1, 40)}),
-                               FILE_OVER)),
+        Case("callgraph", "limits", f"{callgraph.MAX_FILES:,} modules of chained calls, "
+             f"{callgraph.MAX_TOTAL_CHARS:,} chars in all", _callgraph,
+             (Over("files one over", callgraph.MAX_FILES,
+                   lambda: {"files": callgraph_files(callgraph.MAX_FILES + 1, 40)}),
+              Over("chars one over", f"{callgraph.MAX_TOTAL_CHARS:,}", lambda: _callgraph(1)))),
         Case("kv_blocks", "limits", f"{kv_blocks.MAX_REQUESTS:,} requests at once, block 1, "
              f"{kv_blocks.MAX_STEPS:,} steps, {kv_blocks.MAX_BLOCKS:,}-block pool, work just under {kv_work}",
              lambda: _kv(False), (Over("work just over", kv_work, lambda: _kv(True)),
@@ -360,17 +368,16 @@ def cases() -> tuple[Case, ...]:
              (Over("events one over", temporal.MAX_EVENTS, lambda: _temporal(temporal.MAX_EVENTS + 1)),)),
         Case("temporal", "file", f"that graph plus point queries filling the {f} (no queries limit)",
              _temporal_file, (FILE_OVER,)),
-        Case("compaction", "limits", f"{compaction.MAX_TURNS:,} sample turns x "
-             f"{slots // compaction.MAX_TURNS} facts ({slots:,} slots)", _compaction,
-             (Over("slots one fact over", f"{slots:,}", lambda: _compaction(extra_fact=1)),
+        Case("compaction", "limits", f"{compaction.MAX_TURNS:,} turns of {compaction.MAX_TOTAL_CHARS:,} "
+             f"chars in all x {slots // compaction.MAX_TURNS} facts ({slots:,} slots)", _compaction_text,
+             (Over("slots one fact over", f"{slots:,}", lambda: _compaction_text(extra_fact=1)),
               Over("turns one over", f"{compaction.MAX_TURNS:,}",
-                   lambda: _compaction(compaction.MAX_TURNS + 1)))),
-        Case("compaction", "file", f"{compaction.MAX_TURNS:,} turns filling the {f} (no turn-text limit)",
-             _compaction_file, (FILE_OVER,)),
-        Case("attention", "limits", f"n {attention.MAX_N:,}, top-k n/2, largest d, bins, MLA and context",
-             _attention, (Over("n one over", attention.MAX_N, lambda: _attention(attention.MAX_N + 1)),)),
-        Case("attention", "file", f"ops_ns: lengths near {INT_MAX:,} filling the {f} (no list limit)",
-             _attention_file, (FILE_OVER,)),
+                   lambda: _compaction(compaction.MAX_TURNS + 1)),
+              Over("chars one over", f"{compaction.MAX_TOTAL_CHARS:,}", lambda: _compaction_text(1)))),
+        Case("attention", "limits", f"n {attention.MAX_N:,}, top-k n/2, largest d, bins, MLA and context, "
+             f"{attention.MAX_OPS_NS:,} ops lengths near {INT_MAX:,}", _attention_ops,
+             (Over("n one over", attention.MAX_N, lambda: _attention(attention.MAX_N + 1)),
+              Over("ops lengths one over", f"{attention.MAX_OPS_NS:,}", lambda: _attention_ops(1)))),
         Case("model_profile", "limits", f"a config at the key limit, {model_config.MAX_LAYERS:,} layers, "
              f"{model_config.MAX_POSITIONS:,} tokens, most GPUs, block 1", _model_profile,
              (Over("config one key over", f"{config_limit():,}", lambda: _model_profile(1)),)),
