@@ -7,6 +7,7 @@ how many bytes the KV cache takes per token and per context under MHA, GQA, MQA 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,21 +223,30 @@ class Prepared:
     compared: dict[Variant, Comparison] = field(default_factory=dict)
     """The last variant compared: a change of the row, the colors, the model or the context reuses it."""
 
-    def comparison(self, variant: Variant) -> Comparison:
+    def comparison(self, variant: Variant, progress: Callable[[float], None] = lambda f: None) -> Comparison:
         """Return ``variant`` compared with full attention (the last one is kept)."""
         found = self.compared.get(variant)
         if found is None:
-            found = compare(self.maps, variant)
+            found = compare(self.maps, variant, progress=progress)
             self.compared.clear()
             self.compared[variant] = found
         return found
 
 
 def prepare(params: Params, counter: object = None, progress: Any = None) -> Prepared:
-    """Build full attention in row chunks (a ``progress`` with ``stopped()`` stops it) and MLA."""
+    """Build full attention in row chunks, the MLA round trip and the variant's comparison.
+
+    ``progress`` hears the fraction done (the build is the first half, the comparison, which
+    :func:`derive` then reuses, the second); one with ``stopped()`` stops the build early.
+    """
     p, m = params, params.mla
-    maps = Maps.build(p.n, p.d, p.slope, p.seed, p.bins, getattr(progress, "stopped", lambda: False))
-    return Prepared(maps, mla_roundtrip(m["n"], m["d"], m["r"], m["bytes_per_elem"]))
+    report: Callable[[float], None] = progress or (lambda f: None)
+    stopped = getattr(progress, "stopped", lambda: False)
+    maps = Maps.build(p.n, p.d, p.slope, p.seed, p.bins, stopped, lambda f: report(f / 2))
+    prepared = Prepared(maps, mla_roundtrip(m["n"], m["d"], m["r"], m["bytes_per_elem"]))
+    if not stopped():  # a stopped build is not compared (its maps are partial)
+        prepared.comparison(p.as_variant(), lambda f: report(0.5 + f / 2))
+    return prepared
 
 
 def derive(prepared: Prepared, params: Params) -> Result:

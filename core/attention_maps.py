@@ -115,8 +115,12 @@ class Maps:
 
     @classmethod
     def build(cls, n: int, d: int, slope: float, seed: int, bins: int = 1024,
-              should_stop: Callable[[], bool] = lambda: False) -> Maps:
-        """Compute full attention once (chunked); keep its exponentials when n is small."""
+              should_stop: Callable[[], bool] = lambda: False,
+              progress: Callable[[float], None] = lambda f: None) -> Maps:
+        """Compute full attention once (chunked); keep its exponentials when n is small.
+
+        ``progress`` hears the fraction of rows done after each chunk.
+        """
         x = inputs(n, d, seed)
         f = max(1, -(-n // bins))
         maps = cls(x, x.astype(np.float32), slope, np.zeros((n, n), np.float32) if n <= KEEP_MAX_N else None,
@@ -130,6 +134,7 @@ class Maps:
             if maps.exp is not None:
                 maps.exp[rows, :rows.stop] = e
             _bin_into(maps.image, (e / maps.full_sum[rows, None]).astype(np.float32), rows.start, f)
+            progress(rows.stop / n)
         return maps
 
     @property
@@ -198,9 +203,11 @@ def _keeps_all(rows: slice, v: Variant) -> bool:
     return v.k >= stop if v.kind == "topk" else v.window >= stop - 1
 
 
-def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: False) -> Comparison:
+def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: False,
+            progress: Callable[[float], None] = lambda f: None) -> Comparison:
     """Mask, renormalize and multiply by V chunk by chunk; bin the weights for display.
 
+    ``progress`` hears the fraction of rows done after each chunk.
     A chunk whose variant keeps all its causal keys is the same at every wider window: with
     the exponentials kept, it is compared once and reused (bit for bit: the same operations).
     """
@@ -225,6 +232,7 @@ def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: Fa
         mass[rows], kept[rows] = got.mass, got.kept
         worst = max(worst, got.worst)
         _bin_into(image, got.weights, rows.start, f, got.lo)
+        progress(rows.stop / n)
     scale = float(np.abs(maps.full_out).max()) or 1.0
     return Comparison(worst, worst / scale, mass, image, kept)
 

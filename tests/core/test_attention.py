@@ -162,3 +162,11 @@ def test_more_ops_lengths_than_the_limit_are_refused_naming_it():
     assert attention.Params.from_dict({"ops_ns": at_limit}).ops_ns == tuple(at_limit)
     with pytest.raises(InputError, match=f"params.ops_ns: at most {limit:,} lengths, got {limit + 1:,}"):
         compute("attention", {"n": 16, "ops_ns": [*at_limit, limit + 1]})
+
+
+def test_the_build_and_the_comparison_report_progress_through_compute():
+    heard: list[float] = []
+    res = compute("attention", {"n": 2048, "d": 16, "variant": "topk", "k": 64}, None, heard.append)
+    assert heard == sorted(heard) and heard[-1] == 1.0
+    assert any(f <= 0.5 for f in heard) and any(0.5 < f < 1 for f in heard)  # both halves, chunk by chunk
+    assert res == compute("attention", {"n": 2048, "d": 16, "variant": "topk", "k": 64})
