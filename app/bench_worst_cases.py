@@ -119,10 +119,12 @@ def _compression_file() -> Params:
 
 def _callgraph(chars_over: int = 0) -> Params:
     """The most modules, their code filling the total-characters limit (one more with ``chars_over``)."""
-    per = min(callgraph.MAX_TOTAL_CHARS // callgraph.MAX_FILES - 100, callgraph_ast_max())
-    files = callgraph_files(callgraph.MAX_FILES, per)
-    last = next(reversed(files))
-    files[last] += "#" * (callgraph.MAX_TOTAL_CHARS - sum(map(len, files.values())) + chars_over)
+    n = callgraph.MAX_FILES
+    per = min(callgraph.MAX_TOTAL_CHARS // n - 100, callgraph_ast_max())
+    files = callgraph_files(n, per)
+    rest = callgraph.MAX_TOTAL_CHARS - sum(map(len, files.values())) + chars_over
+    for i, path in enumerate(files):  # the rest as a comment in every module (none past the per-file cap)
+        files[path] += "#" * (rest // n + (i < rest % n))
     return {"files": files, "direction": "both", "target": "m0000.f0"}
 
 
