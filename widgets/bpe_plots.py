@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
 
 from core import bpe
 from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_category_ticks, set_line
@@ -82,6 +83,7 @@ class BpePlots:
         set_category_ticks(self.bars_plot.getAxis("bottom"), _BARS)
         self.bars_plot.setMouseEnabled(x=False, y=False)
         self._bars_top = 0.0
+        self._bars_theme: Theme | None = None
         self._drawn: tuple[object, object, object] = (None, None, None)
 
     def place_line_labels(self) -> None:
@@ -111,7 +113,7 @@ class BpePlots:
             self.exact_line.setPos(res.exact / max(res.sample_words, 1))
         set_line(self.line, res.learned)
         self.freq_line.setPos(max(res.learned - 1, 0))
-        self._update_bars(res, theme)
+        self._update_bars(res, theme, force)
 
     def _update_curves(self, res: bpe.Result, theme: Theme) -> None:
         xs = np.arange(res.sample_curve.size)
@@ -132,7 +134,7 @@ class BpePlots:
                           symbol="o" if freq.size <= 60 else None, symbolSize=5,
                           symbolBrush=theme.color(3), symbolPen=None)
 
-    def _update_bars(self, res: bpe.Result, theme: Theme) -> None:
+    def _update_bars(self, res: bpe.Result, theme: Theme, force: bool = False) -> None:
         rows = estimate_rows(res)
         heights = np.array([n for _, n, _ in rows] + [0] * (4 - len(rows)), dtype=float)
         colors = [mkcolor(theme.color(i + 4)) for i in range(4)]
@@ -141,11 +143,15 @@ class BpePlots:
         title = f"Counting the sample (% = error vs {_BARS[ref]})"
         if self.bars_plot.titleLabel.text != title:
             self.bars_plot.setTitle(title, color=theme.foreground, size=f"{theme.title_pt}pt")
+        restyle = force or theme is not self._bars_theme  # a new theme's ink and text size
+        self._bars_theme = theme
         for i, label in enumerate(self.bar_labels):
+            if restyle:  # at the axes' size: a slide is read from the back of the room
+                label.setFont(QFont(label.textItem.font().family(), theme.font_pt))
             if i < len(rows):
                 _, n, err = rows[i]
                 extra = "" if err is None or i == ref else f" ({err:+.0%})"
-                if label.toPlainText() != f"{n:,}{extra}":
+                if restyle or label.toPlainText() != f"{n:,}{extra}":
                     label.setText(f"{n:,}{extra}", color=theme.foreground)
                 label.setPos(i, n)
             label.setVisible(i < len(rows))

@@ -313,13 +313,15 @@ class LearningPlots:
                                       pen=pg.mkPen(theme.color(0), width=theme.line_width),
                                       symbol="o" if few else None, symbolBrush=theme.color(0),
                                       symbolPen=None)
-            for axis, color in (("left", theme.color(2)), ("right", theme.color(0))):
-                self.curve.getAxis(axis).setTextPen(pg.mkPen(color))
             top = float(max(s["prevented"].max(initial=0), 1)) * 1.25
             self.curve.setRange(xRange=(0.4, float(ts.max(initial=1)) + 0.6), yRange=(0, top), padding=0)
             self.tokens_vb.setRange(yRange=(0, float(max(s["rule_tokens"].max(initial=0), 1)) * 1.25),
                                     padding=0)
             self.tokens_vb.setGeometry(self.curve.vb.sceneBoundingRect())
+        for side, color in (("left", theme.color(2)), ("right", theme.color(0))):
+            axis = self.curve.getAxis(side)  # a theme switch re-inks every axis in the foreground
+            if axis.textPen().color() != mkcolor(color):
+                axis.setTextPen(pg.mkPen(color))
         style_line(self.curve_line, theme)
         set_line(self.curve_line, float(res.threshold))
         set_title(self.curve, "Failures prevented (bars) vs rule tokens per call (line)")

@@ -160,7 +160,7 @@ class CachePlots:
             self.fit_axes(theme)
             self._sweep_key = None
         self._update_scores(res, theme)
-        self._update_sweep(out, theme)
+        self._update_sweep(out, theme, force)
         self.cost.update(res, theme)
         if force or res.prepared is not self._heat_for:
             self._update_heat(res)
@@ -236,7 +236,7 @@ class CachePlots:
             label.setColor(FALSE_HIT if fh[k] else FALSE_MISS if fm[k]
                            else theme.color(2) if w.hit[k] else theme.muted)
 
-    def _update_sweep(self, out: CacheOutput, theme: Theme) -> None:
+    def _update_sweep(self, out: CacheOutput, theme: Theme, force: bool = False) -> None:
         set_line(self.vline, out.result.params.threshold)
         style_line(self.vline, theme)
         key = (id(out.result.prepared), id(out.other_table), out.result.params.cost_per_call, theme.name)
@@ -272,7 +272,7 @@ class CachePlots:
         text = "" if out.result.prepared.codes is None else (
             "no zero-error threshold" if zero is None
             else f"zero errors: {zero[0]:.2f}–{zero[1]:.2f}")
-        if text != self.none_label.toPlainText():
+        if force or text != self.none_label.toPlainText():  # force: a new theme's ink
             self.none_label.setText(text, color=theme.foreground)
         self.none_label.setPos(0.5, 1.17)
         self.none_label.setAnchor((0.5, 0))

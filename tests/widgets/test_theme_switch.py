@@ -1,0 +1,50 @@
+"""Labels that a draw skips while their text stays the same still follow a theme switch and a
+slide's text size (a value label kept in the old theme's ink is unreadable on the new ground)."""
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from widgets.bpe_panel import BpePanel
+from widgets.procedural_learning_panel import ProceduralLearningPanel
+from widgets.semantic_cache_panel import SemanticCachePanel
+from widgets.theme import load_theme
+
+
+def _texts(plot):
+    return [i for i in plot.items if isinstance(i, pg.TextItem) and i.isVisible()]
+
+
+def _ink(item):
+    return item.textItem.defaultTextColor().name()
+
+
+def test_bpe_bar_labels_take_the_dark_themes_ink_and_the_slides_size(sample_panel, qtbot):
+    panel = sample_panel(BpePanel)
+    labels = _texts(panel.plots_.bars_plot)
+    assert labels and all(_ink(label) == QColor(panel.theme.foreground).name() for label in labels)
+    dark = load_theme("dark")
+    panel.apply_theme(dark)  # the counts are unchanged: only the ink is new
+    assert [_ink(label) for label in labels] == [QColor(dark.foreground).name()] * len(labels)
+    slide = load_theme("slide")
+    panel.apply_theme(slide)
+    assert all(label.textItem.font().pointSize() == slide.font_pt for label in labels)
+
+
+def test_semantic_cache_sweep_note_takes_the_dark_themes_ink(sample_panel):
+    panel = sample_panel(SemanticCachePanel)
+    note = panel.plots_.none_label
+    assert note.toPlainText()  # the sample has a note under the sweep's title
+    dark = load_theme("dark")
+    panel.apply_theme(dark)
+    assert _ink(note) == QColor(dark.foreground).name()
+
+
+def test_procedural_learning_twin_axes_keep_their_series_colors_after_a_theme_switch(sample_panel):
+    panel = sample_panel(ProceduralLearningPanel)
+    plot = panel.plots_.curve
+    # the same theme again (View > Dark theme clicked while dark) restyles the axes too
+    for theme in (load_theme("dark"), load_theme("dark"), load_theme("light")):
+        panel.apply_theme(theme)  # restyles every axis in the foreground, then redraws
+        assert plot.getAxis("left").textPen().color() == QColor(theme.color(2))  # the bars' color
+        assert plot.getAxis("right").textPen().color() == QColor(theme.color(0))  # the line's
+
