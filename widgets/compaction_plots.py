@@ -177,11 +177,6 @@ class CompactionPlots:
                 at = np.arange(i * step // len(self.markers), n, step)
                 self.markers[name].setData(at, windows[name][at])
         self._update_keys(windows)
-        marks = np.array(sorted(out.view.marks), dtype=np.int64)
-        series = res.book[p.shown].in_window if p.shown in res.book else res.cookbook[p.shown].in_window
-        tick = max(self._top, 1.0) * 0.05
-        ys = series[marks].astype(float) if marks.size else np.zeros(0)
-        self.marks.setData(np.repeat(marks, 2).astype(float), np.column_stack([ys, ys + tick]).ravel())
         set_line(self.budget, float(p.budget))
         set_line(self.soft, float(p.soft))
         every = [r.in_window for r in res.book.values()] + [t.in_window for t in res.cookbook.values()]
@@ -193,6 +188,12 @@ class CompactionPlots:
             # the same turns on every chart (setXLink would align them by screen position instead)
             for plot in (self.wait, self.cost):
                 plot.setXRange(0, max(n - 1, 1), padding=0.02)
+        # after the range: a tick is 5% of this draw's axis, not of the one before the move
+        marks = np.array(sorted(out.view.marks), dtype=np.int64)
+        series = res.book[p.shown].in_window if p.shown in res.book else res.cookbook[p.shown].in_window
+        tick = max(self._top, 1.0) * 0.05
+        ys = series[marks].astype(float) if marks.size else np.zeros(0)
+        self.marks.setData(np.repeat(marks, 2).astype(float), np.column_stack([ys, ys + tick]).ravel())
         longest = max(float(res.cookbook[k].wait_s.max(initial=0)) for k in self.waits)
         wait_top = steady_top(self._wait_top, longest)
         cost_top = steady_top(self._cost_top, max(float(tr.cost[-1]) for tr in res.cookbook.values()))

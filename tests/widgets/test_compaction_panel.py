@@ -142,3 +142,15 @@ def test_the_legends_name_the_live_run_only_while_one_is_drawn(panel, qtbot):
     panel.live_log.events = []
     panel.draw(panel.output())
     assert not any("instant (live)" in n for n in names())
+
+
+def test_compaction_marks_are_sized_for_the_axis_drawn_after_a_budget_move(panel, qtbot):
+    plots = panel.plots_
+    before = plots._top
+    setter, values = panel.bench_steps()
+    setter(values[len(values) // 3])  # a small budget: the window chart's axis comes down
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    assert plots._top != before
+    _xs, ys = plots.marks.getData()
+    ticks = ys[1::2] - ys[0::2]
+    assert ticks.size and np.allclose(ticks, plots._top * 0.05)  # not 5% of the axis before
