@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
 
 from core import bpe
 from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_category_ticks, set_line
 from widgets.theme import Theme
+from widgets.value_labels import at_axis_size
 
 _EXACT_LABEL_AT = 0.3
 """Where along its line the exact count's label starts (clear of the rule's, at the left end)."""
@@ -143,11 +143,10 @@ class BpePlots:
         title = f"Counting the sample (% = error vs {_BARS[ref]})"
         if self.bars_plot.titleLabel.text != title:
             self.bars_plot.setTitle(title, color=theme.foreground, size=f"{theme.title_pt}pt")
-        restyle = force or theme is not self._bars_theme  # a new theme's ink and text size
+        restyle = force or theme is not self._bars_theme  # a new theme's ink
         self._bars_theme = theme
+        at_axis_size(self.bar_labels, theme)
         for i, label in enumerate(self.bar_labels):
-            if restyle:  # at the axes' size: a slide is read from the back of the room
-                label.setFont(QFont(label.textItem.font().family(), theme.font_pt))
             if i < len(rows):
                 _, n, err = rows[i]
                 extra = "" if err is None or i == ref else f" ({err:+.0%})"

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from core import callgraph
 from widgets.plots import PlotView, cache_pixmaps, mkcolor, place_labels, steady_top
 from widgets.theme import Theme
+from widgets.value_labels import at_axis_size
 
 LABELS_MAX = 40
 """Slice members get a name label only when the slice is this small (the target always does)."""
@@ -154,6 +155,7 @@ class CallgraphPlots:
             self._top = top
             self.tokens.setXRange(0, top, padding=0)
         whole = max(res.whole_tokens, 1)
+        at_axis_size(self.token_text, theme)
         for i, (label, v) in enumerate(zip(self.token_text, values, strict=True)):
             text = f" {v:,} ({v / whole:.1%})"
             if text != self._token_text[i]:  # the file and package bars stay put for most clicks

@@ -13,6 +13,7 @@ from core import compression
 from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line
 from widgets.text_box import clipped
 from widgets.theme import Theme, mix
+from widgets.value_labels import at_axis_size
 
 SCORE_BINS = 800
 """Columns of the sentence-score chart at most."""
@@ -135,6 +136,7 @@ class CompressionPlots:
         heights = [s.original_tokens, res.coarse_tokens, fine]
         self.count_bars.setOpts(height=heights, brushes=[mkcolor(theme.color(i)) for i in (7, 2, 4)],
                                 pens=[pg.mkPen(None)] * 3)
+        at_axis_size(self.count_labels, theme)
         for i, (label, n) in enumerate(zip(self.count_labels, heights, strict=True)):
             share = f" ({n / max(s.original_tokens, 1):.0%})" if i else ""
             label.setText(f"{n:,}{share}", color=theme.foreground)

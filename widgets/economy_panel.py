@@ -19,6 +19,7 @@ from widgets.base import BasePanel, preview
 from widgets.controls import SliderSpin, section
 from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line, steady_top
 from widgets.theme import Theme
+from widgets.value_labels import at_axis_size
 
 _KINDS = ("input", "output", "cache")
 _RATES = (("input", "Input"), ("output", "Output"), ("cache_write", "Cache write"),
@@ -53,6 +54,7 @@ def _set_bars(plot: pg.PlotItem, bars: pg.BarGraphItem, labels: list[pg.TextItem
               values: Sequence[float], colors: Sequence[str], theme: Theme) -> None:
     heights = np.asarray(values, dtype=float)
     bars.setOpts(height=heights, brushes=[mkcolor(c) for c in colors], pens=[pg.mkPen(None)] * len(colors))
+    at_axis_size(labels, theme)
     for i, (label, v) in enumerate(zip(labels, heights, strict=True)):
         label.setText(f"${v:,.2f}", color=theme.foreground)
         label.setPos(i, v)

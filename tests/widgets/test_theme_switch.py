@@ -2,9 +2,13 @@
 slide's text size (a value label kept in the old theme's ink is unreadable on the new ground)."""
 
 import pyqtgraph as pg
+import pytest
 from PySide6.QtGui import QColor
 
 from widgets.bpe_panel import BpePanel
+from widgets.callgraph_panel import CallgraphPanel
+from widgets.compression_panel import CompressionPanel
+from widgets.economy_panel import EconomyPanel
 from widgets.procedural_learning_panel import ProceduralLearningPanel
 from widgets.semantic_cache_panel import SemanticCachePanel
 from widgets.theme import load_theme
@@ -48,3 +52,19 @@ def test_procedural_learning_twin_axes_keep_their_series_colors_after_a_theme_sw
         assert plot.getAxis("left").textPen().color() == QColor(theme.color(2))  # the bars' color
         assert plot.getAxis("right").textPen().color() == QColor(theme.color(0))  # the line's
 
+
+
+@pytest.mark.parametrize(("cls", "plot_of"), [
+    (EconomyPanel, lambda p: p.split_plot),
+    (CompressionPanel, lambda p: p.plots_.counts),
+    (CallgraphPanel, lambda p: p.plots_.tokens),
+    (BpePanel, lambda p: p.plots_.bars_plot),
+])
+def test_value_labels_are_drawn_at_the_slide_themes_axis_size(cls, plot_of, make_panel, qtbot):
+    slide = load_theme("slide")
+    panel = make_panel(cls, theme=slide)
+    panel.load_sample()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output() is not None, timeout=20000)
+    labels = _texts(plot_of(panel))
+    assert labels  # the bars' values
+    assert {label.textItem.font().pointSize() for label in labels} == {slide.font_pt}  # was 9
