@@ -25,11 +25,11 @@ from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate
 DIRECTIONS = ("callees", "callers", "both")
 _KINDS = ("builtin", "external", "unknown", "dynamic")
 MAX_FILES = 5000
-MAX_TOTAL_CHARS = 20 * 2**20
-"""Characters of code analysed at once, every file together: the same 20 MiB a folder is read
-up to (``widgets.loaders.MAX_TEXT_BYTES``), so a scenario holds no more than the window opens.
-Work and memory grow with the code (5,000 modules filling a 128 MiB scenario ran past 90 s
-and 1.5 GB); at this size the worst case is seconds."""
+MAX_TOTAL_CHARS = 4 * 2**20
+"""Characters of code analysed at once, every file together (a folder should be read up to this
+too). Parsing and resolving grow with the code, about 4 s of CPU per MiB of call-dense modules
+(``ctxlab bench --worst``: 5,000 modules of chained calls took 17 s and 0.5 GB at this limit,
+over 90 s and 1.7 GB at 20 MiB, the folder reader's limit, and at 128 MiB in a scenario)."""
 _WHERE = "params"
 
 
