@@ -125,7 +125,7 @@ def _callgraph(chars_over: int = 0) -> Params:
     rest = callgraph.MAX_TOTAL_CHARS - sum(map(len, files.values())) + chars_over
     for i, path in enumerate(files):  # the rest as a comment in every module (none past the per-file cap)
         files[path] += "#" * (rest // n + (i < rest % n))
-    return {"files": files, "direction": "both", "target": "m0000.f0"}
+    return {"files": files, "direction": "both", "target": "m0000:f0"}
 
 
 def callgraph_ast_max() -> int:
