@@ -69,6 +69,10 @@ def fits_text(text: str, extent: float, span: float) -> bool:
     return extent > 0 and extent >= (len(text) + 1) * CHAR_WIDTH * span
 
 
+LABEL_AT = 0.03
+"""Where the as-of label sits down the timeline (a share of its height from the top)."""
+
+
 class TemporalPlots:
     """Items made once; a new as-of instant only moves the line and the overlays."""
 
@@ -86,7 +90,7 @@ class TemporalPlots:
             self.timeline.addItem(item)
         # the y axis is inverted: label position 0.03 is the top of the plot
         self.as_of = pg.InfiniteLine(angle=90, movable=True, label="as of",
-                                     labelOpts={"position": 0.03, "movable": False})
+                                     labelOpts={"position": LABEL_AT, "movable": False})
         self.as_of.sigDragged.connect(lambda line: on_as_of(float(line.value())))
         self.known = pg.InfiniteLine(angle=90, movable=True, label="known at",
                                      labelOpts={"position": 0.97, "movable": False})
@@ -94,6 +98,9 @@ class TemporalPlots:
         self.timeline.addItem(self.as_of)
         self.timeline.addItem(self.known)
         self.timeline.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self._span: tuple[float, float, int] | None = None
+        self._band = -1.0
+        self.timeline.vb.sigResized.connect(self._fit_band)
         self._on_row = on_row
 
         self.belief = view.addPlot(row=1, col=0, title="What was believed when",
@@ -147,8 +154,10 @@ class TemporalPlots:
         self.bars.set_rects(x0, rows + 0.15, x1, rows + 0.85, color,
                             self._colors(theme, int(color.max(initial=0)) + 1))
         n_keys = len(g.keys)
-        self.timeline.setLimits(xMin=lo, xMax=hi, yMin=-0.5, yMax=n_keys + 0.5)
-        self.timeline.setRange(xRange=(lo, hi), yRange=(0, n_keys), padding=0.01)
+        self._span = (float(lo), float(hi), n_keys)
+        self._band = -1.0
+        self._fit_band()
+        self.timeline.setXRange(lo, hi, padding=0.01)
         axis = self.timeline.getAxis("left")
         if n_keys <= ROW_TICKS_MAX:
             axis.setTicks([[(i + 0.5, f"{s} · {p}") for i, (s, p) in enumerate(g.keys)], []])
@@ -157,6 +166,26 @@ class TemporalPlots:
             axis.setTicks(None)
             axis.setLabel(f"{n_keys:,} keys (subject · predicate)")
         self._update_labels(res, theme, x0, rows, x1)
+
+    def _fit_band(self, *_args: object) -> None:
+        """Keep an empty band above the first row as tall as the as-of label needs.
+
+        Over the first row the label hid that row's value and its red cross (the answer the
+        line is dragged to show). The band is in rows, so it is worked out from the view's
+        height in pixels, again when the chart is resized.
+        """
+        if self._span is None:
+            return
+        lo, hi, n_keys = self._span
+        height = self.timeline.vb.height()
+        needed = LABEL_AT * height + self.as_of.label.boundingRect().height() + 2
+        band = n_keys * needed / max(height - needed, 1.0) if height > 2 * needed else 1.0
+        band = max(round(band, 2), 0.5)
+        if band == self._band:
+            return
+        self._band = band  # rows only: a resize keeps the time span the user zoomed to
+        self.timeline.setLimits(xMin=lo, xMax=hi, yMin=-band - 0.5, yMax=n_keys + 0.5)
+        self.timeline.setYRange(-band, n_keys, padding=0.01)
 
     def _update_labels(self, res: temporal.Result, theme: Theme, x0: np.ndarray, rows: np.ndarray,
                        x1: np.ndarray) -> None:

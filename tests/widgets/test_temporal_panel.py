@@ -1,6 +1,7 @@
 """The temporal panel: as-of drags reuse the graph, known-at replays belief, user events."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from core import temporal
@@ -156,3 +157,15 @@ def test_held_fact_outlines_draw_what_colored_rects_drew(qtbot):
     blank.fill(QColor("white"))
     assert images[0] != blank  # something was drawn
     assert images[0] == images[1]
+
+
+@pytest.mark.parametrize("size", [(1280, 420), (1300, 900)])
+def test_the_as_of_label_sits_above_the_first_row_not_over_it(panel, qtbot, size):
+    panel.resize(*size)
+    qtbot.wait(50)
+    plots = panel.plots_
+    plots.timeline.vb.updateMatrix()
+    label = plots.as_of.label
+    assert label.isVisible() and label.toPlainText().startswith("as of")
+    first_row = plots.timeline.vb.mapViewToScene(pg.QtCore.QPointF(0, 0.15)).y()  # its bar's top
+    assert label.sceneBoundingRect().bottom() <= first_row + 1  # it covered the bar and its cross
