@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core import fields
+from core import callgraph, fields
 from core.errors import InputError
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024
@@ -65,10 +65,11 @@ def scenario_from(parsed: object, name: str) -> tuple[str, dict[str, Any]]:
 
 
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", ".venv"}
-MAX_TREE_FILES = 5000
+MAX_TREE_FILES = callgraph.MAX_FILES
+"""The call graph's own limits: a folder over them is refused while it is read, not after."""
 
 
-def read_python_tree(folder: str | Path, limit: int = MAX_TEXT_BYTES,
+def read_python_tree(folder: str | Path, limit: int = callgraph.MAX_TOTAL_CHARS,
                      progress: Callable[[float], None] = lambda _f: None) -> tuple[dict[str, str], list[str]]:
     """Read every ``.py`` file under ``folder`` as {relative path: text}, plus skipped-file notes.
 
@@ -91,16 +92,17 @@ def read_python_tree(folder: str | Path, limit: int = MAX_TEXT_BYTES,
         rel = path.relative_to(base)
         if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts[:-1]):
             continue
-        if len(files) >= MAX_TREE_FILES or total > limit:
-            raise InputError(f"{root.name}: more than {MAX_TREE_FILES:,} Python files or "
-                             f"{limit / 1e6:.0f} MB; open a sub-package")
+        if len(files) >= MAX_TREE_FILES:
+            raise InputError(f"{root.name}: more than {MAX_TREE_FILES:,} Python files; open a sub-package")
         try:
             text = read_text(path)
         except InputError as exc:
             skipped.append(str(exc))
             continue
-        files[rel.as_posix()] = text
         total += len(text)
+        if total > limit:
+            raise InputError(f"{root.name}: more than {limit:,} characters of Python; open a sub-package")
+        files[rel.as_posix()] = text
     if not files:
         raise InputError(f"{root.name}: no Python files found")
     return files, skipped

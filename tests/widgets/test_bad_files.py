@@ -84,6 +84,25 @@ def test_a_package_with_unreadable_files_is_still_read(tmp_path):
         read_python_tree(empty)
 
 
+def test_a_folder_over_the_call_graphs_limits_is_refused_while_it_is_read(tmp_path):
+    """The folder reader and core agree: more code than the call graph analyses is refused by the reader."""
+    from core import callgraph
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    chunk = "x = 1\n" * 100_000  # 600,000 characters a module
+    modules = callgraph.MAX_TOTAL_CHARS // len(chunk)
+    for i in range(modules):
+        (pkg / f"m{i}.py").write_text(chunk)
+    files, _ = read_python_tree(pkg)
+    assert sum(map(len, files.values())) <= callgraph.MAX_TOTAL_CHARS
+    (pkg / "zz_one_more.py").write_text(chunk)
+    limit = callgraph.MAX_TOTAL_CHARS
+    with pytest.raises(InputError, match=rf"pkg: more than {limit:,} characters of Python"):
+        read_python_tree(pkg)
+
+
 def test_an_error_quoting_a_whole_file_is_cut_in_the_status_line_and_the_cli(sample_panel, qtbot, tmp_path):
     from tests.app.test_cli import ctxlab
 
