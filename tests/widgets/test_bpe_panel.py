@@ -179,3 +179,24 @@ def test_on_screen_legend_leaves_the_line_labels_readable(which, sample_panel, q
     legend = plot.legend.sceneBoundingRect()
     for label in labels:
         assert label.isVisible() and not legend.intersects(label.sceneBoundingRect())
+
+
+def _glyphs(label):
+    inner = label.textItem
+    margin = inner.document().documentMargin() - 1
+    return inner.mapRectToScene(inner.boundingRect().adjusted(margin, margin, -margin, -margin))
+
+
+def test_economy_bar_prices_fit_side_by_side_in_the_1280x720_window(sample_panel, qtbot):
+    """'$1,360.00' over a 40 px bar ran into its neighbours' prices and past the plot's edge."""
+    panel = sample_panel(EconomyPanel)
+    panel.resize(1090, 690)  # the panel's share of a 1280x720 window
+    setter, values = panel.bench_steps()
+    setter(values[len(values) // 3])
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    qtbot.wait(50)
+    for plot, labels in ((panel.split_plot, panel.split_labels), (panel.model_plot, panel.model_labels)):
+        boxes = [_glyphs(label) for label in labels]
+        inside = plot.vb.sceneBoundingRect()
+        assert all(inside.left() <= b.left() and b.right() <= inside.right() for b in boxes)
+        assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
