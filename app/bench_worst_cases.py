@@ -20,11 +20,13 @@ from core import (
     bpe,
     callgraph,
     compaction,
+    compression,
     context_router,
     kv_blocks,
     lever_module,
     model_config,
     output_shaping,
+    packer,
     prefix_cache,
     procedural_learning,
     procedural_log,
@@ -60,7 +62,8 @@ class Case:
 
     lever: str
     variant: str
-    """``limits``: the lever's own limits at their maximum; ``file``: an unbounded field fills the file."""
+    """``limits``: the lever's own limits at their maximum; ``file``: an unbounded field fills the file;
+    another name: a second input at the limits that is slow another way (``temporal/queries``)."""
     what: str
     build: Callable[[], Params]
     over: tuple[Over, ...]
@@ -89,14 +92,19 @@ def declared_max(lever: str, params: Params, key: str, nested: str | None = None
 
 # ---- the levers ---------------------------------------------------------------------------------
 
-_PART = {"name": "p0000000", "text": words(64), "pinned": False, "rank": 5}
-PACKER_PARTS = FILE_BUDGET // (json_len(_PART) + 1)
+def _packer(parts: int = packer.MAX_PARTS) -> Params:
+    """The most parts, their text sharing out the scenario file (varied, so counts differ)."""
+    one = {"name": "p0000000", "text": "", "pinned": False, "rank": 5}
+    per = FILE_BUDGET // packer.MAX_PARTS - json_len(one) - 1
+    text = words(per * 50, sentence=10)
+    made = [{**one, "name": f"p{i:07d}", "text": text[(i * 131) % (len(text) - per):][:per],
+             "pinned": i % 97 == 0, "rank": i % 9 + 1} for i in range(parts)]
+    return {**base("packer"), "parts": made, "budget": parts * per // 10, "policy": "priority"}
 
 
-def _packer_file() -> Params:
-    one, n = _PART, PACKER_PARTS
-    parts = [{**one, "name": f"p{i:07d}", "pinned": i % 97 == 0, "rank": i % 9 + 1} for i in range(n)]
-    return {**base("packer"), "parts": parts, "budget": n * 8, "policy": "priority"}
+def _packer_over() -> Params:
+    one = {"name": "", "text": "a b"}
+    return {**base("packer"), "parts": [{**one, "name": f"p{i}"} for i in range(packer.MAX_PARTS + 1)]}
 
 
 def _economy() -> Params:
@@ -105,16 +113,21 @@ def _economy() -> Params:
     return {**base("economy"), **big}
 
 
-def _bpe_limits() -> Params:
-    return {**base("bpe"), "merges": bpe.MAX_MERGES, "curve_merges": bpe.MAX_MERGES}
+def _bpe_limits(corpus_over: int = 0, run_over: bool = False) -> Params:
+    """The longest corpus of CJK runs of the longest length, learned as UTF-8 bytes (the most
+    symbols per character in the longest words: the slowest found), every merge and curve."""
+    run, n = bpe.MAX_RUN_CHARS, bpe.MAX_CORPUS_CHARS + corpus_over
+    cjk = "".join(chr(0x4E00 + ord(c) * 7 % 2000) for c in words(n, spaces=False))
+    corpus = " ".join(cjk[i:i + run] for i in range(0, n, run))[:n]
+    if run_over:  # the first space goes: two runs become one
+        corpus = corpus[:run] + cjk[0] + corpus[run + 1:]
+    return {**base("bpe"), "merges": bpe.MAX_MERGES, "curve_merges": bpe.MAX_MERGES, "alphabet": "bytes",
+            "corpus": corpus, "sample": None}
 
 
-def _bpe_file() -> Params:
-    return {**_bpe_limits(), "corpus": words(FILE_BUDGET, spaces=False), "sample": None}
-
-
-def _compression_file() -> Params:
-    return {**base("compression"), "text": words(FILE_BUDGET, sentence=12)}
+def _compression(over: int = 0) -> Params:
+    """The longest text as one-word sentences (the most sentences per character: the slowest)."""
+    return {**base("compression"), "text": words(compression.MAX_TEXT_CHARS + over, sentence=1)}
 
 
 def _callgraph(chars_over: int = 0) -> Params:
@@ -181,10 +194,15 @@ def _temporal(events: int | None = None) -> Params:
     return {**p, "generate": gen, "as_of": "2022-06-01", "known_at": "2022-01-01", "focus": None}
 
 
-def _temporal_file() -> Params:
+def _temporal_queries(queries: int = temporal.MAX_QUERIES) -> Params:
+    """That graph and the most queries, each of a key the graph has at its own known-at instant
+    (every known-at replays the graph: the slowest found)."""
     p = _temporal()
-    q = {"subject": "k00001", "predicate": "owner", "at": "2022-03-01", "known_at": "2022-02-01"}
-    return {**p, "queries": [q] * (FILE_BUDGET // (json_len(q) + 1))}
+    first, span = temporal.to_seconds("2020-01-01", "start"), 6 * 365 * 86_400
+    qs = [{"subject": f"account-{i * 37 % p['generate']['keys']:05d}", "predicate": "status",
+           "at": temporal.to_iso(first + span * i // queries),
+           "known_at": temporal.to_iso(first + span * (queries - i) // queries)} for i in range(queries)]
+    return {**p, "queries": qs}
 
 
 def _compaction(turns: int = compaction.MAX_TURNS, chars: int = 0, extra_fact: int = 0) -> Params:
@@ -339,17 +357,20 @@ def cases() -> tuple[Case, ...]:
     f = f"{FILE_LIMIT} scenario file"
     kv_work, slots = f"{kv_blocks.MAX_WORK:,}", compaction.MAX_MEMORY_SLOTS
     return (
-        Case("packer", "file", f"{PACKER_PARTS:,} parts of 64 chars filling the {f} (no parts limit)",
-             _packer_file, (FILE_OVER,)),
+        Case("packer", "limits", f"{packer.MAX_PARTS:,} parts filling the {f}, priority policy", _packer,
+             (Over("parts one over", f"{packer.MAX_PARTS:,}", _packer_over), FILE_OVER)),
         Case("economy", "limits", f"every token and call count at {INT_MAX:,}", _economy,
              (Over("calls one over", INT_MAX, lambda: {**_economy(), "calls": INT_MAX + 1}),)),
-        Case("bpe", "limits", f"the shipped corpus, {bpe.MAX_MERGES:,} merges and curve", _bpe_limits,
+        Case("bpe", "limits", f"{bpe.MAX_CORPUS_CHARS:,} chars of CJK in {bpe.MAX_RUN_CHARS:,}-char runs "
+             f"as bytes, {bpe.MAX_MERGES:,} merges and curve", _bpe_limits,
              (Over("merges one over", bpe.MAX_MERGES,
-                   lambda: {**_bpe_limits(), "merges": bpe.MAX_MERGES + 1}),)),
-        Case("bpe", "file", f"a corpus without spaces filling the {f}, {bpe.MAX_MERGES:,} merges",
-             _bpe_file, (FILE_OVER,)),
-        Case("compression", "file", f"12-word sentences filling the {f} (no text limit)", _compression_file,
-             (FILE_OVER,)),
+                   lambda: {**_bpe_limits(), "merges": bpe.MAX_MERGES + 1}),
+              Over("corpus one char over", f"{bpe.MAX_CORPUS_CHARS:,}", lambda: _bpe_limits(1)),
+              Over("run without whitespace over", f"{bpe.MAX_RUN_CHARS:,}",
+                   lambda: _bpe_limits(run_over=True)))),
+        Case("compression", "limits", f"{compression.MAX_TEXT_CHARS:,} chars of one-word sentences",
+             _compression, (Over("text one over", f"{compression.MAX_TEXT_CHARS:,}",
+                                 lambda: _compression(1)),)),
         Case("callgraph", "limits", f"{callgraph.MAX_FILES:,} modules of chained calls, "
              f"{callgraph.MAX_TOTAL_CHARS:,} chars in all", _callgraph,
              (Over("files one over", callgraph.MAX_FILES,
@@ -368,8 +389,10 @@ def cases() -> tuple[Case, ...]:
         Case("temporal", "limits", f"generated graph of {temporal.MAX_EVENTS:,} events over the most keys, "
              "most backdated, as-of and known-at set", _temporal,
              (Over("events one over", temporal.MAX_EVENTS, lambda: _temporal(temporal.MAX_EVENTS + 1)),)),
-        Case("temporal", "file", f"that graph plus point queries filling the {f} (no queries limit)",
-             _temporal_file, (FILE_OVER,)),
+        Case("temporal", "queries", f"that graph and {temporal.MAX_QUERIES:,} queries of its keys, "
+             "each at its own known-at", _temporal_queries,
+             (Over("queries one over", f"{temporal.MAX_QUERIES:,}",
+                   lambda: _temporal_queries(temporal.MAX_QUERIES + 1)),)),
         Case("compaction", "limits", f"{compaction.MAX_TURNS:,} turns of {compaction.MAX_TOTAL_CHARS:,} "
              f"chars in all x {slots // compaction.MAX_TURNS} facts ({slots:,} slots)", _compaction_text,
              (Over("slots one fact over", f"{slots:,}", lambda: _compaction_text(extra_fact=1)),

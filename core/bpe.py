@@ -34,6 +34,15 @@ from core.errors import InputError
 from core.tokens import CharEstimate, TokenCounter, WordEstimate
 
 MAX_MERGES = 100_000
+MAX_CORPUS_CHARS = 1_000_000
+"""Characters the corpus (and the sample) may have: about a book's worth. The slowest corpus
+found at this size, CJK text in runs of :data:`MAX_RUN_CHARS` learned as UTF-8 bytes, learns
+all 100,000 merges in about 13 s of CPU and 480 MB; a 128 MiB corpus ran out of 8 GiB."""
+MAX_RUN_CHARS = 2_000
+"""Characters a run without whitespace may have (the whitespace pre-tokenizer makes it one
+word). Merges inside a long word build ever longer pieces: runs of 10,000 CJK characters took
+32 s and 1 GB for 500,000 characters (2,000: 12 s, 480 MB), one 100,000-character word
+1.5 GB. Prose and code have far shorter runs; the regex pre-tokenizer cuts at 1,000 anyway."""
 _WHERE = "params"
 
 
@@ -49,6 +58,15 @@ def _parse_sample(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise InputError(f"{where}: expected a string or null, got {type(value).__name__}")
     return value
+
+
+def _check_size(text: str, where: str) -> None:
+    if len(text) > MAX_CORPUS_CHARS:
+        raise InputError(f"{where}: longer than {MAX_CORPUS_CHARS:,} characters ({len(text):,})")
+    run = max(map(len, text.split()), default=0)
+    if run > MAX_RUN_CHARS:
+        raise InputError(f"{where}: a run of {run:,} characters without whitespace is over the "
+                         f"limit of {MAX_RUN_CHARS:,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +89,8 @@ class Params(fields.Declared):
     exact: bool = fields.param(False, doc="compare against the exact (API) count too")
 
     def check(self) -> None:
+        for name, text in (("corpus", self.corpus), ("sample", self.sample)):
+            _check_size(text or "", f"{_WHERE}.{name}")
         if self.pretokenizer == "regex":
             check_pattern(self.pattern)
 

@@ -317,11 +317,15 @@ class Prepared:
     batch: Batch | None
 
 
-def _batch(p: Params) -> tuple[NDArray[np.int64], Batch | None]:
+def _batch(p: Params, progress: Callable[[float], None] | None = None
+           ) -> tuple[NDArray[np.int64], Batch | None]:
     if not p.replies:
         return np.zeros(0, dtype=np.int64), None
     rows = []
-    for r in p.replies:
+    every = max(1, len(p.replies) // 100)
+    for i, r in enumerate(p.replies):
+        if progress is not None and i % every == 0:
+            progress(i / len(p.replies))
         answer = r.answer if r.answer is not None else p.answer
         low = min_cap_keeping(r.reply, answer)
         rows.append((len(r.reply.split()), len(terse(r.reply, p.filler_prefixes).split()),
@@ -339,7 +343,7 @@ def prepare(params: Params, counter: object = None,
     words = tuple(text.split())
     caps = (np.arange(estimate(len(words)) + 1, dtype=np.int64) if p.cap_sweep is None
             else np.asarray(p.cap_sweep, dtype=np.int64))
-    reply_words, batch = _batch(p)
+    reply_words, batch = _batch(p, progress)  # the replies are the heavy part
     return Prepared(
         text=text, words=words, terse_text=terse(text, p.filler_prefixes),
         schema_text=schema(p.schema_field, p.answer), answer=p.answer.strip().lower(),

@@ -31,6 +31,10 @@ from core import fields
 from core.errors import InputError
 
 MAX_EVENTS = 500_000
+MAX_QUERIES = 1_000
+"""Point queries a scenario may ask. Queries sharing a known-at are answered in one bisection,
+but each distinct known-at replays the graph (up to :data:`MAX_EVENTS` facts): 1,000 queries
+with 1,000 different known-at instants take seconds on the largest graph. The book asks five."""
 _WHERE = "params"
 _EVENT_KEYS = ("subject", "predicate", "object", "valid_from", "ingested_on")
 _QUERY_KEYS = ("subject", "predicate", "at", "known_at")
@@ -136,7 +140,10 @@ def _events(value: object, where: str) -> tuple[Event, ...]:
 
 
 def _queries(value: object, where: str) -> tuple[Query, ...]:
-    return tuple(_query(q, f"{where}[{i}]") for i, q in enumerate(fields.sequence(value, where)))
+    raw = fields.sequence(value, where)
+    if len(raw) > MAX_QUERIES:
+        raise InputError(f"{where}: at most {MAX_QUERIES:,} queries, got {len(raw):,}")
+    return tuple(_query(q, f"{where}[{i}]") for i, q in enumerate(raw))
 
 
 def _dump_queries(queries: tuple[Query, ...]) -> list[dict[str, str]]:
@@ -237,8 +244,12 @@ def to_csv(events: Sequence[Event]) -> str:
 _VALUES = ("active", "paused", "trial", "churned", "pro", "free", "enterprise", "review")
 
 
-def synthetic_events(keys: int, events: int, seed: int = 0, backdated: int = 10) -> tuple[Event, ...]:
-    """Draw ``events`` facts over ``keys`` keys in 2020-2025; ``backdated`` % are recorded late."""
+def synthetic_events(keys: int, events: int, seed: int = 0, backdated: int = 10,
+                     progress: Any = None) -> tuple[Event, ...]:
+    """Draw ``events`` facts over ``keys`` keys in 2020-2025; ``backdated`` % are recorded late.
+
+    ``progress``, when given, hears the fraction drawn every 50,000 events.
+    """
     rng = np.random.default_rng(seed)
     start = to_seconds("2020-01-01", "generate")
     days = rng.integers(0, 6 * 365, events)
@@ -247,7 +258,10 @@ def synthetic_events(keys: int, events: int, seed: int = 0, backdated: int = 10)
     delay = np.where(late, rng.integers(1, 120, events), 0)
     value = rng.integers(0, len(_VALUES), events)
     out = []
-    for k, day, lag, v in zip(key.tolist(), days.tolist(), delay.tolist(), value.tolist(), strict=True):
+    for i, (k, day, lag, v) in enumerate(zip(key.tolist(), days.tolist(), delay.tolist(), value.tolist(),
+                                              strict=True)):
+        if progress is not None and i % 50_000 == 0:
+            progress(i / events)
         valid = to_iso(start + day * 86_400)
         out.append(Event(f"account-{k:05d}", "status", _VALUES[v], valid,
                          to_iso(start + (day + lag) * 86_400) if lag else None))
@@ -271,19 +285,25 @@ class Graph:
     """Id of each sorted event's object (ids in order of first appearance): equal ids, equal values."""
 
     @classmethod
-    def build(cls, events: Sequence[Event]) -> Graph:
-        """Index ``events`` (seconds, key ids) and sort them for tiling."""
+    def build(cls, events: Sequence[Event], progress: Any = None) -> Graph:
+        """Index ``events`` (seconds, key ids) and sort them for tiling (``progress`` hears 0 to 1)."""
+        tell = progress or (lambda _f: None)
         key_ids: dict[tuple[str, str], int] = {}
         key = np.fromiter((key_ids.setdefault((e.subject, e.predicate), len(key_ids)) for e in events),
                           np.int64, len(events))
+        tell(0.2)
         start = np.array([to_seconds(e.valid_from, "valid_from") for e in events], np.int64)
+        tell(0.5)
         ingested = np.array([to_seconds(e.ingested_on, "ingested_on") if e.ingested_on else s
                              for e, s in zip(events, start.tolist(), strict=True)], np.int64)
+        tell(0.7)
         order = np.lexsort((np.arange(len(events)), ingested, start, key))
+        tell(0.8)
         objects = tuple(events[i].object for i in order.tolist())
         value_ids: dict[str, int] = {}
         value = np.fromiter((value_ids.setdefault(o, len(value_ids)) for o in objects), np.int64,
                             len(objects))
+        tell(1.0)
         return cls(tuple(key_ids), objects, key[order], start[order], ingested[order], order, value)
 
     def tile(self, known_at: int = _NEVER) -> Tiling:
@@ -396,6 +416,28 @@ def answer(graph: Graph, key_ids: dict[tuple[str, str], int], tilings: dict[int,
     return _object(graph, tiling, pos)
 
 
+def answer_all(graph: Graph, key_ids: dict[tuple[str, str], int], tilings: dict[int, Tiling],
+               queries: Sequence[Query]) -> tuple[str | None, ...]:
+    """Answer every query as :func:`answer` does, with one tiling and bisection per known-at.
+
+    A tiling not in ``tilings`` is built once and let go after its queries.
+    """
+    out: list[str | None] = [None] * len(queries)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for i, q in enumerate(queries):
+        key_id = key_ids.get((q.subject, q.predicate))
+        if key_id is not None:
+            known = _NEVER if q.known_at is None else to_seconds(q.known_at, "known_at")
+            groups.setdefault(known, []).append((i, key_id))
+    for known, found in groups.items():
+        tiling = tilings.get(known) or graph.tile(known)
+        keys = np.array([k for _i, k in found], np.int64)
+        at = np.array([to_seconds(queries[i].at, "at") for i, _k in found], np.int64)
+        for (i, _k), pos in zip(found, tiling.lookup(keys, at).tolist(), strict=True):
+            out[i] = _object(graph, tiling, pos)
+    return tuple(out)
+
+
 LIVE = frozenset({"as_of", "known_at", "focus", "queries"})
 """Fields answered on the prepared graph (only new events rebuild it)."""
 
@@ -409,8 +451,16 @@ class Built:
 
 
 def prepare(params: Params, counter: object = None, progress: Any = None) -> Built:
-    """Build the graph and tile it with everything recorded (the heavy part)."""
-    graph = Graph.build(params.all_events())
+    """Build the graph and tile it with everything recorded (the heavy part).
+
+    ``progress``, when given, hears the fraction done: drawing a synthetic graph is the first
+    half, indexing the events the rest.
+    """
+    tell = progress or (lambda _f: None)
+    drawn = not params.events  # as all_events() decides
+    events = synthetic_events(**params.generate, progress=lambda f: tell(f / 2)) if drawn else params.events
+    share = 0.5 if drawn else 0.0
+    graph = Graph.build(events, lambda f: tell(share + (1 - share) * f))
     return Built(graph, graph.tile())
 
 
@@ -426,7 +476,7 @@ def derive(prepared: Built, params: Params, tiling: Tiling | None = None) -> Res
     tiling = tiling or (current if known == _NEVER else graph.tile(known))
     tilings = {_NEVER: current, known: tiling}
     key_ids = {k: i for i, k in enumerate(graph.keys)}
-    answers = tuple(answer(graph, key_ids, tilings, q) for q in params.queries)
+    answers = answer_all(graph, key_ids, tilings, params.queries)
     as_of = to_seconds(params.as_of, "as_of") if params.as_of else int(graph.start.max(initial=0))
     return Result(params, graph, tiling, current, as_of, answers)
 

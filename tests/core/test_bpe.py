@@ -286,3 +286,23 @@ def test_training_on_one_long_word_grows_linearly_with_its_length():
     (small, merges_small), (large, merges_large) = calls(1500), calls(6000)
     assert merges_large > 3 * merges_small  # about one merge per few letters either way
     assert large < 6 * small
+
+
+@pytest.mark.parametrize("field", ["corpus", "sample"])
+def test_corpus_and_sample_over_the_size_limit_are_refused_naming_it(field):
+    run = "x" * (bpe.MAX_RUN_CHARS - 1) + " "
+    at = run * (bpe.MAX_CORPUS_CHARS // len(run))
+    assert len(at) == bpe.MAX_CORPUS_CHARS  # whole runs fill the limit exactly
+    base = {"corpus": "low lower", "merges": 1}
+    assert len(getattr(bpe.Params.from_dict({**base, field: at}), field)) == bpe.MAX_CORPUS_CHARS
+    limit = f"{bpe.MAX_CORPUS_CHARS:,}"
+    with pytest.raises(InputError, match=rf"params\.{field}: longer than {limit} characters"):
+        bpe.Params.from_dict({**base, field: at + "y"})
+
+
+def test_a_run_without_whitespace_over_the_limit_is_refused_naming_it():
+    at = "lo " + "x" * bpe.MAX_RUN_CHARS + "\nlow"
+    assert bpe.Params.from_dict({"corpus": at, "merges": 1}).corpus == at
+    with pytest.raises(InputError, match=rf"params\.corpus: a run of {bpe.MAX_RUN_CHARS + 1:,} characters "
+                                         rf"without whitespace is over the limit of {bpe.MAX_RUN_CHARS:,}"):
+        bpe.Params.from_dict({"corpus": "lo " + "x" * (bpe.MAX_RUN_CHARS + 1), "merges": 1})

@@ -113,3 +113,12 @@ def test_sweep_marks_where_the_answer_is_lost():
 def test_bad_params_name_the_field(params, message):
     with pytest.raises(InputError, match=message):
         compute("compression", params)
+
+
+@pytest.mark.parametrize("field", ["text", "query", "probe"])
+def test_text_over_the_limit_is_refused_naming_it_and_at_the_limit_accepted(field):
+    ok = {"text": DOC, "query": "deploy", "budget": 10}
+    at = compression.Params.from_dict({**ok, field: "a" * compression.MAX_TEXT_CHARS})
+    assert len(getattr(at, field)) == compression.MAX_TEXT_CHARS
+    with pytest.raises(InputError, match=rf"params\.{field}: longer than 5,000,000 characters"):
+        compression.Params.from_dict({**ok, field: "a" * (compression.MAX_TEXT_CHARS + 1)})

@@ -177,3 +177,11 @@ def test_derive_from_one_prepare_matches_a_full_compute_for_every_live_change():
         assert set(change) <= osh.LIVE
         moved = osh.Params.from_dict({**base.to_dict(), **change})
         assert osh.derive(prepared, moved).to_dict() == osh.compute(moved).to_dict()
+
+
+def test_imported_replies_report_progress_as_they_are_shaped():
+    heard = []
+    p = params(replies=[{"reply": REPLY, "answer": "failed"}] * 300)
+    plain = core.compute("output_shaping", p.to_dict())
+    assert core.compute("output_shaping", p.to_dict(), None, heard.append) == plain
+    assert len(heard) == 100 and heard == sorted(heard) and heard[0] >= 0 and heard[-1] < 1

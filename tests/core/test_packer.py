@@ -126,3 +126,23 @@ def test_bad_params_name_the_field(raw, message):
 def test_only_budget_can_be_swept():
     with pytest.raises(InputError, match="sweepable: budget"):
         packer.sweep(packer.Params(parts(1), 1), "policy", [1])
+
+
+def _parts(n):
+    return [{"name": f"p{i}", "text": "a b"} for i in range(n)]
+
+
+def test_the_parts_limit_refuses_one_over_naming_it_and_validates_the_limit_in_linear_time():
+    # 100,000 names used to be checked with names.count(n) per name (quadratic: minutes)
+    at_limit = packer.Params.from_dict({"parts": _parts(packer.MAX_PARTS), "budget": 1})
+    assert len(at_limit.parts) == packer.MAX_PARTS
+    with pytest.raises(InputError, match=rf"params\.parts: 100,001 parts is over the limit of "
+                                         rf"{packer.MAX_PARTS:,}"):
+        packer.Params.from_dict({"parts": _parts(packer.MAX_PARTS + 1), "budget": 1})
+
+
+def test_repeated_names_are_listed_once_each_sorted():
+    parts = [*_parts(5), {"name": "p3", "text": ""}, {"name": "p1", "text": ""}, {"name": "p3", "text": ""}]
+    with pytest.raises(InputError) as refused:
+        packer.Params.from_dict({"parts": parts, "budget": 1})
+    assert str(refused.value) == "params.parts: part names must be unique, repeated: ['p1', 'p3']"

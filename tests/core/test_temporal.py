@@ -147,3 +147,34 @@ def test_snapshot_of_every_key_matches_one_query_per_key():
         q = temporal.Query(subject, predicate, temporal.to_iso(at))
         one = temporal.answer(res.graph, {res.graph.keys[key]: key}, {temporal.NEVER: res.tiling}, q)
         assert one == (None if snap[key] < 0 else res.graph.objects[int(res.tiling.seen[snap[key]])])
+
+
+def _queries(n):
+    return [{"subject": f"account-{i % 40:05d}", "predicate": "status", "at": f"202{i % 6}-0{i % 9 + 1}-01",
+             **({"known_at": f"202{i % 5}-06-0{i % 3 + 1}"} if i % 4 else {})} for i in range(n)]
+
+
+def test_queries_over_the_limit_are_refused_naming_it():
+    gen = {"generate": {"keys": 40, "events": 500, "seed": 1}}
+    assert len(temporal.Params.from_dict({**gen, "queries": _queries(temporal.MAX_QUERIES)}).queries) == 1000
+    with pytest.raises(InputError, match=r"params\.queries: at most 1,000 queries, got 1,001"):
+        temporal.Params.from_dict({**gen, "queries": _queries(temporal.MAX_QUERIES + 1)})
+
+
+def test_queries_answered_together_match_one_at_a_time_at_many_known_at_instants():
+    p = temporal.Params.from_dict({"generate": {"keys": 40, "events": 3000, "seed": 5},
+                                   "queries": [*_queries(400), {"subject": "nobody", "predicate": "status",
+                                                                "at": "2022-01-01"}]})
+    res = temporal.compute(p)
+    g = res.graph
+    key_ids = {k: i for i, k in enumerate(g.keys)}
+    one_by_one = [temporal.answer(g, key_ids, {temporal.NEVER: res.current}, q) for q in p.queries]
+    assert list(res.answers) == one_by_one and one_by_one[-1] is None
+    assert len({a for a in one_by_one if a is not None}) > 3
+
+
+def test_building_a_generated_graph_reports_progress_to_the_end():
+    heard = []
+    p = {"generate": {"keys": 100, "events": 120_000, "seed": 2}}
+    assert compute("temporal", p, None, heard.append) == compute("temporal", p)
+    assert heard == sorted(heard) and heard[0] == 0 and heard[-1] == 1 and len(heard) >= 6
