@@ -22,7 +22,7 @@ def _big_bpe(tmp_path):
     rng = random.Random(29)
     vocab = ["".join(rng.choice("aeioulnrstkmpdgbh") for _ in range(rng.randint(3, 11)))
              for _ in range(40_000)]
-    corpus = " ".join(rng.choice(vocab) for _ in range(200_000))
+    corpus = " ".join(rng.choice(vocab) for _ in range(120_000))  # under bpe.MAX_CORPUS_CHARS
     path = tmp_path / "big_bpe.json"
     path.write_text(json.dumps({"lever": "bpe", "params": {"corpus": corpus, "merges": 2000,
                                                            "curve_merges": 2000}}))
