@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from PySide6.QtGui import QFontMetricsF
 
 from core import agent_memory as am
 from tests.widgets.open_files import open_files
@@ -121,3 +122,23 @@ def test_exact_counts_through_count_tokens(make_panel, qtbot):
         assert api.count_requests() > 0
         panel.shutdown()
         counter.close()
+
+
+def test_the_stars_note_stays_inside_the_k_chart_in_a_1280x720_window(panel, qtbot):
+    """'every matching fact in at k=2' ran off the chart's right edge."""
+    panel.resize(1090, 690)  # the panel's share of a 1280x720 window
+    setter, values = panel.bench_steps()
+    setter(values[len(values) // 3])
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    qtbot.wait(50)
+    plots = panel.plots_
+    label, star = plots.relevant_label, plots.relevant
+    assert label.isVisible() and "every matching fact" in label.toPlainText()
+    inner = label.textItem
+    margin = inner.document().documentMargin() - 1
+    box = inner.mapRectToScene(inner.boundingRect().adjusted(margin, margin, -margin, -margin))
+    assert box.right() <= plots.ksweep.vb.sceneBoundingRect().right()
+    pad = QFontMetricsF(inner.font()).horizontalAdvance(" " * 3)  # the spaces either side
+    words = box.adjusted(pad, 0, -pad, 0)
+    spot = star.mapRectToScene(star.boundingRect())
+    assert not words.intersects(spot.adjusted(4, 4, -4, -4))  # and clear of the star it names
