@@ -275,13 +275,18 @@ class RouterPlots:
     def _update_totals(self, res: cr.Result, theme: Theme) -> None:
         t = res.totals()
         vals = [float(t["sink"]), float(t["routed"])]
-        if (vals, theme) == self._totals_key:
+        # a pinned total stays in view: with no axis under these bars, a pinned sink bar cut at
+        # the edge (6,774 pinned against 2,412 live) hid the very change the pin was made for
+        pinned = max((float(np.max(item.opts["x1"])) for item in self.totals.items
+                      if isinstance(item, pg.BarGraphItem) and getattr(item, "ghost_of", None)
+                      and item.opts.get("x1") is not None), default=0.0)
+        if (vals, pinned, theme) == self._totals_key:
             return
-        self._totals_key = (vals, theme)
+        self._totals_key = (vals, pinned, theme)
         self.total_bars.setOpts(x0=[0, 0], y=[0, 1], width=vals, height=0.6,
                                 brushes=[mkcolor(theme.muted), mkcolor(theme.color(2))],
                                 pens=[pg.mkPen(None)] * 2)
-        top = max(vals[0], vals[1], 1.0) * 1.9
+        top = max(max(vals[0], vals[1], 1.0) * 1.9, pinned * 1.05)
         self.totals.setRange(xRange=(0, top), yRange=(-0.6, 1.6), padding=0)
         styled_labels(self.totals, self.total_labels,
                       [(f" {vals[0]:,.0f}", vals[0], 0.0),

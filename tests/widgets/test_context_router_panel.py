@@ -1,4 +1,5 @@
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
@@ -157,3 +158,17 @@ def test_live_counts_size_the_text_sources(panel, qtbot):
         qtbot.waitUntil(lambda: panel.is_idle() and panel.output().budget == 700)
         assert api.count_requests() == asked
         counter.close()
+
+
+def test_a_pinned_total_stays_in_view_after_the_budget_comes_down(panel, qtbot):
+    """The totals have no axis: a pinned bar cut at the plot's edge hid how far the total fell."""
+    panel.pin_bar.pin(panel.status.text())
+    setter, values = panel.bench_steps()
+    setter(values[len(values) // 3])
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    plot = panel.plots_.totals
+    ghosts = [i for i in plot.items if isinstance(i, pg.BarGraphItem) and getattr(i, "ghost_of", None)]
+    live = panel.plots_.total_bars.opts["width"]
+    pinned = max(float(np.max(g.opts["x1"])) for g in ghosts)
+    assert pinned > max(live) * 1.9  # the case: the live bars alone would leave it cut off
+    assert pinned <= plot.viewRange()[0][1]
