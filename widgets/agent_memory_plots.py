@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 from core import agent_memory as am
 from core.agent_memory_rules import Change, key
+from widgets.pinned_extent import pinned_end
 from widgets.plots import (
     PlotView,
     budget_line,
@@ -172,9 +173,10 @@ class MemoryPlots:
 
     def _update_bars(self, res: am.Result, theme: Theme) -> None:
         values = [res.history_tokens, res.topk_tokens]
-        if (values, theme.name) == self._bars_drawn:  # a scrub that moved neither total
+        pinned = pinned_end(self.bars_plot, "y1")  # a pinned bar's top stays in view
+        if (values, pinned, theme.name) == self._bars_drawn:  # a scrub that moved neither total
             return
-        self._bars_drawn = (values, theme.name)
+        self._bars_drawn = (values, pinned, theme.name)
         self.bars.setOpts(height=values, brushes=[mkcolor(theme.muted), mkcolor(theme.color(0))],
                           pens=[pg.mkPen(None)] * 2)
         for i, (label, v) in enumerate(zip(self.bar_labels, values, strict=True)):
@@ -182,7 +184,7 @@ class MemoryPlots:
             label.setText(f"{v:,}{share}", color=theme.foreground)
             label.setPos(i, v)
         (_x0, _x1), (_y0, y1) = self.bars_plot.viewRange()
-        top = steady_top(y1, max(values[0], 1) * 1.25)
+        top = steady_top(y1, max(values[0], 1, pinned) * 1.25)
         if top != y1:
             self.bars_plot.setYRange(0, top, padding=0)
 

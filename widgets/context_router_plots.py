@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPen
 
 from core import context_router as cr
+from widgets.pinned_extent import pinned_end
 from widgets.plots import PlotView, cache_pixmaps, mkcolor, set_line, steady_top
 from widgets.procedural_learning_plots import (
     set_bars,
@@ -277,9 +278,7 @@ class RouterPlots:
         vals = [float(t["sink"]), float(t["routed"])]
         # a pinned total stays in view: with no axis under these bars, a pinned sink bar cut at
         # the edge (6,774 pinned against 2,412 live) hid the very change the pin was made for
-        pinned = max((float(np.max(item.opts["x1"])) for item in self.totals.items
-                      if isinstance(item, pg.BarGraphItem) and getattr(item, "ghost_of", None)
-                      and item.opts.get("x1") is not None), default=0.0)
+        pinned = pinned_end(self.totals, "x1")
         if (vals, pinned, theme) == self._totals_key:
             return
         self._totals_key = (vals, pinned, theme)

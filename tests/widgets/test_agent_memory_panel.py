@@ -2,6 +2,7 @@
 
 import json
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QFontMetricsF
 
@@ -142,3 +143,16 @@ def test_the_stars_note_stays_inside_the_k_chart_in_a_1280x720_window(panel, qtb
     words = box.adjusted(pad, 0, -pad, 0)
     spot = star.mapRectToScene(star.boundingRect())
     assert not words.intersects(spot.adjusted(4, 4, -4, -4))  # and clear of the star it names
+
+
+def test_a_pinned_bar_stays_in_view_after_the_conversation_is_cut(panel, qtbot):
+    """Pinned at 230 tokens, then 7 turns (103): the 0-200 range cut the pinned bar's top off."""
+    panel.pin_bar.pin(panel.status.text())
+    setter, values = panel.bench_steps()
+    setter(values[len(values) // 3])
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    plot = panel.plots_.bars_plot
+    ghosts = [i for i in plot.items if isinstance(i, pg.BarGraphItem) and getattr(i, "ghost_of", None)]
+    pinned = max(float(max(g.opts["y1"])) for g in ghosts)
+    assert pinned > max(panel.plots_.bars.opts["height"])  # the pinned total was higher
+    assert pinned <= plot.viewRange()[1][1]
