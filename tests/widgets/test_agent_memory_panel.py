@@ -2,12 +2,12 @@
 
 import json
 
-import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QFontMetricsF
 
 from core import agent_memory as am
 from tests.widgets.open_files import open_files
+from tests.widgets.pinning import ghost_bars, pin_then_move
 from widgets.agent_memory_panel import AgentMemoryPanel, read_turns, turns_text
 
 
@@ -147,12 +147,8 @@ def test_the_stars_note_stays_inside_the_k_chart_in_a_1280x720_window(panel, qtb
 
 def test_a_pinned_bar_stays_in_view_after_the_conversation_is_cut(panel, qtbot):
     """Pinned at 230 tokens, then 7 turns (103): the 0-200 range cut the pinned bar's top off."""
-    panel.pin_bar.pin(panel.status.text())
-    setter, values = panel.bench_steps()
-    setter(values[len(values) // 3])
-    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    pin_then_move(panel, qtbot)
     plot = panel.plots_.bars_plot
-    ghosts = [i for i in plot.items if isinstance(i, pg.BarGraphItem) and getattr(i, "ghost_of", None)]
-    pinned = max(float(max(g.opts["y1"])) for g in ghosts)
+    pinned = max(float(max(g.opts["y1"])) for g in ghost_bars(plot))
     assert pinned > max(panel.plots_.bars.opts["height"])  # the pinned total was higher
     assert pinned <= plot.viewRange()[1][1]

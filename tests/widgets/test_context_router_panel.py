@@ -1,10 +1,10 @@
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
 from core import context_router as cr
+from tests.widgets.pinning import ghost_bars, pin_then_move
 from widgets.context_router_panel import ContextRouterPanel, parse_queries
 from widgets.loaders import read_scenario
 from widgets.resources import samples
@@ -162,13 +162,9 @@ def test_live_counts_size_the_text_sources(panel, qtbot):
 
 def test_a_pinned_total_stays_in_view_after_the_budget_comes_down(panel, qtbot):
     """The totals have no axis: a pinned bar cut at the plot's edge hid how far the total fell."""
-    panel.pin_bar.pin(panel.status.text())
-    setter, values = panel.bench_steps()
-    setter(values[len(values) // 3])
-    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    pin_then_move(panel, qtbot)
     plot = panel.plots_.totals
-    ghosts = [i for i in plot.items if isinstance(i, pg.BarGraphItem) and getattr(i, "ghost_of", None)]
     live = panel.plots_.total_bars.opts["width"]
-    pinned = max(float(np.max(g.opts["x1"])) for g in ghosts)
+    pinned = max(float(np.max(g.opts["x1"])) for g in ghost_bars(plot))
     assert pinned > max(live) * 1.9  # the case: the live bars alone would leave it cut off
     assert pinned <= plot.viewRange()[0][1]
