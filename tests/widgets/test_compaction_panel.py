@@ -11,6 +11,7 @@ from core import compaction
 from tests.app.test_compaction_live import answer, is_memory_call
 from tests.fake_api import FakeAnthropic
 from tests.widgets.open_files import open_files
+from tests.widgets.pinning import pin_then_move
 from widgets.compaction_panel import CompactionPanel
 
 
@@ -154,3 +155,15 @@ def test_compaction_marks_are_sized_for_the_axis_drawn_after_a_budget_move(panel
     _xs, ys = plots.marks.getData()
     ticks = ys[1::2] - ys[0::2]
     assert ticks.size and np.allclose(ticks, plots._top * 0.05)  # not 5% of the axis before
+
+
+def test_the_small_charts_legends_stay_inside_them_at_1280x720_with_a_pin(panel, qtbot):
+    """The cost legend's four lines (faded and solid per strategy) ran off its ~100 px chart."""
+    panel.resize(1090, 690)  # the panel's share of a 1280x720 window
+    pin_then_move(panel, qtbot)
+    qtbot.wait(50)
+    for plot in (panel.plots_.wait, panel.plots_.cost):
+        legend = plot.legend
+        assert legend.sceneBoundingRect().bottom() <= plot.vb.sceneBoundingRect().bottom()
+    names = [label.text for _sample, label in panel.plots_.cost.legend.items]
+    assert names == ["traditional", "instant", "pin A"]
