@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF
 
 from core.attention_maps import Variant, compare
 from widgets.attention_panel import AttentionPanel
+from widgets.theme import load_theme
 
 
 @pytest.fixture
@@ -66,3 +67,18 @@ def test_model_and_custom_shape_change_the_memory_view(panel, qtbot):
     panel.shape["layers"].setValue(10)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.model.layers == 10)
     assert panel.params.model.name == "custom" and panel.model.currentData() == "custom"
+
+
+
+def test_the_operations_chart_names_its_curves_at_their_ends_not_in_a_legend_over_them(panel):
+    """At 1280x720 the ops legend (full, windowed, pin A) covered 68% of its 137x101 px chart."""
+    plots = panel.plots_
+    assert plots.ops_plot.legend is None
+    for theme in (load_theme("dark"), load_theme("light")):
+        panel.apply_theme(theme)
+        for curve, name in ((plots.ops_full, "full"), (plots.ops_win, "windowed")):
+            label = plots.ops_names[name]
+            xs, ys = curve.getData()  # in log10 units, as the plot's axes are
+            assert label.toPlainText() == name and label.isVisible()
+            assert label.textItem.defaultTextColor() == curve.opts["pen"].color()  # in its color
+            assert (label.pos().x(), label.pos().y()) == pytest.approx((xs[-1], ys[-1]))
