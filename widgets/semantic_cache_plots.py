@@ -168,7 +168,7 @@ class CachePlots:
         probe_key = (res.prepared.probe_similarity, res.params.probe_thresholds, res.params.probe_new,
                      res.params.probe_cached, theme.name)
         if force or probe_key != self._probe_key:
-            self._update_probe(res, theme)
+            self._update_probe(res, theme, force)
             self._probe_key = probe_key
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
@@ -256,7 +256,7 @@ class CachePlots:
         if out.other_table is not None:
             title += f" · dotted: {out.other}"
         self._update_twins(out, colors, theme)
-        if self.sweep.titleLabel.text != title:
+        if force or self.sweep.titleLabel.text != title:  # force: a theme restyled it at title_pt
             self.sweep.setTitle(title, size=f"{max(theme.title_pt - 3, 8)}pt")
         for name, curve in self.curves.items():
             y = ys[name]
@@ -296,7 +296,7 @@ class CachePlots:
         self.image.setImage(block, levels=(0.0, 1.0), lut=self._lut, autoLevels=False)
         self.heat.setRange(xRange=(0, order.size), yRange=(0, order.size), padding=0)
 
-    def _update_probe(self, res: sc.Result, theme: Theme) -> None:
+    def _update_probe(self, res: sc.Result, theme: Theme, force: bool = False) -> None:
         probe = res.probe()
         s = float(probe["similarity"])
         self.gauge.setOpts(x0=[0], y=[0], height=[0.5], width=[s], brushes=[mkcolor(theme.color(0))],
@@ -325,7 +325,7 @@ class CachePlots:
         self.probe_text.setPos(0.0, -0.3)
         title = ("Probe: “" + _short(probe["new_question"]) + "” vs the cached “"
                  + _short(probe["cached_question"]) + "”")
-        if self.probe.titleLabel.text != title:
+        if force or self.probe.titleLabel.text != title:  # force: a theme restyled it at title_pt
             self.probe.setTitle(title, color=theme.foreground, size=f"{max(theme.title_pt - 2, 8)}pt")
 
 

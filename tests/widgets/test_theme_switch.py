@@ -68,3 +68,12 @@ def test_value_labels_are_drawn_at_the_slide_themes_axis_size(cls, plot_of, make
     labels = _texts(plot_of(panel))
     assert labels  # the bars' values
     assert {label.textItem.font().pointSize() for label in labels} == {slide.font_pt}  # was 9
+
+
+def test_semantic_cache_small_titles_keep_their_size_after_a_theme_switch(sample_panel):
+    panel = sample_panel(SemanticCachePanel)
+    plots = panel.plots_
+    for theme in (load_theme("dark"), load_theme("light")):
+        panel.apply_theme(theme)  # restyles every title at title_pt, then redraws
+        assert plots.probe.titleLabel.opts["size"] == f"{max(theme.title_pt - 2, 8)}pt"
+        assert plots.sweep.titleLabel.opts["size"] == f"{max(theme.title_pt - 3, 8)}pt"
