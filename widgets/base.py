@@ -616,6 +616,7 @@ class BasePanel(FileOpening, QWidget):
         self.theme_changed()
         if self._output is not None:
             self.draw(self._output)
+        self.pin_bar.restyle()  # pin tags and map notes are filled with the ground they were made on
 
     def theme_changed(self) -> None:
         """Recolor items that do not follow the axes (subclasses override)."""

@@ -83,6 +83,14 @@ class PinBar(QWidget):
         latest = self.pins[-1]
         return pins.annotate(headline, latest.headline, latest.label)
 
+    def restyle(self) -> None:
+        """Draw the pins and their maps again on the plots' new ground (after a theme switch)."""
+        plots = self._plots()
+        for pin in self.pins:
+            pins.draw(pin, plots)
+        if self.pins:
+            self._show_maps()
+
     def redraw_if_lost(self) -> None:
         """Draw the ghosts again when the panel rebuilt a plot they were on."""
         plots = self._plots()

@@ -77,3 +77,18 @@ def test_semantic_cache_small_titles_keep_their_size_after_a_theme_switch(sample
         panel.apply_theme(theme)  # restyles every title at title_pt, then redraws
         assert plots.probe.titleLabel.opts["size"] == f"{max(theme.title_pt - 2, 8)}pt"
         assert plots.sweep.titleLabel.opts["size"] == f"{max(theme.title_pt - 3, 8)}pt"
+
+
+def test_pin_tags_and_map_notes_take_the_new_ground_after_a_theme_switch(sample_panel, qtbot):
+    from tests.widgets.pinning import pin_then_move
+    from widgets import pin_maps
+    from widgets.kv_blocks_panel import KvBlocksPanel
+
+    panel = sample_panel(KvBlocksPanel)
+    pin_then_move(panel, qtbot)
+    panel.apply_theme(load_theme("dark"))
+    notes = [(plot, item) for plot in panel.plots() for item in plot.vb.allChildItems()
+             if isinstance(item, pg.TextItem) and item.isVisible() and item.fill.style() != 0]
+    assert notes, "the pinned panel shows a tag or a map note"
+    for plot, note in notes:
+        assert note.fill.color().name() == pin_maps.note_ground(plot).name(), note.toPlainText()
