@@ -50,7 +50,7 @@ class WrappingTitle(pg.LabelItem):
             super().updateMin()
             return
         natural = self._natural()
-        words = [w for w in re.split(r"\s+", self.text) if w]
+        words = [w for w in re.split(r"\s+", self.item.toPlainText()) if w]  # the words, not the markup
         metrics = QFontMetricsF(self.item.document().defaultFont())
         longest = max((metrics.horizontalAdvance(w) for w in words), default=0.0)
         width = min(natural.width(), max(min(natural.width() / 2 + 12, TITLE_MAX_MIN_WIDTH), longest + 12))

@@ -30,3 +30,19 @@ def test_the_same_labels_again_keep_the_axis_picture_and_new_ones_replace_it(qtb
     _paint(plot)
     assert [label for _pos, label in axis._tickLevels[0]] == ["input", "output"]
 
+
+
+def test_a_coloured_title_is_as_narrow_as_its_words(qtbot):
+    """Markup in a title (a coloured word) is not a word: it must not hold the plot wide."""
+    from widgets.chart_style import wrap_title
+
+    widths = []
+    for title in ("window 512 keeps 93% of the mass",
+                  'window <span style="color:#d62728;font-weight:bold">512</span> keeps 93% of the mass'):
+        view = pg.GraphicsLayoutWidget()
+        qtbot.addWidget(view)
+        plot = view.addPlot()
+        wrap_title(plot)
+        plot.setTitle(title)
+        widths.append(plot.titleLabel.minimumWidth())
+    assert widths[1] <= widths[0] + 5, widths  # the bold word is a little wider; markup was 130 px
