@@ -36,6 +36,7 @@ def main() -> int:
         panel.pin()
         panel.change(budget=BUDGET_AFTER)
         wait_until(panel.is_idle, 60)
+        resize_view(panel.view, (1280, 720))  # the legends grew a "pin A" row: lay the grid out again
         out = write_chart(panel.view, HERE / "pin_compaction.png", None, 1.0,
                           "ctxlab · Compaction lab · pin A = sample budget, live = 600")
         print(out, "·", panel.status.text().replace("\n", " "))
