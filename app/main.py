@@ -173,10 +173,50 @@ def _no_display() -> str:
     """Return why no window can open here ('' when one can), before Qt says something misleading."""
     if not sys.platform.startswith("linux"):
         return ""
-    if any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("WAYLAND_DISPLAY"):
         return ""
-    return ("ctxlab: the window needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); "
-            "headless, use 'ctxlab compute|export|bench ...' or set QT_QPA_PLATFORM=offscreen")
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return ("ctxlab: the window needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+                "headless, use 'ctxlab compute|export|bench ...' or set QT_QPA_PLATFORM=offscreen")
+    if x_display_answers(display):
+        return ""
+    return (f"ctxlab: no X server answers on DISPLAY={display}; start one, fix DISPLAY, or headless "
+            "use 'ctxlab compute|export|bench ...' or QT_QPA_PLATFORM=offscreen")
+
+
+def x_display_answers(display: str) -> bool:
+    """Whether an X server accepts a connection for ``display`` (``[host]:n[.screen]``).
+
+    Qt aborts the process with five lines of its own when it cannot reach the display; this
+    asks first, where X11 listens: the local socket ``/tmp/.X11-unix/X<n>`` (file or abstract
+    name) for ``:n`` and ``unix:n``, else TCP port 6000 + n on the host. Anything unparsable is
+    left to Qt.
+    """
+    import re
+    import socket
+
+    match = re.fullmatch(r"(?P<host>[^:]*):(?P<n>\d+)(?:\.\d+)?", display)
+    if match is None:
+        return True
+    host, n = match["host"], int(match["n"])
+    if host in ("", "unix"):
+        for address in (f"/tmp/.X11-unix/X{n}", f"\0/tmp/.X11-unix/X{n}"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(1.0)
+                try:
+                    sock.connect(address)
+                    return True
+                except OSError:
+                    continue
+        if host == "unix":
+            return False
+        host = "localhost"
+    try:
+        socket.create_connection((host, 6000 + n), timeout=1.0).close()
+        return True
+    except OSError:
+        return False
 
 
 def _window() -> int:
