@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor
 from core import temporal
 from widgets.plots import PlotView, mkcolor, place_labels, set_line
 from widgets.rects import Rects
-from widgets.temporal_outlines import Outlines
 from widgets.theme import Theme
 
 LABELS_MAX = 160
@@ -83,7 +82,7 @@ class TemporalPlots:
         self.timeline.invertY(True)
         self.timeline.setMenuEnabled(False)
         self.bars = Rects(cached=True)
-        self.current = Outlines()
+        self.current = Rects()
         self.wrong = pg.ScatterPlotItem(symbol="x", size=11)
         self.labels: list[pg.TextItem] = []
         for item in (self.bars, self.current, self.wrong):
@@ -201,8 +200,9 @@ class TemporalPlots:
         t = out.result.tiling
         held = out.at[out.at >= 0]
         rows = out.result.graph.key[t.seen[held]].astype(float)
-        self.current.set_outlines(out.result.graph.start[t.seen[held]], rows + 0.08,
-                                  np.minimum(t.end[held], hi), rows + 0.92, QColor(theme.foreground), 2.0)
+        self.current.set_rects(out.result.graph.start[t.seen[held]], rows + 0.08,
+                               np.minimum(t.end[held], hi), rows + 0.92, np.zeros(held.size, int),
+                               [QColor(0, 0, 0, 0)], outline=QColor(theme.foreground), width=2.0)
         wrong = np.flatnonzero(out.wrong)
         self.wrong.setData(np.full(wrong.size, float(out.result.as_of)), wrong + 0.5,
                            pen=pg.mkPen(theme.accent, width=2), brush=None)

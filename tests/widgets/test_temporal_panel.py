@@ -15,7 +15,7 @@ def panel(sample_panel):
 
 def drawn_rows(panel):
     """Rows and x-spans of the drawn bars, read back from the item's rectangles."""
-    return sorted((r.y(), r.x(), r.right()) for _b, _p, rects in panel.plots_.bars._groups for r in rects)
+    return sorted((y, x, x + w) for x, y, w, _h in panel.plots_.bars.rects().tolist())
 
 
 def test_dragging_as_of_reuses_the_graph_and_moves_the_overlays(panel, qtbot):
@@ -128,35 +128,44 @@ def test_facts_at_years_1_and_9999_draw_with_dated_axes(panel, qtbot):
     assert panel.params.known_at.startswith("0001-01-01")
 
 
-def test_held_fact_outlines_draw_what_colored_rects_drew(qtbot):
-    """The array-filled outlines paint the same pixels as a transparent-filled Rects item."""
-    from PySide6.QtGui import QColor, QImage, QPainter
+def test_held_fact_outlines_draw_what_one_rect_at_a_time_draws(qtbot):
+    """Rects filled from arrays, outline only, paint the same pixels as a QRectF per outline."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
     from widgets.rects import Rects
-    from widgets.temporal_outlines import Outlines
 
     rng = np.random.default_rng(3)
     x0 = rng.uniform(0, 80, 300)
     x1 = x0 + rng.uniform(0.5, 30, 300)
     rows = rng.integers(0, 40, 300).astype(float)
-    old, new = Rects(), Outlines()
-    old.set_rects(x0, rows + 0.08, x1, rows + 0.92, np.zeros(300, int), [QColor(0, 0, 0, 0)],
-                  outline=QColor("#223344"), width=2.0)
-    new.set_outlines(x0, rows + 0.08, x1, rows + 0.92, QColor("#223344"), 2.0)
-    assert new.boundingRect() == old.boundingRect()
+    item = Rects()
+    item.set_rects(x0, rows + 0.08, x1, rows + 0.92, np.zeros(300, int), [QColor(0, 0, 0, 0)],
+                   outline=QColor("#223344"), width=2.0)
+    pen = QPen(QColor("#223344"))
+    pen.setWidthF(2.0)
+    pen.setCosmetic(True)
+
+    def one_by_one(painter):
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for a, y, b in zip(x0, rows + 0.08, x1, strict=True):
+            painter.drawRect(QRectF(a, y, b - a, 0.84))
+
     images = []
-    for item in (old, new):
+    for draw in (lambda p: item.paint(p, None), one_by_one):
         image = QImage(400, 300, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(QColor("white"))
         painter = QPainter(image)
         painter.scale(4.0, 7.0)
-        item.paint(painter, None)
+        draw(painter)
         painter.end()
         images.append(image)
     blank = QImage(400, 300, QImage.Format.Format_ARGB32_Premultiplied)
     blank.fill(QColor("white"))
     assert images[0] != blank  # something was drawn
     assert images[0] == images[1]
+    assert item.rects().shape == (300, 4)
 
 
 @pytest.mark.parametrize("size", [(1280, 420), (1300, 900)])
