@@ -95,6 +95,7 @@ from core.tokens import (
 )
 from widgets import panel_keys
 from widgets.binding import Bindings
+from widgets.blas import one_blas_thread
 from widgets.controls import SliderSpin, explanation
 from widgets.opening import Opener
 from widgets.opening import Progress as Progress  # panels import it from here
@@ -434,13 +435,15 @@ class BasePanel(FileOpening, QWidget):
         rid, params = self._latest, self._params
         done = self._kept if self._kept is not None and self._serves(self._kept.params, params) else None
         if done is not None and self.derive_is_cheap(params):
-            ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
-                                                    self.derive(done.prepared, params)))
+            with one_blas_thread():
+                ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
+                                                        self.derive(done.prepared, params)))
             self._finish(rid, ok, payload)
             return
         counter = self.counter_for(params)
         if done is None and self.is_cheap(params):
-            ok, payload = self._execute(params, counter, Progress(threading.Event(), lambda _f: None))
+            with one_blas_thread():
+                ok, payload = self._execute(params, counter, Progress(threading.Event(), lambda _f: None))
             self._finish(rid, ok, payload)
             return
         self._running = True

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPen
 
 from core import context_router as cr
+from widgets.bars import StyledBars
 from widgets.pinned_extent import pinned_end
 from widgets.plots import PlotView, cache_pixmaps, mkcolor, set_line, steady_top
 from widgets.procedural_learning_plots import (
@@ -41,7 +42,7 @@ class RouterPlots:
 
     def __init__(self, view: PlotView, on_budget: Callable[[float], None]) -> None:
         self.bars_plot = view.addPlot(row=0, col=0, colspan=2, title="Tokens per query")
-        self.bars = pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.35)
+        self.bars = StyledBars(x=[0], y0=[0], height=[0], width=0.35)
         self.bars_plot.addItem(self.bars)
         self.bars_plot.setLabel("left", "tokens")
         self._ticks: list[tuple[str, str]] = []
