@@ -268,20 +268,33 @@ def _smoke() -> int:
     return 0 if exported and not failed else 1
 
 
-def close_qt(app: Any, window: Any) -> None:
-    """Close and destroy the window, then the application, before Python's own teardown.
+def close_qt(app: Any, window: Any = None) -> None:
+    """Close and destroy the window (if any), then the application, before Python's teardown.
 
     Left to the interpreter's exit, their C++ objects went in whatever order its collector
     chose, and the process could crash after its work was done (``--smoke`` exited -11 about
-    one run in six from an installed wheel).
+    one run in six from an installed wheel; ``ctxlab bench --panels attention`` with 512-cell
+    maps every time, from panels whose deferred deletion never ran).
     """
     from PySide6.QtCore import QEvent
 
-    window.close()
-    window.deleteLater()
+    if window is not None:
+        window.close()
+        window.deleteLater()
     app.processEvents()
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.shutdown()
+
+
+def _close_headless_qt() -> None:
+    """Destroy what a headless verb left of Qt (panels awaiting deletion, the application)."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        close_qt(app)
 
 
 def _first_paint() -> int:
@@ -312,7 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.first_paint:
         return _first_paint()
     try:
-        return verbs[args.verb](args) if args.verb else _window()
+        if not args.verb:
+            return _window()
+        try:
+            return verbs[args.verb](args)
+        finally:
+            _close_headless_qt()
     except InputError as exc:
         print(f"ctxlab: error: {shown(str(exc))}", file=sys.stderr)
         return 2
