@@ -30,21 +30,24 @@ def test_panel_contract(spec, make_panel, qtbot, tmp_path):
     rendered = []
     panel.sig_rendered.connect(rendered.append)
 
+    def each(values, get, put):
+        """Put every value in turn, then the one the control had, waiting for each result: every
+        control's extremes are computed from the sample (not from where the controls before it
+        were left, which made attention compute its largest n for every later control)."""
+        start = get()
+        for value in [*values, start]:
+            put(value)
+            qtbot.waitUntil(panel.is_idle, timeout=IDLE_MS)
+
     sliders = panel.findChildren(SliderSpin)
     assert sliders, "a panel has at least one slider"
     for control in sliders:
-        for tick in (0, control.slider.maximum()):
-            control.slider.setValue(tick)
-            qtbot.waitUntil(panel.is_idle, timeout=IDLE_MS)
+        each((0, control.slider.maximum()), control.slider.value, control.slider.setValue)
     for combo in panel.findChildren(QComboBox):
-        for i in range(combo.count()):
-            if combo.model().item(i).isEnabled():
-                combo.setCurrentIndex(i)
-                qtbot.waitUntil(panel.is_idle, timeout=IDLE_MS)
+        each([i for i in range(combo.count()) if combo.model().item(i).isEnabled()],
+             combo.currentIndex, combo.setCurrentIndex)
     for spin in panel.findChildren(QSpinBox):
-        for value in (spin.minimum(), spin.maximum()):
-            spin.setValue(value)
-            qtbot.waitUntil(panel.is_idle, timeout=IDLE_MS)
+        each((spin.minimum(), spin.maximum()), spin.value, spin.setValue)
     assert errors == []
     assert rendered, "moving the controls redrew the panel"
 
