@@ -16,6 +16,23 @@ import pytest
 _SETTINGS_DIR = tempfile.mkdtemp(prefix="ctxlab-settings-")
 
 
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item):
+    """After every test, free the widgets it closed: pytest-qt only asks Qt to delete them later,
+    and the process collects cycles only on a UI-thread timer (widgets/qt_gc.py), so without this
+    the panels, plots and pyqtgraph menus of earlier tests stay alive and every later restyle
+    (each MainWindow applies its theme to the whole application) walks thousands of them."""
+    result = yield
+    try:
+        from PySide6.QtCore import QCoreApplication, QEvent
+    except ImportError:
+        return result
+    if QCoreApplication.instance() is not None:
+        gc.collect()  # on the UI thread, as qt_gc wants
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return result
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings():
     """Point QSettings at an empty temporary folder for every test that touches Qt."""
