@@ -92,7 +92,10 @@ class PinBar(QWidget):
             self._show_maps()
 
     def redraw_if_lost(self) -> None:
-        """Draw the ghosts again when the panel rebuilt a plot they were on."""
+        """Draw the ghosts again when the panel rebuilt a plot they were on; move a corner tag
+        that a label now covers."""
+        for pin in self.pins:
+            pins.keep_clear(pin)
         plots = self._plots()
         if any(plot not in plots for pin in self.pins for plot, _item in pin.items):
             for pin in self.pins:

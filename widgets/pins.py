@@ -254,24 +254,28 @@ def _place(tag: pg.TextItem, plot: pg.PlotItem, slot: int) -> None:
     vb = plot.vb
     vb.updateMatrix()  # data -> pixels as the next paint will have it (a pin may come before it)
     size = tag.boundingRect()
-    y = 2.0 + (size.height() + 2) * slot
-    spots = [QRectF(x, y, size.width(), size.height()) for x in (4.0, vb.width() - size.width() - 4)]
+    step = (size.height() + 2) * slot
+    spots = [QRectF(x, y, size.width(), size.height())
+             for y in (2.0 + step, vb.height() - size.height() - 2 - step)  # top corners first
+             for x in (4.0, vb.width() - size.width() - 4)]
     tag.setPos(min(spots, key=lambda box: _crowding(plot, tag, box)).topLeft())
+
+
+def keep_clear(pin: Pin) -> None:
+    """Move a pin's corner tag that a label now covers (a line's label follows its line)."""
+    for plot, item in pin.items:
+        place = getattr(item, "place", None)
+        if place is not None and item.isVisible():
+            if _texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size())):
+                place()
 
 
 def _crowding(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> float:
     """Return how much a tag at ``box`` (view box pixels) would cover: text most, then bars, curves."""
     vb = plot.vb
-    where, seen = vb.childGroup.mapRectFromParent(box).normalized(), vb.mapRectToScene(box)
+    where = vb.childGroup.mapRectFromParent(box).normalized()
     x0, x1, y0, y1 = where.left(), where.right(), where.top(), where.bottom()
-    score = 0.0
-    texts = [i for i in vb.allChildItems() if isinstance(i, pg.TextItem) and i is not tag and i.isVisible()]
-    if plot.legend is not None and plot.legend.isVisible():
-        texts.append(plot.legend)
-    for text in texts:
-        if isinstance(text, pg.TextItem):
-            text.updateTransform(force=True)  # a label moved since its last paint is placed lazily
-        score += 100 * text.sceneBoundingRect().intersects(seen)
+    score = 100.0 * _texts_over(plot, tag, box)
     for item in plot.items:
         if isinstance(item, pg.BarGraphItem) and item.isVisible():
             score += 10 * item.shape().intersects(where)
@@ -285,6 +289,19 @@ def _crowding(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> float:
             probe = np.interp(np.linspace(x0, x1, 9), xs, ys, left=np.nan, right=np.nan)
             score += int(np.count_nonzero((probe >= y0) & (probe <= y1)))
     return float(score)
+
+
+def _texts_over(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> int:
+    """Return how many labels (and the legend) a tag at ``box`` (view box pixels) would cover."""
+    vb = plot.vb
+    seen = vb.mapRectToScene(box)
+    texts = [i for i in vb.allChildItems() if isinstance(i, pg.TextItem) and i is not tag and i.isVisible()]
+    if plot.legend is not None and plot.legend.isVisible():
+        texts.append(plot.legend)
+    for text in texts:
+        if isinstance(text, pg.TextItem):
+            text.updateTransform(force=True)  # a label moved since its last paint is placed lazily
+    return sum(text.sceneBoundingRect().intersects(seen) for text in texts)
 
 
 def remove(pin: Pin) -> None:
