@@ -92,8 +92,10 @@ class PinBar(QWidget):
             self._show_maps()
 
     def redraw_if_lost(self) -> None:
-        """Draw the ghosts again when the panel rebuilt a plot they were on; move a corner tag
-        that a label now covers."""
+        """Draw the ghosts again when the panel rebuilt a plot they were on.
+
+        First, move a pin's corner tag that a label now covers.
+        """
         for pin in self.pins:
             pins.keep_clear(pin)
         plots = self._plots()
