@@ -265,9 +265,9 @@ def keep_clear(pin: Pin) -> None:
     """Move a pin's corner tag that a label now covers (a line's label follows its line)."""
     for plot, item in pin.items:
         place = getattr(item, "place", None)
-        if place is not None and item.isVisible():
-            if _texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size())):
-                place()
+        if place is not None and item.isVisible() \
+                and _texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size())):
+            place()
 
 
 def _crowding(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> float:
