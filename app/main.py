@@ -318,8 +318,12 @@ def _first_paint() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``ctxlab`` command; bad input prints one line and returns 2."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     verbs = {"compute": _compute, "export": _export, "bench": _bench}
+    for flag, given in (("--smoke", args.smoke), ("--first-paint", args.first_paint)):
+        if given and args.verb:  # the flag would run alone and the verb be ignored
+            parser.error(f"{flag} takes no command; run 'ctxlab {args.verb} ...' without it")
     if args.smoke:
         return _smoke()
     if args.first_paint:
