@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
 from core import callgraph
-from widgets.plots import PlotView, cache_pixmaps, mkcolor, place_labels, steady_top
+from widgets.plots import PlotView, cache_pixmaps, in_chart_pt, mkcolor, place_labels, steady_top
 from widgets.theme import Theme
 from widgets.value_labels import at_axis_size
 
@@ -145,7 +145,7 @@ class CallgraphPlots:
         shown = list(res.members) if len(res.members) <= LABELS_MAX else ([t] if t >= 0 else [])
         place_labels(self.graph, self.labels,
                      [(g.names[i].split(":")[-1], float(g.x[i]), float(g.y[i])) for i in shown],
-                     (0.5, 1.2), theme.foreground)
+                     (0.5, 1.2), theme.foreground, in_chart_pt(theme))
 
     def _update_tokens(self, res: callgraph.Result, theme: Theme) -> None:
         values = [res.slice_tokens, res.target_file_tokens, res.whole_tokens]

@@ -147,17 +147,27 @@ def set_line(line: pg.InfiniteLine, value: float) -> None:
         line.setValue(value)
 
 
+def in_chart_pt(theme: Theme) -> int:
+    """Return the point size of names written in a chart (bars, nodes): 9 on screen, larger on slides."""
+    return max(theme.font_pt - 2, 9)
+
+
 def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: Sequence[tuple[str, float, float]],
-                 anchor: tuple[float, float], color: str) -> None:
+                 anchor: tuple[float, float], color: str, point_size: int | None = None) -> None:
     """Show one text item per (text, x, y), reusing ``pool`` (it only grows; extras are hidden).
 
-    Text items are created on demand and kept, never re-created per update.
+    Text items are created on demand and kept, never re-created per update. ``point_size``
+    sets their font (else they keep the application's 9 pt).
     """
     while len(pool) < len(items):
         label = pg.TextItem(anchor=anchor)
         plot.addItem(label)
         pool.append(label)
     for label, (text, x, y) in zip(pool, items, strict=False):
+        if point_size is not None and label.textItem.font().pointSize() != point_size:
+            font = QFont(label.textItem.font())
+            font.setPointSize(point_size)
+            label.setFont(font)
         label.setText(text, color=color)
         label.setPos(x, y)
         label.setVisible(True)

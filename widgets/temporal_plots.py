@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 from core import temporal
-from widgets.plots import PlotView, mkcolor, place_labels, set_line
+from widgets.plots import PlotView, in_chart_pt, mkcolor, place_labels, set_line
 from widgets.rects import Rects
 from widgets.theme import Theme
 
@@ -58,7 +58,8 @@ def horizon(graph: temporal.Graph) -> tuple[int, int]:
 
 
 LABEL_HEIGHT = 0.06
-"""Share of the time span a version's recorded interval needs for its label to fit above it."""
+"""Share of the time span a version's recorded interval needs for its 9 pt label to fit above
+it (a larger label, on a slide, needs proportionally more)."""
 CHAR_WIDTH = 0.009
 """Share of the time span one character of a bar label takes (slide text on a 1280 px chart)."""
 
@@ -194,7 +195,7 @@ class TemporalPlots:
                  if t.seen.size <= LABELS_MAX else [])
         place_labels(self.timeline, self.labels,
                      [(g.objects[int(t.seen[i])], float(x0[i]), float(rows[i]) + 0.5) for i in shown],
-                     (0, 0.5), theme.foreground)
+                     (0, 0.5), theme.foreground, in_chart_pt(theme))
 
     def _update_current(self, out: TemporalOutput, theme: Theme, hi: int) -> None:
         t = out.result.tiling
@@ -221,11 +222,12 @@ class TemporalPlots:
                                 column("superseded"), group,
                                 self._colors(theme, int(res.graph.value.max(initial=0)) + 1),
                                 outline=QColor(theme.background), width=1.0)
+        need = LABEL_HEIGHT * in_chart_pt(theme) / 9 * (hi - lo)
         tall = [v for v in vs if fits_text(v["object"], min(v["valid_to"], hi) - v["valid_from"], hi - lo)
-                and min(v["superseded"], hi) - v["recorded"] >= LABEL_HEIGHT * (hi - lo)]
+                and min(v["superseded"], hi) - v["recorded"] >= need]
         place_labels(self.belief, self.version_labels,
                      [(v["object"], float(v["valid_from"]), float(v["recorded"])) for v in tall[:60]]
-                     if len(tall) <= 60 else [], (0, 1), theme.foreground)
+                     if len(tall) <= 60 else [], (0, 1), theme.foreground, in_chart_pt(theme))
         self.belief.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.01)
         for line in (self.cross_v, self.cross_h):
             line.setPen(pg.mkPen(theme.accent, width=1, style=Qt.PenStyle.DashLine))
