@@ -9,7 +9,15 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import bpe
-from widgets.plots import PlotView, budget_line, cache_pixmaps, mkcolor, set_category_ticks, set_line
+from widgets.plots import (
+    PlotView,
+    budget_line,
+    cache_pixmaps,
+    mkcolor,
+    set_category_ticks,
+    set_line,
+    steady_top,
+)
 from widgets.theme import Theme
 from widgets.value_labels import at_axis_size
 
@@ -154,9 +162,9 @@ class BpePlots:
                     label.setText(f"{n:,}{extra}", color=theme.foreground)
                 label.setPos(i, n)
             label.setVisible(i < len(rows))
-        # The range covers the count at zero merges (the most BPE can be), so it holds still
-        # while the merge count is dragged.
-        top = max(heights.max(), float(res.sample_curve[0]), 1.0) * 1.25
+        # room above the tallest bar for its label; the top moves only in steps while the merge
+        # count is dragged (it once covered the count at zero merges: a slide was 2/3 empty)
+        top = steady_top(self._bars_top, max(float(heights.max()), 1.0) * 1.25)
         if self._bars_top != top:
             self._bars_top = top
             self.bars_plot.setYRange(0, top, padding=0)

@@ -184,7 +184,7 @@ def style_line_labels(plot: pg.PlotItem, theme: Theme) -> None:
     font = QFont()
     font.setPointSize(theme.font_pt)
     ground = QColor(theme.background)
-    ground.setAlpha(235)
+    ground.setAlpha(150)  # the data under a label shows through (an opaque box hid it)
     inverted = bool(plot.vb.state.get("yInverted"))
     upright = 0
     level = 0

@@ -185,19 +185,26 @@ def cache_pixmaps(*items: pg.PlotDataItem) -> None:
         item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+STEADY_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+"""Axis tops ``steady_top`` rounds up to, times a power of ten (at most 4/3 of the data)."""
+STEADY_SLACK = 1.6
+"""A kept axis top may be at most this many times the data (more looks half empty on a slide)."""
+
+
 def steady_top(current: float, needed: float) -> float:
     """Return an axis top for ``needed`` that moves rarely.
 
-    ``current`` is kept while it fits and is not more than 2.5x too tall; otherwise ``needed``
-    is rounded up to 1, 2 or 5 x 10^k. A range that changes on every slider tick re-lays out
-    the axis and repaints twice.
+    ``current`` is kept while it fits and is not more than :data:`STEADY_SLACK` times too tall;
+    otherwise ``needed`` is rounded up to the next of :data:`STEADY_STEPS` x 10^k. A range that
+    changes on every slider tick re-lays out the axis and repaints twice; one rounded to 1, 2
+    or 5 left charts up to 2.5x taller than their data.
     """
     if needed <= 0:
         return current if current > 0 else 1.0
-    if needed <= current <= needed * 2.5:
+    if needed <= current <= needed * STEADY_SLACK:
         return current
     scale = 10.0 ** np.floor(np.log10(needed))
-    return float(next(m * scale for m in (1, 2, 5, 10) if m * scale >= needed))
+    return float(next(m * scale for m in STEADY_STEPS if m * scale >= needed))
 
 
 def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str]) -> None:

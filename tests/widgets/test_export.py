@@ -2,6 +2,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
@@ -99,7 +100,13 @@ def test_write_chart_refuses_an_out_of_range_scale(qtbot, tmp_path):
 def test_steady_top_moves_rarely_and_rounds_up():
     from widgets.plots import steady_top
 
-    assert steady_top(0.0, 37.0) == 50.0
+    assert steady_top(0.0, 37.0) == 40.0
     assert steady_top(50.0, 41.0) == 50.0  # still fits, not too tall: unchanged
-    assert steady_top(50.0, 51.0) == 100.0
-    assert steady_top(100.0, 12.0) == 20.0  # far too tall: shrinks
+    assert steady_top(50.0, 51.0) == 60.0
+    assert steady_top(100.0, 12.0) == pytest.approx(12.0)  # far too tall: shrinks
+    assert steady_top(100.0, 70.0) == 100.0
+    assert steady_top(100.0, 62.0) == 80.0  # 1.6x too tall: a slide would look half empty
+    # never more than 4/3 the data when it is rounded anew (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
+    for needed in np.geomspace(0.013, 9.7e6, 400):
+        top = steady_top(0.0, float(needed))
+        assert needed <= top <= 4 / 3 * needed + 1e-9
