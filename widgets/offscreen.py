@@ -58,6 +58,24 @@ def build_panel(lever: str, params: dict[str, Any], theme: str = "slide",
     return panel
 
 
+SLIDE_HEIGHT = 720
+"""Slides are laid out this many pixels tall, whatever size they are written at."""
+
+
+def slide_canvas(size: tuple[int, int], theme: str) -> tuple[tuple[int, int], float]:
+    """Return the size a chart is laid out at and how much larger it is drawn.
+
+    A slide asked for at 1920x1080 is laid out at 1280x720 and drawn 1.5x: its text keeps the
+    share of the slide it has at 720 (laid out at 1080, 14 pt text was two thirds as large on
+    the projected slide). Screen themes, and slides no taller than 720, are laid out as asked.
+    """
+    width, height = size
+    if theme != "slide" or height <= SLIDE_HEIGHT:
+        return size, 1.0
+    density = height / SLIDE_HEIGHT
+    return (max(1, round(width / density)), SLIDE_HEIGHT), density
+
+
 def export_scenario(lever: str, params: dict[str, Any], path: str | Path, fmt: str | None = None,
                     size: tuple[int, int] = (1280, 720), scale: float = 1.0,
                     theme: str = "slide", counter: TokenCounter | None = None,
@@ -70,12 +88,13 @@ def export_scenario(lever: str, params: dict[str, Any], path: str | Path, fmt: s
     """
     chart = atomic.check_target(path)
     beside = atomic.check_target(atomic.scenario_beside(chart)) if with_scenario else None
+    layout, density = slide_canvas(size, theme)
     panel = build_panel(lever, params, theme, counter, progress=progress)
     try:
-        resize_view(panel.view, size)
+        resize_view(panel.view, layout)
         title = f"ctxlab · {panel_spec(lever).title}"
         scenario = atomic.encode_json(panel.scenario(), beside.name) if beside else b""
-        written = [write_chart(panel.view, chart, fmt, scale, title)]
+        written = [write_chart(panel.view, chart, fmt, scale, title, density)]
         if beside is not None:
             written.append(atomic.write_bytes(beside, scenario))
         return written
