@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 from core.errors import InputError
 from widgets import atomic
 from widgets.declutter import decluttered
-from widgets.svg_images import crisp_images
+from widgets.svg_images import crisp_images, plain_patterns
 
 FORMATS = ("svg", "png", "pdf")
 SLIDE_SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
@@ -331,6 +331,7 @@ def bake_svg_bytes(data: bytes) -> tuple[bytes, int]:
     root = ET.fromstring(data)
     tree = ET.ElementTree(root)
     crisp_images(root)  # heatmaps: cells as rectangles, or pixelated when large
+    plain_patterns(root)  # hatches: their pixels, not a square under a mask
     baked = 0
     for group in tree.iter(f"{{{_SVG_NS}}}g"):
         m = _matrix(group.get("transform", ""))

@@ -1,5 +1,10 @@
 """Raster charts that stay crisp in SVG: small grids become rectangles, big ones pixelated.
 
+Hatched fills stay hatched: Qt writes a pattern brush as a filled square under a ``<mask>``
+of its pixels, which renderers without masks (ImageMagick, some slide tools) fill solid: a
+"did not fit" hatch then reads as a solid bar of the same color. :func:`plain_patterns`
+writes the pixels themselves into the pattern instead.
+
 ``QSvgGenerator`` embeds a heatmap as a PNG that browsers and librsvg smooth when they scale
 it, so cells blur into each other. A grid of at most :data:`MAX_CELLS` cells is written as one
 rectangle per run of equal cells in a row (vector, sharp at any size); a larger one keeps its
@@ -9,6 +14,7 @@ native-resolution PNG with ``image-rendering: pixelated`` (and the older ``optim
 from __future__ import annotations
 
 import base64
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -73,3 +79,21 @@ def crisp_images(root: ET.Element) -> int:
                 child.set("image-rendering", "optimizeSpeed")
                 child.set("style", "image-rendering:pixelated")
     return vectorised
+
+
+def plain_patterns(root: ET.Element) -> int:
+    """Replace each masked square in a ``<pattern>`` by the mask's pixels in its fill; return how many."""
+    masks = {m.get("id"): m for m in root.iter(f"{_SVG}mask")}
+    done = 0
+    for pattern in root.iter(f"{_SVG}pattern"):
+        for square in list(pattern):
+            ref = re.fullmatch(r"url\(#([^)]+)\)", square.get("mask", ""))
+            if square.tag != f"{_SVG}rect" or ref is None or ref[1] not in masks:
+                continue
+            paint = {k: v for k, v in square.attrib.items() if k not in ("x", "y", "width", "height", "mask")}
+            pattern.remove(square)
+            for cell in masks[ref[1]]:
+                if cell.tag == f"{_SVG}rect":
+                    pattern.append(ET.Element(f"{_SVG}rect", {**cell.attrib, **paint, "stroke": "none"}))
+            done += 1
+    return done

@@ -74,3 +74,19 @@ def test_a_legend_grows_with_the_export_scale(qtbot, theme):
 
     one, two = inked_width(1.0), inked_width(2.0)
     assert 1.8 * one <= two <= 2.2 * one, (one, two)
+
+
+def test_hatched_bars_stay_hatched_in_svg_without_masks(qtbot, tmp_path):
+    params = json.loads(samples("context_router")[0].read_text())["params"]
+    svg, _ = export_scenario("context_router", params, tmp_path / "r.svg", size=(1280, 720))
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    patterns = list(root.iter(f"{ns}pattern"))
+    assert patterns, "the router's 'did not fit' bars are hatched"
+    for pattern in patterns:
+        cells = list(pattern)
+        assert cells and all(c.get("mask") is None for c in cells), "no mask for a renderer to skip"
+        size = float(pattern.get("width")) * float(pattern.get("height"))
+        inked = sum(float(c.get("width")) * float(c.get("height")) for c in cells)
+        assert 0 < inked <= size / 4, "a hatch, not a solid square"
+        assert len({c.get("fill") for c in cells}) == 1
