@@ -212,7 +212,9 @@ class AttentionPlots:
         if top != self._row_top or out.row != self._row_shown:
             self._row_top = top
             self.row_plot.setYRange(0, top, padding=0.02)
-        self._title(self.row_plot, f"Weights of query {out.row:,} (click a map to pick another)")
+        # a slide has nothing to click
+        hint = "" if theme.name == "slide" else " (click a map to pick another)"
+        self._title(self.row_plot, f"Weights of query {out.row:,}{hint}")
         if out.row != self._row_shown:  # re-framed only for a new row, not on every window tick
             self._row_shown = out.row
             reach = max(3 * out.result.params.window, 32)

@@ -69,3 +69,16 @@ def test_call_graph_node_names_on_a_slide_are_larger_and_do_not_overlap(qtbot):
         assert all(isinstance(label, pg.TextItem) for label in labels)
     finally:
         panel.shutdown()
+
+
+def test_a_slide_asks_no_one_to_click(qtbot):
+    panel = _slide("attention")
+    try:
+        titles = [plot.titleLabel.text for plot in panel.plots()]
+        assert any(t.startswith("Weights of query") for t in titles)
+        assert not any("click" in t for t in titles), titles
+        panel.apply_theme(load_theme("light"))
+        qtbot.waitUntil(panel.is_idle, timeout=20000)
+        assert any("click a map" in plot.titleLabel.text for plot in panel.plots()), "on screen it says how"
+    finally:
+        panel.shutdown()
