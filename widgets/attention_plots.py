@@ -14,7 +14,6 @@ from PySide6.QtCore import QPointF, Qt
 from core import attention
 from core.attention_maps import Comparison, Maps
 from widgets import pin_maps
-from widgets.binned_image import BinnedImage
 from widgets.plots import PlotView, mkcolor, steady_top
 from widgets.theme import Theme
 from widgets.value_labels import at_axis_size
@@ -42,7 +41,7 @@ def _heatmap(view: PlotView, col: int, title: str) -> tuple[pg.PlotItem, pg.Imag
     plot.disableAutoRange()
     plot.setLabel("bottom", "key j")
     plot.setLabel("left", "query i")
-    image = BinnedImage(axisOrder="row-major")
+    image = pg.ImageItem(axisOrder="row-major")
     plot.addItem(image)
     pin_maps.diffable(image)  # under a pin: live - pinned weights (log10 weights on a log scale)
     return plot, image

@@ -7,14 +7,22 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt.internals import PrimitiveArray
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPen, QPolygonF
 
+_PLAIN_BRUSHES = {Qt.BrushStyle.NoBrush, Qt.BrushStyle.SolidPattern, *(
+    getattr(Qt.BrushStyle, f"{name}Pattern") for name in
+    ("Dense1", "Dense2", "Dense3", "Dense4", "Dense5", "Dense6", "Dense7", "Hor", "Ver", "Cross",
+     "BDiag", "FDiag", "DiagCross"))}
+"""Brushes that a color and a style describe (no gradient, no texture)."""
 
-def _style_key(pen: QPen, brush: QBrush) -> tuple[Any, ...]:
-    """Return what makes two bars look the same (pen and brush by value, not by object)."""
-    return (pen.style(), pen.color().rgba(), pen.widthF(), pen.isCosmetic(),
-            brush.style(), brush.color().rgba())
+
+def _style_key(pen: QPen, brush: QBrush) -> tuple[Any, ...] | None:
+    """Return what makes two bars look the same (by value, not by object); None: not comparable."""
+    if brush.style() not in _PLAIN_BRUSHES or pen.brush().style() not in _PLAIN_BRUSHES:
+        return None
+    return (pen.style(), pen.color().rgba(), pen.widthF(), pen.isCosmetic(), tuple(pen.dashPattern()),
+            pen.dashOffset(), pen.capStyle(), pen.joinStyle(), brush.style(), brush.color().rgba())
 
 
 class StyledBars(pg.BarGraphItem):
@@ -29,6 +37,7 @@ class StyledBars(pg.BarGraphItem):
 
     def __init__(self, **opts: Any) -> None:
         self._groups: list[tuple[QPen, QBrush, PrimitiveArray]] | None = None
+        self._as_pyqtgraph = False
         super().__init__(**opts)
 
     def setOpts(self, **opts: Any) -> None:  # noqa: N802 (pyqtgraph's name)
@@ -36,18 +45,23 @@ class StyledBars(pg.BarGraphItem):
         self._groups = None
         super().setOpts(**opts)
 
-    def _grouped(self) -> list[tuple[QPen, QBrush, PrimitiveArray]]:
+    def _grouped(self) -> list[tuple[QPen, QBrush, PrimitiveArray]] | None:
+        """Return the bars by style, in order of first use; None: draw them as pyqtgraph does."""
         rects = self._rectarray.ndarray()
-        n = len(rects)
-        pens = self._pens if self._pens is not None else [self._sharedPen] * n
-        brushes = self._brushes if self._brushes is not None else [self._sharedBrush] * n
-        keys: dict[tuple[int, int], tuple[Any, ...]] = {}  # style of each distinct object, read once
+        n = len(rects)  # options may hold more pens or brushes than bars (a data-only update)
+        pens = self._pens[:n] if self._pens is not None else [self._sharedPen] * n
+        brushes = self._brushes[:n] if self._brushes is not None else [self._sharedBrush] * n
+        if len(pens) < n or len(brushes) < n:
+            return None
+        keys: dict[tuple[int, int], tuple[Any, ...] | None] = {}  # each distinct object read once
         members: dict[tuple[Any, ...], tuple[QPen, QBrush, list[int]]] = {}
-        for i, (pen, brush) in enumerate(zip(pens, brushes, strict=False)):
+        for i, (pen, brush) in enumerate(zip(pens, brushes, strict=True)):
             pair = (id(pen), id(brush))
-            key = keys.get(pair)
+            if pair not in keys:
+                keys[pair] = _style_key(pen, brush)
+            key = keys[pair]
             if key is None:
-                key = keys[pair] = _style_key(pen, brush)
+                return None
             members.setdefault(key, (pen, brush, []))[2].append(i)
         groups = []
         for pen, brush, idx in members.values():
@@ -63,7 +77,12 @@ class StyledBars(pg.BarGraphItem):
             super().paint(p, *args)
             return
         if self._groups is None:
-            self._groups = self._grouped()
+            grouped = self._grouped()
+            self._groups = grouped if grouped is not None else []
+            self._as_pyqtgraph = grouped is None
+        if self._as_pyqtgraph:
+            super().paint(p, *args)
+            return
         for pen, brush, part in self._groups:
             p.setPen(pen)
             p.setBrush(brush)
@@ -94,24 +113,25 @@ class GhostBars(pg.BarGraphItem):
     def _envelope(self, p: QPainter) -> QPolygonF | None:
         t = p.transform()
         rects = self._rectarray.ndarray()
+        rects = rects[np.isfinite(rects).all(axis=1)]  # a NaN or infinite bar is not drawn
         if self._pens is not None or t.isRotating() or len(rects) < 2:
             return None
+        # pyqtgraph's rectangles are normalized: y is the lower edge, the height is positive
         x0 = rects[:, 0] * t.m11() + t.dx()
         x1 = (rects[:, 0] + rects[:, 2]) * t.m11() + t.dx()
         base = rects[:, 1] * t.m22() + t.dy()
-        top = (rects[:, 1] + rects[:, 3]) * t.m22() + t.dy()
         width = float(np.ptp(np.concatenate([x0, x1])))
-        if np.ptp(base) > 0.5 or len(rects) <= width:  # not on one baseline, or a pixel or more each
-            return None
+        thin = bool((np.abs(x1 - x0) <= 1.5).all())  # every bar at most about a pixel wide
+        if np.ptp(base) > 0.5 or len(rects) <= width or not thin:
+            return None  # not on one baseline, or not denser than pixels: outlines
         col = np.floor((x0 + x1) / 2).astype(np.int64)
         first = int(col.min())
         cols = np.arange(first, int(col.max()) + 1)
         y0 = float(base[0])
-        # the bar reaching furthest from the baseline in each pixel column (either direction)
+        # the tallest bar of each pixel column, drawn away from the baseline the way y grows
         reach = np.zeros(cols.size)
-        np.maximum.at(reach, col - first, np.abs(top - y0))
-        sign = -1.0 if np.median(top - y0) < 0 else 1.0
-        ys = y0 + sign * np.repeat(reach, 2)
+        np.maximum.at(reach, col - first, rects[:, 3] * abs(t.m22()))
+        ys = y0 + np.sign(t.m22()) * np.repeat(reach, 2)
         xs = np.repeat(cols.astype(float), 2)
         xs[1::2] += 1.0
         xs = np.concatenate([[xs[0]], xs, [xs[-1]]])

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
 _controller: ThreadpoolController | None = None
+_lock = threading.Lock()
+_depth = 0
+_limiter: Any = None
 
 
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Run NumPy's BLAS calls inside on the calling thread alone.
+    """Run NumPy's BLAS calls inside on one thread.
 
     A slider tick's matrix products are small (64 rows at a time), and OpenBLAS hands each
     to its own threads: when the other core is busy, the UI thread then waits for a thread
     that is not running. On a loaded 2-core machine the attention window's p95 tick went
-    from 15 ms to 229 ms that way. The results are bit for bit the same (each output element
-    is summed on one thread either way). The limit is process-wide while it lasts, so a
-    worker's products in that time run on one thread too.
+    from 15 ms to 229 ms that way. Attention's products give the same bits on one thread;
+    in general the last bits of a product (1e-14 relative) can depend on the thread count,
+    as they do between machines with different core counts. OpenBLAS's thread count is one
+    setting for the process: while any caller is inside, a worker's products run on one
+    thread too, and the count comes back when the last caller leaves.
     """
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
+    global _controller, _depth, _limiter
+    with _lock:
+        if _controller is None:
+            _controller = ThreadpoolController()
+        _depth += 1
+        if _depth == 1:
+            _limiter = _controller.limit(limits=1, user_api="blas")
+    try:
         yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _limiter is not None:
+                _limiter.restore_original_limits()
+                _limiter = None

@@ -167,7 +167,7 @@ class Difference:
         self.why = ""
         """Why no difference is drawn ('' while one is)."""
         ground = background(plot)
-        self.overlay = type(live)(axisOrder=live.axisOrder)  # binned like the live map, if it is
+        self.overlay = pg.ImageItem(axisOrder=live.axisOrder)
         self.overlay.setLookupTable(_lut(ground))
         self.overlay.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the live map
         self.overlay.ghost_of = label

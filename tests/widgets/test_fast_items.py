@@ -4,11 +4,10 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QImage
+from PySide6.QtGui import QBrush, QColor, QImage, QLinearGradient
 from threadpoolctl import threadpool_info
 
 from widgets.bars import GhostBars, StyledBars
-from widgets.binned_image import BinnedImage, block_means
 from widgets.blas import one_blas_thread
 from widgets.export import render_image
 
@@ -71,6 +70,34 @@ def test_styled_bars_follow_new_data(qtbot):
     assert (_pixels(view) != _pixels(plain)).sum() == 0
 
 
+def test_styled_bars_shrinking_to_fewer_bars_or_none_draw_what_pyqtgraph_draws(qtbot):
+    opts = _stacks(n=30)
+    item = StyledBars(**opts)
+    view = _view(qtbot, item, (-1, 30), (0, 40))
+    _pixels(view)
+    fewer = _stacks(n=5)  # new data only: the options still hold 120 pens and brushes
+    item.setOpts(x=fewer["x"], y0=fewer["y0"], height=fewer["height"])
+    plain_item = pg.BarGraphItem(**opts)
+    plain = _view(qtbot, plain_item, (-1, 30), (0, 40))
+    plain_item.setOpts(x=fewer["x"], y0=fewer["y0"], height=fewer["height"])
+    assert (_pixels(view) != _pixels(plain)).sum() == 0
+    item.setOpts(x=[], y0=[], height=[], brush=None, pen=None)  # a scenario with no queries
+    assert (_pixels(view) == _pixels(view)[0, 0]).all(), "nothing drawn, and no crash"
+
+
+def test_styled_bars_with_gradient_or_dashed_styles_are_not_merged(qtbot):
+    opts = _stacks(n=8, parts=2)
+    dashed = pg.mkPen("#d62728", width=1, style=Qt.PenStyle.DashLine)
+    opts["pens"] = [dashed if i % 2 else pg.mkPen("#d62728", width=1) for i in range(16)]
+    gradient = QLinearGradient(0, 0, 1, 1)
+    gradient.setColorAt(0, QColor("white"))
+    gradient.setColorAt(1, QColor("black"))
+    opts["brushes"] = [QBrush(gradient) if i == 3 else b for i, b in enumerate(opts["brushes"])]
+    styled = _view(qtbot, StyledBars(**opts), (-1, 9), (0, 25))
+    plain = _view(qtbot, pg.BarGraphItem(**opts), (-1, 9), (0, 25))
+    assert (_pixels(styled) != _pixels(plain)).sum() == 0
+
+
 def test_ghost_bars_of_sparse_bars_are_their_outlines(qtbot):
     x = np.arange(12, dtype=float)
     kw = {"x0": x, "x1": x + 0.6, "y0": np.zeros(12), "y1": 1 + x % 5, "brush": None,
@@ -101,34 +128,80 @@ def test_ghost_bars_denser_than_pixels_are_one_envelope_line(qtbot):
         assert abs(row - expected) < 0.05 * h, (c, row, expected)
 
 
-def test_block_means_match_a_reshape_mean():
-    rng = np.random.default_rng(0)
-    image = rng.random((101, 67)).astype(np.float32)
-    for s in (2, 3, 5):
-        h, w = 101 // s * s, 67 // s * s
-        want = image[:h, :w].reshape(h // s, s, w // s, s).mean(axis=(1, 3))
-        np.testing.assert_allclose(block_means(image, s), want, rtol=1e-6)
-
-
-@pytest.mark.parametrize("scale", [1.0, 3.0])
-def test_a_binned_image_draws_block_means_on_screen_and_every_cell_when_large(qtbot, scale):
-    rng = np.random.default_rng(1)
-    cells = rng.random((512, 512)).astype(np.float32)
-    item = BinnedImage(axisOrder="row-major")
-    item.setImage(cells, levels=(0, 1))
-    view = _view(qtbot, item, (0, 512), (0, 512), size=(200, 200))  # 2 or more cells per pixel
-    shown = _pixels(view, scale)
-    s = item._binned_by
-    assert (s > 1) == (scale == 1.0), "on screen block means; at 3x the cells are larger than pixels"
-    np.testing.assert_array_equal(item.image, cells)  # the data stays whole for pins and clicks
-    ref = pg.ImageItem(axisOrder="row-major")
-    ref.setImage(block_means(cells, s) if s > 1 else cells, levels=(0, 1))
-    ref.setRect(0, 0, 512, 512)
-    assert (_pixels(_view(qtbot, ref, (0, 512), (0, 512), size=(200, 200)), scale) != shown).sum() == 0
-
-
 def test_one_blas_thread_limits_blas_inside_and_restores_it():
     before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     with one_blas_thread():
         assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
     assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
+def _orange_rows(image, column):
+    orange = QColor("#ff7f0e").rgb() & 0xFFFFFF
+    return np.flatnonzero((image[:, column] & 0xFFFFFF) == orange)
+
+
+@pytest.mark.parametrize("inverted", [False, True])
+def test_ghost_envelope_goes_the_way_the_bars_grow_even_when_most_are_zero(qtbot, inverted):
+    n = 6000
+    x = np.arange(n, dtype=float)
+    tops = np.where(np.arange(n) % 3 == 0, 60.0, 0.0)  # two bars in three are 0 high
+    kw = {"x0": x, "x1": x + 0.6, "y0": np.zeros(n), "y1": tops, "brush": None,
+          "pen": pg.mkPen("#ff7f0e", width=1)}
+    outlines = pg.BarGraphItem(**kw)
+    envelope = GhostBars(**kw)
+    views = [_view(qtbot, item, (0, n), (-100, 100)) for item in (outlines, envelope)]
+    for view in views:
+        view.plotItem.invertY(inverted)
+    a, b = (_pixels(view) for view in views)
+    for column in (50, 200, 350):
+        top_a, top_b = _orange_rows(a, column), _orange_rows(b, column)
+        assert top_b.size, column
+        reach = top_a.max() if inverted else top_a.min()  # the outlines' far edge
+        assert abs((top_b.max() if inverted else top_b.min()) - reach) <= 2, (column, reach, top_b)
+
+
+def test_ghost_envelope_skips_non_finite_bars_and_keeps_uneven_bars_as_outlines(qtbot):
+    n = 6000
+    x = np.arange(n, dtype=float)
+    tops = 50 + 40 * np.sin(x / 700)
+    tops[3000] = np.nan
+    tops[10] = np.inf
+    kw = {"x0": x, "x1": x + 0.6, "y0": np.zeros(n), "y1": tops, "brush": None,
+          "pen": pg.mkPen("#ff7f0e", width=1)}
+    image = _pixels(_view(qtbot, GhostBars(**kw), (0, n), (0, 100)))
+    orange = QColor("#ff7f0e").rgb() & 0xFFFFFF
+    inked = (image & 0xFFFFFF) == orange
+    assert inked.any(axis=0).sum() > 0.9 * image.shape[1], "the line is drawn"
+    assert inked.sum() < 4 * image.shape[1], "one line, not a filled shape"
+    # 3,000 thin bars and 30 wide ones: the wide ones are outlined, not squeezed into spikes
+    xs = np.concatenate([np.linspace(0, 300, 3000), 400 + 130 * np.arange(30)])
+    ws = np.concatenate([np.full(3000, 0.05), np.full(30, 120.0)])
+    kw = {"x0": xs, "x1": xs + ws, "y0": np.zeros(xs.size), "y1": np.full(xs.size, 50.0),
+          "brush": None, "pen": pg.mkPen("#ff7f0e", width=1)}
+    a = _pixels(_view(qtbot, pg.BarGraphItem(**kw), (0, 4400), (0, 100)))
+    b = _pixels(_view(qtbot, GhostBars(**kw), (0, 4400), (0, 100)))
+    assert (a != b).sum() == 0
+
+
+def test_one_blas_thread_from_two_threads_at_once_restores_blas_when_both_leave():
+    import threading
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    inside, leave = threading.Event(), threading.Event()
+
+    def other():
+        with one_blas_thread():
+            inside.set()
+            leave.wait(5)
+
+    worker = threading.Thread(target=other)
+    with one_blas_thread():  # enter first; the other thread leaves last
+        worker.start()
+        assert inside.wait(5)
+    assert all(n == 1 for n in blas_threads()), "still one thread while the other is inside"
+    leave.set()
+    worker.join(5)
+    assert blas_threads() == before
