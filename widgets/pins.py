@@ -116,6 +116,11 @@ def _floats(values: np.ndarray) -> list[float | None]:
     return [None if not np.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(values, dtype=float)]
 
 
+def _numbers(values: Any) -> np.ndarray:
+    """Read saved numbers (``None`` is a value that was not finite, as :func:`_floats` wrote it)."""
+    return np.array([np.nan if v is None else float(v) for v in values])
+
+
 def pin_from_dict(raw: Any, where: str) -> Pin:
     """Read a saved pin; raises :class:`InputError` naming the field."""
     d = fields.mapping(raw, where)
@@ -131,8 +136,7 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         cm = fields.mapping(c, cw)
         plot = fields.integer(cm, "plot", cw, minimum=0)
         try:
-            x = np.array([np.nan if v is None else float(v) for v in cm.get("x", [])])
-            y = np.array([np.nan if v is None else float(v) for v in cm.get("y", [])])
+            x, y = _numbers(cm.get("x", [])), _numbers(cm.get("y", []))
         except (TypeError, ValueError):
             raise InputError(f"{cw}: x and y must be lists of numbers") from None
         step = cm.get("step")
@@ -149,7 +153,7 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         bw = f"{where}.bars[{i}]"
         bm = fields.mapping(b, bw)
         try:
-            corners = {k: np.array([float(v) for v in fields.items(bm, k, bw)]) for k in _CORNERS}
+            corners = {k: _numbers(fields.items(bm, k, bw)) for k in _CORNERS}
         except (TypeError, ValueError):
             raise InputError(f"{bw}: x0, y0, x1 and y1 must be lists of numbers") from None
         if len({len(v) for v in corners.values()}) != 1:

@@ -30,3 +30,18 @@ def test_a_tag_moves_off_a_line_label_that_came_under_it(sample_panel, qtbot):
     plot, tag = dollars[0]
     assert any("80 calls" in t.toPlainText() for t in plot.vb.allChildItems() if isinstance(t, pg.TextItem))
     assert _texts_under(plot, tag) == []
+
+
+def test_a_pin_with_a_bar_that_is_not_a_number_is_saved_and_read_back():
+    import json
+
+    import numpy as np
+
+    from widgets import pins
+
+    pin = pins.Pin("A", "#777777", "sent 1", [], [pins.Bars(0, np.array([0.0, 1.0]), np.zeros(2),
+                                                            np.array([0.6, 1.6]), np.array([3.0, np.nan]))], [])
+    saved = json.loads(json.dumps(pin.to_dict()))
+    assert saved["bars"][0]["y1"] == [3.0, None]
+    back = pins.pin_from_dict(saved, "pins[0]")
+    np.testing.assert_array_equal(back.bars[0].y1, [3.0, np.nan])
