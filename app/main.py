@@ -286,6 +286,15 @@ def close_qt(app: Any, window: Any = None) -> None:
     app.shutdown()
 
 
+def _qt_running() -> bool:
+    """Whether a Qt application exists already (this process did not start for this command)."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        return False
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() is not None
+
+
 def _close_headless_qt() -> None:
     """Destroy what a headless verb left of Qt (panels awaiting deletion, the application)."""
     if "PySide6.QtWidgets" not in sys.modules:
@@ -331,10 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.verb:
             return _window()
+        hosted = _qt_running()  # called inside an application (tests, a host): leave it running
         try:
             return verbs[args.verb](args)
         finally:
-            _close_headless_qt()
+            if not hosted:
+                _close_headless_qt()
     except InputError as exc:
         print(f"ctxlab: error: {shown(str(exc))}", file=sys.stderr)
         return 2
