@@ -22,7 +22,8 @@ def test_a_command_run_inside_a_running_application_leaves_it_running(qtbot, tmp
 
     app = QApplication.instance()
     assert app is not None
-    assert main.main(["export", str(samples("packer")[0]), "-o", str(tmp_path / "c.png"), "--no-scenario"]) == 0
+    chart = tmp_path / "c.png"
+    assert main.main(["export", str(samples("packer")[0]), "-o", str(chart), "--no-scenario"]) == 0
     assert QApplication.instance() is app
     widget = QWidget()  # with the application shut down, this aborts the process
     qtbot.addWidget(widget)
