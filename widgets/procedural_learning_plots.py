@@ -284,7 +284,9 @@ class LearningPlots:
         bottom = self.held.getAxis("bottom")
         if getattr(bottom, "_ctxlab_width", None) != width:  # new ticks re-generate the axis
             bottom._ctxlab_width = width
-            bottom.setTicks([[(i, str(i)) for i in range(1, width + 1)], []])
+            step = 1 if width <= 10 else 5 if width <= 50 else 10  # 30 labels side by side ran together
+            bottom.setTicks([[(i, str(i)) for i in range(1, width + 1) if i == 1 or i % step == 0],
+                             [(i, "") for i in range(1, width + 1)]])
         self.held.setRange(xRange=(0.4, width + 1.6), yRange=(-0.6, max(len(tags), 3) - 0.4),
                            padding=0)
         total = len(res.prepared.held_out_tags)

@@ -82,3 +82,23 @@ def test_a_slide_asks_no_one_to_click(qtbot):
         assert any("click a map" in plot.titleLabel.text for plot in panel.plots()), "on screen it says how"
     finally:
         panel.shutdown()
+
+
+def test_held_out_occurrence_labels_thin_out_when_there_are_many(make_panel, qtbot):
+    from app.bench_loads import procedural_learning_bench_params
+    from widgets.procedural_learning_panel import ProceduralLearningPanel
+
+    panel = make_panel(ProceduralLearningPanel)
+    panel.set_params(procedural_learning_bench_params(sessions=20_000))
+    panel.resize(1280, 720)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output() is not None, timeout=60000)
+    axis = panel.plots_.held.getAxis("bottom")
+    major, minor = axis._tickLevels
+    width = len(minor)
+    assert width > 10, "this log has tags seen more than ten times in the held-out part"
+    shown = [label for _x, label in major]
+    assert shown[0] == "1" and len(shown) <= 1 + width // 5
+    # labels at most ~30 px apart would run together: they are at least 5 occurrences apart
+    positions = [x for x, _label in major]
+    assert min(b - a for a, b in zip(positions, positions[1:], strict=False)) >= 4
