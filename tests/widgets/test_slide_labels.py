@@ -1,5 +1,7 @@
 """On a slide, the names written in a chart (bars, call-graph nodes) are larger and still fit."""
 
+import itertools
+
 import pyqtgraph as pg
 
 from widgets.export import resize_view
@@ -101,4 +103,4 @@ def test_held_out_occurrence_labels_thin_out_when_there_are_many(make_panel, qtb
     assert shown[0] == "1" and len(shown) <= 1 + width // 5
     # labels at most ~30 px apart would run together: they are at least 5 occurrences apart
     positions = [x for x, _label in major]
-    assert min(b - a for a, b in zip(positions, positions[1:], strict=False)) >= 4
+    assert min(b - a for a, b in itertools.pairwise(positions)) >= 4
