@@ -1,9 +1,10 @@
-# Two commands on a fresh machine:  make run  (the app)   make test  (every test)
+# On a fresh machine:  make run  (the app)   make test  (the quick tests and linters)
+#                      make check  (every test: make test, the slow tier, the soak)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test soak lint bench bundle clean screenshots
+.PHONY: run test slow check soak lint bench bundle clean screenshots
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +15,25 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(VENV)/bin/ctxlab
 
+# every test but the slow and soak tiers (pytest markers, see pyproject.toml), then the linters
 test: $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto --durations=15
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto -m "not soak and not slow" --durations=15
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy core widgets app
 
+# tests whose point is scale or a real outside process (wheel install, timed CLI progress)
+slow: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto -m slow --durations=10
+
 soak: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto -m soak tests/soak
+
+# every test, one tier after the other: what CI runs
+check: $(VENV)/.installed
+	$(MAKE) test
+	$(MAKE) slow
+	$(MAKE) soak
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/ctxlab bench --json bench.json

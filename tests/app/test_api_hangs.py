@@ -126,6 +126,7 @@ def test_a_count_in_flight_stops_when_its_job_is_cancelled_or_the_counter_closed
     counter.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hostile", ["drip"], indirect=True)
 def test_cli_compute_with_exact_counts_ends_with_one_line(hostile, tmp_path):
     import json

@@ -12,8 +12,12 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from tests.fake_api import FakeAnthropic
 from widgets.resources import samples
+
+pytestmark = pytest.mark.slow  # real processes timed on a terminal: `make check`
 
 KEY = "sk-ant-api03-progress-test-KEY-0123456789"
 
