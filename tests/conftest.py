@@ -19,7 +19,7 @@ _SETTINGS_DIR = tempfile.mkdtemp(prefix="ctxlab-settings-")
 
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_teardown(item):
-    """After every test, free the widgets it closed. pytest-qt only asks Qt to delete them later,
+    """After every test, free the widgets it left. pytest-qt only asks Qt to delete them later,
     and the process collects cycles only on a UI-thread timer (widgets/qt_gc.py), so the panels,
     plots and parentless pyqtgraph menus of earlier tests stayed alive (10,000 widgets after 80
     tests) and every MainWindow's app-wide restyle walked them all (0.5 s a window)."""
@@ -27,11 +27,18 @@ def pytest_runtest_teardown(item):
     if "PySide6.QtWidgets" not in sys.modules:
         return result
     from PySide6.QtCore import QEvent
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication.instance()
     if app is None:
         return result
+    # Panels and windows a test built without handing them to qtbot (build_panel, MainWindow())
+    # are held by their own signal connections: deleted here, not closed (no closeEvent).
+    base = sys.modules.get("widgets.base")
+    kinds = (QMainWindow, base.BasePanel) if base is not None else (QMainWindow,)
+    for widget in app.topLevelWidgets():
+        if isinstance(widget, kinds):
+            widget.deleteLater()
     gc.collect()  # on the UI thread, as qt_gc wants
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     if len(app.allWidgets()) > _LEFT_ALIVE:
