@@ -39,8 +39,13 @@ def pytest_runtest_teardown(item):
     for widget in app.topLevelWidgets():
         if isinstance(widget, kinds):
             widget.deleteLater()
-    gc.collect()  # on the UI thread, as qt_gc wants
+    # Pending events (layout requests, resizes) first, as a Qt event loop does before deleting:
+    # a panel deleted with a resize still pending called WrappingTitle.resizeEvent after its plot's
+    # layout was gone, and PySide crashed on the RuntimeError (about 1 run in 3 of test_int_bounds).
+    app.processEvents()
+    app.sendPostedEvents()
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()  # on the UI thread, as qt_gc wants
     if len(app.allWidgets()) > _LEFT_ALIVE:
         # A panel's settle_heap (widgets/base.py) froze what was alive then, this test's widgets
         # too: unfreeze, collect and freeze again, as settle_heap itself does.
