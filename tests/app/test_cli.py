@@ -5,6 +5,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 import core
 from widgets.resources import samples
 
@@ -62,6 +64,7 @@ def test_export_writes_svg_with_axis_labels_and_the_scenario(tmp_path):
     assert no_json.returncode == 0 and not (tmp_path / "only.json").exists()
 
 
+@pytest.mark.slow  # a real process drawing every panel
 def test_smoke_visits_every_panel_and_exports(tmp_path):
     env_home = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     out = subprocess.run([sys.executable, "-m", "app.main", "--smoke"], capture_output=True, text=True,

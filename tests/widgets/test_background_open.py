@@ -52,6 +52,7 @@ class Ticker:
         self.ticks, self.longest, self._last = self.ticks + 1, max(self.longest, now - self._last), now
 
 
+@pytest.mark.slow  # scale: read while the event loop runs
 def test_a_large_package_loads_while_the_event_loop_keeps_running(make_panel, qtbot, tmp_path):
     pkg = make_package(tmp_path)
     panel = make_panel(CallgraphPanel)
@@ -88,6 +89,7 @@ def test_cancelling_a_folder_read_keeps_what_was_shown(make_panel, qtbot, tmp_pa
     assert panel.params == before and panel.status.property("error") is True
 
 
+@pytest.mark.slow  # scale: read while the event loop runs
 def test_a_large_csv_of_facts_opens_while_the_event_loop_keeps_running(make_panel, qtbot, tmp_path):
     path = tmp_path / "facts.csv"
     rows = [f"key{i % 2000},status,v{i},{2000 + i % 20}-{1 + i % 12:02d}-{1 + i % 28:02d}"
@@ -249,6 +251,7 @@ def window(qtbot):
     w.close()
 
 
+@pytest.mark.slow  # scale: read while the event loop runs
 def test_a_large_session_opens_in_the_window_while_the_event_loop_keeps_running(window, qtbot, tmp_path):
     from app.sessions import Session, save_session
     from core import temporal

@@ -107,6 +107,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow  # scale: a file too big to show whole
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_large_file_shows_a_read_only_preview_and_the_window_keeps_running(case, make_panel, qtbot,
                                                                             tmp_path):
@@ -138,6 +139,7 @@ def test_a_large_file_shows_a_read_only_preview_and_the_window_keeps_running(cas
     qtbot.waitUntil(panel.is_idle, timeout=20000)
 
 
+@pytest.mark.slow  # scale: a file too big to show whole
 @pytest.mark.parametrize("cls, editor_of, field", [
     (CompressionPanel, lambda p: p.text, "text"),
     (BpePanel, lambda p: p.corpus, "corpus"),
@@ -182,6 +184,7 @@ def _clear_through_the_menu(box):
     assert picked, "no Clear in the context menu"
 
 
+@pytest.mark.slow  # scale: a file too big to show whole
 @pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing)")  # the menu, offscreen
 def test_clearing_a_preview_makes_the_box_editable_and_typing_is_used(make_panel, qtbot, tmp_path):
     panel = make_panel(CompressionPanel)
@@ -200,6 +203,7 @@ def _button(panel, text):
     return next(b for b in panel.findChildren(QPushButton) if b.text() == text)
 
 
+@pytest.mark.slow  # scale: a file too big to show whole
 def test_replaying_a_previewed_radix_stream_replays_the_whole_stream(make_panel, qtbot, tmp_path):
     panel = make_panel(RadixPanel)
     panel.load_sample()
@@ -215,6 +219,7 @@ def test_replaying_a_previewed_radix_stream_replays_the_whole_stream(make_panel,
     qtbot.waitUntil(panel.is_idle, timeout=60000)
 
 
+@pytest.mark.slow  # scale: a file too big to show whole
 def test_kv_lengths_on_one_long_line_are_previewed_and_used_whole(make_panel, qtbot, tmp_path):
     watch = Watch()
     panel = make_panel(watched(KvBlocksPanel, watch))
