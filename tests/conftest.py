@@ -17,21 +17,26 @@ import pytest
 _SETTINGS_DIR = tempfile.mkdtemp(prefix="ctxlab-settings-")
 
 
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_runtest_teardown(item):
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
     """After every test, free the widgets it left. pytest-qt only asks Qt to delete them later,
     and the process collects cycles only on a UI-thread timer (widgets/qt_gc.py), so the panels,
     plots and parentless pyqtgraph menus of earlier tests stayed alive (10,000 widgets after 80
-    tests) and every MainWindow's app-wide restyle walked them all (0.5 s a window)."""
+    tests) and every MainWindow's app-wide restyle walked them all (0.5 s a window). Here, not in
+    teardown: until the test's protocol ends, its fixture values still hold its panels."""
     result = yield
-    if "PySide6.QtWidgets" not in sys.modules:
-        return result
+    if "PySide6.QtWidgets" in sys.modules:
+        _free_widgets()
+    return result
+
+
+def _free_widgets():
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication.instance()
     if app is None:
-        return result
+        return
     # Panels and windows a test built without handing them to qtbot (build_panel, MainWindow())
     # are held by their own signal connections: deleted here, not closed (no closeEvent).
     base = sys.modules.get("widgets.base")
@@ -46,7 +51,7 @@ def pytest_runtest_teardown(item):
     app.sendPostedEvents()
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()  # on the UI thread, as qt_gc wants
-    if len(app.allWidgets()) > _LEFT_ALIVE:
+    if len(app.allWidgets()) > _left_alive[0]:
         # A panel's settle_heap (widgets/base.py) froze what was alive then, this test's widgets
         # too: unfreeze, collect and freeze again, as settle_heap itself does.
         gc.unfreeze()
@@ -54,11 +59,13 @@ def pytest_runtest_teardown(item):
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         gc.collect()
         gc.freeze()
-    return result
+    # what outlived this is held, not garbage: walk the whole heap only once as much more is left
+    _left_alive[0] = len(app.allWidgets()) + _MORE_LEFT
 
 
-_LEFT_ALIVE = 1000
-"""Widgets alive between tests above which frozen garbage is collected (a panel has ~300)."""
+_MORE_LEFT = 1000
+"""Widgets left alive beyond the last count that make frozen garbage worth collecting."""
+_left_alive = [_MORE_LEFT]
 
 
 @pytest.fixture(autouse=True)
