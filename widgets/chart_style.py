@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextOption
 from PySide6.QtWidgets import QSizePolicy
+from shiboken6 import isValid
 
 from widgets.theme import Theme
 
@@ -49,6 +50,8 @@ class WrappingTitle(pg.LabelItem):
         if not hasattr(self, "_plot"):
             super().updateMin()
             return
+        if not self._alive():  # an exception here, inside Qt's resize, would crash the process
+            return
         natural = self._natural()
         words = [w for w in re.split(r"\s+", self.item.toPlainText()) if w]  # the words, not the markup
         metrics = QFontMetricsF(self.item.document().defaultFont())
@@ -68,9 +71,15 @@ class WrappingTitle(pg.LabelItem):
         natural = self._natural()
         self.item.setTextWidth(width if width + 0.5 < natural.width() else -1)
 
+    def _alive(self) -> bool:
+        """Whether the plot's layout still exists (a resize can arrive while a panel is deleted)."""
+        return hasattr(self, "_plot") and isValid(self._plot) and isValid(self._plot.layout)
+
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph override)
         """Re-wrap for the new width, then center the text."""
-        if hasattr(self, "_plot"):
+        if not isValid(self):
+            return
+        if self._alive():
             before = self.item.boundingRect().height()
             self._wrap(self.width())
             if self.item.boundingRect().height() != before:
