@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy core widgets app
 
-# tests whose point is scale or a real outside process (wheel install, timed CLI progress)
+# tests whose point is scale or a real outside process (big files, timed CLI progress, API deadlines)
 slow: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto -m slow --durations=10
 

@@ -36,6 +36,7 @@ def test_inputs_over_a_limit_are_refused_up_front_naming_it(case, index, tmp_pat
     assert bench_worst._names(str(refused.value), over.limit), str(refused.value)
 
 
+@pytest.mark.slow  # a child process per lever case, timed: `make check`
 def test_the_worst_bench_runs_a_cheap_lever_end_to_end(tmp_path):
     out = tmp_path / "worst.json"
     assert bench_worst.main_worst(["economy"], out) == 0

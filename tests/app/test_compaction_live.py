@@ -43,7 +43,10 @@ def test_memory_builds_in_the_background_with_the_cache_and_swaps_in(tmp_path):
         events = []
         play(fake, events, limit=160, soft=60, between=40)
     kinds = [e["kind"] for e in events]
-    assert kinds.count("reply") == len(USER_TURNS) and kinds[-1] in ("done", "memory")
+    # the run ends with "done"; a memory still building then may finish after it, and one built
+    # before a swap is discarded (under load that can come last)
+    assert kinds.count("reply") == len(USER_TURNS) and "done" in kinds
+    assert set(kinds[kinds.index("done") + 1:]) <= {"memory", "discarded"}
     memories = [e for e in events if e["kind"] == "memory"]
     swaps = [e for e in events if e["kind"] == "swap"]
     assert memories and swaps

@@ -8,10 +8,6 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.slow  # builds and installs the wheel: `make check`
-
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("app", "core", "widgets", "resources", "pyproject.toml", "README.md", "LICENSE")
 
