@@ -270,7 +270,7 @@ def keep_clear(pin: Pin) -> None:
     for plot, item in pin.items:
         place = getattr(item, "place", None)
         if place is not None and item.isVisible() \
-                and _texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size())):
+                and _texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size()), exact=False):
             place()
 
 
@@ -295,16 +295,21 @@ def _crowding(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> float:
     return float(score)
 
 
-def _texts_over(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> int:
-    """Return how many labels (and the legend) a tag at ``box`` (view box pixels) would cover."""
+def _texts_over(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF, exact: bool = True) -> int:
+    """Return how many labels (and the legend) a tag at ``box`` (view box pixels) would cover.
+
+    ``exact`` first brings each label's transform up to date (a label is placed lazily at its
+    next paint); without it a label's own position counts, not a zoom since its last paint.
+    """
     vb = plot.vb
     seen = vb.mapRectToScene(box)
     texts = [i for i in vb.allChildItems() if isinstance(i, pg.TextItem) and i is not tag and i.isVisible()]
     if plot.legend is not None and plot.legend.isVisible():
         texts.append(plot.legend)
-    for text in texts:
-        if isinstance(text, pg.TextItem):
-            text.updateTransform(force=True)  # a label moved since its last paint is placed lazily
+    if exact:
+        for text in texts:
+            if isinstance(text, pg.TextItem):
+                text.updateTransform(force=True)
     return sum(text.sceneBoundingRect().intersects(seen) for text in texts)
 
 
