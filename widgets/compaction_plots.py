@@ -14,6 +14,7 @@ from core import compaction
 from core.model_profile import CACHE_READ
 from core.model_profile import CACHE_WRITE_5M as CACHE_WRITE
 from widgets.compaction_views import Shown
+from widgets.pinned_extent import pinned_top
 from widgets.plots import PlotView, mkcolor, set_line, steady_top
 from widgets.theme import Theme
 
@@ -183,7 +184,7 @@ class CompactionPlots:
         set_line(self.soft, float(p.soft))
         every = [r.in_window for r in res.book.values()] + [t.in_window for t in res.cookbook.values()]
         peak = max(int(counts.max(initial=0)) for counts in every)
-        top = steady_top(self._top, max(peak, p.budget, p.soft) * 1.1)
+        top = steady_top(self._top, max(peak, p.budget, p.soft, pinned_top(self.window)) * 1.1)
         if top != self._top or n != self._n:
             self._top, self._n = top, n
             self.window.setRange(xRange=(0, max(n - 1, 1)), yRange=(0, top), padding=0.02)
@@ -197,8 +198,9 @@ class CompactionPlots:
         ys = series[marks].astype(float) if marks.size else np.zeros(0)
         self.marks.setData(np.repeat(marks, 2).astype(float), np.column_stack([ys, ys + tick]).ravel())
         longest = max(float(res.cookbook[k].wait_s.max(initial=0)) for k in self.waits)
-        wait_top = steady_top(self._wait_top, longest)
-        cost_top = steady_top(self._cost_top, max(float(tr.cost[-1]) for tr in res.cookbook.values()))
+        wait_top = steady_top(self._wait_top, max(longest, pinned_top(self.wait)))
+        cost_top = steady_top(self._cost_top, max(max(float(tr.cost[-1]) for tr in res.cookbook.values()),
+                                                  pinned_top(self.cost)))
         if (wait_top, cost_top) != (self._wait_top, self._cost_top):
             self._wait_top, self._cost_top = wait_top, cost_top
             self.wait.setYRange(0, wait_top * 1.05, padding=0)

@@ -1,7 +1,7 @@
-"""How far a pin's bar ghosts reach, so a panel can keep them in its range.
+"""How far a pin's ghosts reach, so a panel can keep them in its range.
 
-A panel sets its bar chart's range from the live bars; a pin made at a larger value then had
-its dashed outline cut at the plot's edge, hiding the change the pin was made to show.
+A panel sets its chart's range from the live bars or curves; a pin made at a larger value then
+had its ghost cut at the plot's edge, hiding the change the pin was made to show.
 """
 
 from __future__ import annotations
@@ -16,3 +16,11 @@ def pinned_end(plot: pg.PlotItem, edge: str) -> float:
             if isinstance(item, pg.BarGraphItem) and getattr(item, "ghost_of", None)
             and item.opts.get(edge) is not None and np.size(item.opts[edge])]
     return max(ends, default=0.0)
+
+
+def pinned_top(plot: pg.PlotItem) -> float:
+    """Return the highest finite y of the pin ghost curves in ``plot`` (0 without)."""
+    tops = [float(np.nanmax(item.yData)) for item in plot.listDataItems()
+            if getattr(item, "ghost_of", None) and item.yData is not None and len(item.yData)
+            and np.isfinite(item.yData).any()]
+    return max(tops, default=0.0)

@@ -45,3 +45,21 @@ def test_a_pin_with_a_bar_that_is_not_a_number_is_saved_and_read_back():
     assert saved["bars"][0]["y1"] == [3.0, None]
     back = pins.pin_from_dict(saved, "pins[0]")
     np.testing.assert_array_equal(back.bars[0].y1, [3.0, np.nan])
+
+
+def test_pinned_curves_above_the_live_ones_stay_in_view(sample_panel, qtbot):
+    import numpy as np
+
+    from widgets.compaction_panel import CompactionPanel
+
+    panel = sample_panel(CompactionPanel)
+    panel.pin()
+    panel.change(budget=600)  # the pin (the sample's 900) reaches higher than anything live
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    for plot in panel.plots():
+        ghosts = [i for i in plot.listDataItems() if getattr(i, "ghost_of", None) and i.yData is not None]
+        if not ghosts:
+            continue
+        top = plot.viewRange()[1][1]
+        highest = max(float(np.nanmax(g.yData)) for g in ghosts if np.isfinite(g.yData).any())
+        assert highest <= top, (plot.titleLabel.text, highest, top)
