@@ -17,7 +17,7 @@ _limiter: Any = None
 
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Run NumPy's BLAS calls inside on one thread.
+    """Run NumPy's BLAS calls inside on one thread (on the main thread; elsewhere: no change).
 
     A slider tick's matrix products are small (64 rows at a time), and OpenBLAS hands each
     to its own threads: when the other core is busy, the UI thread then waits for a thread
@@ -25,10 +25,14 @@ def one_blas_thread() -> Iterator[None]:
     from 15 ms to 229 ms that way. Attention's products give the same bits on one thread;
     in general the last bits of a product (1e-14 relative) can depend on the thread count,
     as they do between machines with different core counts. OpenBLAS's thread count is one
-    setting for the process: while any caller is inside, a worker's products run on one
-    thread too, and the count comes back when the last caller leaves.
+    setting for the process, so only the main (UI) thread changes it, nested calls count,
+    and the count comes back when the outermost call leaves; meanwhile a worker's products
+    run on one thread too.
     """
     global _controller, _depth, _limiter
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     with _lock:
         if _controller is None:
             _controller = ThreadpoolController()

@@ -183,25 +183,26 @@ def test_ghost_envelope_skips_non_finite_bars_and_keeps_uneven_bars_as_outlines(
     assert (a != b).sum() == 0
 
 
-def test_one_blas_thread_from_two_threads_at_once_restores_blas_when_both_leave():
+def test_one_blas_thread_nests_and_changes_nothing_off_the_main_thread():
     import threading
 
     def blas_threads():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     before = blas_threads()
-    inside, leave = threading.Event(), threading.Event()
+    with one_blas_thread():
+        with one_blas_thread():
+            assert all(n == 1 for n in blas_threads())
+        assert all(n == 1 for n in blas_threads()), "the outer call still holds the limit"
+    assert blas_threads() == before
+    seen = []
 
     def other():
         with one_blas_thread():
-            inside.set()
-            leave.wait(5)
+            seen.append(blas_threads())
 
     worker = threading.Thread(target=other)
-    with one_blas_thread():  # enter first; the other thread leaves last
-        worker.start()
-        assert inside.wait(5)
-    assert all(n == 1 for n in blas_threads()), "still one thread while the other is inside"
-    leave.set()
+    worker.start()
     worker.join(5)
+    assert seen == [before], "a worker thread does not change the process-wide setting"
     assert blas_threads() == before
