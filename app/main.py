@@ -286,24 +286,13 @@ def close_qt(app: Any, window: Any = None) -> None:
     app.shutdown()
 
 
-def _qt_running() -> bool:
-    """Whether a Qt application exists already (this process did not start for this command)."""
+def _running_qt_app() -> Any:
+    """Return the running Qt application, or None (Qt not even imported: None too)."""
     if "PySide6.QtWidgets" not in sys.modules:
-        return False
+        return None
     from PySide6.QtWidgets import QApplication
 
-    return QApplication.instance() is not None
-
-
-def _close_headless_qt() -> None:
-    """Destroy what a headless verb left of Qt (panels awaiting deletion, the application)."""
-    if "PySide6.QtWidgets" not in sys.modules:
-        return
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is not None:
-        close_qt(app)
+    return QApplication.instance()
 
 
 def _first_paint() -> int:
@@ -340,12 +329,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.verb:
             return _window()
-        hosted = _qt_running()  # called inside an application (tests, a host): leave it running
+        hosted = _running_qt_app() is not None  # called inside an application (tests, a host): leave it
         try:
             return verbs[args.verb](args)
         finally:
-            if not hosted:
-                _close_headless_qt()
+            started = _running_qt_app()
+            if not hosted and started is not None:  # destroy what the verb left of Qt, in order
+                close_qt(started)
     except InputError as exc:
         print(f"ctxlab: error: {shown(str(exc))}", file=sys.stderr)
         return 2

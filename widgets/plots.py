@@ -22,6 +22,7 @@ from widgets.chart_style import (
 )
 from widgets.reflow import Reflow
 from widgets.theme import Theme
+from widgets.value_labels import at_point_size
 
 _configured = False
 MIN_VIEW_HEIGHT = 380
@@ -163,11 +164,9 @@ def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: Sequence[tup
         label = pg.TextItem(anchor=anchor)
         plot.addItem(label)
         pool.append(label)
+    if point_size is not None:
+        at_point_size(pool[:len(items)], point_size)
     for label, (text, x, y) in zip(pool, items, strict=False):
-        if point_size is not None and label.textItem.font().pointSize() != point_size:
-            font = QFont(label.textItem.font())
-            font.setPointSize(point_size)
-            label.setFont(font)
         label.setText(text, color=color)
         label.setPos(x, y)
         label.setVisible(True)

@@ -16,9 +16,14 @@ from widgets.theme import Theme
 
 def at_axis_size(labels: Iterable[pg.TextItem], theme: Theme) -> None:
     """Set each label's font to the theme's axis size (only where it differs: a new font re-lays it out)."""
+    at_point_size(labels, theme.font_pt)
+
+
+def at_point_size(labels: Iterable[pg.TextItem], point_size: int) -> None:
+    """Set each label's font to ``point_size`` (only where it differs)."""
     for label in labels:
         font = label.textItem.font()
-        if font.pointSize() != theme.font_pt:
+        if font.pointSize() != point_size:
             font = QFont(font)
-            font.setPointSize(theme.font_pt)
+            font.setPointSize(point_size)
             label.setFont(font)

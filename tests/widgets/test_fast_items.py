@@ -86,13 +86,21 @@ def test_styled_bars_shrinking_to_fewer_bars_or_none_draw_what_pyqtgraph_draws(q
 
 
 def test_styled_bars_with_gradient_or_dashed_styles_are_not_merged(qtbot):
+    # styles alike in kind and colour but not in look: two dash patterns, two gradients
     opts = _stacks(n=8, parts=2)
-    dashed = pg.mkPen("#d62728", width=1, style=Qt.PenStyle.DashLine)
-    opts["pens"] = [dashed if i % 2 else pg.mkPen("#d62728", width=1) for i in range(16)]
-    gradient = QLinearGradient(0, 0, 1, 1)
-    gradient.setColorAt(0, QColor("white"))
-    gradient.setColorAt(1, QColor("black"))
-    opts["brushes"] = [QBrush(gradient) if i == 3 else b for i, b in enumerate(opts["brushes"])]
+    pens = []
+    for pattern in ([6.0, 2.0], [1.0, 3.0]):
+        pen = pg.mkPen("#d62728", width=2)
+        pen.setDashPattern(pattern)
+        pens.append(pen)
+    opts["pens"] = [pens[i % 2] for i in range(16)]
+    brushes = []
+    for a, b in (("white", "black"), ("#ff7f0e", "#1f77b4")):
+        gradient = QLinearGradient(0, 0, 1, 25)
+        gradient.setColorAt(0, QColor(a))
+        gradient.setColorAt(1, QColor(b))
+        brushes.append(QBrush(gradient))
+    opts["brushes"] = [brushes[(i // 2) % 2] for i in range(16)]
     styled = _view(qtbot, StyledBars(**opts), (-1, 9), (0, 25))
     plain = _view(qtbot, pg.BarGraphItem(**opts), (-1, 9), (0, 25))
     assert (_pixels(styled) != _pixels(plain)).sum() == 0
