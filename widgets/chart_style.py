@@ -39,6 +39,9 @@ class WrappingTitle(pg.LabelItem):
         option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
         option.setWrapMode(QTextOption.WrapMode.WordWrap)
         self.item.document().setDefaultTextOption(option)
+        self._kept: tuple[tuple[int, object], float, float, float] = ((-1, None), 0.0, 0.0, 0.0)
+        """The view width and font size the size hints below were set for; min width, preferred
+        width and height set then (see :meth:`_steady`)."""
 
     def _natural(self) -> QSizeF:
         self.item.setTextWidth(-1)
@@ -58,14 +61,31 @@ class WrappingTitle(pg.LabelItem):
         longest = max((metrics.horizontalAdvance(w) for w in words), default=0.0)
         width = min(natural.width(), max(min(natural.width() / 2 + 12, TITLE_MAX_MIN_WIDTH), longest + 12))
         self._wrap(max(self.width(), width))
-        height = self.item.boundingRect().height()
+        width, preferred, height = self._steady(width, natural.width(), self.item.boundingRect().height())
         self.setMinimumSize(width, height)
         self.setMaximumHeight(height)
         self._plot.layout.setRowFixedHeight(0, height if self.isVisible() else 0)
         self._sizeHint = {Qt.SizeHint.MinimumSize: (width, height),
-                          Qt.SizeHint.PreferredSize: (natural.width(), height),
+                          Qt.SizeHint.PreferredSize: (preferred, height),
                           Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
         self.updateGeometry()
+
+    def _steady(self, width: float, preferred: float, height: float) -> tuple[float, float, float]:
+        """Return the size hints to set: while the view keeps its width, they only grow.
+
+        A title that shows a dragged value changed its hints on most ticks (a digit more, a
+        line fewer), and each change moved the grid's rows or columns by a few pixels: every
+        plot re-laid out and repainted (20 ms a tick). The hints shrink back when the view
+        gets another width or the title another font size.
+        """
+        views = self.scene().views() if self.scene() is not None else []
+        key = (round(views[0].width()) if views else -1, self.opts.get("size"))
+        kept_key, *kept = self._kept
+        if key == kept_key:
+            width, preferred, height = (max(now, was) for now, was in
+                                        zip((width, preferred, height), kept, strict=True))
+        self._kept = (key, width, preferred, height)
+        return width, preferred, height
 
     def _wrap(self, width: float) -> None:
         natural = self._natural()

@@ -2,6 +2,7 @@
 
 import pyqtgraph as pg
 from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
 
 from widgets.plots import set_category_ticks
 
@@ -46,3 +47,30 @@ def test_a_coloured_title_is_as_narrow_as_its_words(qtbot):
         plot.setTitle(title)
         widths.append(plot.titleLabel.minimumWidth())
     assert widths[1] <= widths[0] + 5, widths  # the bold word is a little wider; markup was 130 px
+
+
+def test_a_title_that_changes_while_dragging_keeps_the_grid_still_until_the_view_resizes(qtbot):
+    """A title showing a dragged value moved the grid's rows and columns by a few pixels on
+    most ticks (a digit more, a line fewer): every plot re-laid out and repainted."""
+    from widgets.chart_style import wrap_title
+
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    left, right = view.addPlot(row=0, col=0), view.addPlot(row=0, col=1)
+    wrap_title(left)
+    wrap_title(right)
+    right.setTitle("a short title")
+    long = "held-out failures: 12,090 → 1,055 (caught 11,035, missed 1,055 of them) at this threshold"
+    geometry = []
+    for text in (long, "1 → 0", long, "12 → 3 (caught 9)"):
+        left.setTitle(text)
+        qtbot.wait(1)
+        QApplication.processEvents()
+        geometry.append(tuple(p.vb.sceneBoundingRect().getRect() for p in (left, right)))
+    assert len(set(geometry)) == 1, geometry
+    view.resize(700, 400)  # another width: the title's row and column are fitted to its text again
+    qtbot.waitUntil(lambda: left.vb.sceneBoundingRect().width() > geometry[0][0][2])
+    left.setTitle("1 → 0")
+    qtbot.waitUntil(lambda: left.vb.sceneBoundingRect().height() > geometry[-1][0][3])
