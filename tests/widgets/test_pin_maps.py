@@ -16,6 +16,17 @@ def _live_values(difference):
     return pin_maps.values(difference.live)
 
 
+def test_block_means_hold_the_mean_of_the_cells_each_block_covers():
+    rng = np.random.default_rng(1)
+    for shape, f in (((1024, 1024), 4), ((10, 7), 3), ((5, 9), 2), ((4, 4), 1)):
+        a = rng.normal(size=shape).astype(np.float32)
+        got = pin_maps.block_means(a, f)
+        rows, cols = -(-shape[0] // f), -(-shape[1] // f)
+        want = np.array([[a[i * f:(i + 1) * f, j * f:(j + 1) * f].mean() for j in range(cols)]
+                         for i in range(rows)])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_pin_then_change_draws_live_minus_pinned_and_says_why_not_when_shapes_differ(sample_panel, qtbot):
     panel = sample_panel(AttentionPanel)
     plots = panel.plots()
@@ -39,12 +50,17 @@ def test_pin_then_change_draws_live_minus_pinned_and_says_why_not_when_shapes_di
         if not moved:
             assert difference.tag.toPlainText() == "live − pin A: no change"
             continue
-        np.testing.assert_allclose(difference.overlay.image, now - before, atol=1e-7)
+        # 1,024 x 1,024 cells: drawn in 4 x 4 block means (as a session keeps a pin), over the map
+        blocks = (now - before).reshape(256, 4, 256, 4).mean(axis=(1, 3))
+        np.testing.assert_allclose(difference.overlay.image, blocks, atol=1e-5)
+        assert difference.overlay.mapRectToItem(difference.live, difference.overlay.boundingRect()) \
+            == difference.live.boundingRect()
         changed += moved
         lo, hi = difference.overlay.levels
         assert lo == -hi and hi > 0, "a diverging scale centred on no change"
         said = difference.tag.toPlainText()
-        assert said.startswith("live − pin A") and re.search(rf"−{hi:.3g} … ■ \+{hi:.3g}$", said), said
+        assert said.startswith("live − pin A in 4×4 blocks"), said
+        assert re.search(rf"−{hi:.3g} … ■ \+{hi:.3g}$", said), said
     assert changed == 2, "a smaller window changes the variant and the difference maps, not full attention"
 
     n = panel.params.n
