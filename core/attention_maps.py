@@ -172,6 +172,10 @@ class Comparison:
     """The variant's weights binned like ``Maps.image``."""
     kept: NDArray[np.int64]
     """Keys kept per query."""
+    touched: tuple[tuple[int, int, int], ...] = ()
+    """Where ``image`` may be non-zero, per chunk of rows: ``(first row, row stop, first
+    column)`` in image cells, up to the diagonal (column ``row stop - 1``). A window's band
+    covers a tenth of the map at n = 1,024: a display re-colours only what changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +220,7 @@ def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: Fa
     mass = np.empty(n)
     kept = np.empty(n, np.int64)
     worst = 0.0
+    touched = []
     # a window only reaches keys i - w .. i: with the exponentials kept, small chunks let each
     # one touch just that band (a 64-key window at n = 1,024 is a tenth of the triangle)
     band = v.kind == "window" and maps.exp is not None
@@ -232,9 +237,10 @@ def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: Fa
         mass[rows], kept[rows] = got.mass, got.kept
         worst = max(worst, got.worst)
         _bin_into(image, got.weights, rows.start, f, got.lo)
+        touched.append((rows.start // f, -(-rows.stop // f), got.lo // f))
         progress(rows.stop / n)
     scale = float(np.abs(maps.full_out).max()) or 1.0
-    return Comparison(worst, worst / scale, mass, image, kept)
+    return Comparison(worst, worst / scale, mass, image, kept, tuple(touched))
 
 
 def _bin_into(image: F32, weights: F32, start: int, f: int, lo: int = 0) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, Qt
 from core import attention
 from core.attention_maps import Comparison, Maps
 from widgets import pin_maps
+from widgets.band_image import BandImage
 from widgets.plots import PlotView, mkcolor, steady_top
 from widgets.theme import Theme
 from widgets.value_labels import at_axis_size
@@ -35,13 +36,14 @@ class AttentionOutput:
     note: str = ""
 
 
-def _heatmap(view: PlotView, col: int, title: str) -> tuple[pg.PlotItem, pg.ImageItem]:
+def _heatmap(view: PlotView, col: int, title: str, kind: type[pg.ImageItem] = pg.ImageItem,
+             ) -> tuple[pg.PlotItem, Any]:
     plot = view.addPlot(row=0, col=col, title=title)
     plot.invertY(True)
     plot.disableAutoRange()
     plot.setLabel("bottom", "key j")
     plot.setLabel("left", "query i")
-    image = pg.ImageItem(axisOrder="row-major")
+    image = kind(axisOrder="row-major")
     plot.addItem(image)
     pin_maps.diffable(image)  # under a pin: live - pinned weights (log10 weights on a log scale)
     return plot, image
@@ -53,8 +55,9 @@ class AttentionPlots:
     def __init__(self, view: PlotView, on_window: Callable[[float], None],
                  on_row: Callable[[int], None]) -> None:
         self.full_plot, self.full = _heatmap(view, 0, "Full attention")
-        self.var_plot, self.variant = _heatmap(view, 1, "Variant")
-        self.diff_plot, self.diff = _heatmap(view, 2, "|full − variant|")
+        # a window drag changes a band of these two: they re-colour only the cells it touched
+        self.var_plot, self.variant = _heatmap(view, 1, "Variant", BandImage)
+        self.diff_plot, self.diff = _heatmap(view, 2, "|full − variant|", BandImage)
         for plot in (self.var_plot, self.diff_plot):
             plot.setXLink(self.full_plot)
             plot.setYLink(self.full_plot)
@@ -116,6 +119,9 @@ class AttentionPlots:
             plot.getAxis("left").setWidth(58)
         self._maps: Maps | None = None
         self._log: bool | None = None
+        self._cells: tuple[np.ndarray, np.ndarray, np.ndarray, tuple[tuple[int, int, int], ...]] | None = None
+        """The variant map shown, |full - variant| and its colour values (log10 or itself), and
+        where the variant drawn may be non-zero (``Comparison.touched``)."""
         self._titles: dict[int, str] = {}
         self._diff_top = 0.0
         self._row_shown = -1
@@ -176,19 +182,47 @@ class AttentionPlots:
         shown = f", shown in {f}×{f} blocks)" if f > 1 else ")"
         self._title(self.full_plot, f"Full attention (n = {n:,}{shown}")
 
+    def _changed(self, c: Comparison, fresh: bool) -> list[tuple[int, int, int, int]] | None:
+        """Return the cells where the variant drawn last or ``c`` may be non-zero (None: all)."""
+        if fresh or self._cells is None or self._cells[0].shape != c.image.shape:
+            return None
+        was = self._cells[3]
+        if len(was) != len(c.touched) or any(a[:2] != b[:2] for a, b in zip(was, c.touched, strict=True)):
+            return None
+        return [(r0, r1, min(c0, w[2]), r1) for (r0, r1, c0), w in zip(c.touched, was, strict=True)]
+
     def _update_variant(self, maps: Maps, c: Comparison, p: attention.Params, fresh: bool) -> None:
         log = p.log_color
-        self.variant.setImage(self._shown(c.image, log), autoLevels=False, levels=self.bar.levels())
-        diff = np.abs(maps.image - c.image)
+        changed = self._changed(c, fresh)
+        if changed is None or self._cells is None:
+            shown = self._shown(c.image, log)
+            cells = (shown if log else shown.copy(), np.abs(maps.image - c.image), np.empty(0), c.touched)
+        else:
+            cells = (*self._cells[:3], c.touched)
+            for r0, r1, c0, c1 in changed:  # outside them both variants are 0
+                now = c.image[r0:r1, c0:c1]
+                cells[0][r0:r1, c0:c1] = self._shown(now, log)
+                np.abs(maps.image[r0:r1, c0:c1] - now, out=cells[1][r0:r1, c0:c1])
+        self.variant.set_cells(cells[0], changed, levels=self.bar.levels())
+        diff = cells[1]
         # a color scale that moved on every tick would redraw the bar's axis each time
-        top = self._diff_top = steady_top(self._diff_top, float(diff.max()) or 1e-12)
+        top = steady_top(self._diff_top, float(diff.max()) or 1e-12)
+        if top != self._diff_top:
+            self._diff_top, changed = top, None
         if log:
-            floor = np.log10(top) - 6
-            levels = (floor, np.log10(top))
-            self.diff.setImage(np.log10(np.maximum(diff, 10**floor)), autoLevels=False, levels=levels)
+            floor = np.float32(np.log10(top) - 6)
+            levels = (float(floor), float(np.log10(top)))
+            if changed is None or cells[2].shape != diff.shape:
+                cells = (cells[0], diff, np.log10(np.maximum(diff, 10**floor)), cells[3])
+            else:
+                for r0, r1, c0, c1 in changed:
+                    part = np.maximum(diff[r0:r1, c0:c1], 10**floor)
+                    np.log10(part, out=cells[2][r0:r1, c0:c1])
+            self.diff.set_cells(cells[2], changed, levels=levels)
         else:
             levels = (0.0, top)
-            self.diff.setImage(diff, autoLevels=False, levels=levels)
+            self.diff.set_cells(diff, changed, levels=levels)
+        self._cells = cells
         if tuple(self.diff_bar.levels()) != tuple(levels):
             self.diff_bar.setLevels(levels)
         if fresh:  # the same maps keep their shape, so the scale set here holds on later ticks

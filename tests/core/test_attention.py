@@ -170,3 +170,25 @@ def test_the_build_and_the_comparison_report_progress_through_compute():
     assert heard == sorted(heard) and heard[-1] == 1.0
     assert any(f <= 0.5 for f in heard) and any(0.5 < f < 1 for f in heard)  # both halves, chunk by chunk
     assert res == compute("attention", {"n": 2048, "d": 16, "variant": "topk", "k": 64})
+
+
+@pytest.mark.parametrize(("n", "bins", "variant"), [
+    (300, 300, Variant("window", 20)), (300, 64, Variant("window", 20)), (200, 200, Variant("topk", k=5)),
+    (200, 200, Variant("sinks", 10, sinks=3))])
+def test_a_comparison_says_where_its_weights_may_be_non_zero(n, bins, variant):
+    """``touched`` lets a display re-colour only a window's band: nothing lies outside it."""
+    maps = Maps.build(n, 8, 0.02, 0, bins)
+    c = compare(maps, variant)
+    outside = np.ones(c.image.shape, bool)
+    rows = 0
+    for r0, r1, c0 in c.touched:
+        assert r0 == rows and c0 >= 0
+        rows = r1
+        outside[r0:r1, c0:r1] = False
+    assert rows == c.image.shape[0]
+    assert not c.image[outside].any()
+    band = [c0 for _r0, _r1, c0 in c.touched]
+    if variant.kind == "window":
+        assert max(band) > 0, "a window's band starts past column 0 on later rows"
+    else:
+        assert band == [0] * len(band)

@@ -82,3 +82,27 @@ def test_the_operations_chart_names_its_curves_at_their_ends_not_in_a_legend_ove
             assert label.toPlainText() == name and label.isVisible()
             assert label.textItem.defaultTextColor() == curve.opts["pen"].color()  # in its color
             assert (label.pos().x(), label.pos().y()) == pytest.approx((xs[-1], ys[-1]))
+
+
+def test_maps_changed_in_bands_tick_after_tick_equal_maps_drawn_afresh(panel, qtbot):
+    """The variant and difference maps are re-coloured only where a window changes them; after
+    drags that shrink, grow, switch variant and colour scale, they hold what a fresh draw holds."""
+    plots = panel.plots_
+    steps = [dict(window=200), dict(window=40), dict(window=41), dict(window=700), dict(window=3),
+             dict(variant="topk"), dict(variant="window", window=90), dict(log_color=False),
+             dict(window=30), dict(window=300)]
+    for step in steps:
+        panel.change(**step)
+        qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params == panel.params)
+        res = panel.output().result
+        weights = res.comparison.image
+        diff = np.abs(res.maps.image - weights)
+        top = float(plots.diff.levels[1])
+        if panel.params.log_color:
+            expected_v = np.log10(np.maximum(weights, 1e-6))
+            expected_d = np.log10(np.maximum(diff, 10 ** np.float32(top - 6)))
+        else:
+            expected_v, expected_d = weights, diff
+        assert np.array_equal(plots.variant.image, expected_v), step
+        assert np.array_equal(plots.diff.image, expected_d), step
+    assert plots.variant.image is not res.comparison.image, "drawn in a copy, not in the result"
