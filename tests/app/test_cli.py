@@ -1,5 +1,4 @@
 import json
-import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -8,19 +7,14 @@ from pathlib import Path
 import pytest
 
 import core
+from tests.cli_run import child_env, ctxlab, ctxlab_process
 from widgets.resources import samples
 
 SAMPLE = samples("packer")[0]
 
 
-def ctxlab(*args, cwd=None):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, "-m", "app.main", *map(str, args)], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=120)
-
-
 def test_compute_prints_the_result_json():
-    out = ctxlab("compute", SAMPLE)
+    out = ctxlab_process("compute", SAMPLE)  # the entry point, python -m app.main, in a real process
     assert out.returncode == 0, out.stderr
     scenario = json.loads(SAMPLE.read_text())
     assert json.loads(out.stdout) == core.compute("packer", scenario["params"])
@@ -68,7 +62,7 @@ def test_export_writes_svg_with_axis_labels_and_the_scenario(tmp_path):
 def test_smoke_visits_every_panel_and_exports(tmp_path):
     env_home = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     out = subprocess.run([sys.executable, "-m", "app.main", "--smoke"], capture_output=True, text=True,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env_home}, timeout=300)
+                         env=child_env(**env_home), timeout=300)
     from widgets import PANELS
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"smoke: {len(PANELS)}/{len(PANELS)} panels drew; export ok" in out.stdout

@@ -1,13 +1,13 @@
 """CLI arguments that blew up or printed a traceback (adversarial pass of issue 28)."""
 
 import json
-import os
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
 
-from tests.app.test_cli import SAMPLE, ctxlab
+from tests.app.test_cli import SAMPLE
+from tests.cli_run import child_env, ctxlab, ctxlab_process
 
 
 def _one_line(out, *needles):
@@ -53,16 +53,17 @@ def test_a_control_character_in_a_drawn_label_still_exports_svg(tmp_path):
 
 def test_a_full_disk_on_standard_output_is_one_line():
     # before: OSError "No space left on device" as a traceback, exit 1
+    # (a real process: its standard output is the device, and Python flushes it again at exit)
     with open("/dev/full", "w") as full:
         out = subprocess.run([sys.executable, "-m", "app.main", "compute", str(SAMPLE)],
                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
-                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                             env=child_env())
     _one_line(out, "standard output: cannot write the result (No space left on device)")
 
 
 def test_export_draws_off_screen_whatever_platform_the_shell_names(tmp_path):
     # before: QT_QPA_PLATFORM=xcb without a display (or a misspelt platform) aborted, exit 134
-    out = subprocess.run([sys.executable, "-m", "app.main", "export", str(SAMPLE), "-o",
-                          str(tmp_path / "x.svg")], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "QT_QPA_PLATFORM": "no-such-platform"})
+    # (a real process: the platform is read when its QApplication starts)
+    out = ctxlab_process("export", SAMPLE, "-o", tmp_path / "x.svg",
+                         env=child_env(QT_QPA_PLATFORM="no-such-platform"))
     assert out.returncode == 0 and (tmp_path / "x.svg").stat().st_size > 0, out.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from app.sessions import Session, load_session, save_session
 from core.errors import InputError
-from tests.app.test_cli import ctxlab
+from tests.cli_run import ctxlab
 from tests.widgets.open_files import restore_in
 from widgets import atomic
 from widgets.resources import samples

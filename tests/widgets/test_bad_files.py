@@ -104,7 +104,7 @@ def test_a_folder_over_the_call_graphs_limits_is_refused_while_it_is_read(tmp_pa
 
 
 def test_an_error_quoting_a_whole_file_is_cut_in_the_status_line_and_the_cli(sample_panel, qtbot, tmp_path):
-    from tests.app.test_cli import ctxlab
+    from tests.cli_run import ctxlab
 
     path = tmp_path / "lever.json"
     path.write_text(json.dumps({"lever": "y" * 300_000, "params": {}}))
