@@ -18,13 +18,15 @@ import traceback
 CHILD_TIMEOUT_S = 120
 
 
-def child_env(**overrides: str) -> dict[str, str]:
-    """The environment for a child Python: this one, off screen, with ``overrides``.
+def child_env(*, without: tuple[str, ...] = (), **overrides: str) -> dict[str, str]:
+    """The environment for a child Python: this one, off screen, with ``overrides``, less the
+    variables named in ``without``.
 
     Without PYTHONDONTWRITEBYTECODE: with it set (as in some shells), every child compiled the
     app, pyqtgraph's own modules aside, from source again."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **overrides}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("PYTHONDONTWRITEBYTECODE", *without):
+        env.pop(name, None)
     return env
 
 

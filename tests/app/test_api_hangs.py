@@ -11,6 +11,7 @@ import pytest
 from app.anthropic_service import ExactCounter
 from app.compaction_live import SESSION_MEMORY_PROMPT, LiveRun
 from core.tokens import CounterError, cancellable
+from tests.cli_run import child_env
 from tests.fake_api import FakeAnthropic
 
 KEY = "sk-test-hangs"
@@ -130,14 +131,13 @@ def test_a_count_in_flight_stops_when_its_job_is_cancelled_or_the_counter_closed
 @pytest.mark.parametrize("hostile", ["drip"], indirect=True)
 def test_cli_compute_with_exact_counts_ends_with_one_line(hostile, tmp_path):
     import json
-    import os
     import subprocess
     import sys
 
     scenario = tmp_path / "exact.json"
     scenario.write_text(json.dumps({"lever": "packer", "params": {
         "parts": [{"name": "a", "text": "hello there"}], "budget": 100, "estimator": "exact"}}))
-    env = {**os.environ, "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": hostile.url}
+    env = child_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=hostile.url)
     start = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "app.main", "compute", str(scenario)],
                          capture_output=True, text=True, env=env, timeout=60)

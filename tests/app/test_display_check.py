@@ -1,11 +1,11 @@
 """The window asks whether an X server answers before Qt aborts the process (issue 28)."""
 
-import os
 import socket
 import subprocess
 import sys
 
 from app.main import x_display_answers
+from tests.cli_run import child_env
 
 
 def _free_display():
@@ -18,8 +18,7 @@ def _free_display():
 
 def test_a_display_nothing_answers_on_is_one_line_and_exit_2():
     n = _free_display()
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
-    env["DISPLAY"] = f":{n}"
+    env = child_env(without=("QT_QPA_PLATFORM", "WAYLAND_DISPLAY"), DISPLAY=f":{n}")
     run = subprocess.run([sys.executable, "-c", "import sys; from app.main import main; sys.exit(main([]))"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and run.stdout == ""

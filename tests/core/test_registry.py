@@ -6,6 +6,7 @@ import pytest
 
 import core
 from core.errors import InputError
+from tests.cli_run import child_env
 
 
 def test_every_lever_has_the_core_contract():
@@ -30,5 +31,6 @@ def test_core_imports_no_qt_plotting_or_api_client():
         "bad = [m for m in ('PySide6', 'pyqtgraph', 'anthropic', 'widgets', 'app') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=child_env())
     assert out.stdout.strip() == ""

@@ -1,9 +1,10 @@
 """A panel deleted while a resize is still pending does not take the process down."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.cli_run import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,7 @@ print("ok")
 def test_deleting_panels_with_a_resize_pending_does_not_crash():
     # a title's resize handler reached its plot's deleted layout, raised inside Qt's event
     # delivery and PySide crashed the process (SIGSEGV in 3 runs of 3 before the fix)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = child_env()
     done = subprocess.run([sys.executable, "-c", _SCRIPT], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

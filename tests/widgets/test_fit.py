@@ -7,7 +7,6 @@ panels added later are covered) is shown with its sample at each size.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ import pytest
 from PySide6.QtCore import QRectF, Qt
 
 from app.window import MainWindow
+from tests.cli_run import child_env
 from widgets import PANELS
 
 SIZES = [(1280, 720), (1366, 768), (1400, 900), (1920, 1080)]
@@ -63,8 +63,7 @@ def test_every_panel_fits_every_screen(window, qtbot):
 
 
 def test_without_a_display_one_line_and_exit_2():
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env = child_env(without=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
     run = subprocess.run([sys.executable, "-c", "import sys; from app.main import main; sys.exit(main([]))"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
