@@ -11,6 +11,16 @@ import threading
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("LANG", "C.UTF-8")
 os.environ.pop("ANTHROPIC_API_KEY", None)  # tests opt in to a key explicitly
+if os.environ.get("PYTEST_XDIST_WORKER") and "OPENBLAS_NUM_THREADS" not in os.environ:
+    # One BLAS thread per xdist worker: -n auto already runs a worker on every core, and
+    # OpenBLAS's own threads then wait for a core by spinning (blas_thread_server was a fifth of
+    # the contract test's CPU; attention and radix: 17.6 s -> 9.5 s of CPU). The thread count
+    # is read when NumPy loads OpenBLAS, so also set it here for a NumPy loaded already.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    if "numpy" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
 
 import pytest
 

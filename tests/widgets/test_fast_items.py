@@ -5,7 +5,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QLinearGradient
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from widgets.bars import GhostBars, StyledBars
 from widgets.blas import one_blas_thread
@@ -136,7 +136,15 @@ def test_ghost_bars_denser_than_pixels_are_one_envelope_line(qtbot):
         assert abs(row - expected) < 0.05 * h, (c, row, expected)
 
 
-def test_one_blas_thread_limits_blas_inside_and_restores_it():
+@pytest.fixture
+def blas_on_two_threads():
+    """BLAS on two threads, so that limiting it to one and restoring it can be seen whatever this
+    process runs it on (one thread under xdist, see conftest.py; one on a one-core machine)."""
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+
+
+def test_one_blas_thread_limits_blas_inside_and_restores_it(blas_on_two_threads):
     before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     with one_blas_thread():
         assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
@@ -191,7 +199,7 @@ def test_ghost_envelope_skips_non_finite_bars_and_keeps_uneven_bars_as_outlines(
     assert (a != b).sum() == 0
 
 
-def test_one_blas_thread_nests_and_changes_nothing_off_the_main_thread():
+def test_one_blas_thread_nests_and_changes_nothing_off_the_main_thread(blas_on_two_threads):
     import threading
 
     def blas_threads():
