@@ -54,8 +54,9 @@ class AttentionPlots:
 
     def __init__(self, view: PlotView, on_window: Callable[[float], None],
                  on_row: Callable[[int], None]) -> None:
-        self.full_plot, self.full = _heatmap(view, 0, "Full attention")
-        # a window drag changes a band of these two: they re-colour only the cells it touched
+        # BandImage: the colours of each cell are worked out once, not on every paint; a window
+        # drag changes a band of the two maps after the first, and they re-colour only that band
+        self.full_plot, self.full = _heatmap(view, 0, "Full attention", BandImage)
         self.var_plot, self.variant = _heatmap(view, 1, "Variant", BandImage)
         self.diff_plot, self.diff = _heatmap(view, 2, "|full − variant|", BandImage)
         for plot in (self.var_plot, self.diff_plot):

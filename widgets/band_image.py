@@ -4,7 +4,8 @@ pyqtgraph colours every cell of an image on each ``setImage``: 1.3 ms for attent
 1,024 x 1,024 maps, twice a tick, while a window drag changes a band of a tenth of them.
 :class:`BandImage` keeps the colour indices of the last render and redoes only the changed
 rectangles, with pyqtgraph's own rule (``(value - low) * colours / (high - low)``, clipped, cut
-to an integer), and shows them as an indexed image. It draws the same pixels as
+to an integer), and shows them as an image of colours (Qt converts an indexed one on every
+paint). It draws the same pixels as
 ``pg.ImageItem`` for finite row-major 2-D data with a lookup table of at most 256 colours;
 anything else (and any other change: levels, colours, shape) takes pyqtgraph's full render.
 """
@@ -29,7 +30,12 @@ class BandImage(pg.ImageItem):
     def __init__(self, **kwargs: Any) -> None:
         self._changed: list[Cells] | None = None
         """Rectangles changed since the last render (``None``: every cell)."""
-        self._by_cells = False
+        self._by_cells: list[Cells] | None = None
+        self.version = 0
+        """Counts the images set; with :attr:`changed_cells`, lets a reader update what it
+        derived from the image (a pin's block means) only where the last one changed."""
+        self.changed_cells: list[Cells] | None = None
+        """The cells the latest image changed from the one before (``None``: any)."""
         self._codes: np.ndarray | None = None
         self._coded_for: tuple[Any, ...] = ()
         self._table: tuple[np.ndarray | None, list[int]] = (None, [])
@@ -45,16 +51,20 @@ class BandImage(pg.ImageItem):
             self._changed = None
         else:
             self._changed.extend(changed)
-        self._by_cells = True
+        self._by_cells = None if changed is None else list(changed)
         try:
             self.setImage(image, autoLevels=False, **kwargs)
         finally:
-            self._by_cells = False
+            self._by_cells = None
 
     def setImage(self, image: Any = None, autoLevels: Any = None, **kwargs: Any) -> None:  # noqa: N802, N803 (pyqtgraph override)
         """Set the image as pyqtgraph does; called other than through :meth:`set_cells`, all cells changed."""
-        if not getattr(self, "_by_cells", False):
+        cells = getattr(self, "_by_cells", None)
+        if cells is None:
             self._changed = None
+        if image is not None:  # pyqtgraph's setImage(None, levels=...) only restyles
+            self.version = getattr(self, "version", 0) + 1
+            self.changed_cells = cells
         super().setImage(image, autoLevels, **kwargs)
 
     def render(self) -> None:
@@ -68,23 +78,27 @@ class BandImage(pg.ImageItem):
             return
         low, high = (float(v) for v in self.levels)
         key = (image.shape, low, high, lut)
-        if (self._codes is None or self._changed is None or key[:3] != self._coded_for[:3]
-                or lut is not self._coded_for[3]):
+        whole = (self._codes is None or self._changed is None or key[:3] != self._coded_for[:3]
+                 or lut is not self._coded_for[3])
+        if whole or self._codes is None:
             self._codes = np.empty(image.shape, np.uint8)
             self._coded_for = key
-            changed: list[Cells] = [(0, image.shape[0], 0, image.shape[1])]
-        else:
-            changed = self._changed
+        codes = self._codes
+        changed = [(0, image.shape[0], 0, image.shape[1])] if whole else self._changed or []
         colours = lut.shape[0]
         scale = colours / ((high - low) or 1.0)
         for r0, r1, c0, c1 in changed:
             cells = (image[r0:r1, c0:c1] - np.float32(low)) * np.float32(scale)
             np.clip(cells, 0, colours - 1, out=cells)
-            self._codes[r0:r1, c0:c1] = cells  # the cast cuts to an integer, as pyqtgraph's does
+            codes[r0:r1, c0:c1] = cells  # the cast cuts to an integer, as pyqtgraph's does
         self._changed = []
-        qimage = fn.ndarray_to_qimage(self._codes, QImage.Format.Format_Indexed8)
+        qimage = fn.ndarray_to_qimage(codes, QImage.Format.Format_Indexed8)
         qimage.setColorTable(self._colour_table(lut))
-        self.qimage = qimage
+        # a map coloured whole (a new map, not a drag) is converted to colours once: Qt converted
+        # an indexed image on every paint (the full-attention map, drawn each tick, 0.2-1 ms);
+        # one re-coloured in bands is drawn again next tick, converting it each render cost more
+        self.qimage = qimage if not whole else qimage.convertToFormat(
+            QImage.Format.Format_ARGB32_Premultiplied if lut.shape[1] == 4 else QImage.Format.Format_RGB32)
         self._renderRequired = False
         self._unrenderable = False
 

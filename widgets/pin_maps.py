@@ -26,6 +26,7 @@ from PySide6.QtGui import QColor
 
 from core import fields
 from core.errors import InputError
+from widgets.band_image import BandImage
 from widgets.plots import rgba, steady_top
 
 SAVED_CELLS = 256 * 256
@@ -197,7 +198,7 @@ class Difference:
         self.why = ""
         """Why no difference is drawn ('' while one is)."""
         ground = background(plot)
-        self.overlay = pg.ImageItem(axisOrder=live.axisOrder)
+        self.overlay = BandImage(axisOrder=live.axisOrder)
         self.overlay.setLookupTable(_lut(ground))
         self.overlay.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the live map
         self.overlay.ghost_of = label
@@ -211,6 +212,8 @@ class Difference:
         self._seen: tuple[float, ...] = ()
         self._blocks: tuple[int, np.ndarray] | None = None
         """The block edge a continuous map's difference is drawn in, and the pinned block means."""
+        self._now: tuple[int, np.ndarray] = (-1, np.empty(0))
+        """The live map's block means, and the image version they are of (a ``BandImage``'s)."""
         self._rect: tuple[int, ...] = ()
         live.sigImageChanged.connect(self.refresh)
         plot.vb.sigResized.connect(self._fit)
@@ -285,7 +288,29 @@ class Difference:
             f = block_size(*now.shape)
             self._blocks = (f, block_means(self.shot.values, f))
         f, pinned = self._blocks
-        return block_means(now, f) - pinned, f
+        return self._live_blocks(now, f) - pinned, f
+
+    def _live_blocks(self, now: np.ndarray, f: int) -> np.ndarray:
+        """Return the live map's block means; after a banded change, worked out in the band only."""
+        version = getattr(self.live, "version", None)
+        cells = getattr(self.live, "changed_cells", None)
+        done, blocks = self._now
+        if f == 1 or version is None:
+            return block_means(now, f)
+        if done == version and blocks.shape == self._blocks_shape(now, f):
+            return blocks
+        if cells is None or done != version - 1 or blocks.shape != self._blocks_shape(now, f):
+            blocks = block_means(now, f)
+        else:
+            for r0, r1, c0, c1 in cells:  # whole blocks around each changed rectangle
+                b0, b1, d0, d1 = r0 // f, -(-r1 // f), c0 // f, -(-c1 // f)
+                blocks[b0:b1, d0:d1] = block_means(now[b0 * f:b1 * f, d0 * f:d1 * f], f)
+        self._now = (version, blocks)
+        return blocks
+
+    @staticmethod
+    def _blocks_shape(now: np.ndarray, f: int) -> tuple[int, int]:
+        return -(-now.shape[0] // f), -(-now.shape[1] // f)
 
     def _none(self, why: str) -> None:
         self.why = why

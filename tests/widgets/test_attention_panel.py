@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from core.attention_maps import Variant, compare
+from widgets import pin_maps
 from widgets.attention_panel import AttentionPanel
 from widgets.theme import load_theme
 
@@ -88,6 +89,8 @@ def test_maps_changed_in_bands_tick_after_tick_equal_maps_drawn_afresh(panel, qt
     """The variant and difference maps are re-coloured only where a window changes them; after
     drags that shrink, grow, switch variant and colour scale, they hold what a fresh draw holds."""
     plots = panel.plots_
+    pinned = [pin_maps.values(image).copy() for image in (plots.variant, plots.diff)]
+    panel.pin()
     steps = [dict(window=200), dict(window=40), dict(window=41), dict(window=700), dict(window=3),
              dict(variant="topk"), dict(variant="window", window=90), dict(log_color=False),
              dict(window=30), dict(window=300)]
@@ -105,4 +108,9 @@ def test_maps_changed_in_bands_tick_after_tick_equal_maps_drawn_afresh(panel, qt
             expected_v, expected_d = weights, diff
         assert np.array_equal(plots.variant.image, expected_v), step
         assert np.array_equal(plots.diff.image, expected_d), step
+        # a pin's difference over them: block means updated in the band, as if worked out afresh
+        for difference, before in zip(panel.pin_bar.differences[1:], pinned, strict=True):
+            if difference.overlay.isVisible():
+                fresh = pin_maps.block_means(pin_maps.values(difference.live) - before, 4)
+                np.testing.assert_allclose(difference.overlay.image, fresh, atol=1e-4, err_msg=str(step))
     assert plots.variant.image is not res.comparison.image, "drawn in a copy, not in the result"
