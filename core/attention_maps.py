@@ -216,7 +216,7 @@ def compare(maps: Maps, v: Variant, should_stop: Callable[[], bool] = lambda: Fa
     the exponentials kept, it is compared once and reused (bit for bit: the same operations).
     """
     n, f = maps.n, maps.bin
-    image = np.zeros_like(maps.image)
+    image = np.zeros(maps.image.shape, maps.image.dtype)  # calloc: a band leaves most pages untouched
     mass = np.empty(n)
     kept = np.empty(n, np.int64)
     worst = 0.0
