@@ -50,87 +50,57 @@ Hooks, in the order they run:
   touching no Qt object; :meth:`~BasePanel.apply_file` shows the result on the UI thread once
   every file was read. A bad file raises :class:`InputError` there and changes nothing.
   That part of the base is :class:`widgets.panel_files.FileOpening`.
+- :meth:`~BasePanel.theme_changed` -- recolor items that do not follow the axes. The layout,
+  the status line and the theme are :class:`widgets.panel_layout.PanelLayout`.
 
 Data flow: a control change replaces the immutable params snapshot and calls
 :meth:`BasePanel.schedule`. Requests coalesce (a zero-delay single-shot timer: the latest value
 wins, no queue of stale work). Stale worker results are dropped by request id (their prepared
-state is kept when it is still valid for the newest params).
+state is kept when it is still valid for the newest params). That part of the base (scheduling,
+the worker thread, cancelling, drawing a result) is :class:`widgets.panel_work.Computing`; the
+hooks it runs stay here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QHBoxLayout,
-    QLabel,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QVBoxLayout, QWidget
 
 from core import lever_module
-from core.errors import MESSAGE_CHARS, Cancelled, InputError, shown
-from core.tokens import (
-    CachingCounter,
-    CharEstimate,
-    CounterError,
-    TokenCounter,
-    WordEstimate,
-    cancellable,
-)
+from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate
 from widgets import panel_keys
 from widgets.binding import Bindings
-from widgets.blas import one_blas_thread
-from widgets.controls import SliderSpin, explanation
+from widgets.controls import SliderSpin
 from widgets.opening import Opener
 from widgets.opening import Progress as Progress  # panels import it from here
 from widgets.panel_files import FileOpening
+from widgets.panel_layout import PanelLayout
+from widgets.panel_work import Computing, _Bridge
 from widgets.pin_bar import PinBar
-from widgets.plots import PlotView, style_plot
+from widgets.plots import PlotView
 from widgets.progress import WorkIndicator, dim
 from widgets.qt_gc import collect_on_ui_thread
-from widgets.reflow import ControlsScroll
 from widgets.resources import samples
 from widgets.theme import Theme, load_theme
 
-log = logging.getLogger(__name__)
 LOG_HINT = "see the log"
 """Ends an internal-error message; the app sets it to name the log file (app/logs.py)."""
 
 W = TypeVar("W", bound=QWidget)
 
 
-class _Bridge(QObject):
-    sig_done = Signal(int, bool, object)
-    """A worker finished request ``id``: ok flag and :class:`_Done` (or error message)."""
-    sig_progress = Signal(float)
-    """The running request is this fraction done."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Done:
-    params: Any
-    """The params the state was prepared for (a fallback's, when the exact count failed)."""
-    prepared: Any
-    output: Any
-
-
-class BasePanel(FileOpening, QWidget):
+# PanelLayout comes first: its _set_status is the one FileOpening and Computing declare (and stub)
+class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
     """Base of every lever panel; subclasses fill in the hooks below (see the module doc)."""
 
     lever: ClassVar[str]
@@ -161,8 +131,8 @@ class BasePanel(FileOpening, QWidget):
             "chars": CachingCounter(CharEstimate()),
         }
         self._bindings = Bindings(self.change)
-        self._kept: _Done | None = None
-        self._output: Any = None
+        self._kept = None
+        self._output = None
         self._latest = 0
         self._running = False
         self._closed = False
@@ -193,7 +163,9 @@ class BasePanel(FileOpening, QWidget):
         self._drawn_headline = ""
         self.pin_bar = PinBar(self.plots, self._show_headline)
         self.pin_bar.pin_headline = lambda: self._drawn_headline
-        self._build_layout()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self._build_layout())
         self.build_plots(self.view)
         self.apply_theme(self.theme)
         self.refresh_controls()
@@ -414,251 +386,6 @@ class BasePanel(FileOpening, QWidget):
         """Return the (cached) counter for the params' estimator."""
         return self._counters.get(getattr(params, "estimator", "words"))
 
-    # ---- scheduling -----------------------------------------------------------------------
-    def schedule(self) -> None:
-        """Ask for a recompute with the latest params; repeated calls coalesce."""
-        self._latest += 1
-        self._timer.start()
-
-    def is_idle(self) -> bool:
-        """Whether nothing is pending or running (a file read included) and all was handled."""
-        return not self._timer.isActive() and not self._running and not self.opener.active()
-
-    def output(self) -> Any:
-        """Return the last output drawn."""
-        return self._output
-
-    def _start(self) -> None:
-        if self._running:
-            self._stop.set()  # the running job stops at its next progress call; it is stale
-            return
-        rid, params = self._latest, self._params
-        done = self._kept if self._kept is not None and self._serves(self._kept.params, params) else None
-        if done is not None and self.derive_is_cheap(params):
-            with one_blas_thread():
-                ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
-                                                        self.derive(done.prepared, params)))
-            self._finish(rid, ok, payload)
-            return
-        counter = self.counter_for(params)
-        if done is None and self.is_cheap(params):
-            with one_blas_thread():
-                ok, payload = self._execute(params, counter, Progress(threading.Event(), lambda _f: None))
-            self._finish(rid, ok, payload)
-            return
-        self._running = True
-        self._user_cancelled = False
-        self._stop = threading.Event()
-        self.work.start()
-        self._esc.setEnabled(True)
-        self._set_status("computing…", error=False)
-        progress = Progress(self._stop, self.report_progress)
-        self._executor.submit(self._in_worker, rid, params, counter, progress, done)
-
-    def _serves(self, prepared_for: Any, params: Any) -> bool:
-        """Whether state prepared for ``prepared_for`` serves ``params`` (only live fields differ)."""
-        if type(prepared_for) is not type(params):
-            return False
-        live = self.live_fields()
-        return all(getattr(prepared_for, f.name) == getattr(params, f.name)
-                   for f in dataclasses.fields(params) if f.name not in live)
-
-    def _in_worker(self, rid: int, params: Any, counter: TokenCounter | None,
-                   progress: Progress, done: _Done | None) -> None:
-        with cancellable(progress.stopped):  # an exact count on the network stops too
-            if done is not None:  # only live fields changed, but deriving is slow (an exact count)
-                ok, payload = self._guard(lambda: _Done(done.params, done.prepared,
-                                                        self.derive(done.prepared, params)))
-            else:
-                ok, payload = self._execute(params, counter, progress)
-        if progress.stopped():  # a job told to stop may return a partial result: never keep it
-            ok, payload = False, "cancelled"
-        self._bridge.sig_done.emit(rid, ok, payload)
-
-    def _run(self, params: Any, counter: TokenCounter | None, progress: Progress) -> _Done:
-        prepared = self.prepare(params, counter, progress)
-        return _Done(params, prepared, self.derive(prepared, params))
-
-    def _execute(self, params: Any, counter: TokenCounter | None,
-                 progress: Progress) -> tuple[bool, Any]:
-        try:
-            return True, self._run(params, counter, progress)
-        except CounterError as exc:
-            retry = self.fallback(params)
-            if retry is None:
-                return False, str(exc)
-            ok, done = self._guard(lambda: self._run(retry, self.counter_for(retry), progress))
-            if not ok:
-                return ok, done
-            note = f"exact count unavailable: {exc}; showing the words x 1.3 estimate"
-            return True, _Done(done.params, done.prepared, dataclasses.replace(done.output, note=note))
-        except (InputError, Cancelled) as exc:
-            return False, str(exc)
-        except Exception as exc:  # a bug must not freeze or kill the window
-            log.exception("compute failed in %s", self.lever)
-            return False, f"internal error ({type(exc).__name__}: {exc}); {LOG_HINT}"
-
-    def _guard(self, job: Callable[[], _Done]) -> tuple[bool, Any]:
-        try:
-            return True, job()
-        except (InputError, CounterError, Cancelled) as exc:
-            return False, str(exc)
-        except Exception as exc:  # a bug must not freeze or kill the window
-            log.exception("compute failed in %s", self.lever)
-            return False, f"internal error ({type(exc).__name__}: {exc}); {LOG_HINT}"
-
-    def report_progress(self, fraction: float) -> None:
-        """Tell the user how far the running work is (callable from the worker thread)."""
-        self._bridge.sig_progress.emit(fraction)
-
-    def _on_worker_progress(self, fraction: float) -> None:
-        if self._running and not self._user_cancelled:
-            self.work.report(fraction)
-            self._set_status(f"computing… {fraction:.0%} (Esc or Cancel stops it)", error=False)
-
-    def cancel(self) -> None:
-        """Stop the running work (Cancel, Esc); the previous result stays on screen."""
-        if self.opener.cancel() or not self._running:
-            return
-        self._user_cancelled = True
-        self._timer.stop()  # a pending newer request is cancelled too
-        self._stop.set()
-        self.work.stop()
-        self._set_status("cancelling…", error=False)
-
-    def _on_worker_done(self, rid: int, ok: bool, payload: Any) -> None:
-        self._running = False
-        self.work.stop()
-        self._esc.setEnabled(False)
-        if self._user_cancelled:
-            self._user_cancelled = False
-            if ok:
-                self._kept = payload  # finished before it saw the cancel: valid for its params
-            message = ("cancelled: the chart still shows the previous result; change a control "
-                       "to compute again")
-            self._set_status(message, error=True)
-            self.sig_failed.emit(message)
-            return
-        if ok:
-            self._kept = payload  # valid for its own params, even when newer ones arrived
-        if rid != self._latest:
-            self._timer.start()  # newer params arrived meanwhile: compute those
-            return
-        self._finish(rid, ok, payload)
-
-    def _finish(self, rid: int, ok: bool, payload: Any) -> None:
-        if not ok:
-            self._set_status(payload, error=True)
-            self.sig_failed.emit(payload)
-            return
-        self._kept = payload
-        previous, self._output = self._output, payload.output
-        try:
-            self.draw(payload.output)
-        except Exception as exc:  # a drawing bug must not leave a traceback and a stale screen
-            log.exception("render failed in %s", self.lever)
-            self._output = previous
-            message = f"internal error while drawing ({type(exc).__name__}: {exc}); {LOG_HINT}"
-            self._set_status(message, error=True)
-            self.sig_failed.emit(message)
-            return
-        self._drawn_headline = self.headline(payload.output)
-        self.pin_bar.redraw_if_lost()
-        self._show_headline()
-        self.sig_rendered.emit(rid)
-
-    def _show_headline(self) -> None:
-        """Show the drawn output's headline, with its deltas to the latest pin."""
-        if self._output is None:
-            return
-        note = getattr(self._output, "note", "")
-        self._set_status(self.pin_bar.annotate(self._drawn_headline) + (f"   ⚠ {note}" if note else ""),
-                         error=False)
-
-    def pin(self) -> None:
-        """Pin what the charts show now (Ctrl+P); see :mod:`widgets.pins`."""
-        if self._output is not None:
-            self.pin_bar.pin(self._drawn_headline)
-
-    def _set_status(self, text: str, error: bool) -> None:
-        self.status.setText(shown(text, 4 * MESSAGE_CHARS))  # an error may quote a whole file
-        # grow, never shrink: a headline one line longer on some ticks would otherwise resize
-        # the plots above it back and forth (and throw away their cached pixmaps)
-        needed = self.status.heightForWidth(max(self.status.width(), 200))
-        if needed > self.status.minimumHeight():
-            self.status.setMinimumHeight(needed)
-        if self.status.property("error") != error:  # a re-polish per tick costs ~1 ms: only on a change
-            self.status.setProperty("error", error)
-            self.status.style().unpolish(self.status)
-            self.status.style().polish(self.status)
-
-    def shutdown(self) -> None:
-        """Cancel pending work, wait for the worker, and disconnect (call before closing)."""
-        self._timer.stop()
-        self._stop.set()
-        self.opener.shutdown()
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        self.work.stop()
-        if not self._closed:
-            self._closed = True
-            self._bridge.sig_done.disconnect(self._on_worker_done)
-            self._bridge.sig_progress.disconnect(self._on_worker_progress)
-        self._running = False
-
-    # ---- theme, layout -------------------------------------------------------------
-    def plots(self) -> list[pg.PlotItem]:
-        """Every PlotItem in the view."""
-        return [item for item in self.view.ci.items if isinstance(item, pg.PlotItem)]
-
-    def apply_theme(self, theme: Theme) -> None:
-        """Recolor every plot and redraw the last output in ``theme``."""
-        self.theme = theme
-        self.view.setBackground(theme.background)
-        for plot in self.plots():
-            style_plot(plot, theme)
-        self.theme_changed()
-        if self._output is not None:
-            self.draw(self._output)
-        self.pin_bar.restyle()  # pin tags and map notes are filled with the ground they were made on
-
-    def theme_changed(self) -> None:
-        """Recolor items that do not follow the axes (subclasses override)."""
-
-    def _build_layout(self) -> None:
-        left = QWidget()
-        left.setLayout(self.controls)
-        if self.explain:
-            self.controls.addWidget(explanation(self.explain))
-        self.build_controls(self.controls)
-        self.controls.addStretch(1)
-        scroll = ControlsScroll(left)  # as wide as the controls need, never sideways scrolling
-        right = QWidget()
-        right_box = QVBoxLayout(right)
-        right_box.setContentsMargins(0, 0, 0, 0)
-        extra = self.build_extra()
-        if extra is None:
-            right_box.addWidget(self.view, 1)
-        else:
-            stack = QSplitter(Qt.Orientation.Vertical)
-            stack.addWidget(extra)
-            stack.addWidget(self.view)
-            stack.setStretchFactor(1, 1)
-            stack.setSizes([300, 500])
-            right_box.addWidget(stack, 1)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 1)
-        status_row.addWidget(self.work, 0, Qt.AlignmentFlag.AlignTop)
-        status_row.addWidget(self.pin_bar, 0, Qt.AlignmentFlag.AlignTop)
-        right_box.addLayout(status_row)
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setSizes([380, 900])
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(split)
-
 
 def settle_heap() -> None:
     """Collect garbage once, then exempt the survivors from later full collections.
@@ -681,3 +408,4 @@ def preview(panel_cls: type[BasePanel]) -> None:
     panel.show()
     app.exec()
     panel.shutdown()
+
