@@ -4,16 +4,23 @@ Every size here is derived from the limits the code declares (module constants, 
 bounds, the scenario file limit), never typed in: when a limit changes, the worst case follows.
 Where a lever declares no limit on a field, the binding limit is the scenario file that
 ``ctxlab compute`` reads (:data:`widgets.loaders.MAX_JSON_BYTES`); those cases fill the file.
+:class:`Case`, :class:`Over` and the limits read from the code are :mod:`app.bench_worst_limits`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from app.bench_worst_inputs import callgraph_files, json_len, radix_stream, words
+from app.bench_worst_limits import (
+    FILE_BUDGET,
+    FILE_LIMIT,
+    FILE_OVER,
+    Case,
+    Over,
+    Params,
+    base,
+    config_limit,
+    declared_max,
+)
 from core import (
     agent_memory,
     attention,
@@ -23,7 +30,6 @@ from core import (
     compression,
     context_router,
     kv_blocks,
-    lever_module,
     model_config,
     output_shaping,
     packer,
@@ -34,63 +40,13 @@ from core import (
     semantic_cache,
     temporal,
 )
-from core.errors import InputError
+from core.callgraph_ast import MAX_FILE_CHARS
 from core.fields import INT_MAX
 from core.radix_tree import POLICIES
-from widgets.loaders import MAX_JSON_BYTES, read_scenario
-from widgets.resources import samples
-
-Params = dict[str, Any]
-FILE_BUDGET = MAX_JSON_BYTES - 2**20
-"""Bytes a file-bound field may fill: the scenario limit less 1 MiB for the other fields."""
-FILE_LIMIT = f"{MAX_JSON_BYTES / 2**20:.0f} MiB"
-
-
-@dataclass(frozen=True, slots=True)
-class Over:
-    """An input just over one limit, and the number its refusal must name."""
-
-    what: str
-    limit: int | str
-    build: Callable[[], Params] | None
-    """``None``: a scenario file one byte over :data:`MAX_JSON_BYTES` (refused when read)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    """One lever's worst accepted input, in words, and its over-limit inputs."""
-
-    lever: str
-    variant: str
-    """``limits``: the lever's own limits at their maximum; ``file``: an unbounded field fills the file;
-    another name: a second input at the limits that is slow another way (``temporal/queries``)."""
-    what: str
-    build: Callable[[], Params]
-    over: tuple[Over, ...]
-
-
-FILE_OVER = Over(f"a scenario file of {MAX_JSON_BYTES + 1:,} bytes", FILE_LIMIT, None)
-
-
-def base(lever: str) -> Params:
-    """The params of the lever's first shipped sample."""
-    return read_scenario(samples(lever)[0])[1]
-
-
-def declared_max(lever: str, params: Params, key: str, nested: str | None = None) -> int:
-    """The maximum the code declares for ``params[key]`` (or ``params[nested][key]``), read from
-    the refusal of a value past every bound (for limits written as literals, not constants)."""
-    probe = {**params, nested: {**params.get(nested, {}), key: 2**53}} if nested else {**params, key: 2**53}
-    try:
-        lever_module(lever).Params.from_dict(probe)
-    except InputError as exc:
-        found = re.search(r"must be <= (\d+)", str(exc))
-        if found:
-            return int(found.group(1))
-    raise AssertionError(f"{lever}: no declared maximum found for {nested or ''}.{key}")
-
+from core.semantic_cache_embed import MAX_TFIDF_CELLS
 
 # ---- the levers ---------------------------------------------------------------------------------
+
 
 def _packer(parts: int = packer.MAX_PARTS) -> Params:
     """The most parts, their text sharing out the scenario file (varied, so counts differ)."""
@@ -133,18 +89,12 @@ def _compression(over: int = 0) -> Params:
 def _callgraph(chars_over: int = 0) -> Params:
     """The most modules, their code filling the total-characters limit (one more with ``chars_over``)."""
     n = callgraph.MAX_FILES
-    per = min(callgraph.MAX_TOTAL_CHARS // n - 100, callgraph_ast_max())
+    per = min(callgraph.MAX_TOTAL_CHARS // n - 100, MAX_FILE_CHARS)
     files = callgraph_files(n, per)
     rest = callgraph.MAX_TOTAL_CHARS - sum(map(len, files.values())) + chars_over
     for i, path in enumerate(files):  # the rest as a comment in every module (none past the per-file cap)
         files[path] += "#" * (rest // n + (i < rest % n))
     return {"files": files, "direction": "both", "target": "m0000:f0"}
-
-
-def callgraph_ast_max() -> int:
-    from core.callgraph_ast import MAX_FILE_CHARS
-
-    return MAX_FILE_CHARS
 
 
 def _kv(over: bool, count: int = kv_blocks.MAX_REQUESTS) -> Params:
@@ -254,17 +204,6 @@ def _model_profile(keys: int = 0) -> Params:
             "gpus": gpus, "block_size": 1}
 
 
-def config_limit() -> int:
-    """Keys a model config may have, read from the refusal of the first power of two over it."""
-    for bits in range(4, 24):
-        try:
-            lever_module("model_profile").Params.from_dict({"config": {f"k{i}": 0 for i in range(2**bits)}})
-        except InputError as exc:
-            if "at most" in str(exc):
-                return int(re.sub(r"\D", "", str(exc).split("at most")[-1]))
-    raise AssertionError("model_profile: no limit on config keys found")
-
-
 def _output_shaping(text_over: int = 0, replies_over: int = 0, sweep_over: int = 0) -> Params:
     n = output_shaping.MAX_REPLIES + replies_over
     per = min(output_shaping.MAX_TEXT_CHARS, (FILE_BUDGET - 2 * output_shaping.MAX_TEXT_CHARS) // n - 40)
@@ -292,8 +231,6 @@ def _prefix_cache(prompt_over: int = 0, replay_over: int = 0) -> Params:
 
 def _semantic(over: int = 0, words_over: int = 0) -> Params:
     """The most questions of the longest length; their vocabulary is as large as TF-IDF takes."""
-    from core.semantic_cache_embed import MAX_TFIDF_CELLS
-
     n, chars = semantic_cache.MAX_QUESTIONS + over, semantic_cache.MAX_CHARS
     vocab = list(dict.fromkeys(words(10**6).split()))[:MAX_TFIDF_CELLS // n + words_over]
     per = chars // (sum(map(len, vocab)) // len(vocab) + 1)
@@ -303,12 +240,6 @@ def _semantic(over: int = 0, words_over: int = 0) -> Params:
             "embedder": "tfidf", "dim": semantic_cache.MAX_DIM,
             "sweep_thresholds": [i / (semantic_cache.MAX_THRESHOLDS - 1)
                                  for i in range(semantic_cache.MAX_THRESHOLDS)]}
-
-
-def _tfidf_cells() -> int:
-    from core.semantic_cache_embed import MAX_TFIDF_CELLS
-
-    return MAX_TFIDF_CELLS
 
 
 def _agent_memory(turns: int = agent_memory.MAX_TURNS, chars_over: int = 0) -> Params:
@@ -423,7 +354,7 @@ def cases() -> tuple[Case, ...]:
              f"{semantic_cache.MAX_CHARS:,} chars, tfidf over the most distinct words, "
              f"{semantic_cache.MAX_THRESHOLDS:,} thresholds",
              _semantic, (Over("questions one over", semantic_cache.MAX_QUESTIONS, lambda: _semantic(1)),
-                         Over("TF-IDF vocabulary one word over", f"{_tfidf_cells():,}",
+                         Over("TF-IDF vocabulary one word over", f"{MAX_TFIDF_CELLS:,}",
                               lambda: _semantic(words_over=1)))),
         Case("agent_memory", "limits", f"{agent_memory.MAX_TURNS:,} turns, {agent_memory.MAX_TOTAL_CHARS:,} "
              "chars, largest k and dim, 1,000 max-length updates", _agent_memory,
