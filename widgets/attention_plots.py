@@ -132,6 +132,10 @@ class AttentionPlots:
         self._ops_range: tuple[float, float] = (0.0, 0.0)
         self._ops_of: tuple[int, bytes] = (0, b"")
         self.mem_plot.disableAutoRange()
+        # the maps are the panel's subject: at 1280x720 equal rows left them 90 px tall under
+        # their titles and notes, while the row and mass charts read as well when shorter
+        for row, stretch in enumerate((3, 2, 2)):
+            view.ci.layout.setRowStretchFactor(row, stretch)
 
     def _title(self, plot: pg.PlotItem, text: str) -> None:
         """Set a title only when it changed (each set re-lays out the plot's header)."""

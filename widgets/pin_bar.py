@@ -124,7 +124,8 @@ class PinBar(QWidget):
         label = self.pins[-1].label
         why = [d.why for d in self.differences if d.why]
         tip = (f"Draw the maps as live − pin {label} (red: higher now, blue: lower, background: "
-               "unchanged); off: the live maps")
+               "unchanged); off: the live maps.\nA map of more than 256×256 cells is compared in "
+               "block means, as a saved session keeps it")
         if why:
             tip += "\n" + "\n".join(why)
         if tip != self.maps_button.toolTip():

@@ -250,7 +250,7 @@ class Difference:
             return
         self.why = ""
         kind: Kind = self.live.pin_map
-        diff, f = self._difference(now, kind)
+        diff, f = self._difference(now, kind)  # f: the block edge (the Δ maps button says so)
         largest = float(max(diff.max(), -diff.min())) if diff.size else 0.0
         if not np.isfinite(largest):  # NaN or inf cells (rare): measure and draw the finite ones
             diff = np.where(np.isfinite(diff), diff, np.float32(0))
@@ -261,8 +261,7 @@ class Difference:
                     f"{_swatch(LOWER)} {kind.less.format(pin=name)}")
         else:
             top = self._top = steady_top(self._top, largest)
-            blocks = f" in {f}×{f} blocks" if f > 1 else ""
-            text = f"live − {name}{blocks}<br>{_swatch(LOWER)} −{top:.3g} … {_swatch(HIGHER)} +{top:.3g}"
+            text = f"live − {name}<br>{_swatch(LOWER)} −{top:.3g} … {_swatch(HIGHER)} +{top:.3g}"
         if largest == 0:  # nothing to show: the live map stays readable under its note
             self.overlay.setVisible(False)
             self._say(f"live − {name}: no change")

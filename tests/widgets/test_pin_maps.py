@@ -59,7 +59,8 @@ def test_pin_then_change_draws_live_minus_pinned_and_says_why_not_when_shapes_di
         lo, hi = difference.overlay.levels
         assert lo == -hi and hi > 0, "a diverging scale centred on no change"
         said = difference.tag.toPlainText()
-        assert said.startswith("live − pin A in 4×4 blocks"), said
+        assert said.startswith("live − pin A"), said
+        assert "256×256 cells is compared in block means" in panel.pin_bar.maps_button.toolTip()
         assert re.search(rf"−{hi:.3g} … ■ \+{hi:.3g}$", said), said
     assert changed == 2, "a smaller window changes the variant and the difference maps, not full attention"
 
