@@ -4,10 +4,11 @@ pyqtgraph colours every cell of an image on each ``setImage``: 1.3 ms for attent
 1,024 x 1,024 maps, twice a tick, while a window drag changes a band of a tenth of them.
 :class:`BandImage` keeps the colour indices of the last render and redoes only the changed
 rectangles, with pyqtgraph's own rule (``(value - low) * colours / (high - low)``, clipped, cut
-to an integer), and shows them as an image of colours (Qt converts an indexed one on every
-paint). It draws the same pixels as
-``pg.ImageItem`` for finite row-major 2-D data with a lookup table of at most 256 colours;
-anything else (and any other change: levels, colours, shape) takes pyqtgraph's full render.
+to an integer). A map coloured whole is converted to colours once, since Qt converts an indexed
+image on every paint. It draws the same pixels as ``pg.ImageItem`` for finite row-major 2-D
+float32 data with a lookup table of at most 256 colours (pyqtgraph works float64 data out in
+float64); anything else takes pyqtgraph's own render, and any other change (levels, colours,
+shape) re-colours every cell.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class BandImage(pg.ImageItem):
     def render(self) -> None:
         """Re-colour the changed cells (all of them when levels, colours or shape changed)."""
         image, lut = self.image, self.lut
-        if (image is None or image.ndim != 2 or image.dtype.kind != "f" or self.axisOrder != "row-major"
+        if (image is None or image.ndim != 2 or image.dtype != np.float32 or self.axisOrder != "row-major"
                 or not isinstance(lut, np.ndarray) or lut.dtype != np.uint8 or lut.ndim != 2
                 or not 0 < lut.shape[0] <= 256 or self.autoDownsample):
             self._codes = None

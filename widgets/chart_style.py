@@ -15,13 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSizeF, Qt
+from PySide6.QtCore import QSizeF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextOption
 from PySide6.QtWidgets import QSizePolicy
 from shiboken6 import isValid
 
 from widgets.theme import Theme
 
+HINTS_HELD_MS = 600
+"""How long a title keeps size hints its text no longer needs (see ``WrappingTitle._steady``)."""
 TITLE_MAX_MIN_WIDTH = 300
 """A title may hold its plot at most this wide (pixels); a longer one takes three lines or more."""
 
@@ -39,9 +41,12 @@ class WrappingTitle(pg.LabelItem):
         option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
         option.setWrapMode(QTextOption.WrapMode.WordWrap)
         self.item.document().setDefaultTextOption(option)
-        self._kept: tuple[tuple[int, object], float, float, float] = ((-1, None), 0.0, 0.0, 0.0)
-        """The view width and font size the size hints below were set for; min width, preferred
-        width and height set then (see :meth:`_steady`)."""
+        self._kept: tuple[object, float, float, float] | None = None
+        """The font size, min width, preferred width and height last set (see :meth:`_steady`)."""
+        self._lapse = QTimer(self)
+        self._lapse.setSingleShot(True)
+        self._lapse.setInterval(HINTS_HELD_MS)
+        self._lapse.timeout.connect(self._fit_afresh)
 
     def _natural(self) -> QSizeF:
         self.item.setTextWidth(-1)
@@ -71,21 +76,27 @@ class WrappingTitle(pg.LabelItem):
         self.updateGeometry()
 
     def _steady(self, width: float, preferred: float, height: float) -> tuple[float, float, float]:
-        """Return the size hints to set: while the view keeps its width, they only grow.
+        """Return the size hints to set: while the text changes quickly, they only grow.
 
         A title that shows a dragged value changed its hints on most ticks (a digit more, a
         line fewer), and each change moved the grid's rows or columns by a few pixels: every
-        plot re-laid out and repainted (20 ms a tick). The hints shrink back when the view
-        gets another width or the title another font size.
+        plot re-laid out and repainted (20 ms a tick). Hints held above what the text needs are
+        fitted afresh once the text has kept still for :data:`HINTS_HELD_MS` (the drag ended),
+        and on every new width or font size.
         """
-        views = self.scene().views() if self.scene() is not None else []
-        key = (round(views[0].width()) if views else -1, self.opts.get("size"))
-        kept_key, *kept = self._kept
-        if key == kept_key:
-            width, preferred, height = (max(now, was) for now, was in
-                                        zip((width, preferred, height), kept, strict=True))
-        self._kept = (key, width, preferred, height)
+        size = self.opts.get("size")
+        need = (width, preferred, height)
+        if self._kept is not None and self._kept[0] == size:
+            width, preferred, height = (max(now, was) for now, was in zip(need, self._kept[1:], strict=True))
+        self._kept = (size, width, preferred, height)
+        if (width, preferred, height) != need:
+            self._lapse.start()
         return width, preferred, height
+
+    def _fit_afresh(self) -> None:
+        if self._alive():
+            self._kept = None
+            self.updateMin()
 
     def _wrap(self, width: float) -> None:
         natural = self._natural()
@@ -103,6 +114,7 @@ class WrappingTitle(pg.LabelItem):
             before = self.item.boundingRect().height()
             self._wrap(self.width())
             if self.item.boundingRect().height() != before:
+                self._kept = None  # a new width: the hints fit the text as it wraps now
                 self.updateMin()
         super().resizeEvent(ev)
 

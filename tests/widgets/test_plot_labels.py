@@ -49,28 +49,44 @@ def test_a_coloured_title_is_as_narrow_as_its_words(qtbot):
     assert widths[1] <= widths[0] + 5, widths  # the bold word is a little wider; markup was 130 px
 
 
-def test_a_title_that_changes_while_dragging_keeps_the_grid_still_until_the_view_resizes(qtbot):
-    """A title showing a dragged value moved the grid's rows and columns by a few pixels on
-    most ticks (a digit more, a line fewer): every plot re-laid out and repainted."""
+def _two_plots(qtbot, left_title):
     from widgets.chart_style import wrap_title
 
     view = pg.GraphicsLayoutWidget()
     qtbot.addWidget(view)
     view.resize(600, 400)
     view.show()
-    left, right = view.addPlot(row=0, col=0), view.addPlot(row=0, col=1)
-    wrap_title(left)
-    wrap_title(right)
-    right.setTitle("a short title")
+    plots = view.addPlot(row=0, col=0), view.addPlot(row=0, col=1)
+    for plot, title in zip(plots, (left_title, "a short title"), strict=True):
+        wrap_title(plot)
+        plot.setTitle(title)
+    qtbot.waitExposed(view)
+    return view, plots
+
+
+def _boxes(plots):
+    QApplication.processEvents()
+    return tuple(p.vb.sceneBoundingRect().getRect() for p in plots)
+
+
+def test_a_title_that_changes_while_dragging_keeps_the_grid_still_then_fits_its_text(qtbot):
+    """A title showing a dragged value moved the grid's rows and columns by a few pixels on
+    most ticks (a digit more, a line fewer): every plot re-laid out and repainted. Once the
+    text keeps still, the grid is the one a fresh view with that title gets."""
+    from widgets.chart_style import HINTS_HELD_MS
+
     long = "held-out failures: 12,090 → 1,055 (caught 11,035, missed 1,055 of them) at this threshold"
+    view, plots = _two_plots(qtbot, "12 → 3 (caught 9)")
     geometry = []
     for text in (long, "1 → 0", long, "12 → 3 (caught 9)"):
-        left.setTitle(text)
+        plots[0].setTitle(text)
         qtbot.wait(1)
-        QApplication.processEvents()
-        geometry.append(tuple(p.vb.sceneBoundingRect().getRect() for p in (left, right)))
+        geometry.append(_boxes(plots))
     assert len(set(geometry)) == 1, geometry
-    view.resize(700, 400)  # another width: the title's row and column are fitted to its text again
-    qtbot.waitUntil(lambda: left.vb.sceneBoundingRect().width() > geometry[0][0][2])
-    left.setTitle("1 → 0")
-    qtbot.waitUntil(lambda: left.vb.sceneBoundingRect().height() > geometry[-1][0][3])
+    _fresh_view, fresh = _two_plots(qtbot, "12 → 3 (caught 9)")
+    assert _boxes(fresh) != geometry[-1], "the long title held the grid while the text changed"
+    qtbot.wait(HINTS_HELD_MS + 100)
+    assert _boxes(plots) == _boxes(fresh)
+    view.resize(700, 400)  # another width: fitted to the text at once
+    _fresh_view.resize(700, 400)
+    qtbot.waitUntil(lambda: _boxes(plots) == _boxes(fresh))
