@@ -13,6 +13,8 @@ from app.shaping_live import ShapingLive
 from core.tokens import CounterError
 from tests.fake_api import FakeAnthropic, gzip_bomb
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-test-abandon"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

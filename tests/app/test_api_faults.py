@@ -10,6 +10,8 @@ from app.compaction_live import LiveRun
 from core.tokens import CounterError
 from tests.fake_api import FakeAnthropic
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-test-fault-matrix"
 FAULTS = [
     ("401", {"script": [401] * 5}, "the API key was rejected (401)"),

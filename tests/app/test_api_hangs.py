@@ -14,6 +14,8 @@ from core.tokens import CounterError, cancellable
 from tests.cli_run import child_env
 from tests.fake_api import FakeAnthropic
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-test-hangs"
 
 

@@ -10,6 +10,8 @@ from app.cache_live import CacheLive
 from core.prefix_cache_session import bill, parse_session
 from tests.fake_api import FakeAnthropic
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-test-cache-live"
 PREFIX = "You answer billing questions for a freight company. " * 40  # 320 words
 

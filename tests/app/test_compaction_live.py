@@ -2,8 +2,12 @@
 
 import threading
 
+import pytest
+
 from app.compaction_live import SESSION_MEMORY_PROMPT, LiveRun
 from tests.fake_api import FakeAnthropic, gzip_bomb
+
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
 
 USER_TURNS = [f"Message {i}: the courier Ostrava must deliver crate {i} before noon." for i in range(12)]
 

@@ -7,6 +7,8 @@ from core.tokens import CounterError
 from tests.fake_api import FakeAnthropic, fake_count
 from widgets.packer_panel import PackerPanel
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-ant-test-key-never-written"
 
 

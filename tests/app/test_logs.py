@@ -34,6 +34,7 @@ def test_an_internal_error_names_the_log_file_which_holds_the_traceback(log_file
     assert "RuntimeError: drawing bug" in text and "Traceback" in text
 
 
+@pytest.mark.sdk
 def test_the_key_never_reaches_the_log(log_file):
     from app.anthropic_service import ExactCounter
 

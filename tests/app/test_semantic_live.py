@@ -8,6 +8,8 @@ from app.anthropic_service import ApiCallError
 from app.semantic_live import MAX_CALLS, SemanticLive
 from tests.fake_api import FakeAnthropic
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-test-semantic-live"
 
 

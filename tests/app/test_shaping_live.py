@@ -8,6 +8,8 @@ from app.anthropic_service import ApiCallError
 from app.shaping_live import ShapingLive
 from tests.fake_api import FakeAnthropic
 
+pytestmark = pytest.mark.sdk  # loads the Anthropic SDK: run last (see conftest.py)
+
 KEY = "sk-test-shaping-live"
 PROMPT = "Did the nightly export finish? Answer yes or no."
 

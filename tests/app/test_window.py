@@ -108,6 +108,7 @@ def test_export_as_shown_and_as_slide(window, qtbot, tmp_path):
     assert QImage(str(slide[0])).width() == 1280
 
 
+@pytest.mark.sdk
 def test_the_api_key_never_reaches_sessions_exports_or_settings(qtbot, tmp_path, caplog,
                                                                  isolated_settings):
     from tests.app.test_compaction_live import answer
@@ -174,6 +175,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path):
     assert not second._recovery.path.exists()
 
 
+@pytest.mark.sdk
 def test_a_key_offers_live_runs_on_every_panel_that_has_them(qtbot):
     from app.window import LIVE_CLIENTS
 

@@ -104,6 +104,7 @@ def test_csv_rows_follow_growth(panel):
     assert rows[0] == ["turns", "history_tokens", "facts", "topk_tokens"] and len(rows) == 20
 
 
+@pytest.mark.sdk
 def test_exact_counts_through_count_tokens(make_panel, qtbot):
     from app.anthropic_service import ExactCounter
     from tests.fake_api import FakeAnthropic, fake_count

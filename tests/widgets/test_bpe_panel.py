@@ -99,6 +99,7 @@ def test_clearing_the_corpus_names_the_problem_and_keeps_the_chart(panel, qtbot)
     assert panel.output() is before and panel.status.property("error")
 
 
+@pytest.mark.sdk
 def test_exact_count_is_compared_and_failures_fall_back(panel, qtbot):
     with FakeAnthropic() as api:
         counter = ExactCounter("sk-ant-test", base_url=api.url)

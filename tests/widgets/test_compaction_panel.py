@@ -83,6 +83,7 @@ def test_claude_code_jsonl_imports_and_bad_lines_are_named(panel, qtbot, tmp_pat
     assert "session.jsonl line 2: not valid JSON" in panel.status.text() and panel.params == before
 
 
+@pytest.mark.sdk
 def test_live_run_through_the_sdk_survives_a_529_and_saves_without_the_key(panel, qtbot, tmp_path):
     with FakeAnthropic() as fake:
         fake.reply = answer

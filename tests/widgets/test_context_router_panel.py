@@ -140,6 +140,7 @@ def test_the_plan_sample_shows_steps(make_panel, qtbot):
     assert "starves first below" in panel.status.text()
 
 
+@pytest.mark.sdk
 def test_live_counts_size_the_text_sources(panel, qtbot):
     from app.anthropic_service import ExactCounter
     from tests.fake_api import FakeAnthropic, fake_count

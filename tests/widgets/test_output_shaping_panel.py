@@ -142,6 +142,7 @@ def test_csv_is_the_cap_sweep(panel):
     assert len(rows) == panel.output().baseline_tokens + 2
 
 
+@pytest.mark.sdk
 def test_live_run_measures_both_calls_and_marks_them_on_the_bars(panel, qtbot):
     from app.shaping_live import ShapingLive
     from tests.fake_api import FakeAnthropic
@@ -165,6 +166,7 @@ def test_live_run_measures_both_calls_and_marks_them_on_the_bars(panel, qtbot):
     assert "loose 40" in panel.live_label.text() and panel.live_button.isEnabled()
 
 
+@pytest.mark.sdk
 def test_live_run_failure_is_one_line_in_the_status(panel, qtbot):
     from app.shaping_live import ShapingLive
     from tests.fake_api import FakeAnthropic

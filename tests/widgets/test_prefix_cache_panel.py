@@ -114,6 +114,7 @@ def test_a_bad_session_names_the_line_and_keeps_the_model(panel, qtbot, tmp_path
     assert panel.session_bill() is None and panel.model_plots.tri in panel.view.ci.items
 
 
+@pytest.mark.sdk
 def test_live_run_sends_two_cached_calls_and_shows_them_as_a_session(panel, qtbot):
     from app.cache_live import CacheLive
     from tests.fake_api import FakeAnthropic
@@ -138,6 +139,7 @@ def test_live_run_sends_two_cached_calls_and_shows_them_as_a_session(panel, qtbo
     assert "live run: 2 calls" in panel.session_label.text() and panel.live_button.isEnabled()
 
 
+@pytest.mark.sdk
 def test_live_run_failure_keeps_the_model_and_says_why(panel, qtbot):
     from app.cache_live import CacheLive
     from tests.fake_api import FakeAnthropic

@@ -123,6 +123,7 @@ def test_the_rules_are_priced_at_the_model_profile(panel, qtbot):
     assert panel.params.model == "claude-haiku-4-5"
 
 
+@pytest.mark.sdk
 def test_live_counts_price_the_rules_exactly_and_a_fault_falls_back(panel, qtbot):
     from app.anthropic_service import ExactCounter
     from tests.fake_api import FakeAnthropic, fake_count

@@ -182,6 +182,7 @@ def test_the_other_embedders_sweep_is_drawn_dotted_for_comparison(panel):
     assert "dotted: tfidf" in panel.plots_.sweep.titleLabel.text
 
 
+@pytest.mark.sdk
 def test_live_run_sends_only_the_misses_and_the_measured_costs_replace_the_assumptions(panel, qtbot):
     from app.semantic_live import MAX_CALLS, SemanticLive
     from tests.fake_api import FakeAnthropic
@@ -210,6 +211,7 @@ def test_live_run_sends_only_the_misses_and_the_measured_costs_replace_the_assum
     assert "sk-test-panel" not in panel.live_label.text() and panel.live_button.isEnabled()
 
 
+@pytest.mark.sdk
 def test_live_run_failure_is_one_line_and_changes_nothing(panel, qtbot):
     from app.semantic_live import SemanticLive
     from tests.fake_api import FakeAnthropic
@@ -224,6 +226,7 @@ def test_live_run_failure_is_one_line_and_changes_nothing(panel, qtbot):
     assert panel.params == params and "sk-test-panel" not in panel.live_label.text()
 
 
+@pytest.mark.sdk
 def test_a_live_run_after_a_stopped_one_runs_in_full(panel, qtbot):
     """Stopping a run set the runner's stop flag for good: the next run gave up at once and
     never reported. Each run now has a flag of its own."""
