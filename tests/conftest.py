@@ -24,6 +24,11 @@ if os.environ.get("PYTEST_XDIST_WORKER") and "OPENBLAS_NUM_THREADS" not in os.en
 
 import pytest
 
+# Write compiled modules to __pycache__ (ignored by git) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: otherwise every xdist worker compiled the app and pytest rewrote every
+# test module again on every run (collecting the quick tier: 3.2 s -> 1.5 s of CPU a process).
+sys.dont_write_bytecode = False
+
 _SETTINGS_DIR = tempfile.mkdtemp(prefix="ctxlab-settings-")
 
 
