@@ -59,9 +59,7 @@ class AttentionPlots:
         self.full_plot, self.full = _heatmap(view, 0, "Full attention", BandImage)
         self.var_plot, self.variant = _heatmap(view, 1, "Variant", BandImage)
         self.diff_plot, self.diff = _heatmap(view, 2, "|full − variant|", BandImage)
-        for plot in (self.var_plot, self.diff_plot):
-            plot.setXLink(self.full_plot)
-            plot.setYLink(self.full_plot)
+        self._follow_rows([p.vb for p in (self.full_plot, self.var_plot, self.diff_plot)])
         cmap = pg.colormap.get("viridis")
         self.bar = pg.ColorBarItem(colorMap=cmap, interactive=False, width=12)
         self.bar.setImageItem([self.full, self.variant], insert_in=self.var_plot)
@@ -136,6 +134,30 @@ class AttentionPlots:
         # their titles and notes, while the row and mass charts read as well when shorter
         for row, stretch in enumerate((3, 2, 2)):
             view.ci.layout.setRowStretchFactor(row, stretch)
+
+    @staticmethod
+    def _follow_rows(boxes: list[pg.ViewBox]) -> None:
+        """Show the same keys and queries on every map (a zoom or pan of one moves them all).
+
+        Not ``setXLink``/``setYLink``: side by side, pyqtgraph lines linked views up on screen,
+        so a map under a two-line title showed queries from 150 on instead of from 0.
+        """
+        busy = [False]
+
+        def follow(source: pg.ViewBox) -> None:
+            if busy[0]:
+                return
+            busy[0] = True
+            try:
+                xs, ys = source.viewRange()
+                for box in boxes:
+                    if box is not source and box.viewRange() != [xs, ys]:
+                        box.setRange(xRange=xs, yRange=ys, padding=0)
+            finally:
+                busy[0] = False
+
+        for box in boxes:
+            box.sigRangeChanged.connect(lambda box, *_: follow(box))
 
     def _title(self, plot: pg.PlotItem, text: str) -> None:
         """Set a title only when it changed (each set re-lays out the plot's header)."""

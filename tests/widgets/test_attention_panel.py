@@ -116,3 +116,21 @@ def test_maps_changed_in_bands_tick_after_tick_equal_maps_drawn_afresh(panel, qt
                 if set(step) == {"window"} and difference.live is plots.variant:  # a drag: the band only
                     assert difference.overlay.changed_cells, step
     assert plots.variant.image is not res.comparison.image, "drawn in a copy, not in the result"
+
+
+def test_the_three_maps_show_the_same_queries_whatever_their_titles(panel, qtbot):
+    """pyqtgraph's linked views line up on screen: under a two-line title a map showed queries
+    from 150 on while its neighbours started at 0."""
+    plots = panel.plots_
+    boxes = [p.vb for p in (plots.full_plot, plots.var_plot, plots.diff_plot)]
+    plots.var_plot.setTitle("a title long enough to wrap onto a second and a third line here")
+    panel.resize(900, 700)
+    qtbot.waitUntil(lambda: plots.var_plot.vb.sceneBoundingRect().top()
+                    != plots.full_plot.vb.sceneBoundingRect().top())
+    n = panel.output().result.maps.n
+    for box in boxes:
+        assert box.viewRange() == boxes[0].viewRange()
+        assert box.viewRange()[1] == pytest.approx([0, n])
+    boxes[1].setRange(xRange=(100, 300), yRange=(400, 600), padding=0)  # a zoom on one map
+    for box in boxes:
+        assert np.allclose(box.viewRange(), [[100, 300], [400, 600]])
