@@ -153,12 +153,14 @@ def in_chart_pt(theme: Theme) -> int:
     return max(theme.font_pt - 2, 9)
 
 
-def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: Sequence[tuple[str, float, float]],
+def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem],
+                 items: Sequence[tuple[str, float, float] | tuple[str, float, float, str]],
                  anchor: tuple[float, float], color: str, point_size: int | None = None) -> None:
-    """Show one text item per (text, x, y), reusing ``pool`` (it only grows; extras are hidden).
+    """Show one text item per (text, x, y[, colour]), reusing ``pool`` (it only grows; extras are hidden).
 
     Text items are created on demand and kept, never re-created per update. ``point_size``
-    sets their font (else they keep the application's 9 pt).
+    sets their font (else they keep the application's 9 pt); an item's own colour overrides
+    ``color``.
     """
     while len(pool) < len(items):
         label = pg.TextItem(anchor=anchor)
@@ -166,8 +168,8 @@ def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem], items: Sequence[tup
         pool.append(label)
     if point_size is not None:
         at_point_size(pool[:len(items)], point_size)
-    for label, (text, x, y) in zip(pool, items, strict=False):
-        label.setText(text, color=color)
+    for label, (text, x, y, *ink) in zip(pool, items, strict=False):
+        label.setText(text, color=ink[0] if ink else color)
         label.setPos(x, y)
         label.setVisible(True)
     for label in pool[len(items):]:

@@ -15,8 +15,10 @@ from PySide6.QtGui import QColor
 from core import temporal
 from widgets.plots import PlotView, in_chart_pt, mkcolor, place_labels, set_line
 from widgets.rects import Rects
-from widgets.theme import Theme
+from widgets.theme import Theme, ink_on, mix
 
+BAR_ALPHA = 200
+"""The bars' opacity (0-255): the background shows a little through them."""
 LABELS_MAX = 160
 """Bars get their value written on them only when there are this few."""
 ROW_TICKS_MAX = 40
@@ -142,7 +144,15 @@ class TemporalPlots:
             set_line(self.known, float(temporal.to_seconds(known, "known_at")))
 
     def _colors(self, theme: Theme, n: int) -> list[QColor]:
-        return [mkcolor(theme.color(i), 200) for i in range(n)]
+        return [mkcolor(theme.color(i), BAR_ALPHA) for i in range(n)]
+
+    @staticmethod
+    def _ink(theme: Theme, value: int) -> str:
+        """Return black or white, whichever reads on the bar of ``value``.
+
+        One ink for every bar left black text on the darkest bars hard to read on a slide.
+        """
+        return ink_on(mix(theme.color(value), theme.background, 1 - BAR_ALPHA / 255))
 
     def _update_bars(self, res: temporal.Result, theme: Theme, lo: int, hi: int) -> None:
         g, t = res.graph, res.tiling
@@ -194,7 +204,8 @@ class TemporalPlots:
         shown = ([i for i in range(t.seen.size) if fits_text(g.objects[int(t.seen[i])], x1[i] - x0[i], span)]
                  if t.seen.size <= LABELS_MAX else [])
         place_labels(self.timeline, self.labels,
-                     [(g.objects[int(t.seen[i])], float(x0[i]), float(rows[i]) + 0.5) for i in shown],
+                     [(g.objects[int(t.seen[i])], float(x0[i]), float(rows[i]) + 0.5,
+                       self._ink(theme, int(g.value[t.seen[i]]))) for i in shown],
                      (0, 0.5), theme.foreground, in_chart_pt(theme))
 
     def _update_current(self, out: TemporalOutput, theme: Theme, hi: int) -> None:
@@ -226,7 +237,8 @@ class TemporalPlots:
         tall = [v for v in vs if fits_text(v["object"], min(v["valid_to"], hi) - v["valid_from"], hi - lo)
                 and min(v["superseded"], hi) - v["recorded"] >= need]
         place_labels(self.belief, self.version_labels,
-                     [(v["object"], float(v["valid_from"]), float(v["recorded"])) for v in tall[:60]]
+                     [(v["object"], float(v["valid_from"]), float(v["recorded"]),
+                       self._ink(theme, v["value"])) for v in tall[:60]]
                      if len(tall) <= 60 else [], (0, 1), theme.foreground, in_chart_pt(theme))
         self.belief.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.01)
         for line in (self.cross_v, self.cross_h):

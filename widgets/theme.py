@@ -69,6 +69,11 @@ def readable(color: str, background: str, ratio: float = 4.5) -> str:
     return str(c.name())
 
 
+def ink_on(fill: str) -> str:
+    """Return black or white, whichever reads better on ``fill`` (a label on a coloured bar)."""
+    return "#000000" if contrast(fill, "#000000") >= contrast(fill, "#ffffff") else "#ffffff"
+
+
 def mix(a: str, b: str, share: float) -> str:
     """Return ``a`` with ``share`` of ``b`` mixed in."""
     ca, cb = QColor(a), QColor(b)

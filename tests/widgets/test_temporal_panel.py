@@ -178,3 +178,25 @@ def test_the_as_of_label_sits_above_the_first_row_not_over_it(panel, qtbot, size
     assert label.isVisible() and label.toPlainText().startswith("as of")
     first_row = plots.timeline.vb.mapViewToScene(pg.QtCore.QPointF(0, 0.15)).y()  # its bar's top
     assert label.sceneBoundingRect().bottom() <= first_row + 1  # it covered the bar and its cross
+
+
+def test_names_on_bars_are_black_or_white_whichever_reads_on_their_bar(panel, qtbot):
+    """One ink for every bar left black names on the darkest bars hard to read on a slide."""
+    from widgets.temporal_plots import BAR_ALPHA
+    from widgets.theme import contrast, load_theme, mix
+
+    inks = set()
+    for theme in ("slide", "dark", "light"):
+        panel.apply_theme(load_theme(theme))
+        qtbot.waitUntil(panel.is_idle)
+        graph = panel.output().result.graph
+        shown = [label for label in panel.plots_.labels if label.isVisible()]
+        assert shown
+        for label in shown:
+            text, ink = label.textItem.toPlainText(), label.color.name()
+            inks.add(ink)
+            other = "#ffffff" if ink == "#000000" else "#000000"
+            bars = [mix(panel.theme.color(int(graph.value[e])), panel.theme.background,  # as drawn
+                        1 - BAR_ALPHA / 255) for e, name in enumerate(graph.objects) if name == text]
+            assert any(contrast(ink, bar) >= contrast(other, bar) for bar in bars), (theme, text, ink)
+    assert inks == {"#000000", "#ffffff"}, "the sample has bars dark and light enough for each"
