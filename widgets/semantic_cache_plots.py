@@ -121,6 +121,10 @@ class CachePlots:
         self.heat.invertY(True)
         self.image = pg.ImageItem()
         self.heat.addItem(self.image)
+        # a scale beside the map: without it a slide showed colours no one could read as numbers
+        self.heat_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
+                                        interactive=False, width=12, label="similarity")
+        self.heat_bar.setImageItem(self.image, insert_in=self.heat)
         self.probe = view.addPlot(row=2, col=1, title="Probe")
         self.probe.setMouseEnabled(x=False, y=False)
         self.probe.hideAxis("left")
@@ -135,7 +139,6 @@ class CachePlots:
         self._heat_for: object = None
         self._fitted: str | None = None
         self._font = QFont()
-        self._lut = _lut()
 
     def fit_axes(self, theme: Theme) -> None:
         """Give bottom axes room for their tick text and label at the theme's font size."""
@@ -293,7 +296,7 @@ class CachePlots:
     def _update_heat(self, res: sc.Result) -> None:
         order = heat_order(res.prepared, res.n)
         block = res.prepared.sim[np.ix_(order, order)]
-        self.image.setImage(block, levels=(0.0, 1.0), lut=self._lut, autoLevels=False)
+        self.image.setImage(block, levels=(0.0, 1.0), autoLevels=False)
         self.heat.setRange(xRange=(0, order.size), yRange=(0, order.size), padding=0)
 
     def _update_probe(self, res: sc.Result, theme: Theme, force: bool = False) -> None:
@@ -382,7 +385,3 @@ def describe(res: sc.Result, i: int) -> str:
 def _short(text: str, limit: int = 38) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
-
-def _lut() -> NDArray[np.uint8]:
-    cmap = pg.colormap.get("viridis")
-    return np.asarray(cmap.getLookupTable(0.0, 1.0, 256), dtype=np.uint8)
