@@ -342,3 +342,19 @@ def test_a_step_moves_the_lines_without_re_measuring_the_stream_charts(panel, qt
     wait_step(panel, qtbot, 20)
     assert [plot.viewRange() for plot in (charts.hits, charts.store)] == before
     assert float(charts.store_line.value()) == float(charts.line.value()) == 19.5
+
+
+def test_log_axis_ticks_are_round_values_as_many_as_fit():
+    """1-2-5 ticks alone left capacities 12-85 with two labels, and 1-1,000 at 1, 5, 20, 100, 500."""
+    from widgets.radix_charts import log_ticks
+
+    def labels(low, high):
+        return [label for _pos, label in log_ticks(low, high)]
+
+    assert labels(12, 85) == ["20", "30", "50", "70"]
+    assert labels(1, 1000) == ["1", "10", "100", "1,000"]
+    assert labels(5, 5000) == ["10", "30", "100", "300", "1,000", "3,000"]
+    for low, high in ((12, 85), (1, 1000), (3, 9), (2, 7_000_000), (100, 120)):
+        ticks = log_ticks(low, high)
+        assert 1 <= len(ticks) <= 6
+        assert all(np.log10(low) <= pos <= np.log10(high) for pos, _label in ticks)
