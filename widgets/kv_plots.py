@@ -58,7 +58,8 @@ class KvPlots:
             plot.setMouseEnabled(x=False, y=False)
             image = pg.ImageItem(axisOrder="row-major")
             plot.addItem(image)
-            pin_maps.diffable(image, _used, "used now, free in {pin}", "free now, used in {pin}")
+            pin_maps.diffable(image, _used, "used now, free in {pin}", "free now, used in {pin}",
+                              "the same blocks used as in {pin}")
             self.maps[name], self.map_plots[name] = image, plot
         self.util = view.addPlot(row=1, col=0, title="Utilization: tokens held / token slots reserved")
         self.util.setLabel("bottom", "step")

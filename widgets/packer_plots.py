@@ -71,7 +71,8 @@ class PackerPlots:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.survival.addItem(self.image)
         pin_maps.diffable(self.image, lambda codes: (codes > 0).astype(np.float32),
-                          "kept now, dropped in {pin}", "dropped now, kept in {pin}")
+                          "kept now, dropped in {pin}", "dropped now, kept in {pin}",
+                          "the same parts kept as in {pin}")
 
         self.tradeoff.setLabel("bottom", "budget (tokens)")
         self.tradeoff.setLabel("left", "tokens sent")

@@ -44,12 +44,14 @@ class Kind:
     more: str
     """For a two-valued measure: what +1 means, with ``{pin}`` for the pin's name."""
     less: str
+    same: str
+    """What an unchanged map is said to be (a two-valued one: the same in what it measures)."""
 
 
 def diffable(image: pg.ImageItem, measure: Callable[[np.ndarray], np.ndarray] | None = None,
-             more: str = "", less: str = "") -> None:
+             more: str = "", less: str = "", same: str = "") -> None:
     """Mark ``image`` as a map a pin compares as live - pinned (``measure`` of its image, if given)."""
-    image.pin_map = Kind(measure, more, less)
+    image.pin_map = Kind(measure, more, less, same or "no change vs {pin}")
 
 
 def values(image: pg.ImageItem) -> np.ndarray | None:
@@ -266,14 +268,14 @@ class Difference:
         # set even when hidden: the overlay keeps count of the cells changed since it was drawn
         self.overlay.set_cells(diff, changed, levels=(-top, top))
         if largest == 0:  # nothing to show: the live map stays readable under its note
-            self.overlay.setVisible(False)
-            self._say(f"live − {name}: no change")
+            self._show(False)
+            self._say(kind.same.format(pin=name))
             return
         rect = (diff.shape[1] * f, diff.shape[0] * f)
         if rect != self._rect:  # each cell covers f x f live cells (the last ones may hang over)
             self._rect = rect
             self.overlay.setRect(0, 0, *rect)
-        self.overlay.setVisible(True)
+        self._show(True)
         self._say(text)
 
     def _difference(self, now: np.ndarray, kind: Kind) -> tuple[np.ndarray, int, list[Cells] | None]:
@@ -313,8 +315,24 @@ class Difference:
 
     def _none(self, why: str) -> None:
         self.why = why
-        self.overlay.setVisible(False)
+        self._show(False)
         self._say(why)
+
+    def _show(self, shown: bool) -> None:
+        """Show or hide the overlay.
+
+        While it shows, its plot's colour scale (of the live map under it) is hidden: the note
+        in the corner gives the difference's scale.
+        """
+        self.overlay.setVisible(shown)
+        for bar in self._bars():
+            if bar.isVisible() == shown:
+                bar.setVisible(not shown)
+
+    def _bars(self) -> list[pg.ColorBarItem]:
+        layout = self.plot.layout
+        return [item for item in (layout.itemAt(i) for i in range(layout.count()))
+                if isinstance(item, pg.ColorBarItem)]
 
     def _say(self, text: str) -> None:
         if text != self._text:  # a new text re-lays out the item: only when it changed
@@ -330,7 +348,9 @@ class Difference:
         return self.plot not in plots or self.live not in self.plot.items
 
     def remove(self) -> None:
-        """Take the overlay and its corner note out of the scene."""
+        """Take the overlay and its corner note out of the scene (the colour scale comes back)."""
+        with contextlib.suppress(RuntimeError):  # the plot went first
+            self._show(False)
         with contextlib.suppress(RuntimeError, TypeError):  # already gone with its map
             self.live.sigImageChanged.disconnect(self.refresh)
         with contextlib.suppress(RuntimeError, TypeError):

@@ -48,7 +48,7 @@ def test_pin_then_change_draws_live_minus_pinned_and_says_why_not_when_shapes_di
         # an unchanged map is not covered by a blank difference: the live map stays in view
         assert difference.overlay.isVisible() is moved
         if not moved:
-            assert difference.tag.toPlainText() == "live − pin A: no change"
+            assert difference.tag.toPlainText() == "no change vs pin A"
             continue
         # 1,024 x 1,024 cells: drawn in 4 x 4 block means (as a session keeps a pin), over the map
         blocks = (now - before).reshape(256, 4, 256, 4).mean(axis=(1, 3))
@@ -106,7 +106,8 @@ def test_block_maps_compare_used_blocks_and_the_export_holds_the_difference(samp
         if moved[-1]:
             np.testing.assert_array_equal(difference.overlay.image, diff)
             assert tuple(difference.overlay.levels) == (-1.0, 1.0)
-        assert ("■ used now, free in pin A\n■ free now, used in pin A" if moved[-1] else "no change") in said
+        assert ("■ used now, free in pin A\n■ free now, used in pin A" if moved[-1]
+                else "the same blocks used as in pin A") in said
     assert any(moved), "another step holds other blocks"
 
     svg = write_chart(panel.view, tmp_path / "pinned.svg").read_text()
@@ -164,3 +165,26 @@ def test_the_survival_map_compares_what_is_kept(sample_panel, qtbot):
     np.testing.assert_array_equal(difference.overlay.image, _live_values(difference) - before)
     assert np.abs(difference.overlay.image).max() == 1, "another policy keeps other parts somewhere"
     assert "kept now, dropped in pin A" in difference.tag.toPlainText()
+
+
+def test_a_map_covered_by_a_difference_hides_its_colour_scale_until_the_pin_goes(sample_panel, qtbot):
+    """The scale beside a map said 'log10 weight' while the map showed the blue/red difference."""
+    import pyqtgraph as pg
+
+    panel = sample_panel(AttentionPanel)
+    plots = panel.plots_
+    bars = {plot: [i for i in (plot.layout.itemAt(k) for k in range(plot.layout.count()))
+                   if isinstance(i, pg.ColorBarItem)] for plot in (plots.var_plot, plots.diff_plot)}
+    assert all(len(found) == 1 and found[0].isVisible() for found in bars.values())
+    panel.pin()
+    panel.change(window=panel.params.window // 2)
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    covered = {d.plot for d in panel.pin_bar.differences if d.overlay.isVisible()}
+    assert covered == set(bars)
+    assert not any(found[0].isVisible() for found in bars.values())
+    panel.pin_bar.maps_button.click()  # the live maps alone: their scales again
+    assert all(found[0].isVisible() for found in bars.values())
+    panel.pin_bar.maps_button.click()
+    assert not any(found[0].isVisible() for found in bars.values())
+    panel.pin_bar.unpin("A")
+    assert all(found[0].isVisible() for found in bars.values())
