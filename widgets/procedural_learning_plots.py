@@ -34,7 +34,9 @@ MAX_ROWS = 12
 """Most held-out tags drawn as rows of marks."""
 MAX_MARKS = 30
 """Most marks in one held-out row (the rest are counted at the row's end)."""
-_TAG_CHARS = 18
+_TAG_CHARS = 24
+"""Longest tag shown whole on an axis (the sample's longest is 23: at 18, five of its twelve
+were cut, even on a 1920x1080 slide)."""
 
 
 def short(text: str, limit: int) -> str:
@@ -234,7 +236,7 @@ class LearningPlots:
         self._diff_rows = (rows, len(before), theme)
         self._layout_diff()
         set_title(self.diff, f"Instruction file: {res.before_tokens:,} → {res.after_tokens:,} tokens "
-                             f"(+{res.rule_tokens:,} per call, ${res.yearly_cost:,.0f}/year)")
+                             f"(+{res.rule_tokens:,} per call, ${res.yearly_cost:,.0f} a year)")
 
     def _layout_diff(self) -> None:
         """Fit the diff to the plot: one line per file line, long lines cut, old lines elided."""
