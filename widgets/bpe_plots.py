@@ -24,6 +24,8 @@ from widgets.value_labels import at_axis_size
 _EXACT_LABEL_AT = 0.3
 """Where along its line the exact count's label starts (clear of the rule's, at the left end)."""
 _BARS = ("words × 1.3", "chars / 4", "learned BPE", "exact (API)")
+_NO_EXACT = "needs an API key"
+"""Said over the exact count's slot when there is none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,9 @@ class BpePlots:
                 if restyle or label.toPlainText() != f"{n:,}{extra}":
                     label.setText(f"{n:,}{extra}", color=theme.foreground)
                 label.setPos(i, n)
-            label.setVisible(i < len(rows))
+            elif restyle or label.toPlainText() != _NO_EXACT:  # an empty slot read as a zero
+                label.setText(_NO_EXACT, color=theme.muted)
+                label.setPos(i, 0)
         # room above the tallest bar for its label; the top moves only in steps while the merge
         # count is dragged (it once covered the count at zero merges: a slide was 2/3 empty)
         top = steady_top(self._bars_top, max(float(heights.max()), 1.0) * 1.25)

@@ -201,3 +201,11 @@ def test_economy_bar_prices_fit_side_by_side_in_the_1280x720_window(sample_panel
         inside = plot.vb.sceneBoundingRect()
         assert all(inside.left() <= b.left() and b.right() <= inside.right() for b in boxes)
         assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_the_exact_count_slot_says_it_needs_a_key_rather_than_stand_empty(panel):
+    """Without a key the fourth bar's slot was empty and unlabelled, which read as a zero."""
+    assert panel.output().result.exact is None
+    labels = panel.plots_.bar_labels
+    assert labels[3].isVisible() and labels[3].toPlainText() == "needs an API key"
+    assert all(label.isVisible() and label.toPlainText()[0].isdigit() for label in labels[:3])
