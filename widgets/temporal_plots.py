@@ -110,6 +110,9 @@ class TemporalPlots:
                                               "left": pg.DateAxisItem(orientation="left", utcOffset=0)})
         self.belief.setLabel("bottom", "valid time")
         self.belief.setLabel("left", "recorded")  # longer, it outgrows a short plot
+        # valid time at the same x on both charts: the "as of" lines line up (pyqtgraph's link
+        # lines stacked views up on screen; the belief chart shows a little more time at its left)
+        self.belief.setXLink(self.timeline)
         self.versions = Rects()
         self.belief.addItem(self.versions)
         self.version_labels: list[pg.TextItem] = []
@@ -240,7 +243,7 @@ class TemporalPlots:
                      [(v["object"], float(v["valid_from"]), float(v["recorded"]),
                        self._ink(theme, v["value"])) for v in tall[:60]]
                      if len(tall) <= 60 else [], (0, 1), theme.foreground, in_chart_pt(theme))
-        self.belief.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0.01)
+        self.belief.setYRange(lo, hi, padding=0.01)  # x: the timeline's
         for line in (self.cross_v, self.cross_h):
             line.setPen(pg.mkPen(theme.accent, width=1, style=Qt.PenStyle.DashLine))
 

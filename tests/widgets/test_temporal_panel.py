@@ -200,3 +200,15 @@ def test_names_on_bars_are_black_or_white_whichever_reads_on_their_bar(panel, qt
                         1 - BAR_ALPHA / 255) for e, name in enumerate(graph.objects) if name == text]
             assert any(contrast(ink, bar) >= contrast(other, bar) for bar in bars), (theme, text, ink)
     assert inks == {"#000000", "#ffffff"}, "the sample has bars dark and light enough for each"
+
+
+def test_both_charts_put_an_instant_at_the_same_x(panel, qtbot):
+    """The two charts share valid time but started at their own left edges, so the 'as of'
+    line stood at another x on each (129 px apart on the 1280x720 slide)."""
+    at = temporal.to_seconds(panel.params.as_of, "as_of")
+    plots = panel.plots_
+    for width in (1300, 900):
+        panel.resize(width, 800)
+        qtbot.wait(50)
+        xs = [plot.vb.mapViewToScene(pg.Point(at, 0)).x() for plot in (plots.timeline, plots.belief)]
+        assert abs(xs[0] - xs[1]) < 1, (width, xs)
