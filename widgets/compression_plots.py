@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from core import compression
+from widgets.pinned_extent import pinned_end
 from widgets.plots import PlotView, budget_line, mkcolor, set_category_ticks, set_line
 from widgets.text_box import clipped
 from widgets.theme import Theme, mix
@@ -102,6 +103,8 @@ class CompressionPlots:
             self.counts.addItem(label)
         set_category_ticks(self.counts.getAxis("bottom"), ["original", "coarse", "fine"])
         self.counts.setMouseEnabled(x=False, y=False)
+        self._tallest = 1.0
+        self.counts.vb.sigResized.connect(self._fit_counts)
         self._scored: object = None
         self._answer: tuple[int, float, str] = (-1, -1.0, "")
 
@@ -141,8 +144,17 @@ class CompressionPlots:
             share = f" ({n / max(s.original_tokens, 1):.0%})" if i else ""
             label.setText(f"{n:,}{share}", color=theme.foreground)
             label.setPos(i, n)
-        self.counts.setYRange(0, max(s.original_tokens, 1) * 1.2, padding=0)
+        self._tallest = max(s.original_tokens, pinned_end(self.counts, "y1"), 1)
+        self._fit_counts()
         self.counts.setXRange(-0.6, 2.6, padding=0)
+
+    def _fit_counts(self, *_args: object) -> None:
+        """Leave room above the tallest bar (or a pin's taller ghost) for its label, in pixels.
+
+        At 1280x720 the chart is 100 px tall, and a fixed 20% left the label cut at the top.
+        """
+        share = (self.count_labels[0].boundingRect().height() + 6) / max(self.counts.vb.height(), 1.0)
+        self.counts.setYRange(0, self._tallest / (1 - min(max(share, 0.15), 0.5)), padding=0)
 
     def _update_curve(self, out: CompressionOutput, theme: Theme) -> None:
         sw = out.sweep

@@ -80,3 +80,14 @@ def test_dropped_bars_are_filled_opaque_in_the_faded_color(panel):
     assert color.alpha() == 255
     theme = panel.theme
     assert color.name() == mix(theme.background, theme.muted, 120 / 255)
+
+
+@pytest.mark.parametrize("height", [560, 900])
+def test_the_token_counts_are_never_cut_at_the_top_of_their_chart(panel, qtbot, height):
+    """At 1280x720 the chart is about 100 px tall, and 20% headroom cut the tallest count."""
+    plots = panel.plots_
+    panel.resize(900, height)
+    qtbot.wait(50)
+    top = plots.counts.vb.sceneBoundingRect().top()
+    for label in plots.count_labels:
+        assert label.sceneBoundingRect().top() >= top - 0.5, (height, label.toPlainText())
