@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem
 
 from core import fields
@@ -66,6 +66,9 @@ class Curve:
     """Drawn as markers only (a scatter), not as a line."""
     connect: str = "all"
     """Which points the line joins (``pairs`` for stems, ``finite`` to break at NaN)."""
+    dashed: bool = False
+    """The live line was dashed (its ghost is too: a solid ghost under a dashed line made it
+    read as solid, where solid and dashed mean two things)."""
 
 
 @dataclass(slots=True)
@@ -102,7 +105,7 @@ class Pin:
             if c.connect == "pairs":  # thinning would pair the wrong points
                 xs, ys = c.x, c.y
             out.append({"plot": c.plot, "x": _floats(xs), "y": _floats(ys), "step": c.step,
-                        "symbols": c.symbols, "connect": c.connect})
+                        "symbols": c.symbols, "connect": c.connect, "dashed": c.dashed})
         bars = [{"plot": b.plot, **{k: _floats(getattr(b, k)) for k in _CORNERS}} for b in self.bars]
         return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out,
                 "bars": bars, "maps": [m.to_dict() for m in self.maps]}
@@ -147,7 +150,8 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         connect = cm.get("connect", "all")
         if connect not in _CONNECT:
             raise InputError(f"{cw}.connect: expected one of {', '.join(_CONNECT)}, got {connect!r}")
-        curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect))
+        curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect,
+                            bool(cm.get("dashed", False))))
     bars = []
     for i, b in enumerate(fields.items(d, "bars", where, [])):
         bw = f"{where}.bars[{i}]"
@@ -188,8 +192,9 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
             step = {True: "center", False: None}.get(step, step)
             symbols = item.opts.get("pen") is None and item.opts.get("symbol") is not None
             connect = item.opts.get("connect", "all")
+            dashed = not symbols and pg.mkPen(item.opts.get("pen")).style() != Qt.PenStyle.SolidLine
             curves.append(Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
-                                step, symbols, connect if connect in _CONNECT else "finite"))
+                                step, symbols, connect if connect in _CONNECT else "finite", dashed))
     return Pin(label, color, headline, curves, bars, pin_maps.capture(plots))
 
 
@@ -197,6 +202,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
     """Put the pin's ghosts (and one legend entry per plot) into ``plots``."""
     remove(pin)
     pen = pg.mkPen(pin.color, width=1.5)
+    dashed = pg.mkPen(pin.color, width=1.5, style=Qt.PenStyle.DashLine)
     name = f"pin {pin.label}"
     named: set[int] = set()
     for curve in pin.curves:
@@ -208,7 +214,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
         if curve.symbols:
             opts.update(pen=None, symbol="o", symbolSize=5, symbolPen=pen, symbolBrush=None)
         else:
-            opts.update(pen=pen)
+            opts.update(pen=dashed if curve.dashed else pen)
         ghost = pg.PlotDataItem(curve.x, curve.y, name=name if legend is not None else None, **opts)
         ghost.ghost_of = pin.label
         ghost.setZValue(GHOST_Z)

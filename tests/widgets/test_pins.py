@@ -166,3 +166,22 @@ def test_the_pin_tag_of_a_plot_without_legend_goes_where_it_hides_no_text_or_bar
                     < 10 if left else tags[0].pos().x() == 4.0)
     pins.remove(pin)
     assert tags[0].scene() is None
+
+
+def test_a_dashed_line_is_ghosted_dashed_and_saved_so(sample_panel):
+    """KV's 'waiting' lines are dashed and 'running' solid: a solid ghost under a dashed line
+    made it read as solid."""
+    from widgets.kv_blocks_panel import KvBlocksPanel
+
+    panel = sample_panel(KvBlocksPanel)
+    live = [(item.xData.size, pg.mkPen(item.opts["pen"]).style() == Qt.PenStyle.DashLine)
+            for plot in panel.plots() for item in plot.listDataItems()
+            if item.opts.get("pen") is not None and item.yData is not None and item.yData.size]
+    assert {dashed for _n, dashed in live} == {True, False}
+    pin = panel.pin_bar.pin(panel.status.text())
+    assert sorted((c.x.size, c.dashed) for c in pin.curves) == sorted(live)
+    ghosts = [item for _plot, item in pin.items if isinstance(item, pg.PlotDataItem)]
+    assert sorted(pg.mkPen(g.opts["pen"]).style() == Qt.PenStyle.DashLine for g in ghosts) \
+        == sorted(dashed for _n, dashed in live)
+    again = pins.pin_from_dict(pin.to_dict(), "pin")
+    assert [c.dashed for c in again.curves] == [c.dashed for c in pin.curves]
