@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
 from core import callgraph
-from widgets.plots import PlotView, cache_pixmaps, in_chart_pt, mkcolor, place_labels, steady_top
+from widgets.plots import PlotView, cache_pixmaps, in_chart_pt, log_ticks, mkcolor, place_labels, steady_top
 from widgets.theme import Theme
 from widgets.value_labels import at_axis_size
 
@@ -77,7 +77,7 @@ class CallgraphPlots:
         self._drawn: callgraph.Graph | None = None
         self._names: tuple[str, ...] = ()
         self._top = 0.0
-        self._depth_right = self._depth_top = 0.0
+        self._depth_right = self._depth_bottom = self._depth_top = 0.0
         self._token_text = [""] * len(self.token_text)
 
     def _tip(self, x: float, y: float, data: object) -> str:
@@ -167,12 +167,18 @@ class CallgraphPlots:
         c = out.curve
         some = c["slice_tokens"] > 0  # a log axis has no place for zero (an empty graph)
         self.depth_curve.setData(c["depth"][some], c["slice_tokens"][some])
-        # fixed axes (depth 0..15, tokens 10..the whole package on a log scale): a range that
-        # moved with every click would re-lay out the axes each time
-        right = max(float(c["depth"].max(initial=0)), 15.0)
+        # axes set per graph, not per click (depth 0 to the deepest slice, at least 5; tokens from
+        # the decade of the smallest slice to the whole package, log scale): a range that moved
+        # with every click would re-lay out the axes each time. A fixed depth of 15 left the
+        # sample's four depths in a quarter of the chart, and a floor of 10 tokens cut a
+        # depth-0 slice of fewer
+        right = max(float(c["depth"].max(initial=0)), 5.0)
+        smallest = float(c["slice_tokens"][some].min()) if some.any() else 10.0
+        bottom = min(1.0, float(np.floor(np.log10(max(smallest, 1.0)))))
         top = float(np.log10(max(res.whole_tokens, 100)))
-        if (right, top) != (self._depth_right, self._depth_top):
-            self._depth_right, self._depth_top = right, top
-            self.depth.setRange(xRange=(-0.3, right + 0.3), yRange=(1, top), padding=0.02)
+        if (right, bottom, top) != (self._depth_right, self._depth_bottom, self._depth_top):
+            self._depth_right, self._depth_bottom, self._depth_top = right, bottom, top
+            self.depth.setRange(xRange=(-0.3, right + 0.3), yRange=(bottom, top), padding=0.02)
+            self.depth.getAxis("left").setTicks([log_ticks(10**bottom, 10**top, most=5), []])
         depth = res.params.depth
         self.depth_now.setValue(float(c["depth"][-1] if depth is None or not c["depth"].size else depth))

@@ -176,6 +176,24 @@ def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem],
         label.setVisible(False)
 
 
+def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
+    """Return (log10 position, label) ticks between ``low`` and ``high``.
+
+    As many as fit in ``most``: at decades, 1-3, 1-2-5, 1-2-3-5-7 or every digit. Always
+    1-2-5 labelled capacities from 12 to 85 at 20 and 50 only, and 1 to 1,000 at 1, 5, 20,
+    100 and 500.
+    """
+    best: list[int] = []
+    for digits in ((1,), (1, 3), (1, 2, 5), (1, 2, 3, 5, 7), tuple(range(1, 10))):
+        inside = [m * 10**k for k in range(0, 10) for m in digits if low <= m * 10**k <= high]
+        if len(inside) > most:
+            break
+        best = inside
+    if not best:  # even the decades are too many: every other one
+        best = [10**k for k in range(0, 10) if low <= 10**k <= high][::2]
+    return [(float(np.log10(v)), f"{v:,}") for v in best or [round(low)]]
+
+
 def cache_pixmaps(*items: pg.PlotDataItem) -> None:
     """Keep curves that do not change while a slider moves as cached pixmaps.
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QSignalBlocker
 
 from core import radix
 from core.radix_tree import POLICIES
-from widgets.plots import PlotView, budget_line, cache_pixmaps, set_line
+from widgets.plots import PlotView, budget_line, cache_pixmaps, log_ticks, set_line
 from widgets.theme import Theme
 
 
@@ -23,24 +23,6 @@ def steps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = values.size
     xs = np.repeat(np.arange(n + 1, dtype=float) - 0.5, 2)[1:-1]
     return xs, np.repeat(values.astype(float), 2)
-
-
-def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
-    """Return (log10 position, label) ticks between ``low`` and ``high``.
-
-    As many as fit in ``most``: at decades, 1-3, 1-2-5, 1-2-3-5-7 or every digit. Always
-    1-2-5 labelled capacities from 12 to 85 at 20 and 50 only, and 1 to 1,000 at 1, 5, 20,
-    100 and 500.
-    """
-    best: list[int] = []
-    for digits in ((1,), (1, 3), (1, 2, 5), (1, 2, 3, 5, 7), tuple(range(1, 10))):
-        inside = [m * 10**k for k in range(0, 10) for m in digits if low <= m * 10**k <= high]
-        if len(inside) > most:
-            break
-        best = inside
-    if not best:  # even the decades are too many: every other one
-        best = [10**k for k in range(0, 10) if low <= 10**k <= high][::2]
-    return [(float(np.log10(v)), f"{v:,}") for v in best or [round(low)]]
 
 
 def _key(color: str, text: str, mark: str = "■") -> str:

@@ -131,3 +131,15 @@ def test_styles_are_set_per_theme_and_kept_across_clicks(panel, qtbot):
     assert [t.toPlainText() for t in plots.token_text] == [
         f" {v:,} ({v / max(r.whole_tokens, 1):.1%})"
         for r in [panel.output().result] for v in (r.slice_tokens, r.target_file_tokens, r.whole_tokens)]
+
+
+def test_slice_size_by_depth_fits_its_data_with_round_token_ticks(panel):
+    """A fixed depth of 15 left the sample's four depths in a quarter of the chart, a floor of
+    10 tokens cut smaller slices, and the log axis had two labels."""
+    plots = panel.plots_
+    depths, tokens = plots.depth_curve.getData()  # tokens in log10 units: the axis is logarithmic
+    (x0, x1), (y0, y1) = plots.depth.vb.viewRange()
+    assert x1 <= max(depths.max(), 5) + 0.5 and x0 < 0
+    assert y0 <= tokens.min() and y1 >= tokens.max()
+    labels = [label for _pos, label in plots.depth.getAxis("left")._tickLevels[0]]
+    assert len(labels) >= 3 and all(label.replace(",", "").isdigit() for label in labels), labels

@@ -346,7 +346,7 @@ def test_a_step_moves_the_lines_without_re_measuring_the_stream_charts(panel, qt
 
 def test_log_axis_ticks_are_round_values_as_many_as_fit():
     """1-2-5 ticks alone left capacities 12-85 with two labels, and 1-1,000 at 1, 5, 20, 100, 500."""
-    from widgets.radix_charts import log_ticks
+    from widgets.plots import log_ticks
 
     def labels(low, high):
         return [label for _pos, label in log_ticks(low, high)]
