@@ -23,7 +23,8 @@ def panel_spec(lever: str) -> type[BasePanel]:
     if found is not None:
         return found
     lever_module(lever)  # names the known levers if it is not one
-    raise InputError(f"lever: {lever!r} has no panel yet")
+    raise InputError(f"lever: {lever!r} has no chart of its own to draw (a model profile is shown in "
+                     "the window's toolbar and the attention panel); `ctxlab compute` prints its result")
 
 
 def build_panel(lever: str, params: dict[str, Any], theme: str = "slide",
