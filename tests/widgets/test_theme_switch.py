@@ -25,10 +25,16 @@ def _ink(item):
 def test_bpe_bar_labels_take_the_dark_themes_ink_and_the_slides_size(sample_panel, qtbot):
     panel = sample_panel(BpePanel)
     labels = _texts(panel.plots_.bars_plot)
-    assert labels and all(_ink(label) == QColor(panel.theme.foreground).name() for label in labels)
+
+    def inks(theme):  # counts in the text colour; the empty exact slot's note in the muted one
+        return [QColor(theme.muted if label.toPlainText() == "needs an API key" else theme.foreground).name()
+                for label in labels]
+
+    assert len(labels) == 4 and [_ink(label) for label in labels] == inks(panel.theme)
     dark = load_theme("dark")
     panel.apply_theme(dark)  # the counts are unchanged: only the ink is new
-    assert [_ink(label) for label in labels] == [QColor(dark.foreground).name()] * len(labels)
+    assert [_ink(label) for label in labels] == inks(dark)
+    assert inks(dark) != inks(load_theme("light"))
     slide = load_theme("slide")
     panel.apply_theme(slide)
     assert all(label.textItem.font().pointSize() == slide.font_pt for label in labels)
