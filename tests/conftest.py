@@ -76,7 +76,7 @@ def _free_widgets(before: int):
     base = sys.modules.get("widgets.base")
     kinds = (QMainWindow, base.BasePanel) if base is not None else (QMainWindow,)
     for widget in app.topLevelWidgets():
-        if isinstance(widget, kinds):
+        if isinstance(widget, kinds) and not any(widget is kept for kept in _SHARED):
             widget.deleteLater()
     # Pending events (layout requests, resizes) first, as a Qt event loop does before deleting:
     # a panel deleted with a resize still pending called WrappingTitle.resizeEvent after its plot's
@@ -137,9 +137,12 @@ def automatic_gc_in_core_tests(request):
 
 @pytest.fixture(autouse=True)
 def no_worker_left_running():
-    """Fail a test that leaves a panel's worker thread alive (call shutdown())."""
+    """Fail a test that leaves a panel's worker thread alive (call shutdown()); the workers of the
+    panels shared by a module's read-only tests (``shared_sample_panel``) run until the module ends."""
     yield
-    alive = [t.name for t in threading.enumerate() if t.name.startswith("ctxlab-") and t.is_alive()]
+    kept = {id(t) for panel in _SHARED for t in panel._executor._threads}
+    alive = [t.name for t in threading.enumerate()
+             if t.name.startswith("ctxlab-") and t.is_alive() and id(t) not in kept]
     assert not alive, f"worker threads left running: {alive}; call panel.shutdown()"
 
 
@@ -173,6 +176,86 @@ def sample_panel(make_panel, qtbot):
         return panel
 
     return make
+
+
+_SHARED: list = []
+"""Panels shared by the read-only tests of a module (``shared_sample_panel``): not deleted after
+each test, and their worker threads may outlive it."""
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+@pytest.fixture(scope="module")
+def _module_panels():
+    """The panels ``shared_sample_panel`` built for this module's tests, by class: shut down when
+    the module's last test ends (and then deleted by _free_widgets, as a test's own panels are)."""
+    made: dict = {}
+    yield made
+    for kept in made.values():
+        _discard(kept[0])
+    made.clear()
+
+
+def _discard(panel) -> None:
+    _SHARED[:] = [p for p in _SHARED if p is not panel]
+    panel.shutdown()
+
+
+@pytest.fixture
+def shared_sample_panel(_module_panels, qtbot, request):
+    """``sample_panel`` for tests that only read a panel: one panel per class is built for the
+    module, and handed to its next test only if it is still exactly as built (the same params and
+    the very same result object, no pins, the same theme, size and status line, no worker busy)
+    and the test passed; otherwise it is shut down and the next test builds its own. A test that
+    changes a panel can still use this (it then pays for a build, as with ``sample_panel``), but
+    one that changes it in a way these checks do not see (zoom, a selection, a connected signal)
+    must use ``sample_panel``."""
+    used = []
+
+    def make(cls):
+        kept = _module_panels.get(cls)
+        if kept is None:
+            panel = cls()
+            panel.load_sample()
+            panel.resize(1300, 900)
+            panel.show()
+            qtbot.waitExposed(panel)
+            qtbot.waitUntil(panel.is_idle, timeout=20000)
+            kept = (panel, _state(panel))
+            _module_panels[cls] = kept
+            _SHARED.append(panel)
+        used.append(cls)
+        return kept[0]
+
+    yield make
+    for cls in used:
+        kept = _module_panels.get(cls)
+        if kept is None:
+            continue
+        panel, state = kept
+        if request.node.stash.get(_FAILED, False) or not _same(_state(panel), state):
+            del _module_panels[cls]
+            _discard(panel)
+
+
+def _state(panel) -> tuple:
+    """What a read-only test must leave as it found it: the result and the theme by identity (any
+    recompute, even of equal params, gives a new result), the rest by value."""
+    return ((panel.output(), panel.theme),
+            (panel.params, len(panel.pin_bar.pins), panel.size().toTuple(), panel.isVisible(),
+             panel.status.text(), panel.is_idle()))
+
+
+def _same(now: tuple, then: tuple) -> bool:
+    return all(a is b for a, b in zip(now[0], then[0], strict=True)) and now[1] == then[1]
 
 
 @pytest.fixture

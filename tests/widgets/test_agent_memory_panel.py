@@ -18,19 +18,27 @@ def panel(sample_panel, qtbot):
     return made
 
 
+@pytest.fixture
+def shown(shared_sample_panel, qtbot):
+    """The sample's panel for tests that only read it: one for the module (see conftest.py)."""
+    made = shared_sample_panel(AgentMemoryPanel)
+    qtbot.waitUntil(made.text_current)
+    return made
+
+
 def settled(panel):
     return panel.is_idle() and panel.text_current()
 
 
-def test_sample_shows_overwrites_misses_and_collisions(panel):
-    res = panel.output()
+def test_sample_shows_overwrites_misses_and_collisions(shown):
+    res = shown.output()
     assert res.params.shown == len(res.params.turns) == 19
-    html = panel.chat_view.toHtml()
+    html = shown.chat_view.toHtml()
     assert "no fact extracted" in html  # "Call me Nes" is not caught
     assert "prefers aisle seats" in html and "same key" in html  # overwritten by "prefers small hotels"
-    assert "Hash collisions" in panel.injected.text() and "seat" in panel.injected.text()
-    assert panel.table.rowCount() == len(res.facts)
-    assert "overwritten by key" in panel.status.text()
+    assert "Hash collisions" in shown.injected.text() and "seat" in shown.injected.text()
+    assert shown.table.rowCount() == len(res.facts)
+    assert "overwritten by key" in shown.status.text()
 
 
 def test_scrubbing_replays_the_store_without_re_extracting(panel, qtbot):
@@ -99,8 +107,8 @@ def test_turns_round_trip_as_text():
     assert read_turns(turns_text(turns), "x") == turns
 
 
-def test_csv_rows_follow_growth(panel):
-    rows = panel.csv_rows()
+def test_csv_rows_follow_growth(shown):
+    rows = shown.csv_rows()
     assert rows[0] == ["turns", "history_tokens", "facts", "topk_tokens"] and len(rows) == 20
 
 

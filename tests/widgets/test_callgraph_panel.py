@@ -14,6 +14,12 @@ def panel(sample_panel):
     return sample_panel(CallgraphPanel)
 
 
+@pytest.fixture
+def shown(shared_sample_panel):
+    """The sample's panel for tests that only read it: one for the module (see conftest.py)."""
+    return shared_sample_panel(CallgraphPanel)
+
+
 def test_clicking_a_node_re_slices_without_re_analysing(panel, qtbot, click):
     graph = panel.output().result.graph
     i = graph.names.index("Page.render")
@@ -89,9 +95,9 @@ def test_pasted_code_with_a_syntax_error_keeps_the_graph(panel, qtbot, click):
     assert "nothing to analyse" in panel.status.text()
 
 
-def test_scenario_round_trips(panel):
-    params = callgraph.Params.from_dict(panel.scenario()["params"])
-    assert params == panel.params
+def test_scenario_round_trips(shown):
+    params = callgraph.Params.from_dict(shown.scenario()["params"])
+    assert params == shown.params
 
 
 def test_a_deep_call_chain_draws_a_bounded_curve_and_text(panel, qtbot, click):
@@ -133,10 +139,10 @@ def test_styles_are_set_per_theme_and_kept_across_clicks(panel, qtbot):
         for r in [panel.output().result] for v in (r.slice_tokens, r.target_file_tokens, r.whole_tokens)]
 
 
-def test_slice_size_by_depth_fits_its_data_with_round_token_ticks(panel):
+def test_slice_size_by_depth_fits_its_data_with_round_token_ticks(shown):
     """A fixed depth of 15 left the sample's four depths in a quarter of the chart, a floor of
     10 tokens cut smaller slices, and the log axis had two labels."""
-    plots = panel.plots_
+    plots = shown.plots_
     depths, tokens = plots.depth_curve.getData()  # tokens in log10 units: the axis is logarithmic
     (x0, x1), (y0, y1) = plots.depth.vb.viewRange()
     assert x1 <= max(depths.max(), 5) + 0.5 and x0 < 0

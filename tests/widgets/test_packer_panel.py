@@ -25,16 +25,22 @@ def panel(sample_panel):
     return sample_panel(PackerPanel)
 
 
+@pytest.fixture
+def shown(shared_sample_panel):
+    """The sample's panel for tests that only read it: one for the module (see conftest.py)."""
+    return shared_sample_panel(PackerPanel)
+
+
 def drawn_bars(panel):
     opts = panel.plots_.bars.opts
     return np.asarray(opts["x0"]), np.asarray(opts["width"])
 
 
-def test_sample_loads_and_status_names_the_dropped_part(panel):
-    res = panel.output().result
-    assert res.budget == panel.params.budget == 900
+def test_sample_loads_and_status_names_the_dropped_part(shown):
+    res = shown.output().result
+    assert res.budget == shown.params.budget == 900
     assert "help_article" in res.packing.dropped
-    assert "dropped help_article" in panel.status.text()
+    assert "dropped help_article" in shown.status.text()
 
 
 def test_dragging_the_slider_changes_params_kept_set_and_plots(panel, qtbot):
@@ -145,16 +151,16 @@ def test_a_bad_file_is_refused_and_nothing_is_lost(panel, qtbot, tmp_path):
     assert panel.output().result.names == tuple(p.name for p in before.parts)
 
 
-def test_exact_counting_is_offered_only_with_a_counter(panel):
-    item = panel.estimator.model().item(2)
+def test_exact_counting_is_offered_only_with_a_counter(shown):
+    item = shown.estimator.model().item(2)
     assert not item.isEnabled()
     assert "ANTHROPIC_API_KEY" in item.toolTip()
 
 
-def test_csv_rows_cover_every_part_under_every_policy(panel):
-    rows = panel.csv_rows()
+def test_csv_rows_cover_every_part_under_every_policy(shown):
+    rows = shown.csv_rows()
     assert rows[0] == ["policy", "budget", "part", "tokens", "pinned", "kept"]
-    assert len(rows) == 1 + len(packer.POLICIES) * len(panel.params.parts)
+    assert len(rows) == 1 + len(packer.POLICIES) * len(shown.params.parts)
 
 
 def test_a_budget_drag_stays_responsive_at_1000_parts(make_panel, qtbot):

@@ -18,12 +18,18 @@ def panel(sample_panel):
     return sample_panel(SemanticCachePanel)
 
 
-def test_sample_loads_and_every_slider_position_was_walked_once(panel):
-    out = panel.output()
+@pytest.fixture
+def shown(shared_sample_panel):
+    """The sample's panel for tests that only read it: one for the module (see conftest.py)."""
+    return shared_sample_panel(SemanticCachePanel)
+
+
+def test_sample_loads_and_every_slider_position_was_walked_once(shown):
+    out = shown.output()
     res = out.result
     assert res.params.threshold == 0.7 and res.n == 30
     assert set(GRID.tolist()) <= set(res.prepared.walks)  # a tick is a lookup
-    assert "no threshold avoids both" in panel.status.text()
+    assert "no threshold avoids both" in shown.status.text()
     assert zero_window(out.fine) is None
     assert out.fine["false_hits"][0] > 0 and out.fine["false_misses"][-1] > 0
 
@@ -134,10 +140,10 @@ def test_parsers_on_their_own():
         parse_lines("\n\n")
 
 
-def test_csv_rows_and_headline(panel):
-    rows = panel.csv_rows()
+def test_csv_rows_and_headline(shown):
+    rows = shown.csv_rows()
     assert rows[0][:3] == ["question", "hit", "score"] and len(rows) == 31
-    assert "false hits" in panel.status.text()
+    assert "false hits" in shown.status.text()
 
 
 def test_a_cache_slower_than_the_model_says_more_wait_not_negative_less(panel, qtbot):
@@ -171,15 +177,15 @@ def test_many_questions_are_one_density_image_with_hover(make_panel, qtbot):
     assert QToolTip.text().startswith(f"#124 {'HIT' if res.walk.hit[123] else 'MISS'}")
 
 
-def test_the_other_embedders_sweep_is_drawn_dotted_for_comparison(panel):
-    out = panel.output()
+def test_the_other_embedders_sweep_is_drawn_dotted_for_comparison(shown):
+    out = shown.output()
     assert out.other == "tfidf" and out.other_table is not None
-    twin = sc.Params.from_dict({**panel.params.to_dict(), "embedder": "tfidf", "sweep_thresholds": None})
+    twin = sc.Params.from_dict({**shown.params.to_dict(), "embedder": "tfidf", "sweep_thresholds": None})
     expected = sc.compute(twin).to_dict()["sweep"]
-    x, y = panel.plots_.twins["false_misses"].getData()
+    x, y = shown.plots_.twins["false_misses"].getData()
     assert list(x) == [row["threshold"] for row in expected]
     assert list(y) == [row["false_misses"] / out.result.n for row in expected]
-    assert "dotted: tfidf" in panel.plots_.sweep.titleLabel.text
+    assert "dotted: tfidf" in shown.plots_.sweep.titleLabel.text
 
 
 @pytest.mark.sdk
@@ -334,9 +340,9 @@ def test_the_wait_is_told_clear_of_the_running_cost_curves_on_a_slide(qapp):
         panel.deleteLater()
 
 
-def test_the_similarity_map_has_a_labelled_colour_scale_from_0_to_1(panel):
+def test_the_similarity_map_has_a_labelled_colour_scale_from_0_to_1(shown):
     """Without one, a slide showed colours no one could read as numbers."""
-    plots = panel.plots_
+    plots = shown.plots_
     bars = [item for item in (plots.heat.layout.itemAt(i) for i in range(plots.heat.layout.count()))
             if isinstance(item, pg.ColorBarItem)]
     assert len(bars) == 1 and tuple(bars[0].levels()) == (0.0, 1.0)
