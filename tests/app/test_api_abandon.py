@@ -42,10 +42,27 @@ class PeakRss:
         self._thread.join()
 
 
+_EARLIER: set[threading.Thread] = set()
+"""API threads alive when the running test started: an earlier test's, not this one's."""
+
+
+@pytest.fixture(autouse=True)
+def _earlier_api_threads():
+    """Each test judges its own calls' threads: in a shuffled order a thread left by another
+    module's test (one a closed window's hanging count kept reading for its 20 s deadline) made
+    these fail."""
+    _EARLIER.clear()
+    _EARLIER.update(t for t in threading.enumerate() if t.name == "api-call")
+    yield
+    _EARLIER.clear()
+
+
 def api_threads_gone(within_s: float = 1.0) -> bool:
+    """Whether every API thread this test started has ended (waiting up to ``within_s``)."""
     end = time.monotonic() + within_s
     while time.monotonic() < end:
-        if not any(t.name == "api-call" and t.is_alive() for t in threading.enumerate()):
+        if not any(t.name == "api-call" and t.is_alive() and t not in _EARLIER
+                   for t in threading.enumerate()):
             return True
         time.sleep(0.02)
     return False
