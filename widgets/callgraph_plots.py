@@ -77,7 +77,7 @@ class CallgraphPlots:
         self._drawn: callgraph.Graph | None = None
         self._names: tuple[str, ...] = ()
         self._top = 0.0
-        self._depth_right = self._depth_bottom = self._depth_top = 0.0
+        self._depth_right = self._depth_top = 0.0
         self._token_text = [""] * len(self.token_text)
 
     def _tip(self, x: float, y: float, data: object) -> str:
@@ -167,20 +167,18 @@ class CallgraphPlots:
         c = out.curve
         some = c["slice_tokens"] > 0  # a log axis has no place for zero (an empty graph)
         self.depth_curve.setData(c["depth"][some], c["slice_tokens"][some])
-        # axes that only widen while the graph stays the same (depth 0 to the deepest slice seen,
-        # at least 5; tokens from the decade of the smallest slice seen to the whole package,
-        # log scale): a range that moved with every click would re-lay out the axes each time.
-        # A fixed depth of 15 left the sample's four depths in a quarter of the chart, and a
-        # floor of 10 tokens cut a depth-0 slice of fewer
+        # axes that only widen while the package stays the same (depth 0 to the deepest slice
+        # seen, at least 5; tokens from 1 to the whole package, log scale): a range that moved
+        # with a click re-laid out the chart, and the next paint redrew the call graph's
+        # thousands of edges (100 ms). A fixed depth of 15 left the sample's four depths in a
+        # quarter of the chart, and a floor of 10 tokens cut a depth-0 slice of fewer
         right = max(float(c["depth"].max(initial=0)), 5.0)
-        smallest = float(c["slice_tokens"][some].min()) if some.any() else 10.0
-        bottom = min(1.0, float(np.floor(np.log10(max(smallest, 1.0)))))
         top = float(np.log10(max(res.whole_tokens, 100)))
         if top == self._depth_top:  # the same package: keep what earlier targets needed
-            right, bottom = max(right, self._depth_right), min(bottom, self._depth_bottom)
-        if (right, bottom, top) != (self._depth_right, self._depth_bottom, self._depth_top):
-            self._depth_right, self._depth_bottom, self._depth_top = right, bottom, top
-            self.depth.setRange(xRange=(-0.3, right + 0.3), yRange=(bottom, top), padding=0.02)
-            self.depth.getAxis("left").setTicks([log_ticks(10**bottom, 10**top, most=5), []])
+            right = max(right, self._depth_right)
+        if (right, top) != (self._depth_right, self._depth_top):
+            self._depth_right, self._depth_top = right, top
+            self.depth.setRange(xRange=(-0.3, right + 0.3), yRange=(0, top), padding=0.02)
+            self.depth.getAxis("left").setTicks([log_ticks(1, 10**top, most=5), []])
         depth = res.params.depth
         self.depth_now.setValue(float(c["depth"][-1] if depth is None or not c["depth"].size else depth))
