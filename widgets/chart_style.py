@@ -89,8 +89,8 @@ class WrappingTitle(pg.LabelItem):
         if self._kept is not None and self._kept[0] == size:
             width, preferred, height = (max(now, was) for now, was in zip(need, self._kept[1:], strict=True))
         self._kept = (size, width, preferred, height)
-        if (width, preferred, height) != need:
-            self._lapse.start()
+        if (width, preferred, height) != need or self._lapse.isActive():
+            self._lapse.start()  # again on every change: fitted afresh only once the text keeps still
         return width, preferred, height
 
     def _fit_afresh(self) -> None:
