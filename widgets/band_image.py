@@ -78,17 +78,14 @@ class BandImage(pg.ImageItem):
             super().render()
             return
         low, high = (float(v) for v in self.levels)
-        key = (image.shape, low, high, lut)
-        whole = (self._codes is None or self._changed is None or key[:3] != self._coded_for[:3]
-                 or lut is not self._coded_for[3])
-        if whole or self._codes is None:
-            self._codes = np.empty(image.shape, np.uint8)
-            self._coded_for = key
-        codes = self._codes
-        changed = [(0, image.shape[0], 0, image.shape[1])] if whole else self._changed or []
+        key = (image.shape, low, high, id(lut))  # _table keeps that lut alive: its id is not reused
+        codes, changed = self._codes, self._changed
+        if codes is None or changed is None or key != self._coded_for:  # every cell
+            codes = self._codes = np.empty(image.shape, np.uint8)
+            self._coded_for, changed = key, None
         colours = lut.shape[0]
         scale = colours / ((high - low) or 1.0)
-        for r0, r1, c0, c1 in changed:
+        for r0, r1, c0, c1 in changed if changed is not None else [(0, image.shape[0], 0, image.shape[1])]:
             cells = (image[r0:r1, c0:c1] - np.float32(low)) * np.float32(scale)
             np.clip(cells, 0, colours - 1, out=cells)
             codes[r0:r1, c0:c1] = cells  # the cast cuts to an integer, as pyqtgraph's does
@@ -98,7 +95,7 @@ class BandImage(pg.ImageItem):
         # a map coloured whole (a new map, not a drag) is converted to colours once: Qt converted
         # an indexed image on every paint (the full-attention map, drawn each tick, 0.2-1 ms);
         # one re-coloured in bands is drawn again next tick, converting it each render cost more
-        self.qimage = qimage if not whole else qimage.convertToFormat(
+        self.qimage = qimage if changed is not None else qimage.convertToFormat(
             QImage.Format.Format_ARGB32_Premultiplied if lut.shape[1] == 4 else QImage.Format.Format_RGB32)
         self._renderRequired = False
         self._unrenderable = False

@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor
 from core import fields
 from core.errors import InputError
 from widgets.band_image import BandImage, Cells
-from widgets.plots import rgba, steady_top
+from widgets.plots import colour_bars, rgba, steady_top
 
 SAVED_CELLS = 256 * 256
 """A map saved in a session keeps at most this many cells (block means of a larger one); a
@@ -295,7 +295,7 @@ class Difference:
         version = getattr(self.live, "version", None)
         cells = getattr(self.live, "changed_cells", None)
         done, blocks, diff = self._now
-        kept = f > 1 and version is not None and blocks.shape == diff.shape == pinned.shape
+        kept = version is not None and f > 1 and blocks.shape == diff.shape == pinned.shape
         if kept and done == version:
             return diff, f, []
         if not kept or version is None or cells is None or done != version - 1:
@@ -327,14 +327,9 @@ class Difference:
         time a drag crossed the pinned value.
         """
         self.overlay.setVisible(shown)
-        for bar in self._bars():
+        for bar in colour_bars(self.plot):
             if (bar.opacity() == 1.0) == shown:
                 bar.setOpacity(0.0 if shown else 1.0)
-
-    def _bars(self) -> list[pg.ColorBarItem]:
-        layout = self.plot.layout
-        return [item for item in (layout.itemAt(i) for i in range(layout.count()))
-                if isinstance(item, pg.ColorBarItem)]
 
     def _say(self, text: str) -> None:
         if text != self._text:  # a new text re-lays out the item: only when it changed

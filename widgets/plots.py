@@ -105,6 +105,13 @@ def rgba(color: QColor) -> tuple[int, int, int, int]:
     return color.red(), color.green(), color.blue(), color.alpha()
 
 
+def colour_bars(plot: pg.PlotItem) -> list[pg.ColorBarItem]:
+    """Return the colour bars inserted into ``plot``'s own layout (``insert_in=plot``)."""
+    layout = plot.layout
+    return [item for item in (layout.itemAt(i) for i in range(layout.count()))
+            if isinstance(item, pg.ColorBarItem)]
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     """Apply a theme to a plot: axes, title, legend (docked below the plot) and line labels."""
     wrap_title(plot)
@@ -113,8 +120,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     font = QFont()
     font.setPointSize(theme.font_pt)
     # color bars inserted into the plot are plots themselves, with axes of their own
-    owners = [plot] + [item for item in (plot.layout.itemAt(i) for i in range(plot.layout.count()))
-                       if isinstance(item, pg.ColorBarItem)]
+    owners = [plot, *colour_bars(plot)]
     for axis in [owner.getAxis(name) for owner in owners for name in ("left", "bottom", "right", "top")]:
         axis.setPen(pg.mkPen(theme.foreground))
         axis.setTextPen(pg.mkPen(theme.foreground))

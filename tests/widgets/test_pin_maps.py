@@ -169,12 +169,11 @@ def test_the_survival_map_compares_what_is_kept(sample_panel, qtbot):
 
 def test_a_map_covered_by_a_difference_hides_its_colour_scale_until_the_pin_goes(sample_panel, qtbot):
     """The scale beside a map said 'log10 weight' while the map showed the blue/red difference."""
-    import pyqtgraph as pg
+    from widgets.plots import colour_bars
 
     panel = sample_panel(AttentionPanel)
     plots = panel.plots_
-    bars = {plot: [i for i in (plot.layout.itemAt(k) for k in range(plot.layout.count()))
-                   if isinstance(i, pg.ColorBarItem)] for plot in (plots.var_plot, plots.diff_plot)}
+    bars = {plot: colour_bars(plot) for plot in (plots.var_plot, plots.diff_plot)}
 
     def drawn():  # transparent, not hidden: the layout must not move
         return [found[0].isVisible() and found[0].opacity() == 1.0 for found in bars.values()]

@@ -342,9 +342,10 @@ def test_the_wait_is_told_clear_of_the_running_cost_curves_on_a_slide(qapp):
 
 def test_the_similarity_map_has_a_labelled_colour_scale_from_0_to_1(shown):
     """Without one, a slide showed colours no one could read as numbers."""
+    from widgets.plots import colour_bars
+
     plots = shown.plots_
-    bars = [item for item in (plots.heat.layout.itemAt(i) for i in range(plots.heat.layout.count()))
-            if isinstance(item, pg.ColorBarItem)]
+    bars = colour_bars(plots.heat)
     assert len(bars) == 1 and tuple(bars[0].levels()) == (0.0, 1.0)
     assert tuple(plots.image.levels) == (0.0, 1.0)
     assert any(bars[0].getAxis(side).labelText == "similarity" for side in ("left", "right"))
