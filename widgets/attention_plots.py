@@ -49,6 +49,20 @@ def _heatmap(view: PlotView, col: int, title: str, kind: type[pg.ImageItem] = pg
     return plot, image
 
 
+@dataclass(slots=True)
+class _Shown:
+    """What the variant and difference maps show now, kept to update in a window's band."""
+
+    variant: np.ndarray
+    """The variant's weights as coloured (log10 or themselves)."""
+    diff: np.ndarray
+    """|full - variant|."""
+    diff_colour: np.ndarray
+    """|full - variant| as coloured on a log scale (empty on a linear one: ``diff`` itself)."""
+    touched: tuple[tuple[int, int, int], ...]
+    """Where the variant drawn may be non-zero (``Comparison.touched``)."""
+
+
 class AttentionPlots:
     """Items made once; a window drag re-images the variant and difference maps only."""
 
@@ -118,9 +132,7 @@ class AttentionPlots:
             plot.getAxis("left").setWidth(58)
         self._maps: Maps | None = None
         self._log: bool | None = None
-        self._cells: tuple[np.ndarray, np.ndarray, np.ndarray, tuple[tuple[int, int, int], ...]] | None = None
-        """The variant map shown, |full - variant| and its colour values (log10 or itself), and
-        where the variant drawn may be non-zero (``Comparison.touched``)."""
+        self._cells: _Shown | None = None
         self._titles: dict[int, str] = {}
         self._diff_top = 0.0
         self._row_shown = -1
@@ -211,9 +223,9 @@ class AttentionPlots:
 
     def _changed(self, c: Comparison, fresh: bool) -> list[tuple[int, int, int, int]] | None:
         """Return the cells where the variant drawn last or ``c`` may be non-zero (None: all)."""
-        if fresh or self._cells is None or self._cells[0].shape != c.image.shape:
+        if fresh or self._cells is None or self._cells.variant.shape != c.image.shape:
             return None
-        was = self._cells[3]
+        was = self._cells.touched
         if len(was) != len(c.touched) or any(a[:2] != b[:2] for a, b in zip(was, c.touched, strict=True)):
             return None
         return [(r0, r1, min(c0, w[2]), r1) for (r0, r1, c0), w in zip(c.touched, was, strict=True)]
@@ -221,35 +233,36 @@ class AttentionPlots:
     def _update_variant(self, maps: Maps, c: Comparison, p: attention.Params, fresh: bool) -> None:
         log = p.log_color
         changed = self._changed(c, fresh)
-        if changed is None or self._cells is None:
+        cells = self._cells
+        if changed is None or cells is None:
             shown = self._shown(c.image, log)
-            cells = (shown if log else shown.copy(), np.abs(maps.image - c.image), np.empty(0), c.touched)
+            diff = np.abs(maps.image - c.image)
+            cells = _Shown(shown if log else shown.copy(), diff, np.empty(0), c.touched)
         else:
-            cells = (*self._cells[:3], c.touched)
+            cells.touched = c.touched
             for r0, r1, c0, c1 in changed:  # outside them both variants are 0
                 now = c.image[r0:r1, c0:c1]
-                cells[0][r0:r1, c0:c1] = self._shown(now, log)
-                np.abs(maps.image[r0:r1, c0:c1] - now, out=cells[1][r0:r1, c0:c1])
-        self.variant.set_cells(cells[0], changed, levels=self.bar.levels())
-        diff = cells[1]
+                cells.variant[r0:r1, c0:c1] = self._shown(now, log)
+                np.abs(maps.image[r0:r1, c0:c1] - now, out=cells.diff[r0:r1, c0:c1])
+        self._cells = cells
+        self.variant.set_cells(cells.variant, changed, levels=self.bar.levels())
         # a color scale that moved on every tick would redraw the bar's axis each time
-        top = steady_top(self._diff_top, float(diff.max()) or 1e-12)
+        top = steady_top(self._diff_top, float(cells.diff.max()) or 1e-12)
         if top != self._diff_top:
             self._diff_top, changed = top, None
         if log:
             floor = np.float32(np.log10(top) - 6)
             levels = (float(floor), float(np.log10(top)))
-            if changed is None or cells[2].shape != diff.shape:
-                cells = (cells[0], diff, np.log10(np.maximum(diff, 10**floor)), cells[3])
+            if changed is None or cells.diff_colour.shape != cells.diff.shape:
+                cells.diff_colour = np.log10(np.maximum(cells.diff, 10**floor))
             else:
                 for r0, r1, c0, c1 in changed:
-                    part = np.maximum(diff[r0:r1, c0:c1], 10**floor)
-                    np.log10(part, out=cells[2][r0:r1, c0:c1])
-            self.diff.set_cells(cells[2], changed, levels=levels)
+                    part = np.maximum(cells.diff[r0:r1, c0:c1], 10**floor)
+                    np.log10(part, out=cells.diff_colour[r0:r1, c0:c1])
+            self.diff.set_cells(cells.diff_colour, changed, levels=levels)
         else:
             levels = (0.0, top)
-            self.diff.set_cells(diff, changed, levels=levels)
-        self._cells = cells
+            self.diff.set_cells(cells.diff, changed, levels=levels)
         if tuple(self.diff_bar.levels()) != tuple(levels):
             self.diff_bar.setLevels(levels)
         if fresh:  # the same maps keep their shape, so the scale set here holds on later ticks
