@@ -40,14 +40,16 @@ __all__ = ["LIVE", "Layout", "Params", "Prepared", "Record", "Replay", "Result",
            "layout", "prefix", "prepare", "sharers", "subtree"]
 
 
+_BLOCK_TYPES = {str, int}
+
+
 def _requests(value: object, where: str) -> tuple[tuple[str, ...], ...]:
     requests = []
     for i, req in enumerate(fields.sequence(value, where)):
-        ok = isinstance(req, list | tuple) and all(
-            isinstance(b, str | int) and not isinstance(b, bool) for b in req)
-        if not ok:
+        # exact types (bool is not int here), read at C speed: a stream may hold millions of blocks
+        if not isinstance(req, list | tuple) or not set(map(type, req)) <= _BLOCK_TYPES:
             raise InputError(f"{where}[{i}]: expected a list of block ids (strings or integers)")
-        requests.append(tuple(str(b) for b in req))
+        requests.append(tuple(map(str, req)))
     return tuple(requests)
 
 

@@ -93,7 +93,7 @@ def _free_widgets(before: int):
     gc.freeze()
     if len(app.allWidgets()) > _left_alive[0]:
         # A panel's settle_heap (widgets/base.py) froze what was alive then, this test's widgets
-        # too: unfreeze, collect and freeze again, as settle_heap itself does.
+        # too: unfreeze, collect and freeze again, as settle_heap's full collection does.
         gc.unfreeze()
         gc.collect()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -64,7 +64,6 @@ hooks it runs stay here.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -385,18 +384,6 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
     def counter_for(self, params: Any) -> TokenCounter | None:
         """Return the (cached) counter for the params' estimator."""
         return self._counters.get(getattr(params, "estimator", "words"))
-
-
-def settle_heap() -> None:
-    """Collect garbage once, then exempt the survivors from later full collections.
-
-    Call after a heavy compute that left many long-lived objects (a trained model): without
-    it, Python's periodic full collection walks them all and stalls a drag for ~50 ms.
-    Unfreezing first lets cyclic garbage from earlier work be collected, not kept forever.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
 
 
 def preview(panel_cls: type[BasePanel]) -> None:

@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
 from core import bpe
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview
 from widgets.bpe_plots import BpeOutput, BpePlots, estimate_rows
 from widgets.chips import ChipView
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
+from widgets.qt_gc import settle_heap
 from widgets.resources import samples
 from widgets.text_box import TextBox, clipped
 

@@ -31,11 +31,12 @@ from PySide6.QtWidgets import (
 from core import callgraph
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview
 from widgets.callgraph_plots import CallgraphOutput, CallgraphPlots
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_python_tree, read_text
 from widgets.plots import PlotView
+from widgets.qt_gc import settle_heap
 from widgets.text_box import TextBox
 
 _DIRECTIONS = (("callees", "callees: what it needs"), ("callers", "callers: who needs it"),

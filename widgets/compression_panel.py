@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
 
 from core import compression
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview
 from widgets.compression_plots import CompressionOutput, CompressionPlots, marked_html
 from widgets.controls import EstimatorCombo, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
+from widgets.qt_gc import settle_heap
 from widgets.text_box import TextBox
 
 _SWEEP_POINTS = 400

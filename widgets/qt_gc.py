@@ -10,6 +10,8 @@ a timer of the UI thread instead; :func:`collect_on_ui_thread` installs it once 
 
 from __future__ import annotations
 
+import gc
+
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
 _collector: GarbageCollector | None = None
@@ -21,3 +23,31 @@ def collect_on_ui_thread(interval_s: float = 0.5) -> GarbageCollector:
     if _collector is None:
         _collector = GarbageCollector(interval=interval_s)
     return _collector
+
+
+FULL_AFTER_GROWTH = 1.5
+"""settle_heap walks the whole heap again once this many times as many objects are frozen as
+after its last full collection (CPython's own full collections wait for 25 % more long-lived
+objects)."""
+_frozen_after_full = [0]
+
+
+def settle_heap() -> None:
+    """Collect garbage, then exempt the survivors from later full collections.
+
+    Call after a heavy compute that left many long-lived objects (a trained model): without
+    it, Python's periodic full collection walks them all and stalls a drag for ~50 ms.
+
+    A collection walks only what is not frozen yet, so it costs what the compute left. Cyclic
+    garbage among frozen objects (an earlier model, dropped since) is collected by a full
+    collection, which unfreezes first and walks the whole heap (20-100 ms): it runs once the
+    frozen objects grew by half since the last one, so that garbage waits a bounded time and
+    the full walks cost a bounded share of the work.
+    """
+    gc.collect()
+    gc.freeze()
+    if gc.get_freeze_count() >= FULL_AFTER_GROWTH * _frozen_after_full[0]:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        _frozen_after_full[0] = gc.get_freeze_count()

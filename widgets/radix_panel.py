@@ -34,10 +34,11 @@ from core.errors import InputError
 from core.radix_miss import explain
 from core.radix_tree import POLICIES
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
+from widgets.qt_gc import settle_heap
 from widgets.radix_icicle import COLOR_MODES, band_text
 from widgets.radix_plots import VIEWS, RadixPlots
 from widgets.radix_stream import SHOWN_MAX, RequestList, miss_html

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 from core import temporal
 from core.errors import InputError
 from core.tokens import TokenCounter
-from widgets.base import BasePanel, Progress, preview, settle_heap
+from widgets.base import BasePanel, Progress, preview
 from widgets.controls import PlayButton, SliderSpin, section
 from widgets.loaders import read_text
 from widgets.plots import PlotView
+from widgets.qt_gc import settle_heap
 from widgets.temporal_plots import TemporalOutput, TemporalPlots, horizon
 from widgets.text_box import TextBox
 

@@ -23,7 +23,8 @@ SMALL = {"radix": {"requests": [["a", "b"], ["a", "c"]]},
                                   "valid_from": "2024-01-01"}]},
          "callgraph": {"source": "def f():\n    g()\n\n\ndef g():\n    pass\n"},
          "attention": {"n": 64, "d": 16, "window": 8},
-         "kv_blocks": {"lengths": [5, 30, 12], "max_seq_len": 64}}
+         "kv_blocks": {"lengths": [5, 30, 12], "max_seq_len": 64},
+         "prefix_cache": {"gen_lengths": [16, 64], "verify_max_n": 64}}
 """Small stand-ins where the sample is slow to compute many times (a fuzz runs hundreds)."""
 
 junk = st.one_of(

@@ -373,3 +373,13 @@ def test_a_given_capacity_sweep_replaying_more_than_the_automatic_one_is_refused
             rf"^params.capacity_sweep: {fits + 1} capacities x 3 policies x 100,000 blocks is "
             rf"{(fits + 1) * 300_000:,} blocks to replay, more than the {radix.SWEEP_WORK:,} a sweep")):
         radix.Params.from_dict({"requests": requests, "capacity_sweep": list(range(1, fits + 2))})
+
+
+def test_block_ids_are_strings_or_integers_and_read_as_strings():
+    params = radix.Params.from_dict({"requests": [["a", 7], [3, "a"]]})
+    assert params.requests == (("a", "7"), ("3", "a"))
+    for bad in (True, 1.5, None, ["a"]):
+        with pytest.raises(InputError, match=r"requests\[1\]: expected a list of block ids"):
+            radix.Params.from_dict({"requests": [["a"], ["b", bad]]})
+    with pytest.raises(InputError, match=r"requests\[0\]: expected a list of block ids"):
+        radix.Params.from_dict({"requests": ["ab"]})
