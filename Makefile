@@ -15,9 +15,13 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(VENV)/bin/ctxlab
 
+# pytest workers: one more than the cores (a test waiting on a panel's worker thread leaves its
+# core idle), handing out tests one by one as workers free up (a few tests take seconds)
+WORKERS := $(shell echo $$(( $$(nproc 2>/dev/null || sysctl -n hw.ncpu) + 1 )))
+
 # every test but the slow and soak tiers (pytest markers, see pyproject.toml), then the linters
 test: $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto -m "not soak and not slow" --durations=15
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(WORKERS) --dist worksteal -m "not soak and not slow" --durations=15
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy core widgets app
