@@ -53,21 +53,33 @@ class StyledBars(pg.BarGraphItem):
         brushes = self._brushes[:n] if self._brushes is not None else [self._sharedBrush] * n
         if len(pens) < n or len(brushes) < n:
             return None
-        keys: dict[tuple[int, int], tuple[Any, ...] | None] = {}  # each distinct object read once
-        members: dict[tuple[Any, ...], tuple[QPen, QBrush, list[int]]] = {}
-        for i, (pen, brush) in enumerate(zip(pens, brushes, strict=True)):
-            pair = (id(pen), id(brush))
-            if pair not in keys:
-                keys[pair] = _style_key(pen, brush)
-            key = keys[pair]
+        if n == 0:
+            return []
+        # bars share a few pen and brush objects: find the distinct pairs at C speed, read the
+        # style of one bar each (hashing a style per bar cost ~2 ms a repaint for 1,000 bars)
+        _, pen_of = np.unique(np.fromiter(map(id, pens), np.uint64, n), return_inverse=True)
+        _, brush_of = np.unique(np.fromiter(map(id, brushes), np.uint64, n), return_inverse=True)
+        _, first, pair_of = np.unique(pen_of * n + brush_of, return_index=True, return_inverse=True)
+        group_of_key: dict[tuple[Any, ...], int] = {}
+        styles: list[tuple[QPen, QBrush]] = []
+        group_of_pair = np.empty(len(first), np.intp)
+        for pair in np.argsort(first):  # in order of first use, so groups are too
+            i = int(first[pair])
+            key = _style_key(pens[i], brushes[i])
             if key is None:
                 return None
-            members.setdefault(key, (pen, brush, []))[2].append(i)
+            if key not in group_of_key:
+                group_of_key[key] = len(styles)
+                styles.append((pens[i], brushes[i]))
+            group_of_pair[pair] = group_of_key[key]
+        group = group_of_pair[pair_of.ravel()]
+        order = np.argsort(group, kind="stable")
+        bounds = np.cumsum(np.bincount(group, minlength=len(styles)))[:-1]
         groups = []
-        for pen, brush, idx in members.values():
+        for (pen, brush), idx in zip(styles, np.split(order, bounds), strict=True):
             part = PrimitiveArray(QRectF, 4)
             part.resize(len(idx))
-            part.ndarray()[:] = rects[np.asarray(idx)]
+            part.ndarray()[:] = rects[idx]
             groups.append((pen, brush, part))
         return groups
 
