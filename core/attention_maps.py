@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 CHUNK = 512
 """Query rows per chunk."""
-BAND_CHUNK = 64
+BAND_CHUNK = 128
 """Query rows per chunk when a window is compared on kept exponentials."""
 KEEP_MAX_N = 4096
 """Up to this n the full-attention exponentials are kept for variant changes (64 MB at 4,096)."""
