@@ -9,7 +9,12 @@ from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
-_controller: ThreadpoolController | None = None
+_controller = ThreadpoolController()
+"""The loaded thread pools, found once, here: finding them walks the process's shared libraries
+(``dl_iterate_phdr``) with a Python callback while holding the loader's lock. Done from a first
+slider tick, that deadlocked against a panel's worker loading an extension module (a lazy
+``numpy.random`` import: ``dlopen`` under the GIL) and froze the window. This module is
+imported before any panel, so before any worker thread exists."""
 _lock = threading.Lock()
 _depth = 0
 _limiter: Any = None
@@ -29,13 +34,11 @@ def one_blas_thread() -> Iterator[None]:
     and the count comes back when the outermost call leaves; meanwhile a worker's products
     run on one thread too.
     """
-    global _controller, _depth, _limiter
+    global _depth, _limiter
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     with _lock:
-        if _controller is None:
-            _controller = ThreadpoolController()
         _depth += 1
         if _depth == 1:
             _limiter = _controller.limit(limits=1, user_api="blas")

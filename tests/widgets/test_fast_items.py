@@ -1,5 +1,9 @@
 """Items that draw many bars or cells faster: they must draw what pyqtgraph's own items draw."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -222,3 +226,45 @@ def test_one_blas_thread_nests_and_changes_nothing_off_the_main_thread(blas_on_t
     worker.join(5)
     assert seen == [before], "a worker thread does not change the process-wide setting"
     assert blas_threads() == before
+
+
+_LOADS_WHILE_TICKING = r"""
+import faulthandler, glob, importlib.machinery, importlib.util, os, shutil, sys, threading
+faulthandler.dump_traceback_later(20, exit=True)  # a deadlock ends the child with a traceback
+sys.setswitchinterval(1e-6)  # threads take turns often: a tick meets a load in the act
+from widgets.blas import one_blas_thread
+
+src = glob.glob(os.path.join(os.path.dirname(os.__file__), "lib-dynload", "_bisect*.so"))[0]
+copies = []
+for i in range(300):  # a library new to the process each time: dlopen then takes the loader's lock
+    copies.append(shutil.copy(src, os.path.join(sys.argv[1], f"_bisect{i}.so")))
+loading, stop = threading.Event(), threading.Event()
+
+def load():
+    for path in copies:  # as a panel's worker importing an extension module (under the GIL)
+        if stop.is_set():
+            return
+        spec = importlib.util.spec_from_file_location(
+            "_bisect", path, loader=importlib.machinery.ExtensionFileLoader("_bisect", path))
+        importlib.util.module_from_spec(spec)
+        loading.set()
+
+worker = threading.Thread(target=load)
+worker.start()
+loading.wait()
+for _ in range(200):  # slider ticks on the UI thread
+    with one_blas_thread():
+        pass
+stop.set()
+worker.join()
+print("ticked")
+"""
+
+
+def test_ui_thread_blas_limits_never_deadlock_with_a_worker_loading_a_library(tmp_path):
+    """Finding the thread pools walks the loaded libraries holding the loader's lock; done from a
+    tick while a worker loaded an extension module, both threads waited for each other (a frozen
+    window: 5 runs of 5 of this test, before the pools were found once, at import)."""
+    child = subprocess.run([sys.executable, "-c", _LOADS_WHILE_TICKING, str(tmp_path)], capture_output=True,
+                           text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert child.returncode == 0 and "ticked" in child.stdout, child.stderr[-2000:]
