@@ -9,6 +9,8 @@ Where a lever declares no limit on a field, the binding limit is the scenario fi
 
 from __future__ import annotations
 
+import itertools
+
 from app.bench_worst_inputs import callgraph_files, json_len, radix_stream, words
 from app.bench_worst_limits import (
     FILE_BUDGET,
@@ -69,11 +71,15 @@ def _economy() -> Params:
     return {**base("economy"), **big}
 
 
+_CJK = {c: chr(0x4E00 + c * 7 % 2000) for c in range(128)}
+"""An ASCII character's CJK stand-in (``str.translate`` maps millions of them at C speed)."""
+
+
 def _bpe_limits(corpus_over: int = 0, run_over: bool = False) -> Params:
     """The longest corpus of CJK runs of the longest length, learned as UTF-8 bytes (the most
     symbols per character in the longest words: the slowest found), every merge and curve."""
     run, n = bpe.MAX_RUN_CHARS, bpe.MAX_CORPUS_CHARS + corpus_over
-    cjk = "".join(chr(0x4E00 + ord(c) * 7 % 2000) for c in words(n, spaces=False))
+    cjk = words(n, spaces=False).translate(_CJK)
     corpus = " ".join(cjk[i:i + run] for i in range(0, n, run))[:n]
     if run_over:  # the first space goes: two runs become one
         corpus = corpus[:run] + cjk[0] + corpus[run + 1:]
@@ -234,8 +240,11 @@ def _semantic(over: int = 0, words_over: int = 0) -> Params:
     n, chars = semantic_cache.MAX_QUESTIONS + over, semantic_cache.MAX_CHARS
     vocab = list(dict.fromkeys(words(10**6).split()))[:MAX_TFIDF_CELLS // n + words_over]
     per = chars // (sum(map(len, vocab)) // len(vocab) + 1)
-    qs = [" ".join(vocab[(i * per + j) % len(vocab)] for j in range(per))[:chars - 1].rsplit(" ", 1)[0] + "?"
-          for i in range(n)]
+    # question i: the ``per`` words from vocab[i * per] on (wrapping), cut from one joined ring
+    ring = vocab * (per // len(vocab) + 2)
+    text, at = " ".join(ring), [0, *itertools.accumulate(len(w) + 1 for w in ring)]
+    qs = [text[at[j]:min(at[j + per] - 1, at[j] + chars - 1)].rsplit(" ", 1)[0] + "?"
+          for j in (i * per % len(vocab) for i in range(n))]
     return {**base("semantic_cache"), "workload": qs, "intents": [f"i{i % 500}" for i in range(n)],
             "embedder": "tfidf", "dim": semantic_cache.MAX_DIM,
             "sweep_thresholds": [i / (semantic_cache.MAX_THRESHOLDS - 1)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
+
+
+@functools.cache
+def _word_cycle() -> tuple[str, ...]:
+    """The made-up words in the order :func:`words` draws them: word ``i`` is ``vocab[i * 7919 %
+    len(vocab)]``, which repeats after ``len(vocab)`` words (7919 is prime to it)."""
+    syllables = [f"{a}{b}{c}" for a in "bdfgklmnprst" for b in "aeiou" for c in ("n", "r", "st", "ll", "")]
+    vocab = [a + b for a in syllables for b in syllables[:100]]
+    return tuple(vocab[(i * 7919) % len(vocab)] for i in range(len(vocab)))
 
 
 def words(chars: int, sentence: int = 0, spaces: bool = True) -> str:
     """ASCII text of exactly ``chars`` characters: made-up words (a period every ``sentence``)."""
-    syllables = [f"{a}{b}{c}" for a in "bdfgklmnprst" for b in "aeiou" for c in ("n", "r", "st", "ll", "")]
-    vocab = [a + b for a in syllables for b in syllables[:100]]
-    picked = [vocab[(i * 7919) % len(vocab)] + ("." if sentence and i % sentence == sentence - 1 else "")
-              for i in range(min(chars // 4 + 1, 250_000))]
+    cycle, count = _word_cycle(), min(chars // 4 + 1, 250_000)
+    picked = list(cycle * (count // len(cycle) + 1))[:count]  # repeated at C speed, not word by word
+    if sentence:
+        picked[sentence - 1::sentence] = [w + "." for w in picked[sentence - 1::sentence]]
     unit = (" " if spaces else "").join(picked) + (" " if spaces else "")
     return (unit * (chars // len(unit) + 1))[:chars]
 
