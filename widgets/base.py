@@ -147,6 +147,7 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
 
         self.controls = QVBoxLayout()
         self.view = PlotView()
+        self.sig_rendered.connect(self.view.schedule_legends)  # legends keep off the new data
         self.status = QLabel()
         self.status.setObjectName("status")
         self.status.setWordWrap(True)

@@ -30,6 +30,7 @@ from widgets import pin_maps
 from widgets.bars import GhostBars
 from widgets.chart_style import fit_legend
 from widgets.pin_maps import Shot
+from widgets.plot_room import crowding, texts_over
 from widgets.plots import cache_pixmaps
 
 MAX_PINS = 3
@@ -268,7 +269,7 @@ def _place(tag: pg.TextItem, plot: pg.PlotItem, slot: int) -> None:
     spots = [QRectF(x, y, size.width(), size.height())
              for y in (2.0 + step, vb.height() - size.height() - 2 - step)  # top corners first
              for x in (4.0, vb.width() - size.width() - 4)]
-    tag.setPos(min(spots, key=lambda box: _crowding(plot, tag, box)).topLeft())
+    tag.setPos(min(spots, key=lambda box: crowding(plot, box, skip=tag)).topLeft())
 
 
 def keep_clear(pin: Pin) -> None:
@@ -276,47 +277,8 @@ def keep_clear(pin: Pin) -> None:
     for plot, item in pin.items:
         place = getattr(item, "place", None)
         if place is not None and item.isVisible() \
-                and _texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size()), exact=False):
+                and texts_over(plot, item, QRectF(item.pos(), item.boundingRect().size()), exact=False):
             place()
-
-
-def _crowding(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF) -> float:
-    """Return how much a tag at ``box`` (view box pixels) would cover: text most, then bars, curves."""
-    vb = plot.vb
-    where = vb.childGroup.mapRectFromParent(box).normalized()
-    x0, x1, y0, y1 = where.left(), where.right(), where.top(), where.bottom()
-    score = 100.0 * _texts_over(plot, tag, box)
-    for item in plot.items:
-        if isinstance(item, pg.BarGraphItem) and item.isVisible():
-            score += 10 * item.shape().intersects(where)
-        elif isinstance(item, pg.PlotDataItem) and item.isVisible():
-            xs, ys = item.getData()
-            if xs is None or ys is None or len(ys) < 2:
-                continue
-            xs = xs[:len(ys)]  # a step curve has one x more than it has levels
-            if len(xs) != len(ys) or not np.all(np.diff(xs) >= 0):
-                continue
-            probe = np.interp(np.linspace(x0, x1, 9), xs, ys, left=np.nan, right=np.nan)
-            score += int(np.count_nonzero((probe >= y0) & (probe <= y1)))
-    return float(score)
-
-
-def _texts_over(plot: pg.PlotItem, tag: pg.TextItem, box: QRectF, exact: bool = True) -> int:
-    """Return how many labels (and the legend) a tag at ``box`` (view box pixels) would cover.
-
-    ``exact`` first brings each label's transform up to date (a label is placed lazily at its
-    next paint); without it a label's own position counts, not a zoom since its last paint.
-    """
-    vb = plot.vb
-    seen = vb.mapRectToScene(box)
-    texts = [i for i in vb.allChildItems() if isinstance(i, pg.TextItem) and i is not tag and i.isVisible()]
-    if plot.legend is not None and plot.legend.isVisible():
-        texts.append(plot.legend)
-    if exact:
-        for text in texts:
-            if isinstance(text, pg.TextItem):
-                text.updateTransform(force=True)
-    return sum(text.sceneBoundingRect().intersects(seen) for text in texts)
 
 
 def remove(pin: Pin) -> None:

@@ -20,11 +20,14 @@ from widgets.chart_style import (
     style_line_labels,
     wrap_title,
 )
+from widgets.plot_room import place_legend
 from widgets.reflow import Reflow
 from widgets.theme import Theme
 from widgets.value_labels import at_point_size
 
 _configured = False
+LEGENDS_SETTLE_MS = 300
+"""A legend is placed this long after the data or the size last changed, not in mid-drag."""
 MIN_VIEW_HEIGHT = 380
 """Most height (pixels) a plot view claims from a splitter beside a text view or table."""
 
@@ -54,6 +57,21 @@ class PlotView(pg.GraphicsLayoutWidget):
         self._refit.setSingleShot(True)
         self._refit.setInterval(0)
         self._refit.timeout.connect(self.refit)
+        self._legends = QTimer(self)  # legends move once a drag or a resize has settled
+        self._legends.setSingleShot(True)
+        self._legends.setInterval(LEGENDS_SETTLE_MS)
+        self._legends.timeout.connect(self.place_legends)
+
+    def schedule_legends(self) -> None:
+        """Place the on-screen legends :data:`LEGENDS_SETTLE_MS` after the last call (new data, a resize)."""
+        self._legends.start()
+
+    def place_legends(self) -> None:
+        """Put each legend over its plot in the corner where it covers the least (see plot_room)."""
+        if not self.closed:
+            for item in self.ci.items:
+                if isinstance(item, pg.PlotItem):
+                    place_legend(item)
 
     def refit(self) -> bool:
         """Choose the column count for the current size; return whether the plots fit."""
@@ -81,6 +99,7 @@ class PlotView(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "reflow"):  # pyqtgraph calls this once from its own __init__
             self.refit()
+            self.schedule_legends()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         """Paint, then record when painting finished; a grid that outgrew the view reflows next."""

@@ -1,0 +1,61 @@
+"""On screen a legend goes to the corner of its plot where it covers the least, once data settles."""
+
+import numpy as np
+import pyqtgraph as pg
+
+from widgets.plot_room import place_legend
+from widgets.plots import LEGENDS_SETTLE_MS, PlotView, style_plot
+from widgets.theme import load_theme
+
+
+def _view(qtbot):
+    view = PlotView()
+    qtbot.addWidget(view)
+    view.resize(700, 420)
+    plot = view.addPlot()
+    plot.addLegend(offset=(10, 10))  # the panel's choice: top left
+    plot.setRange(xRange=(0, 100), yRange=(0, 100), padding=0)
+    plot.disableAutoRange()
+    style_plot(plot, load_theme("light"))
+    view.show()
+    qtbot.waitExposed(view)
+    return view, plot
+
+
+def _corner(plot):
+    x, y = plot.legend.opts["offset"]
+    return ("left" if x > 0 else "right", "top" if y > 0 else "bottom")
+
+
+def test_a_legend_over_data_moves_to_the_emptiest_corner_after_the_data_settles(qtbot):
+    view, plot = _view(qtbot)
+    xs = np.linspace(0, 100, 200)
+    plot.plot(xs, 95 - 0.1 * xs, name="along the top")  # under both top corners
+    plot.plot(xs, np.where(xs < 50, 20.0, np.nan), name="low on the left")
+    qtbot.wait(50)
+    assert _corner(plot) == ("left", "top"), "nothing moves before the data has settled"
+    view.schedule_legends()
+    qtbot.waitUntil(lambda: _corner(plot) == ("right", "bottom"), timeout=LEGENDS_SETTLE_MS + 2000)
+    box = plot.vb.mapRectFromScene(plot.legend.sceneBoundingRect())
+    assert box.right() <= plot.vb.width() and box.bottom() <= plot.vb.height(), "inside its view box"
+
+
+def test_a_label_weighs_more_than_a_curve_and_a_tie_keeps_the_corner(qtbot):
+    _shown, plot = _view(qtbot)
+    assert not place_legend(plot), "an empty plot: every corner ties, the legend stays"
+    xs = np.linspace(0, 100, 50)
+    plot.plot(xs, np.full(50, 8.0), name="a line along the bottom")
+    for x, anchor in ((3, (0, 0)), (97, (1, 0))):  # a label in each top corner
+        label = pg.TextItem("budget 900", anchor=anchor)
+        plot.addItem(label)
+        label.setPos(x, 97)
+    assert place_legend(plot)
+    assert _corner(plot)[1] == "bottom", "over the line rather than over the label"
+
+
+def test_a_docked_slide_legend_is_never_moved(qtbot):
+    _shown, plot = _view(qtbot)
+    plot.plot([0, 100], [100, 100], name="top")
+    style_plot(plot, load_theme("slide"))
+    assert not place_legend(plot)
+    assert plot.legend.parentItem() is plot

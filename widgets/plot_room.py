@@ -1,0 +1,115 @@
+"""Where in a plot a box (a pin's corner tag, a legend) covers the least: labels, bars, data.
+
+A box is scored by what it would cover, in view-box pixels: each label (and the legend) most,
+then bars, then each point of a curve, a scatter or a line that falls inside it. On screen a
+legend sits over the view box (on slides it is docked below the plot, see ``chart_style``);
+:func:`place_legend` puts it in the corner where it covers the least.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QGraphicsItem
+
+LEGEND_MARGIN = 10.0
+"""Pixels between an on-screen legend and the corner of its view box (pyqtgraph's offset)."""
+
+
+def crowding(plot: pg.PlotItem, box: QRectF, skip: QGraphicsItem | None = None, probes: int = 9) -> float:
+    """Return how much ``box`` (view box pixels) covers: labels most, then bars, then data points.
+
+    Curves are probed at ``probes`` points across the box; ``skip`` (the item being placed) and
+    hidden items do not count.
+    """
+    vb = plot.vb
+    where = vb.childGroup.mapRectFromParent(box).normalized()
+    x0, x1, y0, y1 = where.left(), where.right(), where.top(), where.bottom()
+    score = 100.0 * texts_over(plot, skip, box)
+    for item in plot.items:
+        if item is skip or not item.isVisible():
+            continue
+        if isinstance(item, pg.BarGraphItem):
+            score += 10 * item.shape().intersects(where)
+        elif isinstance(item, pg.ScatterPlotItem):
+            xs, ys = item.getData()
+            score += int(np.count_nonzero((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)))
+        elif isinstance(item, pg.InfiniteLine):
+            at = item.value()
+            if isinstance(at, int | float):
+                vertical = item.angle % 180 == 90
+                score += 3 * ((x0 <= at <= x1) if vertical else (y0 <= at <= y1))
+        elif isinstance(item, pg.PlotDataItem | pg.PlotCurveItem):
+            xs, ys = item.getData()
+            if xs is None or ys is None or len(ys) < 2:
+                continue
+            xs = xs[:len(ys)]  # a step curve has one x more than it has levels
+            if len(xs) != len(ys) or not np.all(np.diff(xs) >= 0):
+                continue
+            probe = np.interp(np.linspace(x0, x1, probes), xs, ys, left=np.nan, right=np.nan)
+            score += int(np.count_nonzero((probe >= y0) & (probe <= y1)))
+    return float(score)
+
+
+def texts_over(plot: pg.PlotItem, skip: QGraphicsItem | None, box: QRectF, exact: bool = True) -> int:
+    """Return how many labels (and the legend) ``box`` (view box pixels) would cover.
+
+    ``exact`` first brings each label's transform up to date (a label is placed lazily at its
+    next paint); without it a label's own position counts, not a zoom since its last paint.
+    """
+    vb = plot.vb
+    seen = vb.mapRectToScene(box)
+    texts = [i for i in vb.allChildItems() if isinstance(i, pg.TextItem) and i is not skip and i.isVisible()]
+    if plot.legend is not None and plot.legend is not skip and plot.legend.isVisible():
+        texts.append(plot.legend)
+    if exact:
+        for text in texts:
+            if isinstance(text, pg.TextItem):
+                text.updateTransform(force=True)
+    return sum(text.sceneBoundingRect().intersects(seen) for text in texts)
+
+
+def place_legend(plot: pg.PlotItem) -> bool:
+    """Move an on-screen legend to the corner of its view box where it covers the least.
+
+    Its own corner wins a tie, then the one the panel chose. Return whether it moved.
+    """
+    legend = plot.legend
+    if legend is None or not legend.isVisible() or getattr(legend, "docked", None) is not None \
+            or legend.opts["offset"] is None or not legend.items:
+        return False
+    vb = plot.vb
+    vb.updateMatrix()  # data -> pixels as the next paint will have it
+    size = legend.boundingRect().size()
+    if size.width() >= vb.width() or size.height() >= vb.height():
+        return False
+    ox, oy = legend.opts["offset"]
+    now = (float(ox), float(oy))
+    chosen: tuple[float, float] | None = getattr(legend, "chosen_offset", None)
+    if chosen is None:
+        chosen = legend.chosen_offset = now
+    mx, my = abs(chosen[0]) or LEGEND_MARGIN, abs(chosen[1]) or LEGEND_MARGIN
+
+    def corner(offset: tuple[float, float]) -> tuple[bool, bool]:
+        return offset[0] > 0, offset[1] > 0  # pyqtgraph: a positive offset is from the left / top
+
+    corners = [(sx * mx, sy * my) for sy in (1, -1) for sx in (1, -1)]
+    order = sorted(corners, key=lambda c: (corner(c) != corner(now), corner(c) != corner(chosen)))
+    probes = max(9, int(size.width() // 4))
+
+    def box(offset: tuple[float, float]) -> QRectF:
+        x = offset[0] if offset[0] > 0 else vb.width() - size.width() + offset[0]
+        y = offset[1] if offset[1] > 0 else vb.height() - size.height() + offset[1]
+        return QRectF(x, y, size.width(), size.height())
+
+    best = min(order, key=lambda c: crowding(plot, box(c), skip=legend, probes=probes))  # first of ties
+    if corner(best) == corner(now):
+        return False
+    legend.setOffset(best)
+    for tag in vb.allChildItems():  # a pin's corner tag that the legend now covers moves on
+        place = getattr(tag, "place", None)
+        if callable(place) and tag.isVisible() and tag.sceneBoundingRect().intersects(
+                legend.sceneBoundingRect()):
+            place()
+    return True
