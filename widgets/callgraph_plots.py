@@ -79,6 +79,8 @@ class CallgraphPlots:
         self._top = 0.0
         self._depth_right = self._depth_top = 0.0
         self._token_text = [""] * len(self.token_text)
+        self._values = [0, 0, 0]
+        self.tokens.vb.sigResized.connect(self._fit_tokens)
 
     def _tip(self, x: float, y: float, data: object) -> str:
         if isinstance(data, int | np.integer) and data < len(self._names):
@@ -112,6 +114,8 @@ class CallgraphPlots:
         for label in self.token_text:
             label.setColor(theme.foreground)
         self._token_text = [""] * len(self.token_text)
+        self._values = [0, 0, 0]
+        self.tokens.vb.sigResized.connect(self._fit_tokens)
         self.depth_curve.setPen(pg.mkPen(theme.color(0), width=1))
         self.depth_curve.setSymbolBrush(mkcolor(theme.color(0)))
         self.depth_curve.setSymbolPen(None)
@@ -142,18 +146,15 @@ class CallgraphPlots:
             item.setData(g.x[sel], g.y[sel])
         t = res.target
         self.target.setData([g.x[t]] if t >= 0 else [], [g.y[t]] if t >= 0 else [])
-        shown = list(res.members) if len(res.members) <= LABELS_MAX else ([t] if t >= 0 else [])
+        shown = list(res.members) if len(res.members) <= LABELS_MAX else []
+        shown = ([t] if t >= 0 else []) + [i for i in shown if i != t]  # the target's name first
         place_labels(self.graph, self.labels,
                      [(g.names[i].split(":")[-1], float(g.x[i]), float(g.y[i])) for i in shown],
-                     (0.5, 1.2), theme.foreground, in_chart_pt(theme))
+                     (0.5, 1.2), theme.foreground, in_chart_pt(theme), declutter=True)
 
     def _update_tokens(self, res: callgraph.Result, theme: Theme) -> None:
         values = [res.slice_tokens, res.target_file_tokens, res.whole_tokens]
         self.token_bars.setOpts(width=values)
-        top = steady_top(self._top, max(values) * 1.25)
-        if top != self._top:
-            self._top = top
-            self.tokens.setXRange(0, top, padding=0)
         whole = max(res.whole_tokens, 1)
         at_axis_size(self.token_text, theme)
         for i, (label, v) in enumerate(zip(self.token_text, values, strict=True)):
@@ -162,6 +163,18 @@ class CallgraphPlots:
                 self._token_text[i] = text
                 label.setText(text)
                 label.setPos(float(v), label.pos().y())
+        self._values = values
+        self._fit_tokens()
+
+    def _fit_tokens(self, *_args: object) -> None:
+        """Leave room after each bar for its label, in pixels (at 1280x720 a fixed 25% cut it)."""
+        width = max(self.tokens.vb.width(), 1.0)
+        needed = max(v / (1 - min((label.boundingRect().width() + 6) / width, 0.6))
+                     for v, label in zip(self._values, self.token_text, strict=True))
+        top = steady_top(self._top, needed)
+        if top != self._top:
+            self._top = top
+            self.tokens.setXRange(0, top, padding=0)
 
     def _update_curve(self, out: CallgraphOutput, res: callgraph.Result, theme: Theme) -> None:
         c = out.curve

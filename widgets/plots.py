@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -180,12 +180,14 @@ def in_chart_pt(theme: Theme) -> int:
 
 def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem],
                  items: Sequence[tuple[str, float, float] | tuple[str, float, float, str]],
-                 anchor: tuple[float, float], color: str, point_size: int | None = None) -> None:
+                 anchor: tuple[float, float], color: str, point_size: int | None = None,
+                 declutter: bool = False) -> None:
     """Show one text item per (text, x, y[, colour]), reusing ``pool`` (it only grows; extras are hidden).
 
     Text items are created on demand and kept, never re-created per update. ``point_size``
     sets their font (else they keep the application's 9 pt); an item's own colour overrides
-    ``color``.
+    ``color``. With ``declutter``, a label that would overlap one earlier in ``items`` is
+    hidden, again whenever the plot is resized or zoomed (hovering a point names it instead).
     """
     while len(pool) < len(items):
         label = pg.TextItem(anchor=anchor)
@@ -199,6 +201,26 @@ def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem],
         label.setVisible(True)
     for label in pool[len(items):]:
         label.setVisible(False)
+    if declutter:
+        shown = pool[:len(items)]
+        if not hasattr(plot, "declutter"):  # once per plot: a zoom or a resize frees or crowds labels
+            plot.vb.sigResized.connect(lambda *_: plot.declutter())
+            plot.vb.sigRangeChanged.connect(lambda *_: plot.declutter())
+        plot.declutter = lambda: hide_overlaps(plot, shown)
+        plot.declutter()
+
+
+def hide_overlaps(plot: pg.PlotItem, labels: Sequence[pg.TextItem]) -> None:
+    """Show each of ``plot``'s labels unless it would overlap one before it (the first ones win)."""
+    plot.vb.updateMatrix()  # data -> pixels as the next paint will have them (a range just set)
+    taken: list[QRectF] = []
+    for label in labels:
+        label.updateTransform(force=True)  # placed as the next paint will place it
+        box = label.sceneBoundingRect().adjusted(1, 1, -1, -1)  # labels may touch
+        free = not any(box.intersects(other) for other in taken)
+        label.setVisible(free)
+        if free:
+            taken.append(box)
 
 
 def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
