@@ -108,8 +108,8 @@ class Paged:
         self._free.extend(reversed(blocks))
 
     def reserved(self) -> int:
-        """Blocks held by requests."""
-        return sum(len(t) for t in self.tables.values())
+        """Blocks held by requests (every block not free is in one table)."""
+        return self.owner.size - len(self._free)
 
 
 Allocator = Contiguous | Paged
@@ -162,7 +162,11 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
     ``progress`` hears the fraction of the steps run, every :data:`PROGRESS_STEPS` steps.
     """
     n, cap = lengths.size, alloc.owner.size
-    tokens = prompts.astype(np.int64).copy()
+    # per-request counts as Python ints: a step touches every running request, and NumPy scalar
+    # reads and writes cost several times a list's
+    tokens: list[int] = prompts.astype(np.int64).tolist()
+    ends: list[int] = lengths.astype(np.int64).tolist()
+    arrive: list[int] = arrivals.astype(np.int64).tolist()
     queue: deque[int] = deque()
     running: dict[int, None] = {}  # admission order; the last is preempted first
     owners: list[np.ndarray] = []
@@ -175,22 +179,22 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
     for step in range(steps):
         if step % PROGRESS_STEPS == 0:
             progress(step / steps)
-        while nxt < n and arrivals[nxt] <= step:
+        while nxt < n and arrive[nxt] <= step:
             queue.append(nxt)
             nxt += 1
-        while queue and alloc.admit(queue[0], int(tokens[queue[0]])):
+        while queue and alloc.admit(queue[0], tokens[queue[0]]):
             req = queue.popleft()
             running[req] = None
             admitted += 1
             if preempted[req]:
-                again += -(-int(tokens[req]) // alloc.block_size)
+                again += -(-tokens[req] // alloc.block_size)
                 if again_max is not None and again > again_max:
                     raise WorkLimitError(again, step)
         for req in list(running):
             if req not in running:
                 continue  # preempted earlier in this step
             tokens[req] += 1
-            while not alloc.grow(req, int(tokens[req])):
+            while not alloc.grow(req, tokens[req]):
                 victim, _ = running.popitem()
                 alloc.release(victim)
                 alloc.preemptions += 1
@@ -198,7 +202,7 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
                 queue.appendleft(victim)
                 if victim == req:
                     break
-            if req in running and tokens[req] >= lengths[req]:
+            if req in running and tokens[req] >= ends[req]:
                 del running[req]
                 alloc.release(req)
                 finished += 1
@@ -207,7 +211,7 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
             fills.append(_filled(alloc, running, tokens))
             if len(owners) * cap > max_cells and len(owners) > 1:
                 owners, fills, stride = owners[::2], fills[::2], stride * 2
-        held = int(tokens[list(running)].sum()) if running else 0
+        held = sum(map(tokens.__getitem__, running))
         series[:, step] = (len(running), len(queue), held, alloc.reserved())
         if (finished == n and nxt == n) or should_stop():
             last = step + 1
@@ -218,12 +222,12 @@ def simulate(alloc: Allocator, lengths: np.ndarray, prompts: np.ndarray, arrival
                  admitted=admitted, preemptions=alloc.preemptions)
 
 
-def _filled(alloc: Allocator, running: dict[int, None], tokens: np.ndarray) -> np.ndarray:
+def _filled(alloc: Allocator, running: dict[int, None], tokens: list[int]) -> np.ndarray:
     if isinstance(alloc, Paged):
         held: np.ndarray = alloc.owner != FREE
         return held
     out = np.zeros(alloc.owner.size, bool)
     for req in running:
         start = alloc._slot[req] * alloc.slot_blocks
-        out[start:start + -(-int(tokens[req]) // alloc.block_size)] = True
+        out[start:start + -(-tokens[req] // alloc.block_size)] = True
     return out
