@@ -62,6 +62,7 @@ class RouterPlots:
         self.nodes = pg.ScatterPlotItem(size=16, pxMode=True)
         for item in (self.edges, self.lit, self.starved, self.nodes):
             self.graph.addItem(item)
+        self.nodes.setZValue(_NODES_Z)  # over the names' grounds, which are over the edges
         self.node_labels: list[pg.TextItem] = []
         self.source_labels: list[pg.TextItem] = []
         self._sweep_key: object = None
@@ -171,6 +172,11 @@ class RouterPlots:
                 nodes.append((name, x, y))
         styled_labels(self.graph, self.node_labels, nodes, (0.5, -0.4), theme)
         styled_labels(self.graph, self.source_labels, names, (0, 0.5), theme)
+        ground = QBrush(mkcolor(theme.background, 225))  # edges pass under a name, not through it
+        for label in self.node_labels + self.source_labels:
+            label.fill = ground
+            label.setZValue(_NAMES_Z)
+            label.update()
         self.graph.setRange(xRange=(-0.55, 4.3), yRange=(-0.16, 1.1), padding=0)
 
     def _update_bars(self, res: cr.Result, params: cr.Params, selected: int,
@@ -293,6 +299,10 @@ class RouterPlots:
                        (f" {vals[1]:,.0f} (−{t['pct_smaller']:.0f}%)", vals[1], 1.0)],
                       (0, 0.5), theme)
         set_title(self.totals, f"Saved {t['saved']:,} tokens")
+
+
+_NAMES_Z, _NODES_Z = 0.5, 1.0
+"""Stacking in the graph: edges (0), then the names on their grounds, then the nodes."""
 
 
 def _segment_style(color: str, skipped: bool) -> tuple[QBrush, QPen]:
