@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 from core import temporal
+from widgets.date_axis import date_axis
 from widgets.plots import PlotView, in_chart_pt, mkcolor, place_labels, set_line
 from widgets.rects import Rects
 from widgets.theme import Theme, ink_on, mix
@@ -81,7 +82,7 @@ class TemporalPlots:
     def __init__(self, view: PlotView, on_as_of: Callable[[float], None],
                  on_known: Callable[[float], None], on_row: Callable[[int], None]) -> None:
         self.timeline = view.addPlot(row=0, col=0, title="Facts over valid time",
-                                     axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+                                     axisItems={"bottom": date_axis()})
         self.timeline.invertY(True)
         self.timeline.setMenuEnabled(False)
         self.bars = Rects(cached=True)
@@ -106,8 +107,7 @@ class TemporalPlots:
         self._on_row = on_row
 
         self.belief = view.addPlot(row=1, col=0, title="What was believed when",
-                                   axisItems={"bottom": pg.DateAxisItem(utcOffset=0),
-                                              "left": pg.DateAxisItem(orientation="left", utcOffset=0)})
+                                   axisItems={"bottom": date_axis(), "left": date_axis(orientation="left")})
         self.belief.setLabel("bottom", "valid time")
         self.belief.setLabel("left", "recorded")  # longer, it outgrows a short plot
         # valid time at the same x on both charts: the "as of" lines line up (pyqtgraph's link
