@@ -179,8 +179,8 @@ def sample_panel(make_panel, qtbot):
 
 
 _SHARED: list = []
-"""Panels shared by the read-only tests of a module (``shared_sample_panel``): not deleted after
-each test, and their worker threads may outlive it."""
+"""Panels shared by the read-only tests of a module (``shared_sample_panel``, ``slide_sample_panel``):
+not deleted after each test, and their worker threads may outlive it."""
 
 _FAILED = pytest.StashKey[bool]()
 
@@ -244,6 +244,27 @@ def shared_sample_panel(_module_panels, qtbot, request):
         if request.node.stash.get(_FAILED, False) or not _same(_state(panel), state):
             del _module_panels[cls]
             _discard(panel)
+
+
+@pytest.fixture(scope="module")
+def slide_sample_panel(request, qapp):
+    """A shipped sample's panel (parametrize with its path, ``indirect=True``) built off screen in
+    the slide theme, as ``ctxlab export`` builds it, and shared by the module's tests of that
+    sample: a module-scoped parameter, so pytest runs them one after the other and it is built
+    once for them all. Each test lays it out at the size it needs (``resize_view``) and only reads
+    it; a test that leaves it at another size than the one before it must come last in the module.
+    """
+    from widgets.loaders import read_scenario
+    from widgets.offscreen import build_panel
+
+    lever, params = read_scenario(request.param)
+    panel = build_panel(lever, params, theme="slide")
+    _SHARED.append(panel)
+    yield panel
+    _discard(panel)
+    panel.view.close()
+    panel.view.deleteLater()
+    panel.deleteLater()
 
 
 def _state(panel) -> tuple:
