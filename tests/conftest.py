@@ -47,30 +47,27 @@ def pytest_runtest_protocol(item, nextitem):
     plots and parentless pyqtgraph menus of earlier tests stayed alive (10,000 widgets after 80
     tests) and every MainWindow's app-wide restyle walked them all (0.5 s a window). Here, not in
     teardown: until the test's protocol ends, its fixture values still hold its panels."""
-    before = _widget_count()
+    before = _alive_after_last[0]  # nothing makes or frees a widget between two tests
     result = yield
     if "PySide6.QtWidgets" in sys.modules:
-        _free_widgets(before)
+        _alive_after_last[0] = _free_widgets(before)
     return result
 
 
-def _widget_count() -> int:
-    """The number of widgets alive (0 before Qt or its application exists)."""
-    if "PySide6.QtWidgets" not in sys.modules:
-        return 0
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    return len(app.allWidgets()) if isinstance(app, QApplication) else 0
+_alive_after_last = [0]
+"""Widgets alive once the last test's were freed (0 before Qt or its application exists): what
+the next test starts with. Counted there, not again as a test starts: QApplication.allWidgets()
+wraps every widget alive (~1.5 ms a call with many alive)."""
 
 
-def _free_widgets(before: int):
+def _free_widgets(before: int) -> int:
+    """Free the widgets the test left; return how many widgets are alive then."""
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     app = QApplication.instance()
     if app is None:
-        return
+        return 0
     # Panels and windows a test built without handing them to qtbot (build_panel, MainWindow())
     # are held by their own signal connections: deleted here, not closed (no closeEvent).
     base = sys.modules.get("widgets.base")
@@ -84,23 +81,27 @@ def _free_widgets(before: int):
     app.processEvents()
     app.sendPostedEvents()
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    if len(app.allWidgets()) <= before:
-        return  # none of its widgets is left, so no cycle holds one (core tests, CLI tests)
+    alive = len(app.allWidgets())
+    if alive <= before:
+        return alive  # none of its widgets is left, so no cycle holds one (core tests, CLI tests)
     gc.collect()  # on the UI thread, as qt_gc wants
     # What outlived the collection is held (modules, caches, a module's fixtures): exempt it from
     # the next test's collection, which then walks only what that test made. Garbage among it is
     # collected by the next settle_heap (five panels call it after a heavy compute) or below.
     gc.freeze()
-    if len(app.allWidgets()) > _left_alive[0]:
-        # A panel's settle_heap (widgets/base.py) froze what was alive then, this test's widgets
+    alive = len(app.allWidgets())
+    if alive > _left_alive[0]:
+        # A panel's settle_heap (widgets/qt_gc.py) froze what was alive then, this test's widgets
         # too: unfreeze, collect and freeze again, as settle_heap's full collection does.
         gc.unfreeze()
         gc.collect()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         gc.collect()
         gc.freeze()
+        alive = len(app.allWidgets())
     # what outlived this is held, not garbage: walk the whole heap only once as much more is left
-    _left_alive[0] = len(app.allWidgets()) + _MORE_LEFT
+    _left_alive[0] = alive + _MORE_LEFT
+    return alive
 
 
 _MORE_LEFT = 1000
