@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem
 
 from widgets.chart_style import (
@@ -135,7 +135,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     """Apply a theme to a plot: axes, title, legend (docked below the plot) and line labels."""
     wrap_title(plot)
     # a plot smaller than this shows no data worth reading: the grid reflows before that
-    plot.vb.setMinimumSize(MIN_DATA_WIDTH, MIN_DATA_HEIGHT)
+    plot.vb.setMinimumSize(max(MIN_DATA_WIDTH, getattr(plot.vb, "label_room", 0)), MIN_DATA_HEIGHT)
     font = QFont()
     font.setPointSize(theme.font_pt)
     # color bars inserted into the plot are plots themselves, with axes of their own
@@ -282,6 +282,30 @@ def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str]) -> None:
     ticks = [[(i, label) for i, label in enumerate(labels)], []]
     if getattr(axis, "_tickLevels", None) != ticks:
         axis.setTicks(ticks)
+    _hold_label_room(axis, labels)
+
+
+CATEGORY_GAP = 12
+"""Pixels between two category labels side by side."""
+MOST_LABEL_ROOM = 420
+"""The widest a plot asks to be for its category labels; longer labels are the panel's to shorten."""
+
+
+def _hold_label_room(axis: pg.AxisItem, labels: Sequence[str]) -> None:
+    """Ask a bottom axis's plot to be wide enough to print its labels side by side.
+
+    A narrower view then reflows the grid onto fewer columns (``widgets/reflow.py``), rather
+    than running the labels together ("inputoutputcache" at 1280x720).
+    """
+    vb = axis.linkedView()
+    if axis.orientation != "bottom" or vb is None or not labels:
+        return
+    metrics = QFontMetricsF(axis.style.get("tickFont") or QFont())
+    need = len(labels) * (max(metrics.horizontalAdvance(label) for label in labels) + CATEGORY_GAP)
+    vb.label_room = need if need <= MOST_LABEL_ROOM else 0  # style_plot keeps it too
+    need = max(MIN_DATA_WIDTH, vb.label_room)
+    if vb.minimumWidth() != need:
+        vb.setMinimumWidth(need)
 
 
 def category_lut(colors: Sequence[QColor], empty: QColor) -> NDArray[np.uint8]:
