@@ -251,9 +251,9 @@ def resize_view(view: QGraphicsView, size: tuple[int, int]) -> None:
         for _ in range(3):
             QApplication.processEvents()
         render_image(view)
-    place_legends = getattr(view, "place_legends", None)  # at this size, not the window's
-    if place_legends is not None:
-        place_legends()
+    settle_labels = getattr(view, "settle_labels", None)  # at this size, not the window's
+    if settle_labels is not None:
+        settle_labels()
 
 
 # ---- SVG transform baking ------------------------------------------------------------------

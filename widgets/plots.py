@@ -73,6 +73,15 @@ class PlotView(pg.GraphicsLayoutWidget):
                 if isinstance(item, pg.PlotItem):
                     place_legend(item)
 
+    def settle_labels(self) -> None:
+        """Place legends and hide crowded labels now, for the size the view has (an export)."""
+        if not self.closed:
+            for item in self.ci.items:
+                declutter = getattr(item, "declutter", None)
+                if declutter is not None:
+                    declutter()
+            self.place_legends()
+
     def refit(self) -> bool:
         """Choose the column count for the current size; return whether the plots fit."""
         if self.closed:  # the scene is cleared; its items are gone
@@ -215,6 +224,7 @@ def hide_overlaps(plot: pg.PlotItem, labels: Sequence[pg.TextItem]) -> None:
     plot.vb.updateMatrix()  # data -> pixels as the next paint will have them (a range just set)
     taken: list[QRectF] = []
     for label in labels:
+        label.setVisible(True)  # a hidden label keeps the transform of the size it was hidden at
         label.updateTransform(force=True)  # placed as the next paint will place it
         box = label.sceneBoundingRect().adjusted(1, 1, -1, -1)  # labels may touch
         free = not any(box.intersects(other) for other in taken)

@@ -3,6 +3,10 @@
 import pytest
 
 from widgets.callgraph_panel import CallgraphPanel
+from widgets.export import resize_view
+from widgets.loaders import read_scenario
+from widgets.offscreen import build_panel
+from widgets.resources import samples
 
 
 @pytest.mark.parametrize("size", [(960, 560), (1600, 1000)])
@@ -28,3 +32,18 @@ def test_node_names_never_overlap_and_token_labels_fit_their_chart(make_panel, q
         assert area.left() <= box.left() and box.right() <= area.right(), label.toPlainText()
     plots.graph.vb.scaleBy((0.25, 0.25))  # zoomed in: the nodes spread apart, more names fit
     qtbot.waitUntil(lambda: sum(label.isVisible() for label in plots.labels) >= len(names), timeout=3000)
+
+
+def test_a_slide_names_every_node_of_the_slide_it_has_room_for(qtbot):
+    """Laid out small first (built hidden), then at the slide's size: the names hidden while the
+    nodes were close show again, measured at the new size (a hidden label kept its old size)."""
+    lever, params = read_scenario(samples("callgraph")[0])[:2]
+    panel = build_panel(lever, params, "slide")
+    try:
+        resize_view(panel.view, (1280, 720))
+        labels = panel.plots_.labels[:len(panel.output().result.members)]
+        hidden = [label.toPlainText() for label in labels if not label.isVisible()]
+        assert hidden == []
+    finally:
+        panel.shutdown()
+        panel.deleteLater()
