@@ -16,9 +16,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def non_background_pixels(image: QImage, background: QColor) -> int:
-    step = 4
-    return sum(1 for x in range(0, image.width(), step) for y in range(0, image.height(), step)
-               if image.pixelColor(x, y) != background)
+    """Count every 4th pixel of every 4th row that differs from ``background`` (as 8-bit ARGB),
+    read at C speed from the image's bytes: 518,400 pixelColor calls took ~0.6 s at 3840x2160."""
+    argb = image.convertToFormat(QImage.Format.Format_ARGB32)
+    rows = np.frombuffer(argb.constBits(), np.uint32).reshape(argb.height(), argb.bytesPerLine() // 4)
+    return int(np.count_nonzero(rows[::4, :argb.width():4] != background.rgba()))
 
 
 @pytest.fixture
