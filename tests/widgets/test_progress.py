@@ -48,13 +48,16 @@ def test_cancel_button_stops_the_work_and_a_quick_change_shows_no_bar(sample_pan
     assert not panel.work.isVisible()
 
     before = panel.output()
-    panel.change(corpus=_big_corpus())
+    corpus, merges = panel.params.corpus, panel.params.merges
+    # thousands of merges: long on any machine (133 of them on an idle one could end before the
+    # bar's delay, and the test failed about 1 run in 6)
+    panel.change(corpus=_big_corpus(), merges=5000)
     qtbot.waitUntil(panel.work.isVisible, timeout=5000)
     click(panel, "Cancel")
     qtbot.waitUntil(panel.is_idle, timeout=10000)
     assert panel.output() is before and not panel.work.isVisible()
 
-    panel.change(merges=max(panel.params.merges - 1, 0))  # works again after a cancel
+    panel.change(corpus=corpus, merges=max(merges - 1, 0))  # works again after a cancel
     qtbot.waitUntil(panel.is_idle, timeout=60000)
     assert panel.output() is not before
 
