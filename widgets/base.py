@@ -73,7 +73,7 @@ from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QVBoxLayout, QWidget
 
 from core import lever_module
 from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate
@@ -90,6 +90,7 @@ from widgets.plots import PlotView
 from widgets.progress import WorkIndicator, dim
 from widgets.qt_gc import collect_on_ui_thread
 from widgets.resources import samples
+from widgets.status_line import StatusLine
 from widgets.theme import Theme, load_theme
 
 LOG_HINT = "see the log"
@@ -148,11 +149,7 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
         self.controls = QVBoxLayout()
         self.view = PlotView()
         self.sig_rendered.connect(self.view.schedule_legends)  # legends keep off the new data
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # level with the bar
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = StatusLine()  # selectable while the pointer is over it
         # room for two lines up front: a headline that wraps onto one more line on some ticks
         # would resize the plots under it and throw away every cached curve pixmap
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
