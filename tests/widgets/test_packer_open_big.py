@@ -1,5 +1,6 @@
 """Issue 28: an 11 MB part, opened as a file or pasted, is counted on the worker, not the UI thread."""
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from tests.widgets.heartbeat import Heartbeat
@@ -19,6 +20,7 @@ def tokens_of(panel, name):
     return res.tokens[list(res.names).index(name)]
 
 
+@pytest.mark.slow  # its point is scale (a part too big to show): `make slow`
 def test_an_11_mb_part_opened_or_pasted_does_not_freeze_the_window(sample_panel, qtbot, tmp_path):
     panel = sample_panel(PackerPanel)
     text = big_text()

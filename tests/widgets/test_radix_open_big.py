@@ -1,6 +1,8 @@
 """Issue 28: opening a 400,000-line stream file leaves the UI thread free: the stream is parsed,
 checked and turned into its preview text on the worker; the UI thread only shows the result."""
 
+import pytest
+
 from tests.widgets.heartbeat import Heartbeat
 from widgets.radix_panel import RadixPanel
 from widgets.radix_stream import SHOWN_MAX
@@ -8,6 +10,7 @@ from widgets.radix_stream import SHOWN_MAX
 LINES = 400_000
 
 
+@pytest.mark.slow  # its point is scale (a stream file too big to show): `make slow`
 def test_a_400k_line_stream_file_does_not_freeze_the_window(sample_panel, qtbot, tmp_path):
     panel = sample_panel(RadixPanel)
     path = tmp_path / "big.txt"
