@@ -163,6 +163,7 @@ def test_csv_rows_cover_every_part_under_every_policy(shown):
     assert len(rows) == 1 + len(packer.POLICIES) * len(shown.params.parts)
 
 
+@pytest.mark.slow  # its point is scale (1,000 parts): `make slow`
 def test_a_budget_drag_stays_responsive_at_1000_parts(make_panel, qtbot):
     """Issue 28: each budget tick took ~5-8 s at 1,000 parts (the parts table re-fitted its
     columns on every cell, the survival sweep re-ran); now a tick is a repack and a redraw."""

@@ -216,6 +216,7 @@ def test_stream_from_text_modes():
     assert stream_from_text("hello there\n", "prompts")["prompts"] == ("hello there",)
 
 
+@pytest.mark.slow  # its point is scale (6,000 requests): `make slow`
 def test_per_request_chart_is_drawn_for_thousands_of_requests(qtbot, tmp_path, capfd):
     stream = [["sys", f"t{i % 50}", f"u{i}"] for i in range(6000)]
     made = build_panel("radix", {"requests": stream}, theme="slide")
