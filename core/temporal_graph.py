@@ -9,6 +9,7 @@ events, params, ``prepare`` / ``derive``) re-exports these names.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ def to_seconds(value: object, where: str) -> int:
     return seconds
 
 
+@functools.lru_cache(maxsize=4096)  # a graph's instants repeat (a generated one has ~2,200 days)
 def to_iso(seconds: int) -> str:
     """Return ``YYYY-MM-DD`` for a midnight, else ``YYYY-MM-DDTHH:MM:SS`` (UTC).
 
