@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy  # noqa: F401  (OpenBLAS loaded before its pools are found)
 from threadpoolctl import ThreadpoolController
 
 _controller = ThreadpoolController()

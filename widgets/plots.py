@@ -312,7 +312,7 @@ def _hold_label_room(axis: pg.AxisItem, labels: Sequence[str]) -> None:
         return
     metrics = QFontMetricsF(axis.style.get("tickFont") or QFont())
     need = len(labels) * (max(metrics.horizontalAdvance(label) for label in labels) + CATEGORY_GAP)
-    vb.label_room = need if need <= MOST_LABEL_ROOM else 0  # style_plot keeps it too
+    vb.label_room = min(need, MOST_LABEL_ROOM)  # style_plot keeps it too
     need = max(MIN_DATA_WIDTH, vb.label_room)
     if vb.minimumWidth() != need:
         vb.setMinimumWidth(need)
