@@ -114,8 +114,6 @@ class CallgraphPlots:
         for label in self.token_text:
             label.setColor(theme.foreground)
         self._token_text = [""] * len(self.token_text)
-        self._values = [0, 0, 0]
-        self.tokens.vb.sigResized.connect(self._fit_tokens)
         self.depth_curve.setPen(pg.mkPen(theme.color(0), width=1))
         self.depth_curve.setSymbolBrush(mkcolor(theme.color(0)))
         self.depth_curve.setSymbolPen(None)

@@ -144,7 +144,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     """Apply a theme to a plot: axes, title, legend (docked below the plot) and line labels."""
     wrap_title(plot)
     # a plot smaller than this shows no data worth reading: the grid reflows before that
-    plot.vb.setMinimumSize(max(MIN_DATA_WIDTH, getattr(plot.vb, "label_room", 0)), MIN_DATA_HEIGHT)
+    plot.vb.setMinimumSize(MIN_DATA_WIDTH, MIN_DATA_HEIGHT)
     font = QFont()
     font.setPointSize(theme.font_pt)
     # color bars inserted into the plot are plots themselves, with axes of their own
@@ -156,6 +156,9 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.label.setFont(font)
         axis.setLabel(axis.labelText, units=axis.labelUnits, color=theme.foreground)
         readable_axis(axis, theme.font_pt)
+    if getattr(plot.vb, "label_room", 0):  # category labels: their room in this theme's font
+        levels = getattr(plot.getAxis("bottom"), "_tickLevels", None) or [[]]
+        _hold_label_room(plot.getAxis("bottom"), [text for _value, text in levels[0]])
     plot.titleLabel.setText(plot.titleLabel.text, color=theme.foreground, size=f"{theme.title_pt}pt")
     dock_legend(plot, theme)
     style_line_labels(plot, theme)
@@ -213,8 +216,12 @@ def place_labels(plot: pg.PlotItem, pool: list[pg.TextItem],
     if declutter:
         shown = pool[:len(items)]
         if not hasattr(plot, "declutter"):  # once per plot: a zoom or a resize frees or crowds labels
-            plot.vb.sigResized.connect(lambda *_: plot.declutter())
-            plot.vb.sigRangeChanged.connect(lambda *_: plot.declutter())
+            later = QTimer(plot.vb)  # once per burst of pan or resize events, not per event
+            later.setSingleShot(True)
+            later.setInterval(0)
+            later.timeout.connect(lambda: plot.declutter())
+            plot.vb.sigResized.connect(later.start)
+            plot.vb.sigRangeChanged.connect(later.start)
         plot.declutter = lambda: hide_overlaps(plot, shown)
         plot.declutter()
 
