@@ -26,7 +26,7 @@ from pyqtgraph.graphicsItems.DateAxisItem import (
 _EPOCH = datetime(1970, 1, 1)
 
 
-def _months(val: float, n: int, first: bool) -> float:
+def _months(val: float, n: int, first: bool) -> float:  # first: pyqtgraph passes it by name
     """Return the first day of the next month after ``val`` that is ``n`` months apart from January."""
     if not MIN_REGULAR_TIMESTAMP <= val <= MAX_REGULAR_TIMESTAMP:
         return float("inf")
