@@ -82,7 +82,7 @@ def bench_panel(app: QApplication, spec_id: str, ticks: int) -> dict[str, Any]:
     """Drive one panel's main control through ``ticks`` values and report latencies.
 
     Then pin what it shows and drive it through the same values again: ``with_pin`` holds
-    those latencies (ghost curves, bar outlines and map differences drawn), ``None`` when the
+    those latencies (ghost curves, bar outlines, lines and map differences drawn), ``None`` when the
     panel's charts have nothing a pin draws.
     """
     spec = next(s for s in PANELS if s.lever == spec_id)
@@ -101,7 +101,7 @@ def bench_panel(app: QApplication, spec_id: str, ticks: int) -> dict[str, Any]:
         report = {"panel": spec_id, **_ticks(app, panel, setter, values)}
         pin = panel.pin_bar.pin(panel.status.text())  # the same ticks again, one pin drawn
         drawn = {"curves": len(pin.curves) if pin else 0, "bar_sets": len(pin.bars) if pin else 0,
-                 "maps": len(panel.pin_bar.differences)}
+                 "lines": len(pin.lines) if pin else 0, "maps": len(panel.pin_bar.differences)}
         report["with_pin"] = {**_ticks(app, panel, setter, values), "ghosts": drawn} \
             if any(drawn.values()) else None  # nothing to ghost: the figure would be the same
         return report

@@ -8,7 +8,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from widgets import pin_maps, pins
+from widgets import pin_deltas, pin_maps, pins
 from widgets.pin_maps import Difference
 from widgets.pins import MAX_PINS, Pin
 
@@ -81,7 +81,7 @@ class PinBar(QWidget):
             return headline
         self._explain_maps()
         latest = self.pins[-1]
-        return pins.annotate(headline, latest.headline, latest.label)
+        return pin_deltas.annotate(headline, latest.headline, latest.label)
 
     def restyle(self) -> None:
         """Draw the pins and their maps again on the plots' new ground (after a theme switch)."""

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from core import fields
 from core.errors import InputError
@@ -177,6 +177,16 @@ def background(plot: pg.PlotItem) -> QColor:
     return color if color.alpha() else QColor("white")
 
 
+def note_font(plot: pg.PlotItem) -> QFont:
+    """Return the font of a note written in ``plot``: 2 pt under its axes' (at least 9 pt).
+
+    Names written in a chart are sized so; the note grows with them on a slide.
+    """
+    font = QFont(plot.getAxis("bottom").style.get("tickFont") or QFont())
+    font.setPointSize(max(font.pointSize() - 2, 9))
+    return font
+
+
 def note_ground(plot: pg.PlotItem) -> QColor:
     """Return the fill of a note drawn over ``plot``'s data: its background, a little see-through."""
     fill = QColor(background(plot))
@@ -206,9 +216,10 @@ class Difference:
         self.overlay.ghost_of = label
         self.overlay.setParentItem(live)  # its pixels lie on the live map's pixels, dimmed with it
         self.tag = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(note_ground(plot)))
+        self.tag.setFont(note_font(plot))
         self.tag.ghost_of = label
         self.tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
-        self.tag.setPos(4, 2 + 20 * slot)
+        self.tag.setPos(4, 2 + (QFontMetricsF(note_font(plot)).height() + 6) * slot)
         self._top = 0.0
         self._text = ""
         self._seen: tuple[float, ...] = ()

@@ -1,12 +1,15 @@
 """Pin and compare: freeze what a panel shows, then see the live result against it.
 
 A :class:`Pin` keeps the headline and the curves on screen when it was made. Curves are
-ghosted generically: every visible ``pg.PlotDataItem`` of every plot in the panel's view is
-copied into a thin item in the pin's colour, drawn under the live one, with one legend entry
-per plot (the plot's legend, or a small label in its corner when it has none). Bars are ghosted
-as thin outlines; maps are kept as :class:`~widgets.pin_maps.Shot` and drawn as a difference
-view (:mod:`widgets.pin_maps`); text is not ghosted. :func:`annotate` puts the deltas to
-the pinned headline's numbers into the live one ("sent 682 (-154 vs A)").
+ghosted generically: every visible ``pg.PlotDataItem`` of every plot in the panel's view (and
+of the view box behind its right axis, ``plot.twin_box``) is copied into a thin item in the
+pin's colour, drawn under the live one, with one legend entry per plot (the plot's legend, or a
+small label in its corner when it has none). Bars are ghosted as thin outlines; maps are kept
+as :class:`~widgets.pin_maps.Shot` and drawn as a difference view (:mod:`widgets.pin_maps`);
+text is not ghosted. Items a panel marks with ``pin_ghost = True`` are ghosted too: a
+:class:`~widgets.rects.Rects` as outlines, a ``pg.ScatterPlotItem`` as markers, a
+``pg.InfiniteLine`` (an instant dragged through time) as a dashed line. :mod:`widgets.pin_deltas` puts the
+deltas to the pinned headline's numbers into the live one ("sent 682 (-154 vs A)").
 
 Pins are saved in sessions as JSON (:meth:`Pin.to_dict`, :func:`pin_from_dict`); each ghost
 curve keeps at most :data:`SAVED_POINTS` points there.
@@ -32,6 +35,7 @@ from widgets.chart_style import fit_legend
 from widgets.pin_maps import Shot
 from widgets.plot_room import crowding, texts_over
 from widgets.plots import cache_pixmaps
+from widgets.rects import Rects
 
 MAX_PINS = 3
 PIN_COLORS = ("#8c8c8c", "#d08a2e", "#8a6fd1")
@@ -44,15 +48,8 @@ GHOST_Z = -0.5
 BAR_GHOST_Z = 0.5
 """Bar ghosts are outlines over the live bars (under them, a filled bar would hide them)."""
 
-_NUMBER = re.compile(r"(?<![\w.\-−])(?:\d{4}-\d\d(?:-\d\d)?(?![\d.])|[-−]?\d[\d,]*(?:\.\d+)?%?)")
-"""A number in a headline: a trailing % belongs to it (the delta goes after it), a leading - or
-− is its sign; a date (2024-03-14) is one token and gets no delta; digits inside a word
-("top-1", "v2") are not numbers."""
 _CONNECT = ("all", "pairs", "finite")
 _CORNERS = ("x0", "y0", "x1", "y1")
-_DATE = re.compile(r"\d{4}-\d\d(?:-\d\d)?")
-_PART = re.compile(r"(\s·\s|\n)")
-"""Where a headline's parts end (kept by the split, so they join back unchanged)."""
 
 
 @dataclass(slots=True)
@@ -70,6 +67,17 @@ class Curve:
     dashed: bool = False
     """The live line was dashed (its ghost is too: a solid ghost under a dashed line made it
     read as solid, where solid and dashed mean two things)."""
+    twin: bool = False
+    """On the plot's right-axis view box (``plot.twin_box``), not on its own."""
+
+
+@dataclass(slots=True)
+class Line:
+    """One ghosted straight line (a marked ``pg.InfiniteLine``): its plot, angle and place."""
+
+    plot: int
+    angle: float
+    value: float
 
 
 @dataclass(slots=True)
@@ -93,6 +101,7 @@ class Pin:
     curves: list[Curve]
     bars: list[Bars] = field(default_factory=list)
     maps: list[Shot] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     items: list[Any] = field(default_factory=list)
     """The ghost items now in the scene (not saved)."""
 
@@ -106,10 +115,11 @@ class Pin:
             if c.connect == "pairs":  # thinning would pair the wrong points
                 xs, ys = c.x, c.y
             out.append({"plot": c.plot, "x": _floats(xs), "y": _floats(ys), "step": c.step,
-                        "symbols": c.symbols, "connect": c.connect, "dashed": c.dashed})
+                        "symbols": c.symbols, "connect": c.connect, "dashed": c.dashed, "twin": c.twin})
         bars = [{"plot": b.plot, **{k: _floats(getattr(b, k)) for k in _CORNERS}} for b in self.bars]
+        lines = [{"plot": ln.plot, "angle": ln.angle, "value": ln.value} for ln in self.lines]
         return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out,
-                "bars": bars, "maps": [m.to_dict() for m in self.maps]}
+                "bars": bars, "maps": [m.to_dict() for m in self.maps], "lines": lines}
 
 
 def _thin(n: int) -> np.ndarray:
@@ -152,7 +162,7 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         if connect not in _CONNECT:
             raise InputError(f"{cw}.connect: expected one of {', '.join(_CONNECT)}, got {connect!r}")
         curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect,
-                            bool(cm.get("dashed", False))))
+                            bool(cm.get("dashed", False)), bool(cm.get("twin", False))))
     bars = []
     for i, b in enumerate(fields.items(d, "bars", where, [])):
         bw = f"{where}.bars[{i}]"
@@ -166,37 +176,67 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         bars.append(Bars(fields.integer(bm, "plot", bw, minimum=0), **corners))
     maps = [pin_maps.shot_from_dict(m, f"{where}.maps[{i}]")
             for i, m in enumerate(fields.items(d, "maps", where, []))]
-    return Pin(label, color, headline, curves, bars, maps)
+    lines = []
+    for i, ln in enumerate(fields.items(d, "lines", where, [])):
+        lw = f"{where}.lines[{i}]"
+        lm = fields.mapping(ln, lw)
+        lines.append(Line(fields.integer(lm, "plot", lw, minimum=0), fields.number(lm, "angle", lw),
+                          fields.number(lm, "value", lw)))
+    return Pin(label, color, headline, curves, bars, maps, lines)
 
 
 def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> Pin:
     """Copy every visible curve of ``plots`` (ghosts excluded) into a new pin."""
-    curves, bars = [], []
+    curves: list[Curve] = []
+    bars: list[Bars] = []
+    lines: list[Line] = []
     for p, plot in enumerate(plots):
-        for item in plot.listDataItems():
+        twin = getattr(plot, "twin_box", None)
+        found = [(i, False) for i in plot.listDataItems()]
+        found += [(i, True) for i in (twin.addedItems if twin is not None else [])]
+        found += [(i, False) for i in plot.items if getattr(i, "pin_ghost", False)]
+        for item, on_twin in {id(i): (i, t) for i, t in found}.values():
             if getattr(item, "ghost_of", None) is not None or not item.isVisible():
                 continue
-            if isinstance(item, pg.BarGraphItem):
-                try:  # pyqtgraph's own reading of x/x0/x1/width and y/y0/y1/height
-                    corners = np.broadcast_arrays(*(np.asarray(v, dtype=float)
-                                                    for v in item._getNormalizedCoords()[:4]))
-                except Exception:  # a bar item with no data yet
-                    continue
-                if corners[0].size:
-                    bars.append(Bars(p, *(np.array(c.ravel()) for c in corners)))
-                continue
-            if not isinstance(item, pg.PlotDataItem) or item.xData is None or item.yData is None:
-                continue
-            if len(item.yData) == 0:
-                continue
-            step = item.opts.get("stepMode")
-            step = {True: "center", False: None}.get(step, step)
-            symbols = item.opts.get("pen") is None and item.opts.get("symbol") is not None
-            connect = item.opts.get("connect", "all")
-            dashed = not symbols and pg.mkPen(item.opts.get("pen")).style() != Qt.PenStyle.SolidLine
-            curves.append(Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
-                                step, symbols, connect if connect in _CONNECT else "finite", dashed))
-    return Pin(label, color, headline, curves, bars, pin_maps.capture(plots))
+            if isinstance(item, pg.InfiniteLine):
+                if getattr(item, "pin_ghost", False):
+                    lines.append(Line(p, float(item.angle), float(item.value())))
+            elif isinstance(item, pg.BarGraphItem | Rects):
+                corners = _corners(item)
+                if corners is not None and corners[0].size:
+                    bars.append(Bars(p, *corners))
+            elif isinstance(item, pg.ScatterPlotItem):
+                x, y = item.getData()
+                if getattr(item, "pin_ghost", False) and len(x):
+                    curves.append(Curve(p, np.array(x, dtype=float), np.array(y, dtype=float), symbols=True))
+            elif isinstance(item, pg.PlotDataItem) and item.xData is not None and item.yData is not None \
+                    and len(item.yData):
+                curves.append(_curve(p, item, on_twin))
+    return Pin(label, color, headline, curves, bars, pin_maps.capture(plots), lines)
+
+
+def _corners(item: pg.BarGraphItem | Rects) -> tuple[np.ndarray, ...] | None:
+    """Return a bar item's x0, y0, x1, y1 (None: a bar item with no data yet)."""
+    if isinstance(item, Rects):
+        if not getattr(item, "pin_ghost", False):
+            return None
+        x, y, w, h = item.rects().T
+        return np.array(x), np.array(y), x + w, y + h
+    try:  # pyqtgraph's own reading of x/x0/x1/width and y/y0/y1/height
+        corners = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in item._getNormalizedCoords()[:4]))
+    except Exception:
+        return None
+    return tuple(np.array(c.ravel()) for c in corners)
+
+
+def _curve(p: int, item: pg.PlotDataItem, twin: bool) -> Curve:
+    step = item.opts.get("stepMode")
+    step = {True: "center", False: None}.get(step, step)
+    symbols = item.opts.get("pen") is None and item.opts.get("symbol") is not None
+    connect = item.opts.get("connect", "all")
+    dashed = not symbols and pg.mkPen(item.opts.get("pen")).style() != Qt.PenStyle.SolidLine
+    return Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
+                 step, symbols, connect if connect in _CONNECT else "finite", dashed, twin)
 
 
 def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
@@ -204,6 +244,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
     remove(pin)
     pen = pg.mkPen(pin.color, width=1.5)
     dashed = pg.mkPen(pin.color, width=1.5, style=Qt.PenStyle.DashLine)
+    ring = pg.mkPen(pin.color, width=2)  # a marker's ghost: a ring seen on a slide's bars too
     name = f"pin {pin.label}"
     named: set[int] = set()
     for curve in pin.curves:
@@ -213,14 +254,23 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
         legend = plot.legend if curve.plot not in named else None
         opts: dict[str, Any] = {"stepMode": curve.step, "connect": curve.connect}
         if curve.symbols:
-            opts.update(pen=None, symbol="o", symbolSize=5, symbolPen=pen, symbolBrush=None)
+            opts.update(pen=None, symbol="o", symbolSize=9, symbolPen=ring, symbolBrush=None)
         else:
             opts.update(pen=dashed if curve.dashed else pen)
-        ghost = pg.PlotDataItem(curve.x, curve.y, name=name if legend is not None else None, **opts)
+        box = getattr(plot, "twin_box", None) if curve.twin else None
+        ghost = pg.PlotDataItem(curve.x, curve.y, name=name if legend is not None and box is None else None,
+                                **opts)
         ghost.ghost_of = pin.label
-        ghost.setZValue(GHOST_Z)
+        # markers go over the live items: under filled markers or bars they would not show
+        ghost.setZValue(BAR_GHOST_Z if curve.symbols else GHOST_Z)
         cache_pixmaps(ghost)  # a ghost never changes: a blit per repaint, not its segments
-        plot.addItem(ghost)
+        if box is not None:  # the right axis's own view box: its own y range
+            ghost.twin_box = box
+            box.addItem(ghost)
+            if legend is not None:
+                legend.addItem(ghost, name)
+        else:
+            plot.addItem(ghost)
         pin.items.append((plot, ghost))
         if curve.plot not in named and legend is None:
             pin.items.append((plot, _tag(plot, pin, name)))
@@ -244,6 +294,18 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
             else:
                 pin.items.append((plot, _tag(plot, pin, name)))
         named.add(bar.plot)
+    for line in pin.lines:
+        if line.plot >= len(plots):
+            continue
+        plot = plots[line.plot]
+        ghost = pg.InfiniteLine(pos=line.value, angle=line.angle, pen=dashed, movable=False)
+        ghost.ghost_of = pin.label
+        ghost.setZValue(BAR_GHOST_Z)  # over bars that fill the plot (the temporal timeline)
+        plot.addItem(ghost, ignoreBounds=True)
+        pin.items.append((plot, ghost))
+        if line.plot not in named:
+            pin.items.append((plot, _tag(plot, pin, name)))
+        named.add(line.plot)
     for plot in {id(p): p for p, _item in pin.items}.values():
         fit_legend(plot)  # a legend with one entry more may need another row
 
@@ -252,6 +314,7 @@ def _tag(plot: pg.PlotItem, pin: Pin, name: str) -> pg.TextItem:
     """Name the pin in a plot without a legend: in the top corner its data and labels crowd least."""
     fill = pg.mkBrush(pin_maps.note_ground(plot))
     tag = pg.TextItem(f"— {name}", color=pin.color, anchor=(0, 0), fill=fill)
+    tag.setFont(pin_maps.note_font(plot))  # as large as the chart's names (a slide's too)
     tag.setParentItem(plot.vb)  # fixed in a corner, not in data coordinates
     tag.ghost_of = pin.label
     slot = LABELS.index(pin.label)
@@ -294,7 +357,8 @@ def remove(pin: Pin) -> None:
             continue
         if plot.legend is not None:
             plot.legend.removeItem(item)
-        plot.removeItem(item)
+        box = getattr(item, "twin_box", None)
+        (box or plot).removeItem(item)
     pin.items.clear()
 
 
@@ -302,43 +366,6 @@ def ghosts(plots: list[pg.PlotItem]) -> list[pg.PlotDataItem]:
     """Return the ghost curves now in ``plots`` (for tests and exports)."""
     return [i for p in plots for i in p.listDataItems()
             if isinstance(i, pg.PlotDataItem) and getattr(i, "ghost_of", None) is not None]
-
-
-def annotate(live: str, pinned: str, label: str) -> str:
-    """Return the live headline with each number's delta to the pinned headline's.
-
-    Headlines are compared part by part (parts end at " · " or a line break): a part that says
-    the same thing with other numbers gets the deltas; a part whose words changed is left as
-    it is. When no part lines up, the pinned headline is quoted after the live one.
-    """
-    if not pinned or live == pinned:
-        return f"{live}   (= pin {label})" if live else live
-    a, b = _PART.split(live), _PART.split(pinned)
-    if len(a) == len(b):
-        matched = [_NUMBER.sub("#", x) == _NUMBER.sub("#", y) and bool(_NUMBER.search(x))
-                   for x, y in zip(a, b, strict=True)]
-        if any(matched):
-            return "".join(_deltas(x, y, label) if ok else x for x, y, ok in zip(a, b, matched, strict=True))
-    return f"{live}   │ pin {label}: {pinned}"
-
-
-def _deltas(live: str, pinned: str, label: str) -> str:
-    pieces, last = [], 0
-    for match, old in zip(_NUMBER.finditer(live), _NUMBER.findall(pinned), strict=True):
-        pieces.append(live[last:match.end()])
-        last = match.end()
-        if _DATE.fullmatch(match.group()):
-            continue
-        new_v, old_v = _value(match.group()), _value(old)
-        if new_v != old_v:
-            decimals = len(match.group().rstrip("%").partition(".")[2])
-            pieces.append(f" ({new_v - old_v:+,.{decimals}f} vs {label})")
-    pieces.append(live[last:])
-    return "".join(pieces)
-
-
-def _value(text: str) -> float:
-    return float(text.replace(",", "").replace("−", "-").rstrip("%"))
 
 
 def next_label(pins: list[Pin]) -> tuple[str, str]:

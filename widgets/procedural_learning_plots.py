@@ -121,6 +121,7 @@ def twin_axis(plot: pg.PlotItem, label: str) -> pg.ViewBox:
     plot.getAxis("right").linkToView(box)
     box.setXLink(plot)
     box.setMouseEnabled(x=False, y=False)
+    plot.twin_box = box  # where a pin finds (and ghosts) the right axis's curves
 
     def follow() -> None:
         box.setGeometry(plot.vb.sceneBoundingRect())

@@ -100,6 +100,9 @@ class TemporalPlots:
         self.known.sigDragged.connect(lambda line: on_known(float(line.value())))
         self.timeline.addItem(self.as_of)
         self.timeline.addItem(self.known)
+        # a pin ghosts the instants and what was true at them (the bars are the data itself)
+        for item in (self.current, self.wrong, self.as_of, self.known):
+            item.pin_ghost = True
         self.timeline.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._span: tuple[float, float, int] | None = None
         self._band = -1.0
@@ -120,6 +123,7 @@ class TemporalPlots:
         self.cross_h = pg.InfiniteLine(angle=0, movable=False)
         self.belief.addItem(self.cross_v)
         self.belief.addItem(self.cross_h)
+        self.cross_v.pin_ghost = self.cross_h.pin_ghost = True
         view.ci.layout.setRowStretchFactor(0, 3)
         view.ci.layout.setRowStretchFactor(1, 2)
         self._graph: temporal.Graph | None = None

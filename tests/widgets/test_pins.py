@@ -9,7 +9,7 @@ from app.sessions import load_session
 from app.window import MainWindow
 from core.errors import InputError
 from tests.widgets.open_files import open_in
-from widgets import pins
+from widgets import pin_deltas, pins
 from widgets.bpe_panel import BpePanel
 from widgets.export import write_chart
 
@@ -99,11 +99,12 @@ def test_session_with_pins_reopens_with_them(qtbot, tmp_path):
 
 
 def test_annotate_and_bad_saved_pins():
-    assert pins.annotate("sent 682 of 1,000 (68.2%)", "sent 836 of 1,000 (83.6%)", "A") == \
+    assert pin_deltas.annotate("sent 682 of 1,000 (68.2%)", "sent 836 of 1,000 (83.6%)", "A") == \
         "sent 682 (-154 vs A) of 1,000 (68.2% (-15.4 vs A))"
-    assert pins.annotate("new words here 3", "other 4", "B") == "new words here 3   │ pin B: other 4"
-    assert pins.annotate("as of 2023-03-14: top-1 12 tokens, −38%", "as of 2023-08-20: top-1 22 tokens, −52%",
-                         "A") == "as of 2023-03-14: top-1 12 (-10 vs A) tokens, −38% (+14 vs A)"
+    assert pin_deltas.annotate("new words here 3", "other 4", "B") == "new words here 3   │ pin B: other 4"
+    assert pin_deltas.annotate("as of 2023-03-14: top-1 12 tokens, −38%",
+                               "as of 2023-08-20: top-1 22 tokens, −52%", "A") == \
+        "as of 2023-03-14: top-1 12 (-10 vs A) tokens, −38% (+14 vs A)"
     with pytest.raises(InputError, match=r"pins\[0\]\.color"):
         pins.pin_from_dict({"label": "A", "color": "red", "headline": "", "curves": []}, "pins[0]")
     with pytest.raises(InputError, match="3 x values for 2 y values"):
