@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 _NUMBER = re.compile(r"(?<![\w.\-−])(?:\d{4}-\d\d(?:-\d\d)?(?![\d.])|[-−]?\d[\d,]*(?:\.\d+)?%?)")
@@ -16,19 +17,28 @@ _PART = re.compile(r"(\s·\s|\n)")
 def annotate(live: str, pinned: str, label: str) -> str:
     """Return the live headline with each number's delta to the pinned headline's.
 
-    Headlines are compared part by part (parts end at " · " or a line break): a part that says
-    the same thing with other numbers gets the deltas; a part whose words changed is left as
-    it is. When no part lines up, the pinned headline is quoted after the live one.
+    Headlines are compared part by part (parts end at " · " or a line break), lined up by what
+    they say with their numbers left out: a part that says the same thing with other numbers
+    gets the deltas, a part only the live headline has is left as it is, and the parts only the
+    pinned one had are quoted at the end ("│ pin A: ⚠ the cap cuts the answer off"). When no
+    part lines up, the whole pinned headline is quoted after the live one.
     """
     if not pinned or live == pinned:
         return f"{live}   (= pin {label})" if live else live
     a, b = _PART.split(live), _PART.split(pinned)
-    if len(a) == len(b):
-        matched = [_NUMBER.sub("#", x) == _NUMBER.sub("#", y) and bool(_NUMBER.search(x))
-                   for x, y in zip(a, b, strict=True)]
-        if any(matched):
-            return "".join(_deltas(x, y, label) if ok else x for x, y, ok in zip(a, b, matched, strict=True))
-    return f"{live}   │ pin {label}: {pinned}"
+    shape = [_NUMBER.sub("#", x) for x in a]
+    lined = difflib.SequenceMatcher(None, shape, [_NUMBER.sub("#", y) for y in b], autojunk=False)
+    out, gone, matched = list(a), [], False
+    for op, i1, i2, j1, j2 in lined.get_opcodes():
+        if op == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                if _NUMBER.search(a[i]):
+                    out[i], matched = _deltas(a[i], b[j], label), True
+        else:  # a part only one of them has (or each has its own): quote the pinned one
+            gone += [y.strip() for y in b[j1:j2] if not _PART.fullmatch(y) and y.strip()]
+    if not matched:
+        return f"{live}   │ pin {label}: {pinned}"
+    return "".join(out) + (f"   │ pin {label}: {' · '.join(gone)}" if gone else "")
 
 
 def _deltas(live: str, pinned: str, label: str) -> str:

@@ -102,6 +102,12 @@ def test_annotate_and_bad_saved_pins():
     assert pin_deltas.annotate("sent 682 of 1,000 (68.2%)", "sent 836 of 1,000 (83.6%)", "A") == \
         "sent 682 (-154 vs A) of 1,000 (68.2% (-15.4 vs A))"
     assert pin_deltas.annotate("new words here 3", "other 4", "B") == "new words here 3   │ pin B: other 4"
+    # a part the pin had and the live headline lost is quoted; the parts that line up get deltas
+    assert pin_deltas.annotate("cap 66 (23% smaller) · schema 1", "cap 16 (81% smaller) · schema 1 · "
+                               "⚠ the cap cuts the answer off", "A") == \
+        "cap 66 (+50 vs A) (23% (-58 vs A) smaller) · schema 1   │ pin A: ⚠ the cap cuts the answer off"
+    assert pin_deltas.annotate("cap 16 · ⚠ cut · schema 1", "cap 66 · schema 1", "A") == \
+        "cap 16 (-50 vs A) · ⚠ cut · schema 1"
     assert pin_deltas.annotate("as of 2023-03-14: top-1 12 tokens, −38%",
                                "as of 2023-08-20: top-1 22 tokens, −52%", "A") == \
         "as of 2023-03-14: top-1 12 (-10 vs A) tokens, −38% (+14 vs A)"
