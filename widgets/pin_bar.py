@@ -143,9 +143,10 @@ class PinBar(QWidget):
                                "border-radius: 3px; padding: 2px 8px;")
             curves = sum(1 for _p, item in pin.items if isinstance(item, pg.PlotDataItem))
             bars = sum(1 for _p, item in pin.items if isinstance(item, pg.BarGraphItem))
+            lines = f", {len(pin.lines)} line(s)" if pin.lines else ""
             maps = f", {len(pin.maps)} map(s) kept for Δ maps" if pin.maps else ""
-            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{curves} curve(s) and {bars} bar "
-                            f"set(s) ghosted{maps} (text is not). Click to remove")
+            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{curves} curve(s), {bars} bar "
+                            f"set(s){lines} ghosted{maps} (text is not). Click to remove")
             chip.clicked.connect(lambda _=False, k=pin.label: self.unpin(k))
             self._row.addWidget(chip)
             self._chips.append(chip)

@@ -180,8 +180,10 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
     for i, ln in enumerate(fields.items(d, "lines", where, [])):
         lw = f"{where}.lines[{i}]"
         lm = fields.mapping(ln, lw)
-        lines.append(Line(fields.integer(lm, "plot", lw, minimum=0), fields.number(lm, "angle", lw),
-                          fields.number(lm, "value", lw)))
+        angle = fields.number(lm, "angle", lw) % 180
+        if angle not in (0, 90):  # pyqtgraph draws only these from one number
+            raise InputError(f"{lw}.angle: expected 0 (horizontal) or 90 (vertical), got {lm['angle']}")
+        lines.append(Line(fields.integer(lm, "plot", lw, minimum=0), angle, fields.number(lm, "value", lw)))
     return Pin(label, color, headline, curves, bars, maps, lines)
 
 
@@ -199,8 +201,8 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
             if getattr(item, "ghost_of", None) is not None or not item.isVisible():
                 continue
             if isinstance(item, pg.InfiniteLine):
-                if getattr(item, "pin_ghost", False):
-                    lines.append(Line(p, float(item.angle), float(item.value())))
+                if getattr(item, "pin_ghost", False) and item.angle % 180 in (0, 90):
+                    lines.append(Line(p, float(item.angle % 180), float(item.value())))
             elif isinstance(item, pg.BarGraphItem | Rects):
                 corners = _corners(item)
                 if corners is not None and corners[0].size:

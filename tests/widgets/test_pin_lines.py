@@ -4,6 +4,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from core.errors import InputError
 from widgets import pins
@@ -49,6 +50,8 @@ def test_a_temporal_pin_ghosts_the_instant_and_what_was_true_then(sample_panel, 
     assert len(marks) == 1 and np.array_equal(np.sort(marks[0].yData), wrong_rows)
     assert np.all(marks[0].xData == pinned_at)
     assert "vs A)" in panel.status.text()
+    chip = panel.findChild(QPushButton, "pinChip")
+    assert f"{len(panel.pin_bar.pins[0].lines)} line(s) ghosted" in chip.toolTip()
 
     svg = write_chart(panel.view, tmp_path / "temporal.svg").read_text()
     assert pins.PIN_COLORS[0].lower() in svg.lower() and "pin A" in svg
@@ -63,7 +66,12 @@ def test_a_temporal_pin_ghosts_the_instant_and_what_was_true_then(sample_panel, 
     assert [line.value() for line in _ghosts(timeline, pg.InfiniteLine)] == [pinned_at]
 
 
-def test_a_saved_line_that_is_not_a_number_is_refused():
+def test_a_saved_line_that_is_not_a_number_or_not_upright_or_level_is_refused():
+    base = {"label": "A", "color": "#8c8c8c", "headline": "", "curves": []}
+    with pytest.raises(InputError, match=r"pins\[0\]\.lines\[0\]\.angle: expected 0 \(horizontal\) or 90"):
+        pins.pin_from_dict({**base, "lines": [{"plot": 0, "angle": 45, "value": 1}]}, "pins[0]")
+    turned = pins.pin_from_dict({**base, "lines": [{"plot": 0, "angle": 270, "value": 1}]}, "pins[0]")
+    assert turned.lines[0].angle == 90, "270 degrees is a vertical line too"
     with pytest.raises(InputError, match=r"pins\[0\]\.lines\[0\]\.value: expected a finite number"):
         pins.pin_from_dict({"label": "A", "color": "#8c8c8c", "headline": "", "curves": [],
                             "lines": [{"plot": 0, "angle": 90, "value": "noon"}]}, "pins[0]")
