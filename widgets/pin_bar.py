@@ -65,11 +65,18 @@ class PinBar(QWidget):
         """Replace every pin (a session being opened)."""
         for pin in self.pins:
             pins.remove(pin)
-        self.pins = list(loaded[:MAX_PINS])
-        for pin in self.pins:
-            pins.draw(pin, self._plots())
-        self._show_maps()
-        self._rebuild()
+        self.pins = []
+        try:  # a pin that cannot be drawn is not kept: every pin listed has its ghosts and chip
+            for pin in loaded[:MAX_PINS]:
+                try:
+                    pins.draw(pin, self._plots())
+                except Exception:
+                    pins.remove(pin)
+                    raise
+                self.pins.append(pin)
+        finally:
+            self._show_maps()
+            self._rebuild()
 
     def to_list(self) -> list[dict[str, Any]]:
         """Return the pins as JSON-safe data."""

@@ -3,8 +3,8 @@
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from core.errors import InputError
 from widgets import pins
@@ -93,3 +93,18 @@ def test_a_curve_on_the_right_axis_is_ghosted_on_that_axis(sample_panel):
     assert [c.twin for c in again.curves] == [c.twin for c in pin.curves]
     panel.pin_bar.unpin("A")
     assert not [i for i in box.addedItems if getattr(i, "ghost_of", None)]
+
+
+def test_a_pin_that_cannot_be_drawn_is_not_kept_half_drawn(sample_panel):
+    """Pins are checked as they are read; one that still fails to draw (here built by hand with a
+    slanted line) leaves the pins before it drawn and listed, and nothing of itself behind."""
+    panel = sample_panel(TemporalPanel)
+    good = panel.pin_bar.pin(panel.status.text())
+    panel.pin_bar.set_pins([])
+    bad = pins.Pin("B", pins.PIN_COLORS[1], "x", [], lines=[pins.Line(0, 45.0, 1.0)])
+    with pytest.raises(Exception, match="non-orthogonal"):
+        panel.pin_bar.set_pins([good, bad])
+    assert [p.label for p in panel.pin_bar.pins] == ["A"]
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the chips replaced
+    assert [c.text() for c in panel.findChildren(QPushButton, "pinChip")] == ["A ✕"]
+    assert {i.ghost_of for plot in panel.plots() for i in plot.items if getattr(i, "ghost_of", None)} == {"A"}
