@@ -8,7 +8,7 @@ from typing import Any
 
 from core import fields, lever_module, model_profile
 from core.errors import InputError
-from widgets import atomic, pins
+from widgets import atomic, pin_data
 from widgets.loaders import MAX_JSON_BYTES, parse_json, read_text
 
 SCHEMA = 1
@@ -41,10 +41,8 @@ def check_scenario(scenario: dict[str, Any], where: str) -> dict[str, Any]:
         raise InputError(f"{where}: {exc}") from None
     out: dict[str, Any] = {"lever": sc["lever"], "params": params.to_dict()}
     if sc.get("pins"):  # pinned results (widgets/pins.py), at most MAX_PINS
-        raw = fields.items(sc, "pins", where)
-        if len(raw) > pins.MAX_PINS:
-            raise InputError(f"{where}.pins: {len(raw)} pins; a panel holds at most {pins.MAX_PINS}")
-        out["pins"] = [pins.pin_from_dict(p, f"{where}.pins[{i}]").to_dict() for i, p in enumerate(raw)]
+        out["pins"] = [p.to_dict() for p in pin_data.pins_from_list(fields.items(sc, "pins", where),
+                                                                      f"{where}.pins")]
     return out
 
 

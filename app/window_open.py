@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QWidget
 from app.sessions import Session, session_from
 from core import lever_module, model_profile
 from core.errors import InputError
-from widgets import PANELS, pins
+from widgets import PANELS, pin_data
 from widgets.loaders import MAX_JSON_BYTES, parse_json, read_text, scenario_from
 from widgets.opening import Opener, Progress
 from widgets.profile_bar import is_config
@@ -35,7 +35,7 @@ class Opened:
     config: dict[str, Any] | None = None
     """A model config (the profile bar may still ask for missing fields)."""
     session: Session | None = None
-    scenarios: tuple[tuple[str, Any, list[pins.Pin] | None], ...] = ()
+    scenarios: tuple[tuple[str, Any, list[pin_data.Pin] | None], ...] = ()
     """(lever, params, pins or None) for each panel to show."""
     current: str | None = None
     """The panel to show afterwards."""
@@ -69,7 +69,7 @@ def _read_document(path: Path, progress: Progress) -> Opened:
     if isinstance(data, dict) and "app" in data:
         session = session_from(data, path.name)
         shown = tuple((panel_lever(sc["lever"]), lever_module(sc["lever"]).Params.from_dict(sc["params"]),
-                       [pins.pin_from_dict(p, "pins") for p in sc.get("pins", [])])
+                       pin_data.pins_from_list(sc.get("pins", []), "pins"))
                       for sc in session.scenarios)
         return Opened(session=session, scenarios=shown, current=session.current)
     lever, params = scenario_from(data, path.name)

@@ -8,13 +8,13 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from widgets import pin_deltas, pin_maps, pins
+from widgets import pin_data, pin_deltas, pin_maps, pins
+from widgets.pin_data import MAX_PINS, Pin
 from widgets.pin_maps import Difference
-from widgets.pins import MAX_PINS, Pin
 
 
 class PinBar(QWidget):
-    """Up to :data:`~widgets.pins.MAX_PINS` pins of one panel, listed and removable."""
+    """Up to :data:`~widgets.pin_data.MAX_PINS` pins of one panel, listed and removable."""
 
     def __init__(self, plots: Callable[[], list[pg.PlotItem]], changed: Callable[[], None]) -> None:
         super().__init__()
@@ -45,7 +45,7 @@ class PinBar(QWidget):
         """Freeze the curves on screen and ``headline`` as a new pin (the oldest goes past three)."""
         if len(self.pins) >= MAX_PINS:
             self.unpin(self.pins[0].label)
-        label, color = pins.next_label(self.pins)
+        label, color = pin_data.next_label(self.pins)
         pin = pins.capture(self._plots(), label, color, headline)
         self.pins.append(pin)
         pins.draw(pin, self._plots())

@@ -29,6 +29,8 @@ from core.errors import InputError
 from widgets.band_image import BandImage, Cells
 from widgets.plots import colour_bars, rgba, steady_top
 
+MAX_MAP_CELLS = 8192 * 8192
+"""Cells a saved map may stand for (the largest map a panel draws: attention at n = 8,192)."""
 SAVED_CELLS = 256 * 256
 """A map saved in a session keeps at most this many cells (block means of a larger one); a
 difference of a continuous map is drawn in as many (the blocks hold the same cells)."""
@@ -131,6 +133,12 @@ def shot_from_dict(raw: Any, where: str) -> Shot:
             or not all(isinstance(v, int) and 0 < v <= 1 << 16 for v in shape)):
         raise InputError(f"{where}.shape: expected [rows, columns] of positive integers, got {shape!r}")
     rows, cols = shape
+    if rows * cols > MAX_MAP_CELLS:
+        raise InputError(f"{where}.shape: {rows:,}x{cols:,} cells; a saved map stands for at most "
+                         f"{MAX_MAP_CELLS:,}")
+    if block != block_size(rows, cols):  # what saving writes: at most SAVED_CELLS packed cells
+        raise InputError(f"{where}.block: a {rows:,}x{cols:,} map is saved in blocks of "
+                         f"{block_size(rows, cols)}, got {block}")
     small = (-(-rows // block), -(-cols // block))
     try:
         data = zlib.decompress(base64.b64decode(str(d.get("cells", "")), validate=True))
@@ -140,8 +148,8 @@ def shot_from_dict(raw: Any, where: str) -> Shot:
     full = np.repeat(np.repeat(reduced, block, axis=0), block, axis=1)[:rows, :cols]
     extent = d.get("extent")
     if extent is not None and (not isinstance(extent, list) or len(extent) != 4 or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in extent)):
-        raise InputError(f"{where}.extent: expected [x, y, width, height], got {extent!r}")
+            isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= 1e100 for v in extent)):
+        raise InputError(f"{where}.extent: expected [x, y, width, height] (finite numbers), got {extent!r}")
     return Shot(plot, index, np.array(full, dtype=np.float32),
                 None if extent is None else tuple(float(v) for v in extent))
 

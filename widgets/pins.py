@@ -1,6 +1,6 @@
 """Pin and compare: freeze what a panel shows, then see the live result against it.
 
-A :class:`Pin` keeps the headline and the curves on screen when it was made. Curves are
+A :class:`~widgets.pin_data.Pin` keeps the headline and the curves on screen when it was made. Curves are
 ghosted generically: every visible ``pg.PlotDataItem`` of every plot in the panel's view (and
 of the view box behind its right axis, ``plot.twin_box``) is copied into a thin item in the
 pin's colour, drawn under the live one, with one legend entry per plot (the plot's legend, or a
@@ -8,18 +8,14 @@ small label in its corner when it has none). Bars are ghosted as thin outlines; 
 as :class:`~widgets.pin_maps.Shot` and drawn as a difference view (:mod:`widgets.pin_maps`);
 text is not ghosted. Items a panel marks with ``pin_ghost = True`` are ghosted too: a
 :class:`~widgets.rects.Rects` as outlines, a ``pg.ScatterPlotItem`` as markers, a
-``pg.InfiniteLine`` (an instant dragged through time) as a dashed line. :mod:`widgets.pin_deltas` puts the
-deltas to the pinned headline's numbers into the live one ("sent 682 (-154 vs A)").
-
-Pins are saved in sessions as JSON (:meth:`Pin.to_dict`, :func:`pin_from_dict`); each ghost
-curve keeps at most :data:`SAVED_POINTS` points there.
+``pg.InfiniteLine`` (an instant dragged through time) as a dashed line.
+:mod:`widgets.pin_deltas` puts the deltas to the pinned headline's numbers into the live one
+("sent 682 (-154 vs A)"); :mod:`widgets.pin_data` saves pins in sessions and reads them back.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,164 +23,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem
 
-from core import fields
-from core.errors import InputError
 from widgets import pin_maps
 from widgets.bars import GhostBars
 from widgets.chart_style import fit_legend
-from widgets.pin_maps import Shot
+from widgets.pin_data import CONNECT, LABELS, Bars, Curve, Line, Pin
 from widgets.plot_room import crowding, texts_over
 from widgets.plots import cache_pixmaps
 from widgets.rects import Rects
 
-MAX_PINS = 3
-PIN_COLORS = ("#8c8c8c", "#d08a2e", "#8a6fd1")
-"""Colour of pin A, B, C (A is the plain grey ghost)."""
-LABELS = "ABC"
-SAVED_POINTS = 4000
-"""A ghost curve saved in a session keeps at most this many points (evenly picked)."""
 GHOST_Z = -0.5
 """Curve ghosts sit under the live items (which default to z 0)."""
 BAR_GHOST_Z = 0.5
 """Bar ghosts are outlines over the live bars (under them, a filled bar would hide them)."""
-
-_CONNECT = ("all", "pairs", "finite")
-_CORNERS = ("x0", "y0", "x1", "y1")
-
-
-@dataclass(slots=True)
-class Curve:
-    """One ghosted curve: which plot it was on and its data."""
-
-    plot: int
-    x: np.ndarray
-    y: np.ndarray
-    step: str | None = None
-    symbols: bool = False
-    """Drawn as markers only (a scatter), not as a line."""
-    connect: str = "all"
-    """Which points the line joins (``pairs`` for stems, ``finite`` to break at NaN)."""
-    dashed: bool = False
-    """The live line was dashed (its ghost is too: a solid ghost under a dashed line made it
-    read as solid, where solid and dashed mean two things)."""
-    twin: bool = False
-    """On the plot's right-axis view box (``plot.twin_box``), not on its own."""
-
-
-@dataclass(slots=True)
-class Line:
-    """One ghosted straight line (a marked ``pg.InfiniteLine``): its plot, angle and place."""
-
-    plot: int
-    angle: float
-    value: float
-
-
-@dataclass(slots=True)
-class Bars:
-    """One ghosted bar item: which plot it was on and its bars' corners."""
-
-    plot: int
-    x0: np.ndarray
-    y0: np.ndarray
-    x1: np.ndarray
-    y1: np.ndarray
-
-
-@dataclass(slots=True)
-class Pin:
-    """A frozen result: label, colour, the headline then, and its curves."""
-
-    label: str
-    color: str
-    headline: str
-    curves: list[Curve]
-    bars: list[Bars] = field(default_factory=list)
-    maps: list[Shot] = field(default_factory=list)
-    lines: list[Line] = field(default_factory=list)
-    items: list[Any] = field(default_factory=list)
-    """The ghost items now in the scene (not saved)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the pin as JSON-safe data (curves thinned to :data:`SAVED_POINTS`)."""
-        out = []
-        for c in self.curves:
-            keep = _thin(len(c.y))
-            xs = c.x if c.step else c.x[keep]
-            ys = c.y if c.step else c.y[keep]
-            if c.connect == "pairs":  # thinning would pair the wrong points
-                xs, ys = c.x, c.y
-            out.append({"plot": c.plot, "x": _floats(xs), "y": _floats(ys), "step": c.step,
-                        "symbols": c.symbols, "connect": c.connect, "dashed": c.dashed, "twin": c.twin})
-        bars = [{"plot": b.plot, **{k: _floats(getattr(b, k)) for k in _CORNERS}} for b in self.bars]
-        lines = [{"plot": ln.plot, "angle": ln.angle, "value": ln.value} for ln in self.lines]
-        return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out,
-                "bars": bars, "maps": [m.to_dict() for m in self.maps], "lines": lines}
-
-
-def _thin(n: int) -> np.ndarray:
-    return np.unique(np.linspace(0, n - 1, min(n, SAVED_POINTS)).round().astype(int)) if n else np.arange(0)
-
-
-def _floats(values: np.ndarray) -> list[float | None]:
-    return [None if not np.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(values, dtype=float)]
-
-
-def _numbers(values: Any) -> np.ndarray:
-    """Read saved numbers (``None`` is a value that was not finite, as :func:`_floats` wrote it)."""
-    return np.array([np.nan if v is None else float(v) for v in values])
-
-
-def pin_from_dict(raw: Any, where: str) -> Pin:
-    """Read a saved pin; raises :class:`InputError` naming the field."""
-    d = fields.mapping(raw, where)
-    label, color, headline = (d.get(k) for k in ("label", "color", "headline"))
-    if label not in tuple(LABELS) or not isinstance(headline, str):
-        raise InputError(f"{where}: label must be one of {', '.join(LABELS)} and headline text, "
-                         f"got {label!r}")
-    if not isinstance(color, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
-        raise InputError(f"{where}.color: expected #rrggbb, got {color!r}")
-    curves = []
-    for i, c in enumerate(fields.items(d, "curves", where)):
-        cw = f"{where}.curves[{i}]"
-        cm = fields.mapping(c, cw)
-        plot = fields.integer(cm, "plot", cw, minimum=0)
-        try:
-            x, y = _numbers(cm.get("x", [])), _numbers(cm.get("y", []))
-        except (TypeError, ValueError):
-            raise InputError(f"{cw}: x and y must be lists of numbers") from None
-        step = cm.get("step")
-        if step not in (None, "center", "left", "right"):
-            raise InputError(f"{cw}.step: expected none, center, left or right, got {step!r}")
-        if len(x) != len(y) + (1 if step == "center" else 0):
-            raise InputError(f"{cw}: {len(x)} x values for {len(y)} y values")
-        connect = cm.get("connect", "all")
-        if connect not in _CONNECT:
-            raise InputError(f"{cw}.connect: expected one of {', '.join(_CONNECT)}, got {connect!r}")
-        curves.append(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect,
-                            bool(cm.get("dashed", False)), bool(cm.get("twin", False))))
-    bars = []
-    for i, b in enumerate(fields.items(d, "bars", where, [])):
-        bw = f"{where}.bars[{i}]"
-        bm = fields.mapping(b, bw)
-        try:
-            corners = {k: _numbers(fields.items(bm, k, bw)) for k in _CORNERS}
-        except (TypeError, ValueError):
-            raise InputError(f"{bw}: x0, y0, x1 and y1 must be lists of numbers") from None
-        if len({len(v) for v in corners.values()}) != 1:
-            raise InputError(f"{bw}: x0, y0, x1 and y1 differ in length")
-        bars.append(Bars(fields.integer(bm, "plot", bw, minimum=0), **corners))
-    maps = [pin_maps.shot_from_dict(m, f"{where}.maps[{i}]")
-            for i, m in enumerate(fields.items(d, "maps", where, []))]
-    lines = []
-    for i, ln in enumerate(fields.items(d, "lines", where, [])):
-        lw = f"{where}.lines[{i}]"
-        lm = fields.mapping(ln, lw)
-        angle = fields.number(lm, "angle", lw) % 180
-        if angle not in (0, 90):  # pyqtgraph draws only these from one number
-            raise InputError(f"{lw}.angle: expected 0 (horizontal) or 90 (vertical), got {lm['angle']}")
-        lines.append(Line(fields.integer(lm, "plot", lw, minimum=0), angle, fields.number(lm, "value", lw)))
-    return Pin(label, color, headline, curves, bars, maps, lines)
 
 
 def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> Pin:
@@ -238,7 +88,7 @@ def _curve(p: int, item: pg.PlotDataItem, twin: bool) -> Curve:
     connect = item.opts.get("connect", "all")
     dashed = not symbols and pg.mkPen(item.opts.get("pen")).style() != Qt.PenStyle.SolidLine
     return Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
-                 step, symbols, connect if connect in _CONNECT else "finite", dashed, twin)
+                 step, symbols, connect if connect in CONNECT else "finite", dashed, twin)
 
 
 def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
@@ -368,11 +218,3 @@ def ghosts(plots: list[pg.PlotItem]) -> list[pg.PlotDataItem]:
     """Return the ghost curves now in ``plots`` (for tests and exports)."""
     return [i for p in plots for i in p.listDataItems()
             if isinstance(i, pg.PlotDataItem) and getattr(i, "ghost_of", None) is not None]
-
-
-def next_label(pins: list[Pin]) -> tuple[str, str]:
-    """Return the first free label and its colour."""
-    used = {p.label for p in pins}
-    k = next(i for i, label in enumerate(LABELS) if label not in used)
-    return LABELS[k], PIN_COLORS[k]
-

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from core.errors import InputError
-from widgets import pins
+from widgets import pin_data
 from widgets.export import write_chart
 from widgets.procedural_learning_panel import ProceduralLearningPanel
 from widgets.temporal_panel import TemporalPanel
@@ -54,10 +54,10 @@ def test_a_temporal_pin_ghosts_the_instant_and_what_was_true_then(sample_panel, 
     assert f"{len(panel.pin_bar.pins[0].lines)} line(s) ghosted" in chip.toolTip()
 
     svg = write_chart(panel.view, tmp_path / "temporal.svg").read_text()
-    assert pins.PIN_COLORS[0].lower() in svg.lower() and "pin A" in svg
+    assert pin_data.PIN_COLORS[0].lower() in svg.lower() and "pin A" in svg
 
     saved = panel.pin_bar.to_list()
-    again = pins.pin_from_dict(saved[0], "pins[0]")
+    again = pin_data.pin_from_dict(saved[0], "pins[0]")
     assert [(ln.plot, ln.angle, ln.value) for ln in again.lines] == \
         [(ln.plot, ln.angle, ln.value) for ln in panel.pin_bar.pins[0].lines]
     panel.pin_bar.unpin("A")
@@ -69,11 +69,11 @@ def test_a_temporal_pin_ghosts_the_instant_and_what_was_true_then(sample_panel, 
 def test_a_saved_line_that_is_not_a_number_or_not_upright_or_level_is_refused():
     base = {"label": "A", "color": "#8c8c8c", "headline": "", "curves": []}
     with pytest.raises(InputError, match=r"pins\[0\]\.lines\[0\]\.angle: expected 0 \(horizontal\) or 90"):
-        pins.pin_from_dict({**base, "lines": [{"plot": 0, "angle": 45, "value": 1}]}, "pins[0]")
-    turned = pins.pin_from_dict({**base, "lines": [{"plot": 0, "angle": 270, "value": 1}]}, "pins[0]")
+        pin_data.pin_from_dict({**base, "lines": [{"plot": 0, "angle": 45, "value": 1}]}, "pins[0]")
+    turned = pin_data.pin_from_dict({**base, "lines": [{"plot": 0, "angle": 270, "value": 1}]}, "pins[0]")
     assert turned.lines[0].angle == 90, "270 degrees is a vertical line too"
     with pytest.raises(InputError, match=r"pins\[0\]\.lines\[0\]\.value: expected a finite number"):
-        pins.pin_from_dict({"label": "A", "color": "#8c8c8c", "headline": "", "curves": [],
+        pin_data.pin_from_dict({"label": "A", "color": "#8c8c8c", "headline": "", "curves": [],
                             "lines": [{"plot": 0, "angle": 90, "value": "noon"}]}, "pins[0]")
 
 
@@ -89,7 +89,7 @@ def test_a_curve_on_the_right_axis_is_ghosted_on_that_axis(sample_panel):
     legend = panel.plots_.curve.legend
     if legend is not None:
         assert "pin A" in [label.text for _sample, label in legend.items]
-    again = pins.pin_from_dict(pin.to_dict(), "pins[0]")
+    again = pin_data.pin_from_dict(pin.to_dict(), "pins[0]")
     assert [c.twin for c in again.curves] == [c.twin for c in pin.curves]
     panel.pin_bar.unpin("A")
     assert not [i for i in box.addedItems if getattr(i, "ghost_of", None)]
@@ -101,7 +101,7 @@ def test_a_pin_that_cannot_be_drawn_is_not_kept_half_drawn(sample_panel):
     panel = sample_panel(TemporalPanel)
     good = panel.pin_bar.pin(panel.status.text())
     panel.pin_bar.set_pins([])
-    bad = pins.Pin("B", pins.PIN_COLORS[1], "x", [], lines=[pins.Line(0, 45.0, 1.0)])
+    bad = pin_data.Pin("B", pin_data.PIN_COLORS[1], "x", [], lines=[pin_data.Line(0, 45.0, 1.0)])
     with pytest.raises(Exception, match="non-orthogonal"):
         panel.pin_bar.set_pins([good, bad])
     assert [p.label for p in panel.pin_bar.pins] == ["A"]

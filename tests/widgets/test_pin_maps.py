@@ -139,11 +139,11 @@ def test_saved_maps_come_back_with_their_shape_and_bad_ones_are_named():
 
 
 def test_a_pin_with_maps_survives_its_session_form(sample_panel, qtbot):
-    from widgets import pins
+    from widgets import pin_data
 
     panel = sample_panel(AttentionPanel)
     pin = panel.pin_bar.pin(panel.status.text())
-    again = pins.pin_from_dict(pin.to_dict(), "pins[0]")
+    again = pin_data.pin_from_dict(pin.to_dict(), "pins[0]")
     assert [(m.plot, m.index, m.values.shape, m.extent) for m in again.maps] == \
         [(m.plot, m.index, m.values.shape, m.extent) for m in pin.maps]
     panel.pin_bar.set_pins([again])  # a session being opened

@@ -37,13 +37,13 @@ def test_a_pin_with_a_bar_that_is_not_a_number_is_saved_and_read_back():
 
     import numpy as np
 
-    from widgets import pins
+    from widgets import pin_data
 
-    bar = pins.Bars(0, np.array([0.0, 1.0]), np.zeros(2), np.array([0.6, 1.6]), np.array([3.0, np.nan]))
-    pin = pins.Pin("A", "#777777", "sent 1", [], [bar], [])
+    bar = pin_data.Bars(0, np.array([0.0, 1.0]), np.zeros(2), np.array([0.6, 1.6]), np.array([3.0, np.nan]))
+    pin = pin_data.Pin("A", "#777777", "sent 1", [], [bar], [])
     saved = json.loads(json.dumps(pin.to_dict()))
     assert saved["bars"][0]["y1"] == [3.0, None]
-    back = pins.pin_from_dict(saved, "pins[0]")
+    back = pin_data.pin_from_dict(saved, "pins[0]")
     np.testing.assert_array_equal(back.bars[0].y1, [3.0, np.nan])
 
 

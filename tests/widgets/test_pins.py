@@ -9,7 +9,7 @@ from app.sessions import load_session
 from app.window import MainWindow
 from core.errors import InputError
 from tests.widgets.open_files import open_in
-from widgets import pin_deltas, pins
+from widgets import pin_data, pin_deltas, pins
 from widgets.bpe_panel import BpePanel
 from widgets.export import write_chart
 
@@ -62,7 +62,7 @@ def test_svg_export_contains_the_ghost_and_its_label(sample_panel, qtbot, tmp_pa
     panel.merges.slider.setValue(panel.merges.slider.value() // 2)
     qtbot.waitUntil(panel.is_idle)
     svg = write_chart(panel.view, tmp_path / "pinned.svg").read_text()
-    assert pins.PIN_COLORS[0].lower() in svg.lower(), "the ghost's grey stroke is in the SVG"
+    assert pin_data.PIN_COLORS[0].lower() in svg.lower(), "the ghost's grey stroke is in the SVG"
     assert "pin A" in svg
 
 
@@ -112,9 +112,9 @@ def test_annotate_and_bad_saved_pins():
                                "as of 2023-08-20: top-1 22 tokens, −52%", "A") == \
         "as of 2023-03-14: top-1 12 (-10 vs A) tokens, −38% (+14 vs A)"
     with pytest.raises(InputError, match=r"pins\[0\]\.color"):
-        pins.pin_from_dict({"label": "A", "color": "red", "headline": "", "curves": []}, "pins[0]")
+        pin_data.pin_from_dict({"label": "A", "color": "red", "headline": "", "curves": []}, "pins[0]")
     with pytest.raises(InputError, match="3 x values for 2 y values"):
-        pins.pin_from_dict({"label": "A", "color": "#aabbcc", "headline": "",
+        pin_data.pin_from_dict({"label": "A", "color": "#aabbcc", "headline": "",
                             "curves": [{"plot": 0, "x": [1, 2, 3], "y": [1, 2]}]}, "pins[0]")
 
 
@@ -137,7 +137,7 @@ def test_bars_are_ghosted_as_outlines_and_saved(sample_panel, qtbot):
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g.ravel(), w.ravel())
         assert item.opts["brush"] is None and item.zValue() > 0, "an outline over the live bars"
-    again = pins.pin_from_dict(pin.to_dict(), "pins[0]")
+    again = pin_data.pin_from_dict(pin.to_dict(), "pins[0]")
     np.testing.assert_allclose(again.bars[0].x1, pin.bars[0].x1, rtol=1e-5)
 
 
@@ -158,7 +158,7 @@ def test_the_pin_tag_of_a_plot_without_legend_goes_where_it_hides_no_text_or_bar
     plot.addItem(pg.PlotDataItem([0, 10], [1, 1]))
     view.show()
     qtbot.waitExposed(view)
-    pin = pins.capture([plot], "A", pins.PIN_COLORS[0], "headline")
+    pin = pins.capture([plot], "A", pin_data.PIN_COLORS[0], "headline")
     assert pin.bars, "the bars are ghosted"
     pins.draw(pin, [plot])
     tags = [item for _plot, item in pin.items if isinstance(item, pg.TextItem)]
@@ -190,5 +190,5 @@ def test_a_dashed_line_is_ghosted_dashed_and_saved_so(sample_panel):
     ghosts = [item for _plot, item in pin.items if isinstance(item, pg.PlotDataItem)]
     assert sorted(pg.mkPen(g.opts["pen"]).style() == Qt.PenStyle.DashLine for g in ghosts) \
         == sorted(dashed for _n, dashed in live)
-    again = pins.pin_from_dict(pin.to_dict(), "pin")
+    again = pin_data.pin_from_dict(pin.to_dict(), "pin")
     assert [c.dashed for c in again.curves] == [c.dashed for c in pin.curves]
