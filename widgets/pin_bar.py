@@ -37,6 +37,10 @@ class PinBar(QWidget):
         """The latest pin's maps drawn as live − pinned (while :attr:`maps_button` is on)."""
         self._chips: list[QPushButton] = []
         self.pin_headline: Callable[[], str] = lambda: ""
+        self.view: Callable[[], str] = lambda: ""
+        """The set of charts shown now, for a panel that swaps its charts (prefix caching's model
+        and session views): a pin is drawn, and compared with, only in the set it was made in."""
+        self._drawn_view = ""
 
     def _on_pin_clicked(self) -> None:
         self.pin(self.pin_headline())
@@ -47,8 +51,9 @@ class PinBar(QWidget):
             self.unpin(self.pins[0].label)
         label, color = pin_data.next_label(self.pins)
         pin = pins.capture(self._plots(), label, color, headline)
+        pin.view = self.view()
         self.pins.append(pin)
-        pins.draw(pin, self._plots())
+        self._draw_all()
         self._show_maps()
         self._rebuild()
         return pin
@@ -69,7 +74,7 @@ class PinBar(QWidget):
         try:  # a pin that cannot be drawn is not kept: every pin listed has its ghosts and chip
             for pin in loaded[:MAX_PINS]:
                 try:
-                    pins.draw(pin, self._plots())
+                    self._draw(pin, self._plots())
                 except Exception:
                     pins.remove(pin)
                     raise
@@ -83,18 +88,33 @@ class PinBar(QWidget):
         return [p.to_dict() for p in self.pins]
 
     def annotate(self, headline: str) -> str:
-        """Return ``headline`` with its deltas to the latest pin (unchanged without pins)."""
-        if not self.pins:
+        """Return ``headline`` with its deltas to the latest pin of these charts (none: unchanged)."""
+        latest = self._latest()
+        if latest is None:
             return headline
         self._explain_maps()
-        latest = self.pins[-1]
         return pin_deltas.annotate(headline, latest.headline, latest.label)
+
+    def _latest(self) -> Pin | None:
+        """Return the latest pin made in the set of charts shown now."""
+        now = self.view()
+        return next((p for p in reversed(self.pins) if p.view == now), None)
+
+    def _draw(self, pin: Pin, plots: list[pg.PlotItem]) -> None:
+        if pin.view == self.view():
+            pins.draw(pin, plots)
+        else:  # made in the other set of charts: its plot numbers mean other plots here
+            pins.remove(pin)
+
+    def _draw_all(self) -> None:
+        plots = self._plots()
+        self._drawn_view = self.view()
+        for pin in self.pins:
+            self._draw(pin, plots)
 
     def restyle(self) -> None:
         """Draw the pins and their maps again on the plots' new ground (after a theme switch)."""
-        plots = self._plots()
-        for pin in self.pins:
-            pins.draw(pin, plots)
+        self._draw_all()
         if self.pins:
             self._show_maps()
 
@@ -106,11 +126,12 @@ class PinBar(QWidget):
         for pin in self.pins:
             pins.keep_clear(pin)
         plots = self._plots()
-        if any(plot not in plots for pin in self.pins for plot, _item in pin.items):
-            for pin in self.pins:
-                pins.draw(pin, plots)
-        if any(d.lost(plots) for d in self.differences):
+        swapped = self.view() != self._drawn_view
+        if swapped or any(plot not in plots for pin in self.pins for plot, _item in pin.items):
+            self._draw_all()
+        if swapped or any(d.lost(plots) for d in self.differences):
             self._show_maps()
+            self._rebuild()
         for difference in self.differences:
             difference.check()  # a map re-placed on its axes after its image was set
 
@@ -119,7 +140,7 @@ class PinBar(QWidget):
         for difference in self.differences:
             difference.remove()
         self.differences = []
-        latest = self.pins[-1] if self.pins else None
+        latest = self._latest()
         self.maps_button.setVisible(latest is not None and bool(latest.maps))
         if latest is not None and self.maps_button.isChecked():
             self.differences = pin_maps.draw(latest.maps, self._plots(), latest.label)
@@ -128,7 +149,10 @@ class PinBar(QWidget):
     def _explain_maps(self) -> None:
         if self.maps_button.isHidden():
             return
-        label = self.pins[-1].label
+        latest = self._latest()
+        if latest is None:
+            return
+        label = latest.label
         why = [d.why for d in self.differences if d.why]
         tip = (f"Draw the maps as live − pin {label} (red: higher now, blue: lower, background: "
                "unchanged); off: the live maps.\nA map of more than 256×256 cells is compared in "
@@ -152,8 +176,9 @@ class PinBar(QWidget):
             bars = sum(1 for _p, item in pin.items if isinstance(item, pg.BarGraphItem))
             lines = f", {len(pin.lines)} line(s)" if pin.lines else ""
             maps = f", {len(pin.maps)} map(s) kept for Δ maps" if pin.maps else ""
-            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{curves} curve(s), {bars} bar "
-                            f"set(s){lines} ghosted{maps} (text is not). Click to remove")
+            drawn = (f"{curves} curve(s), {bars} bar set(s){lines} ghosted{maps} (text is not)"
+                     if pin.view == self.view() else f"made in the {pin.view or 'other'} charts: drawn there")
+            chip.setToolTip(f"pin {pin.label}: {pin.headline}\n{drawn}. Click to remove")
             chip.clicked.connect(lambda _=False, k=pin.label: self.unpin(k))
             self._row.addWidget(chip)
             self._chips.append(chip)

@@ -90,6 +90,8 @@ class Pin:
     bars: list[Bars] = field(default_factory=list)
     maps: list[Shot] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
+    view: str = ""
+    """The set of charts it was made in, for a panel that swaps its charts ("": the only one)."""
     items: list[Any] = field(default_factory=list)
     """The ghost items now in the scene (not saved)."""
 
@@ -103,7 +105,7 @@ class Pin:
                 for b in map(thinned_bars, self.bars)]
         lines = [{"plot": ln.plot, "angle": ln.angle, "value": ln.value} for ln in self.lines]
         return {"label": self.label, "color": self.color, "headline": self.headline, "curves": out,
-                "bars": bars, "maps": [m.to_dict() for m in self.maps], "lines": lines}
+                "bars": bars, "maps": [m.to_dict() for m in self.maps], "lines": lines, "view": self.view}
 
 
 def _thin(n: int, most: int = SAVED_POINTS) -> np.ndarray:
@@ -208,7 +210,10 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
             raise InputError(f"{lw}.angle: expected 0 (horizontal) or 90 (vertical), got {lm['angle']}")
         value = fields.number(lm, "value", lw, minimum=-LARGEST, maximum=LARGEST)
         lines.append(Line(fields.integer(lm, "plot", lw, minimum=0), angle, value))
-    return Pin(label, color, headline, curves, bars, maps, lines)
+    view = fields.text(d, "view", where, "")
+    if not re.fullmatch(r"[a-z_]{0,40}", view):
+        raise InputError(f"{where}.view: expected the name of a set of charts, got {view!r}")
+    return Pin(label, color, headline, curves, bars, maps, lines, view)
 
 
 def pins_from_list(raw: list[Any], where: str) -> list[Pin]:

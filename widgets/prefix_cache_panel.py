@@ -90,6 +90,8 @@ class PrefixCachePanel(BasePanel):
         self._loading = threading.Event()
         self._session_bridge = _SessionBridge()
         super().__init__(*args, **kwargs)
+        # the model charts are the panel's own ("": pins saved before views keep drawing there)
+        self.pin_bar.view = lambda: "session" if self._showing == "session" else ""
         self._session_bridge.sig_loaded.connect(self._on_session_loaded)
         self._session_bridge.sig_progress.connect(self._on_session_progress)
         split = self.explain_view.parentWidget()
@@ -312,7 +314,9 @@ class PrefixCachePanel(BasePanel):
         self._redraw(force=True)
         out = self.output()
         if out is not None:
-            self._set_status(self.headline(out), error=False)
+            self._drawn_headline = self.headline(out)  # what a pin made now holds
+        self.pin_bar.redraw_if_lost()  # a pin is drawn in the charts it was made in only
+        self._show_headline()
 
     # ---- compute and draw -----------------------------------------------------------------
     def prepare(self, params: pc.Params, counter: TokenCounter | None, progress: Progress) -> pc.Prepared:

@@ -151,3 +151,30 @@ def test_live_run_failure_keeps_the_model_and_says_why(panel, qtbot):
             panel.live_button.click()
     assert failed.args[0].startswith("call 1: rate limited by the API (429)")
     assert panel.session_bill() is None and panel.model_plots.tri in panel.view.ci.items
+
+
+def test_a_pin_is_drawn_and_compared_only_in_the_charts_it_was_made_in(panel, qtbot, tmp_path):
+    from widgets.pin_data import pin_from_dict
+
+    def ghosts():
+        return {(plot, i.ghost_of) for plot in panel.plots() for i in plot.items
+                if getattr(i, "ghost_of", None)}
+
+    panel.pin()  # A: the model charts
+    assert {label for _p, label in ghosts()} == {"A"}
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join(_session_lines()), encoding="utf-8")
+    with qtbot.waitSignal(panel.sig_rendered, timeout=10000):
+        panel.open_paths([path])
+    assert panel.session_plots.turns in panel.view.ci.items
+    assert ghosts() == set(), "the model pin's plot numbers mean other plots here: not drawn"
+    assert "vs A" not in panel.status.text() and "= pin A" not in panel.status.text()
+    panel.pin()  # B: the session charts, holding the session's headline
+    b = panel.pin_bar.pins[-1]
+    assert b.view == "session" and "calls billed" in b.headline
+    assert {label for _p, label in ghosts()} == {"B"}
+    panel.show_combo.setCurrentIndex(panel.show_combo.findData("model"))
+    assert {label for _p, label in ghosts()} == {"A"}
+    assert "(= pin A)" in panel.status.text()
+    again = pin_from_dict(b.to_dict(), "pins[1]")
+    assert again.view == "session"
