@@ -57,6 +57,8 @@ class Curve:
     read as solid, where solid and dashed mean two things)."""
     twin: bool = False
     """On the plot's right-axis view box (``plot.twin_box``), not on its own."""
+    size: float = 5.0
+    """The live markers' size in pixels (a marker ghost is a ring as large)."""
 
 
 @dataclass(slots=True)
@@ -100,7 +102,8 @@ class Pin:
         out = []
         for c in map(thinned, self.curves):
             out.append({"plot": c.plot, "x": _floats(c.x), "y": _floats(c.y), "step": c.step,
-                        "symbols": c.symbols, "connect": c.connect, "dashed": c.dashed, "twin": c.twin})
+                        "symbols": c.symbols, "connect": c.connect, "dashed": c.dashed, "twin": c.twin,
+                        "size": c.size})
         bars = [{"plot": b.plot, **{k: _floats(getattr(b, k)) for k in _CORNERS}}
                 for b in map(thinned_bars, self.bars)]
         lines = [{"plot": ln.plot, "angle": ln.angle, "value": ln.value} for ln in self.lines]
@@ -190,7 +193,8 @@ def pin_from_dict(raw: Any, where: str) -> Pin:
         if connect == "pairs" and len(y) % 2:
             raise InputError(f"{cw}: {len(y)} points cannot be joined in pairs")
         curves.append(thinned(Curve(plot, x, y, step, bool(cm.get("symbols", False)), connect,
-                                    bool(cm.get("dashed", False)), bool(cm.get("twin", False)))))
+                                    bool(cm.get("dashed", False)), bool(cm.get("twin", False)),
+                                    fields.number(cm, "size", cw, 5.0, minimum=1, maximum=64))))
     bars = []
     for i, b in enumerate(_counted(d, "bars", where)):
         bw = f"{where}.bars[{i}]"

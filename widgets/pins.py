@@ -60,7 +60,8 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
             elif isinstance(item, pg.ScatterPlotItem):
                 x, y = item.getData()
                 if getattr(item, "pin_ghost", False) and len(x):
-                    curves.append(Curve(p, np.array(x, dtype=float), np.array(y, dtype=float), symbols=True))
+                    curves.append(Curve(p, np.array(x, dtype=float), np.array(y, dtype=float), symbols=True,
+                                        size=_size(item.opts.get("size"))))
             elif isinstance(item, pg.PlotDataItem) and item.xData is not None and item.yData is not None \
                     and len(item.yData):
                 curves.append(_curve(p, item, on_twin))
@@ -88,7 +89,13 @@ def _curve(p: int, item: pg.PlotDataItem, twin: bool) -> Curve:
     connect = item.opts.get("connect", "all")
     dashed = not symbols and pg.mkPen(item.opts.get("pen")).style() != Qt.PenStyle.SolidLine
     return Curve(p, np.array(item.xData, dtype=float), np.array(item.yData, dtype=float),
-                 step, symbols, connect if connect in CONNECT else "finite", dashed, twin)
+                 step, symbols, connect if connect in CONNECT else "finite", dashed, twin,
+                 _size(item.opts.get("symbolSize")))
+
+
+def _size(size: Any) -> float:
+    """Return a marker's size in pixels, if one number gives it (else 5)."""
+    return float(min(max(size, 1), 64)) if isinstance(size, int | float) and np.isfinite(size) else 5.0
 
 
 def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
@@ -96,7 +103,6 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
     remove(pin)
     pen = pg.mkPen(pin.color, width=1.5)
     dashed = pg.mkPen(pin.color, width=1.5, style=Qt.PenStyle.DashLine)
-    ring = pg.mkPen(pin.color, width=2)  # a marker's ghost: a ring seen on a slide's bars too
     name = f"pin {pin.label}"
     named: set[int] = set()
     for curve in pin.curves:
@@ -106,15 +112,16 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
         legend = plot.legend if curve.plot not in named else None
         opts: dict[str, Any] = {"stepMode": curve.step, "connect": curve.connect}
         if curve.symbols:
-            opts.update(pen=None, symbol="o", symbolSize=9, symbolPen=ring, symbolBrush=None)
+            # rings as large as the live markers (larger ones ran together into a grey smear)
+            ring = pg.mkPen(pin.color, width=2 if curve.size >= 9 else 1.5)
+            opts.update(pen=None, symbol="o", symbolSize=curve.size, symbolPen=ring, symbolBrush=None)
         else:
             opts.update(pen=dashed if curve.dashed else pen)
         box = getattr(plot, "twin_box", None) if curve.twin else None
         ghost = pg.PlotDataItem(curve.x, curve.y, name=name if legend is not None and box is None else None,
                                 **opts)
         ghost.ghost_of = pin.label
-        # markers go over the live items: under filled markers or bars they would not show
-        ghost.setZValue(BAR_GHOST_Z if curve.symbols else GHOST_Z)
+        ghost.setZValue(GHOST_Z)
         cache_pixmaps(ghost)  # a ghost never changes: a blit per repaint, not its segments
         if box is not None:  # the right axis's own view box: its own y range
             ghost.twin_box = box

@@ -103,6 +103,7 @@ class TemporalPlots:
         # a pin ghosts the instants and what was true at them (the bars are the data itself)
         for item in (self.current, self.wrong, self.as_of, self.known):
             item.pin_ghost = True
+        self.bars.setZValue(-1)  # under a pin's rings (ghosts lie under the live items, over this)
         self.timeline.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._span: tuple[float, float, int] | None = None
         self._band = -1.0

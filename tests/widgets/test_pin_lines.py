@@ -49,6 +49,8 @@ def test_a_temporal_pin_ghosts_the_instant_and_what_was_true_then(sample_panel, 
              if isinstance(i, pg.PlotDataItem) and i.opts["symbol"] is not None]
     assert len(marks) == 1 and np.array_equal(np.sort(marks[0].yData), wrong_rows)
     assert np.all(marks[0].xData == pinned_at)
+    assert marks[0].opts["symbolSize"] == charts.wrong.opts["size"], "rings as large as the crosses"
+    assert charts.bars.zValue() < marks[0].zValue() < 0, "over the bars, under the live crosses"
     assert "vs A)" in panel.status.text()
     chip = panel.findChild(QPushButton, "pinChip")
     assert f"{len(panel.pin_bar.pins[0].lines)} line(s) ghosted" in chip.toolTip()
