@@ -176,15 +176,31 @@ def fit_legend(plot: pg.PlotItem) -> None:
     """On screen, give the legend as many columns (up to its most) as its view box is wide for.
 
     Three columns of long names are wider than a narrow plot, and the view box cuts off what
-    sticks out; fewer columns make it taller instead. A docked (slide) legend is left alone.
+    sticks out; fewer columns make it taller instead. A docked (slide) legend takes a row of up
+    to six entries where the plot is wide enough (:func:`_fit_docked`).
     """
     legend = plot.legend
-    if legend is None or getattr(legend, "docked", None) is not None or not legend.items:
+    if legend is None or not legend.items:
+        return
+    if getattr(legend, "docked", None) is not None:
+        _fit_docked(plot, legend)
         return
     room = plot.vb.width() - 2 * abs(float(legend.opts["offset"][0] if legend.opts["offset"] else 0)) - 4
     for columns in range(min(getattr(legend, "most_columns", 3), len(legend.items)), 0, -1):
         legend.setColumnCount(columns)
         if legend.width() <= room:
+            break
+
+
+def _fit_docked(plot: pg.PlotItem, legend: pg.LegendItem) -> None:
+    """Below the plot: one row more than :data:`LEGEND_COLUMNS` entries if the plot is wide enough.
+
+    A pin's entry made a fifth one, and a second row took the height of a short plot on a slide.
+    """
+    room = plot.width() - 8
+    for columns in range(min(len(legend.items), LEGEND_COLUMNS + 2), 0, -1):
+        legend.setColumnCount(columns)
+        if columns <= LEGEND_COLUMNS or legend.layout.preferredWidth() <= room:
             break
 
 
@@ -199,9 +215,9 @@ def _dock(plot: pg.PlotItem, legend: pg.LegendItem) -> None:
     legend.size = (0, 0)  # updateSize() would set a geometry the layout owns
     legend.setParentItem(plot)
     legend.layout.setHorizontalSpacing(14)
-    legend.setColumnCount(max(1, min(LEGEND_COLUMNS, len(legend.items) or LEGEND_COLUMNS)))
     legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
     plot.layout.addItem(legend, 4, 1, alignment=Qt.AlignmentFlag.AlignHCenter)
+    _fit_docked(plot, legend)
 
 
 def _undock(plot: pg.PlotItem, legend: pg.LegendItem, docked: tuple[object, int]) -> None:

@@ -37,3 +37,28 @@ def test_the_slide_theme_keeps_its_legend_docked_below(qtbot):
     _view, plot = _plot(qtbot, 330)
     style_plot(plot, load_theme("slide"))
     assert plot.legend.docked is not None and plot.legend.parentItem() is plot
+
+
+def test_a_slide_legend_with_a_pins_entry_stays_on_one_row_where_the_plot_is_wide_enough(qtbot):
+    from widgets import pins
+    from widgets.chart_style import LEGEND_COLUMNS
+
+    _view, plot = _plot(qtbot, 1280)
+    style_plot(plot, load_theme("slide"))
+    legend = plot.legend
+    assert legend.columnCount == LEGEND_COLUMNS == len(NAMES)
+    pins.draw(pins.capture([plot], "A", "#8c8c8c", ""), [plot])  # a fifth entry: "pin A"
+    assert len(legend.items) == 5 and legend.columnCount == 5, "one row, not a second one"
+    assert legend.layout.preferredWidth() <= plot.width()
+    narrow = pg.GraphicsLayoutWidget()  # a plot too narrow for five: rows of four
+    qtbot.addWidget(narrow)
+    narrow.resize(500, 400)
+    small = narrow.addPlot()
+    small.addLegend(offset=(10, 5))
+    for k, name in enumerate(NAMES):
+        small.plot([0, 1], [k, k + 1], name=name)
+    style_plot(small, load_theme("slide"))
+    narrow.show()
+    qtbot.waitExposed(narrow)
+    pins.draw(pins.capture([small], "A", "#8c8c8c", ""), [small])
+    assert small.legend.columnCount <= LEGEND_COLUMNS
