@@ -107,19 +107,29 @@ class GhostBars(pg.BarGraphItem):
     10,000 bars in a 350-pixel plot would be 10,000 outlines, each a pixel or less apart: a
     solid blot over the live bars that took 40 ms to stroke. Bars that share a baseline and
     are more than one to a pixel column are drawn as one line over the highest bar of each
-    column (what the outlines' upper edge would show), in one ``drawPolyline``.
+    column (what the outlines' upper edge would show), in one ``drawPolyline``. With a ``halo``
+    pen each outline is first stroked wider in it (the plot's ground), so a grey outline still
+    shows on a grey or dark bar.
     """
+
+    halo: QPen | None = None
 
     def paint(self, p: QPainter, *args: Any) -> None:
         """Draw the outlines, or the envelope of dense bars sharing a baseline."""
         line = self._envelope(p)
-        if line is None:
-            super().paint(p, *args)
-            return
         p.save()
-        p.resetTransform()
-        p.setPen(self._sharedPen)
-        p.drawPolyline(line)
+        p.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        if line is not None:
+            p.resetTransform()
+        rects = self._rectarray.drawargs() if line is None else ()
+        for pen in (self.halo, self._sharedPen):
+            if pen is None:
+                continue
+            p.setPen(pen)
+            if line is not None:
+                p.drawPolyline(line)
+            else:
+                p.drawRects(*rects)
         p.restore()
 
     def _envelope(self, p: QPainter) -> QPolygonF | None:

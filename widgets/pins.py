@@ -142,6 +142,7 @@ def draw(pin: Pin, plots: list[pg.PlotItem]) -> None:
             continue
         plot = plots[bar.plot]
         ghost = GhostBars(x0=bar.x0, y0=bar.y0, x1=bar.x1, y1=bar.y1, brush=None, pen=outline)
+        ghost.halo = pg.mkPen(pin_maps.background(plot), width=3.5)  # seen on a grey bar too
         ghost.ghost_of = pin.label
         ghost.setZValue(BAR_GHOST_Z)
         ghost.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # outlines: a blit

@@ -119,6 +119,27 @@ def test_ghost_bars_of_sparse_bars_are_their_outlines(qtbot):
     assert (a != b).sum() == 0
 
 
+def test_a_ghost_outline_keeps_a_halo_of_the_ground_on_a_bar_of_its_own_grey(qtbot):
+    """Pin A's grey outline over a grey bar (economy's other models) was not to be seen."""
+    grey = "#8c8c8c"
+    live = pg.BarGraphItem(x0=[0.0], x1=[4.0], y0=[0.0], y1=[10.0], brush=grey, pen=None)
+    ghost = GhostBars(x0=[1.0], x1=[3.0], y0=[0.0], y1=[5.0], brush=None, pen=pg.mkPen(grey, width=1.5))
+    ghost.halo = pg.mkPen("#ffffff", width=3.5)
+    view = _view(qtbot, live, (-1, 5), (0, 11))
+    view.addItem(ghost)
+    pixels = _pixels(view) & 0xFFFFFF
+    top = pixels[:, pixels.shape[1] // 2]  # down the middle: the ghost's top edge crosses it
+    white = np.flatnonzero(top == 0xFFFFFF)
+    inside = white[(white > pixels.shape[0] * 0.2) & (white < pixels.shape[0] * 0.9)]
+    assert inside.size >= 2, "the halo shows the ground on either side of the grey line, inside the bar"
+    ghost.halo = None
+    ghost.update()
+    plain = _pixels(view) & 0xFFFFFF
+    middle = plain[:, plain.shape[1] // 2]
+    assert not ((middle == 0xFFFFFF) & (np.arange(middle.size) > plain.shape[0] * 0.2)
+                & (np.arange(middle.size) < plain.shape[0] * 0.9)).any(), "without it, grey on grey"
+
+
 def test_ghost_bars_denser_than_pixels_are_one_envelope_line(qtbot):
     n = 6000  # in a 420-pixel plot: about 14 bars to a pixel column
     x = np.arange(n, dtype=float)
