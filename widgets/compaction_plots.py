@@ -18,8 +18,8 @@ from widgets.pinned_extent import pinned_top
 from widgets.plots import PlotView, mkcolor, set_line, steady_top
 from widgets.theme import Theme
 
-STRATEGY_COLORS = {"tiered": 0, "drop_oldest": 7, "traditional": 1, "instant": 2}
-"""Palette index per strategy, the same on every chart."""
+STRATEGY_COLORS = {"tiered": 0, "drop_oldest": 5, "traditional": 1, "instant": 2}
+"""Palette index per strategy, the same on every chart (none grey: pin A's ghosts are)."""
 STRATEGY_MARKERS = {"tiered": "o", "drop_oldest": "t"}
 """A marker for each of the book's strategies, which run together just under the budget: markers
 at staggered turns, a few per curve, keep both visible (the cookbook's two differ in color and
