@@ -7,6 +7,7 @@ ranges, so a threshold drag redraws without re-creating anything.
 from __future__ import annotations
 
 import html
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -250,7 +251,13 @@ class LearningPlots:
         metrics = QFontMetricsF(font)
         chars = max(int((self.diff.vb.width() - 12) / metrics.horizontalAdvance("m")), 20)
         fit = max(int((self.diff.vb.height() - 8) / metrics.lineSpacing()), 4)
-        keep_before = max(min(n_before, fit - (len(rows) - n_before) - 1), 2)
+        # the learned rules are what the chart is about: they wrap where the chart has the lines
+        # for it (the old lines are cut; a chart too short for the wrapped rules cuts them too)
+        wrapped = [(part, c, b) for t, c, b in rows[n_before:]
+                   for part in (textwrap.wrap(t, chars, subsequent_indent="    ") if b else [t]) or [t]]
+        if len(wrapped) < fit:
+            rows = rows[:n_before] + wrapped
+        keep_before = max(min(n_before, fit - (len(rows) - n_before) - 1), 0)  # room: the rules first
         shown = rows[n_before - keep_before:]
         head = []
         if keep_before < n_before:

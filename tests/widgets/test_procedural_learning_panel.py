@@ -196,3 +196,19 @@ def test_a_threshold_tick_that_changes_no_rule_redraws_no_text_or_ticks(panel, q
     assert changed == []
     assert panel.plots_.held.getAxis("bottom")._tickLevels is ticks
     assert after.caught is before.caught  # the held-out check is kept per recurring set
+
+
+def test_a_learned_rule_longer_than_the_chart_is_wide_wraps_whole(panel, qtbot):
+    """The rule is what the diff is about: cut to the chart's width, a slide lost its end."""
+    shown = panel.plots_.diff_text.textItem.toPlainText()
+    longest = max(len(line) for line in shown.split("\n"))
+    added = panel.output().after_file.split("\n")[len(panel.output().before_file.split("\n")):]
+    rule = next(line for line in added if line.startswith("- "))
+    assert len(rule) + 2 > longest, "the sample's rule is longer than this chart is wide"
+    assert " ".join(rule.split()) in " ".join(shown.split()), "every word of it, in order"
+    wrapped = [line for line in shown.split("\n") if line.startswith("    ")]
+    assert wrapped, "the rules' ends are on lines of their own"
+    panel.resize(700, 500)  # a chart too short for the wrapped rules: a line a rule, cut, as before
+    qtbot.waitUntil(lambda: "more lines" in panel.plots_.diff_text.textItem.toPlainText())
+    assert not [line for line in panel.plots_.diff_text.textItem.toPlainText().split("\n")
+                if line.startswith("    ")]
