@@ -3,7 +3,9 @@
 A box is scored by what it would cover, in view-box pixels: each label (and the legend) most,
 then bars, then each point of a curve, a scatter or a line that falls inside it. On screen a
 legend sits over the view box (on slides it is docked below the plot, see ``chart_style``);
-:func:`place_legend` puts it in the corner where it covers the least.
+:func:`place_legend` puts it in the corner where it covers the least, and
+:func:`place_line_labels` moves a vertical line's label (a budget, a step) to the end of its
+line and the side of it where it covers the least.
 """
 
 from __future__ import annotations
@@ -113,3 +115,37 @@ def place_legend(plot: pg.PlotItem) -> bool:
                 legend.sceneBoundingRect()):
             place()
     return True
+
+
+def place_line_labels(plot: pg.PlotItem) -> None:
+    """Put each vertical line's label at the top or bottom of its line, on the side covering least.
+
+    The label stays where it is unless another place covers less (a label over a curve faded it,
+    one over a value label hid words).
+    """
+    vb = plot.vb
+    vb.updateMatrix()
+    inverted = bool(vb.state.get("yInverted"))
+    for line in plot.items:
+        label = getattr(line, "label", None)
+        if not isinstance(line, pg.InfiniteLine) or label is None or line.angle % 180 != 90 \
+                or not label.isVisible() or not line.isVisible():
+            continue
+        now = (label.orthoPos, list(label.anchors))
+        label.updateTransform(force=True)
+        here = crowding(plot, vb.mapRectFromScene(label.sceneBoundingRect()), skip=label)
+
+        def score(top: bool, side: float, label: pg.TextItem = label) -> float:
+            anchor = (side, 0.0 if top else 1.0)
+            label.anchors = [anchor, anchor]
+            label.setPosition(1.0 if top != inverted else 0.0)
+            label.updateTransform(force=True)
+            return crowding(plot, vb.mapRectFromScene(label.sceneBoundingRect()), skip=label)
+
+        scores = {(top, side): score(top, side) for top in (True, False) for side in (0.0, 1.0)}
+        best = min(scores, key=lambda c: scores[c])
+        if scores[best] < here:
+            score(*best)
+        else:  # nothing better: it stays (and keeps turning toward the middle of the view)
+            label.anchors = now[1]
+            label.setPosition(now[0])

@@ -59,3 +59,29 @@ def test_a_docked_slide_legend_is_never_moved(qtbot):
     style_plot(plot, load_theme("slide"))
     assert not place_legend(plot)
     assert plot.legend.parentItem() is plot
+
+
+def test_a_line_label_moves_off_the_curve_it_covers_and_stays_when_nothing_is_better(qtbot):
+    from widgets.plot_room import crowding, place_line_labels
+
+    _shown, plot = _view(qtbot)
+    xs = np.linspace(0, 100, 400)
+    plot.plot(xs, np.where(xs > 50, 96.0, np.nan))  # along the top, right of the line
+    line = pg.InfiniteLine(50, angle=90, label="step 50")
+    plot.addItem(line)
+    style_plot(plot, load_theme("light"))
+    line.label.anchors = [(0, 0), (0, 0)]  # hanging from the top, right of the line: on the curve
+    line.label.setPosition(1.0)
+    qtbot.wait(20)
+
+    def box():
+        line.label.updateTransform(force=True)
+        return plot.vb.mapRectFromScene(line.label.sceneBoundingRect())
+
+    before = crowding(plot, box(), skip=line.label)
+    assert before > 3, "the label starts over the curve (3: its own line)"
+    place_line_labels(plot)
+    assert crowding(plot, box(), skip=line.label) < before
+    where = (line.label.orthoPos, list(line.label.anchors))
+    place_line_labels(plot)  # nothing better now: it stays
+    assert (line.label.orthoPos, list(line.label.anchors)) == where
