@@ -157,12 +157,12 @@ def dock_legend(plot: pg.PlotItem, theme: Theme) -> None:
         _dock(plot, legend)
     elif not theme.legends_below and docked is not None:
         _undock(plot, legend, docked)
+    if not hasattr(legend, "most_columns"):  # once: its rows follow the plot's size from now on
+        legend.most_columns = max(legend.columnCount, 3 if len(legend.items) > 3 else 1)
+        plot.vb.sigResized.connect(lambda *_: fit_legend(plot))
     ground = QColor(theme.background)
     if not theme.legends_below:  # on screen: short rows, and the curves show through a little
         ground.setAlpha(205)
-        if not hasattr(legend, "most_columns"):
-            legend.most_columns = max(legend.columnCount, 3 if len(legend.items) > 3 else 1)
-            plot.vb.sigResized.connect(lambda *_: fit_legend(plot))
         fit_legend(plot)
     legend.setBrush(pg.mkBrush(ground))
     legend.setPen(pg.mkPen(theme.muted if not theme.legends_below else None))
@@ -197,11 +197,25 @@ def _fit_docked(plot: pg.PlotItem, legend: pg.LegendItem) -> None:
 
     A pin's entry made a fifth one, and a second row took the height of a short plot on a slide.
     """
-    room = plot.width() - 8
+    room = _share_of_view(plot) - 8
     for columns in range(min(len(legend.items), LEGEND_COLUMNS + 2), 0, -1):
         legend.setColumnCount(columns)
         if columns <= LEGEND_COLUMNS or legend.layout.preferredWidth() <= room:
             break
+
+
+def _share_of_view(plot: pg.PlotItem) -> float:
+    """Return the width the view gives ``plot``'s grid columns.
+
+    Not the plot's own width: a wide legend below it holds that wider than the window.
+    """
+    grid = plot.parentItem()
+    cells = getattr(grid, "items", {}).get(plot) if grid is not None else None
+    views = plot.scene().views() if plot.scene() is not None else []
+    if not cells or not views or not hasattr(grid, "layout"):
+        return float(plot.width())
+    columns = max(int(grid.layout.columnCount()), 1)
+    return float(views[0].width()) * len({col for _row, col in cells}) / columns
 
 
 def _dock(plot: pg.PlotItem, legend: pg.LegendItem) -> None:

@@ -5,10 +5,12 @@ then bars, then each point of a curve, a scatter or a line that falls inside it.
 legend sits over the view box (on slides it is docked below the plot, see ``chart_style``);
 :func:`place_legend` puts it in the corner where it covers the least, and
 :func:`place_line_labels` moves a vertical line's label (a budget, a step) to the end of its
-line and the side of it where it covers the least.
+line where it covers the least.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -118,34 +120,34 @@ def place_legend(plot: pg.PlotItem) -> bool:
 
 
 def place_line_labels(plot: pg.PlotItem) -> None:
-    """Put each vertical line's label at the top or bottom of its line, on the side covering least.
+    """Hang each vertical line's label from the top or stand it on the bottom, whichever covers less.
 
-    The label stays where it is unless another place covers less (a label over a curve faded it,
-    one over a value label hid words).
+    The label keeps turning toward the middle of the view (pyqtgraph's pair of anchors), and a
+    place where it would stick out of the view box is never taken. It stays where it is unless
+    the other end covers less (a label over a curve faded it, one over a value label hid words).
     """
     vb = plot.vb
     vb.updateMatrix()
     inverted = bool(vb.state.get("yInverted"))
+    inside = vb.boundingRect()
     for line in plot.items:
         label = getattr(line, "label", None)
         if not isinstance(line, pg.InfiniteLine) or label is None or line.angle % 180 != 90 \
-                or not label.isVisible() or not line.isVisible():
+                or not label.isVisible() or not line.isVisible() or len(label.anchors) != 2:
             continue
         now = (label.orthoPos, list(label.anchors))
-        label.updateTransform(force=True)
-        here = crowding(plot, vb.mapRectFromScene(label.sceneBoundingRect()), skip=label)
 
-        def score(top: bool, side: float, label: pg.TextItem = label) -> float:
-            anchor = (side, 0.0 if top else 1.0)
-            label.anchors = [anchor, anchor]
+        def score(top: bool, label: pg.TextItem = label, pair: list[Any] = now[1]) -> float:
+            label.anchors = [(anchor[0], 0.0 if top else 1.0) for anchor in pair]
             label.setPosition(1.0 if top != inverted else 0.0)
             label.updateTransform(force=True)
-            return crowding(plot, vb.mapRectFromScene(label.sceneBoundingRect()), skip=label)
+            box = vb.mapRectFromScene(label.sceneBoundingRect())
+            return crowding(plot, box, skip=label) if inside.contains(box) else float("inf")
 
-        scores = {(top, side): score(top, side) for top in (True, False) for side in (0.0, 1.0)}
-        best = min(scores, key=lambda c: scores[c])
-        if scores[best] < here:
-            score(*best)
-        else:  # nothing better: it stays (and keeps turning toward the middle of the view)
+        top_now = now[1][0][1] == 0.0
+        here, there = score(top_now), score(not top_now)
+        if there < here:
+            score(not top_now)
+        else:
             label.anchors = now[1]
             label.setPosition(now[0])

@@ -43,13 +43,15 @@ def test_a_slide_legend_with_a_pins_entry_stays_on_one_row_where_the_plot_is_wid
     from widgets import pins
     from widgets.chart_style import LEGEND_COLUMNS
 
-    _view, plot = _plot(qtbot, 1280)
+    view, plot = _plot(qtbot, 1280)
     style_plot(plot, load_theme("slide"))
     legend = plot.legend
     assert legend.columnCount == LEGEND_COLUMNS == len(NAMES)
     pins.draw(pins.capture([plot], "A", "#8c8c8c", ""), [plot])  # a fifth entry: "pin A"
     assert len(legend.items) == 5 and legend.columnCount == 5, "one row, not a second one"
     assert legend.layout.preferredWidth() <= plot.width()
+    view.resize(640, 400)  # the same plot made narrow: back to rows of four (or fewer)
+    qtbot.waitUntil(lambda: legend.columnCount <= LEGEND_COLUMNS)
     narrow = pg.GraphicsLayoutWidget()  # a plot too narrow for five: rows of four
     qtbot.addWidget(narrow)
     narrow.resize(500, 400)

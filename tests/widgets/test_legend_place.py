@@ -85,3 +85,23 @@ def test_a_line_label_moves_off_the_curve_it_covers_and_stays_when_nothing_is_be
     where = (line.label.orthoPos, list(line.label.anchors))
     place_line_labels(plot)  # nothing better now: it stays
     assert (line.label.orthoPos, list(line.label.anchors)) == where
+
+
+def test_a_line_label_near_the_edge_is_never_moved_out_of_its_plot(qtbot):
+    from widgets.plot_room import place_line_labels
+
+    _shown, plot = _view(qtbot)
+    xs = np.linspace(0, 100, 400)
+    plot.plot(xs, np.full(xs.size, 97.0))
+    plot.plot(xs, np.full(xs.size, 3.0))  # both ends of every line are crowded
+    lines = [pg.InfiniteLine(x, angle=90, label="budget 900 tokens") for x in (1, 92, 99)]
+    for line in lines:
+        plot.addItem(line)
+    style_plot(plot, load_theme("slide"))
+    qtbot.wait(20)
+    place_line_labels(plot)
+    inside = plot.vb.boundingRect()
+    for line in lines:
+        line.label.updateTransform(force=True)
+        box = plot.vb.mapRectFromScene(line.label.sceneBoundingRect())
+        assert inside.contains(box), (line.value(), box)
