@@ -116,6 +116,9 @@ class GhostBars(pg.BarGraphItem):
 
     def paint(self, p: QPainter, *args: Any) -> None:
         """Draw the outlines, or the envelope of dense bars sharing a baseline."""
+        if self._sharedPen is None:  # a pen per bar: pyqtgraph's own drawing (no halo)
+            super().paint(p, *args)
+            return
         line = self._envelope(p)
         p.save()
         p.setBrush(QBrush(Qt.BrushStyle.NoBrush))
