@@ -223,11 +223,12 @@ class Difference:
         self.overlay.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks reach the live map
         self.overlay.ghost_of = label
         self.overlay.setParentItem(live)  # its pixels lie on the live map's pixels, dimmed with it
+        font = note_font(plot)
         self.tag = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(note_ground(plot)))
-        self.tag.setFont(note_font(plot))
+        self.tag.setFont(font)
         self.tag.ghost_of = label
         self.tag.setParentItem(plot.vb)  # fixed in the corner, not in data coordinates
-        self.tag.setPos(4, 2 + (QFontMetricsF(note_font(plot)).height() + 6) * slot)
+        self.tag.setPos(4, 2 + (QFontMetricsF(font).height() + 6) * slot)
         self._top = 0.0
         self._text = ""
         self._seen: tuple[float, ...] = ()

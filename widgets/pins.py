@@ -70,9 +70,7 @@ def capture(plots: list[pg.PlotItem], label: str, color: str, headline: str) -> 
 
 def _corners(item: pg.BarGraphItem | Rects) -> tuple[np.ndarray, ...] | None:
     """Return a bar item's x0, y0, x1, y1 (None: a bar item with no data yet)."""
-    if isinstance(item, Rects):
-        if not getattr(item, "pin_ghost", False):
-            return None
+    if isinstance(item, Rects):  # only ever met marked ``pin_ghost`` (it is no data item)
         x, y, w, h = item.rects().T
         return np.array(x), np.array(y), x + w, y + h
     try:  # pyqtgraph's own reading of x/x0/x1/width and y/y0/y1/height

@@ -50,7 +50,7 @@ from widgets.prefix_cache_plots import (
     place,
     restyle,
 )
-from widgets.prefix_cache_views import diff_html, session_html
+from widgets.prefix_cache_views import diff_html, model_headline, session_headline, session_html
 from widgets.text_box import TextBox
 
 _MAX_SESSION_BYTES = 200 * 1024 * 1024
@@ -365,24 +365,8 @@ class PrefixCachePanel(BasePanel):
 
     def headline(self, output: CacheOutput) -> str:
         if self._showing == "session" and self._session is not None:
-            name, b, _s = self._session
-            return (f"{name}: {b.input.size:,} calls billed {money(float(b.cost.sum()))}, "
-                    f"{money(float(b.cost_uncached.sum()))} if nothing were cached · hit ratio "
-                    f"{b.hit_ratio:.0%} · the cache read dropped at {len(b.drops):,} "
-                    f"call{'' if len(b.drops) == 1 else 's'}")
-        m, pr = output.result.money, output.result.prefix
-        p = output.params
-        if not m["cache_engaged"]:
-            cache = (f"prefix {p.prefix_tokens:,} < minimum {p.min_cacheable_tokens:,}: nothing cached, "
-                     f"{money(m['uncached'])} for {p.calls:,} calls")
-        else:
-            cache = (f"{p.calls:,} calls × {p.prefix_tokens:,}-token prefix: {money(m['uncached'])} → "
-                     f"{money(m['cached'])} cached ({m['pct_cheaper']:.0f}% cheaper, break-even at "
-                     f"call {m['break_even_calls']})")
-        v = output.result.verify
-        exact = "" if v is None else (" · KV cache output identical" if v["outputs_identical"]
-                                      else " · ⚠ KV cache output differs")
-        return f"{cache} · shared prefix saves {pr['saved']:,} of {pr['a_projections']:,} projections{exact}"
+            return session_headline(self._session[0], self._session[1])
+        return model_headline(output.result, output.params)
 
     def csv_rows(self) -> list[list[Any]]:
         if self._showing == "session" and self._session is not None:

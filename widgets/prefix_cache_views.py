@@ -7,7 +7,7 @@ from typing import Any
 
 from core import prefix_cache as pc
 from core.prefix_cache_session import Bill, Session
-from widgets.output_shaping_plots import CUT_COLOR
+from widgets.output_shaping_plots import CUT_COLOR, money
 from widgets.theme import Theme, readable
 
 MAX_LISTED = 12
@@ -57,3 +57,27 @@ def session_html(session: Session, b: Bill, theme: Theme) -> str:
     more = len(b.drops) - MAX_LISTED
     tail = f"<br>… and {more:,} more (marked ▼ on the chart)" if more > 0 else ""
     return f"<b>Your session: where the cache read dropped</b><br>{'<br>'.join(rows)}{tail}<hr>"
+
+
+def model_headline(result: pc.Result, p: pc.Params) -> str:
+    """Return the model charts' status line: the bill with and without the cache, the prefix saving."""
+    m, pr = result.money, result.prefix
+    if not m["cache_engaged"]:
+        cache = (f"prefix {p.prefix_tokens:,} < minimum {p.min_cacheable_tokens:,}: nothing cached, "
+                 f"{money(m['uncached'])} for {p.calls:,} calls")
+    else:
+        cache = (f"{p.calls:,} calls × {p.prefix_tokens:,}-token prefix: {money(m['uncached'])} → "
+                 f"{money(m['cached'])} cached ({m['pct_cheaper']:.0f}% cheaper, break-even at "
+                 f"call {m['break_even_calls']})")
+    v = result.verify
+    exact = "" if v is None else (" · KV cache output identical" if v["outputs_identical"]
+                                  else " · ⚠ KV cache output differs")
+    return f"{cache} · shared prefix saves {pr['saved']:,} of {pr['a_projections']:,} projections{exact}"
+
+
+def session_headline(name: str, b: Bill) -> str:
+    """Return an opened session's status line: what it was billed, and its cache drops."""
+    return (f"{name}: {b.input.size:,} calls billed {money(float(b.cost.sum()))}, "
+            f"{money(float(b.cost_uncached.sum()))} if nothing were cached · hit ratio "
+            f"{b.hit_ratio:.0%} · the cache read dropped at {len(b.drops):,} "
+            f"call{'' if len(b.drops) == 1 else 's'}")

@@ -52,15 +52,7 @@ def test_a_slide_legend_with_a_pins_entry_stays_on_one_row_where_the_plot_is_wid
     assert legend.layout.preferredWidth() <= plot.width()
     view.resize(640, 400)  # the same plot made narrow: back to rows of four (or fewer)
     qtbot.waitUntil(lambda: legend.columnCount <= LEGEND_COLUMNS)
-    narrow = pg.GraphicsLayoutWidget()  # a plot too narrow for five: rows of four
-    qtbot.addWidget(narrow)
-    narrow.resize(500, 400)
-    small = narrow.addPlot()
-    small.addLegend(offset=(10, 5))
-    for k, name in enumerate(NAMES):
-        small.plot([0, 1], [k, k + 1], name=name)
+    _narrow, small = _plot(qtbot, 500)  # a plot too narrow for five: rows of four
     style_plot(small, load_theme("slide"))
-    narrow.show()
-    qtbot.waitExposed(narrow)
     pins.draw(pins.capture([small], "A", "#8c8c8c", ""), [small])
     assert small.legend.columnCount <= LEGEND_COLUMNS
