@@ -249,14 +249,16 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
     # ---- binding controls to fields -------------------------------------------------------
     def bind(self, widget: W, field: str, *, to_field: Callable[[Any], Any] | None = None,
              from_field: Callable[[Any], Any] | None = None, minimum: float | None = None,
-             maximum: float | None = None) -> W:
+             maximum: float | None = None, scale: int = 1) -> W:
         """Tie ``widget`` to params ``field`` both ways and return it (see :mod:`widgets.binding`).
 
         The range (or the combo's items, when it has none) comes from the field's declared
         :class:`core.fields.Spec`; ``minimum`` / ``maximum`` narrow a slider inside a wide
-        declared range (a log slider from 20, not 1; up to 200,000, not 10^12).
+        declared range (a log slider from 20, not 1; up to 200,000, not 10^12); ``scale``
+        shows a fraction on an integer control in ``scale``-ths (a threshold in hundredths).
         """
-        return self._bindings.add(widget, field, type(self._params), to_field, from_field, minimum, maximum)
+        return self._bindings.add(widget, field, type(self._params), to_field, from_field, minimum,
+                                  maximum, scale)
 
     def bindings(self) -> list[tuple[str, QWidget]]:
         """Return every (field, control) pair tied by :meth:`bind`."""

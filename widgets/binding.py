@@ -42,14 +42,19 @@ class Bindings:
         self._bound: dict[str, list[_Binding]] = {}
 
     def add(self, widget: W, field: str, params_cls: type, to_field: Callable[[Any], Any] | None,
-            from_field: Callable[[Any], Any] | None, minimum: float | None, maximum: float | None) -> W:
+            from_field: Callable[[Any], Any] | None, minimum: float | None, maximum: float | None,
+            scale: int = 1) -> W:
         """Tie ``widget`` to ``field`` of ``params_cls`` both ways and return it.
 
         The range (or the combo's items, when it has none) comes from the field's declared
         :class:`core.fields.Spec`; ``minimum`` / ``maximum`` narrow a slider inside a wide
-        declared range (a log slider from 20, not 1; up to 200,000, not 10^12).
+        declared range (a log slider from 20, not 1; up to 200,000, not 10^12). An integer
+        control showing a fraction in ``scale``-ths (hundredths of a threshold) gets the
+        declared range in those units, and the field the control's value divided by ``scale``.
         """
         spec = fields.spec(params_cls, field)
+        if scale != 1:
+            to_field, from_field = (lambda v: v / scale), (lambda f: round(f * scale))
         to = to_field or (lambda v: v)
         frm = from_field or (lambda v: v)
 
@@ -58,11 +63,11 @@ class Bindings:
 
         push: Callable[[Any], None]
         if isinstance(widget, SliderSpin):
-            _bind_range(widget, spec, minimum, maximum)
+            _bind_range(widget, spec, minimum, maximum, scale)
             widget.sig_value_changed.connect(user)
             push = lambda v: widget.set_value(int(frm(v)))  # noqa: E731
         elif isinstance(widget, QSpinBox | QDoubleSpinBox | QSlider):
-            _bind_range(widget, spec, minimum, maximum)
+            _bind_range(widget, spec, minimum, maximum, scale)
             if isinstance(widget, QAbstractSpinBox):
                 widget.setKeyboardTracking(False)
             widget.valueChanged.connect(user)
@@ -114,15 +119,15 @@ def _show(widget: QSpinBox | QDoubleSpinBox | QSlider, value: Any) -> None:
 
 
 def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: fields.Spec,
-                floor: float | None, cap: float | None) -> None:
-    """Set the control's range to the declared one (bounds not declared stay as they are)."""
+                floor: float | None, cap: float | None, scale: int) -> None:
+    """Set the control's range to the declared one in its units (bounds not declared stay)."""
     if isinstance(widget, SliderSpin):
         lo: float = widget.spin.minimum()
         hi: float = widget.spin.maximum()
     else:
         lo, hi = widget.minimum(), widget.maximum()
-    lo = lo if spec.minimum is None else spec.minimum
-    hi = hi if spec.maximum is None else spec.maximum
+    lo = lo if spec.minimum is None else spec.minimum * scale
+    hi = hi if spec.maximum is None else spec.maximum * scale
     if floor is not None:
         lo = max(lo, floor)
     if cap is not None:

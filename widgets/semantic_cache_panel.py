@@ -75,8 +75,8 @@ class SemanticCachePanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Threshold"))
-        self.threshold = SliderSpin("Threshold (hundredths)", 0, 100, 80)
-        self.threshold.sig_value_changed.connect(lambda v: self.change(threshold=v / 100))
+        self.threshold = self.bind(SliderSpin("Threshold (hundredths)", 0, 100, 80), "threshold",
+                                   scale=100)
         layout.addWidget(self.threshold)
         form = QFormLayout()
         self.exact = self.bind(QDoubleSpinBox(), "threshold")
@@ -208,7 +208,6 @@ class SemanticCachePanel(BasePanel):
         text = to_lines(p.workload, p.intents)
         self.workload.show_text(text)  # a large text as a read-only preview (issue 28)
         self.stopwords.setText(" ".join(p.stopwords))
-        self.threshold.set_value(round(p.threshold * 100))
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:
@@ -238,7 +237,6 @@ class SemanticCachePanel(BasePanel):
         self.threshold.spin.setValue(min(100, max(0, round(value * 100))))
 
     def draw(self, output: CacheOutput) -> None:
-        self.threshold.set_value(round(output.result.params.threshold * 100))
         self.plots_.update(output, self.theme)
 
     def theme_changed(self) -> None:
