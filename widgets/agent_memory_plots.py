@@ -58,13 +58,10 @@ class MemoryPlots:
         self.ksweep.setLabel("left", "tokens")
         self.ksweep.setMouseEnabled(x=False, y=False)
         self.kcurve = self.ksweep.plot()
-        self.relevant = pg.ScatterPlotItem(symbol="star", size=16)
+        # the star's note is in the title: on a chart this small no spot inside stays clear
+        self.relevant = pg.ScatterPlotItem(symbol="star", size=16, pen=None, brush=mkcolor(ADDED))
         self.ksweep.addItem(self.relevant)
-        self.relevant_label = pg.TextItem(anchor=(0, 1))
-        self.ksweep.addItem(self.relevant_label)
         self.k_line = budget_line(self.ksweep, on_k, label="k")
-        self._relevant_key: object = None
-        self.ksweep.vb.sigResized.connect(self._place_relevant)
         self.bars_plot = view.addPlot(row=1, col=1, title="Tokens now")
         self.bars_plot.setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x=np.arange(2), height=np.zeros(2), width=0.6)
@@ -89,7 +86,7 @@ class MemoryPlots:
             axis.setHeight(height + 12 + (height if axis.labelText else 0))
         small = QFont()
         small.setPointSize(max(theme.font_pt - 1, 8))
-        for label in (self.relevant_label, *self.bar_labels):
+        for label in self.bar_labels:
             label.setFont(small)
         self._fitted = theme.name
 
@@ -128,44 +125,20 @@ class MemoryPlots:
             self._draw_kcurve(res, theme)
         set_line(self.k_line, float(min(res.params.k, max(kt.size - 1, 0))))
         style_line(self.k_line, theme)
-        self._place_relevant()
-
-    def _place_relevant(self, *_args: object) -> None:
-        """Keep the star's note inside the chart: after the star, before it, or wrapped.
-
-        At 1280x720 'every matching fact in at k=2' ran off the right edge of the chart.
-        """
-        label = self.relevant_label
-        (x0, x1), _ = self.ksweep.viewRange()
-        per_pixel = self.ksweep.vb.viewPixelSize()[0]
-        x = label.pos().x()
-        text = label.toPlainText().strip()
-        key = (text, x, x0, x1, per_pixel)
-        if key == self._relevant_key or per_pixel <= 0:
-            return  # a scrub leaves the star and the chart where they were
-        self._relevant_key = key
-        label.setTextWidth(-1)
-        label.setText(f"   {text}   ")  # clear of the star (16 px) on either side
-        width = label.boundingRect().width()
-        after, before = (x1 - x) / per_pixel, (x - x0) / per_pixel
-        right = width > after and before > after
-        if width > max(after, before):  # too long for either side: two lines on the roomier one
-            label.setTextWidth(max(max(after, before) - 4, 40.0))
-        label.setAnchor((1.0, 1.0) if right else (0.0, 1.0))
 
     def _draw_kcurve(self, res: am.Result, theme: Theme) -> None:
         kt, rk = res.k_tokens, res.relevant_k
         self.kcurve.setData(np.arange(kt.size), kt, pen=pg.mkPen(theme.color(0), width=theme.line_width),
                             symbol="o", symbolSize=6, symbolBrush=theme.color(0), symbolPen=None)
+        star = f"<span style='color:{ADDED}'>★</span>"
         if rk is not None and rk < kt.size:
-            self.relevant.setData([rk], [kt[rk]], brush=mkcolor(ADDED), pen=None)
-            self.relevant_label.setText(f" every matching fact in at k={rk}", color=theme.foreground)
-            self.relevant_label.setPos(rk, float(kt[rk]))
+            self.relevant.setData([rk], [kt[rk]])
+            note = f"{star} every matching fact in at k={rk}"
         else:
             self.relevant.setData([], [])
-            self.relevant_label.setText(" no fact matches the question", color=theme.foreground)
-            self.relevant_label.setPos(0, float(kt[-1]) if kt.size else 1.0)
-        self._relevant_key = None  # placed again below
+            note = "no fact matches the question"
+        self.ksweep.setTitle(f"Injected tokens against k: {note}", color=theme.foreground,
+                             size=f"{theme.title_pt}pt")
         (_x0, x1), (_y0, y1) = self.ksweep.viewRange()
         xt, yt = max(float(kt.size - 1), 1.0), steady_top(y1, float(kt.max(initial=0)) * 1.25)
         if (xt + 0.5, yt) != (x1, y1):

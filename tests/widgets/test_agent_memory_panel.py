@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from PySide6.QtGui import QFontMetricsF
 
 from core import agent_memory as am
 from tests.widgets.open_files import open_files
 from tests.widgets.pinning import ghost_bars, pin_then_move
 from widgets.agent_memory_panel import AgentMemoryPanel, read_turns, turns_text
+from widgets.agent_memory_plots import ADDED
 
 
 @pytest.fixture
@@ -134,24 +134,20 @@ def test_exact_counts_through_count_tokens(make_panel, qtbot):
         counter.close()
 
 
-def test_the_stars_note_stays_inside_the_k_chart_in_a_1280x720_window(panel, qtbot):
-    """'every matching fact in at k=2' ran off the chart's right edge."""
+def test_the_stars_note_is_in_the_k_charts_title(panel, qtbot):
+    """'every matching fact in at k=2' ran off the chart's right edge, then sat on the k line
+    and the curve; the chart's title says it, with the star in its color."""
     panel.resize(1090, 690)  # the panel's share of a 1280x720 window
     setter, values = panel.bench_steps()
     setter(values[len(values) // 3])
     qtbot.waitUntil(panel.is_idle, timeout=20000)
-    qtbot.wait(50)
     plots = panel.plots_
-    label, star = plots.relevant_label, plots.relevant
-    assert label.isVisible() and "every matching fact" in label.toPlainText()
-    inner = label.textItem
-    margin = inner.document().documentMargin() - 1
-    box = inner.mapRectToScene(inner.boundingRect().adjusted(margin, margin, -margin, -margin))
-    assert box.right() <= plots.ksweep.vb.sceneBoundingRect().right()
-    pad = QFontMetricsF(inner.font()).horizontalAdvance(" " * 3)  # the spaces either side
-    words = box.adjusted(pad, 0, -pad, 0)
-    spot = star.mapRectToScene(star.boundingRect())
-    assert not words.intersects(spot.adjusted(4, 4, -4, -4))  # and clear of the star it names
+    rk = panel.output().relevant_k
+    assert rk is not None and plots.relevant.getData()[0].tolist() == [rk]
+    title = plots.ksweep.titleLabel
+    note = f"Injected tokens against k: ★ every matching fact in at k={rk}"
+    assert title.isVisible() and title.item.toPlainText() == note
+    assert ADDED in title.text, "the star in the title has the star's color"
 
 
 def test_a_pinned_bar_stays_in_view_after_the_conversation_is_cut(panel, qtbot):
