@@ -15,6 +15,7 @@ from core import attention
 from core.attention_maps import Comparison, Maps
 from widgets import pin_maps
 from widgets.band_image import BandImage
+from widgets.plot_room import name_curve
 from widgets.plots import PlotView, mkcolor, steady_top
 from widgets.theme import Theme
 from widgets.value_labels import at_axis_size
@@ -107,8 +108,8 @@ class AttentionPlots:
         # it; each curve is named at its right end, in its color (see restyle)
         self.ops_full = self.ops_plot.plot()
         self.ops_win = self.ops_plot.plot()
-        self.ops_names = {"full": pg.TextItem("full", anchor=(1, 0)),
-                          "windowed": pg.TextItem("windowed", anchor=(1, 0))}
+        self.ops_names = {"full": pg.TextItem("full", anchor=(1, 1)),
+                          "windowed": pg.TextItem("windowed", anchor=(0, 0))}
         for name in self.ops_names.values():
             self.ops_plot.addItem(name)
         self.ops_now = pg.InfiniteLine(angle=90, movable=False)
@@ -302,18 +303,16 @@ class AttentionPlots:
             self.ops_full.setData(ns, table["full"])
         some = table["windowed"] > 0  # the book's count is 0 at w = 0; a log axis cannot show it
         self.ops_win.setData(ns[some], table["windowed"][some])
-        every = np.ones(ns.size, dtype=bool)
-        for name, ys, shown in (("full", table["full"], every), ("windowed", table["windowed"], some)):
-            label = self.ops_names[name]
-            ends = np.flatnonzero(shown)
-            label.setVisible(ends.size > 0)
-            if ends.size:  # under the curve's right end (log axes: the item sits in log10 units)
-                label.setPos(float(np.log10(ns[ends[-1]])), float(np.log10(ys[ends[-1]])))
         span = (float(np.log10(table["full"].min())), float(np.log10(table["full"].max())))
         if span != self._ops_range:  # does not depend on the window: set once per d
             self._ops_range = span
             self.ops_plot.setRange(xRange=(1, 6), yRange=span, padding=0.03)
         self.ops_now.setValue(np.log10(p.n))
+        every = np.ones(ns.size, dtype=bool)
+        for name, ys, shown in (("full", table["full"], every), ("windowed", table["windowed"], some)):
+            self.ops_names[name].setVisible(bool(shown.any()))  # (log axes: items sit in log10 units)
+            name_curve(self.ops_plot, self.ops_names[name], np.log10(ns[shown]), np.log10(ys[shown]),
+                       "above" if name == "full" else "below")  # full attention's curve is the upper one
 
     def set_ghost(self, name: str, shape: Any) -> None:
         """Draw a second model's KV cache (a ``core.model_shape.KvShape``; None: none) dashed."""

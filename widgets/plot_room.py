@@ -151,3 +151,57 @@ def place_line_labels(plot: pg.PlotItem) -> None:
         else:
             label.anchors = now[1]
             label.setPosition(now[0])
+
+
+CURVE_LABEL_ANCHORS = {"above": ((1.0, 1.0), (0.0, 1.0)), "below": ((0.0, 0.0), (1.0, 0.0))}
+"""Where a curve's name may sit beside one of its points: above it (left, then right of the
+point: clear of a rising curve) or below it (right, then left)."""
+
+
+def name_curve(plot: pg.PlotItem, label: pg.TextItem, xs: Any, ys: Any, side: str = "above") -> None:
+    """Keep ``label`` beside the curve ``xs`` / ``ys`` (item coordinates: log10 on a log axis).
+
+    ``side`` says which side of the curve it names it from: the side away from the curves it
+    could be confused with (a name between two curves reads as either's). It stays at its old
+    place along the curve now and is moved by :func:`place_curve_labels` once the view settles
+    (that takes milliseconds a label: too slow for every tick of a drag).
+    """
+    named: dict[pg.TextItem, tuple[Any, Any, str]] = plot.__dict__.setdefault("curve_labels", {})
+    named[label] = (xs, ys, side)
+    n = min(len(xs), len(ys))
+    if n:
+        back = min(getattr(label, "steps_back", 0), n - 1)
+        label.setPos(float(xs[n - 1 - back]), float(ys[n - 1 - back]))
+
+
+def place_curve_labels(plot: pg.PlotItem) -> None:
+    """Put each curve's name (see :func:`name_curve`) beside it where it covers least.
+
+    The candidates are the curve's last point and a few more back along its last half, each
+    with the name left or right of it on its side of the curve, inside the view box; the first
+    of equally good places wins, so a name stays at its curve's end while that end is free.
+    """
+    vb = plot.vb
+    vb.updateMatrix()
+    inside = vb.boundingRect()
+    named = list(getattr(plot, "curve_labels", {}).items())
+    for label, (xs, ys, side) in named * min(len(named), 2):  # again, now that the others have moved
+        n = min(len(xs), len(ys))
+        if n == 0 or not label.isVisible():
+            continue
+        best: tuple[float, int, tuple[float, float]] | None = None
+        for back in sorted({round(i * (n - 1) / 10) for i in range(6)}):
+            for anchor in CURVE_LABEL_ANCHORS[side]:
+                label.setAnchor(anchor)
+                label.setPos(float(xs[n - 1 - back]), float(ys[n - 1 - back]))
+                label.updateTransform(force=True)
+                box = vb.mapRectFromScene(label.sceneBoundingRect())
+                if inside.contains(box):
+                    score = crowding(plot, box, skip=label, probes=max(9, int(box.width() // 4)))
+                    if best is None or score < best[0]:
+                        best = (score, back, anchor)
+        back, anchor = (0, CURVE_LABEL_ANCHORS[side][0]) if best is None else best[1:]
+        label.steps_back = back
+        label.setAnchor(anchor)
+        label.setPos(float(xs[n - 1 - back]), float(ys[n - 1 - back]))
+        label.updateTransform(force=True)  # where the next paint puts it

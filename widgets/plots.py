@@ -20,7 +20,7 @@ from widgets.chart_style import (
     style_line_labels,
     wrap_title,
 )
-from widgets.plot_room import place_legend, place_line_labels
+from widgets.plot_room import place_curve_labels, place_legend, place_line_labels
 from widgets.reflow import Reflow
 from widgets.theme import Theme
 from widgets.value_labels import at_point_size
@@ -73,6 +73,7 @@ class PlotView(pg.GraphicsLayoutWidget):
                 if isinstance(item, pg.PlotItem):
                     place_legend(item)
                     place_line_labels(item)
+                    place_curve_labels(item)
 
     def settle_labels(self) -> None:
         """Place legends and hide crowded labels now, for the size the view has (an export)."""

@@ -7,6 +7,11 @@ from PySide6.QtCore import QPointF
 from core.attention_maps import Variant, compare
 from widgets import pin_maps
 from widgets.attention_panel import AttentionPanel
+from widgets.export import resize_view
+from widgets.loaders import read_scenario
+from widgets.offscreen import build_panel
+from widgets.plot_room import crowding
+from widgets.resources import samples
 from widgets.theme import load_theme
 
 
@@ -71,18 +76,52 @@ def test_model_and_custom_shape_change_the_memory_view(panel, qtbot):
 
 
 
-def test_the_operations_chart_names_its_curves_at_their_ends_not_in_a_legend_over_them(panel):
-    """At 1280x720 the ops legend (full, windowed, pin A) covered 68% of its 137x101 px chart."""
-    plots = panel.plots_
-    assert plots.ops_plot.legend is None
-    for theme in (load_theme("dark"), load_theme("light")):
-        panel.apply_theme(theme)
+def _assert_names_beside_their_curves(plots):
+    """Each ops curve's name is in its color at one of the last half of its points, inside
+    the chart, and covers no curve (the n line may cross it: it moves with n)."""
+    plots.ops_now.hide()  # not counted below
+    try:
         for curve, name in ((plots.ops_full, "full"), (plots.ops_win, "windowed")):
             label = plots.ops_names[name]
             xs, ys = curve.getData()  # in log10 units, as the plot's axes are
             assert label.toPlainText() == name and label.isVisible()
             assert label.textItem.defaultTextColor() == curve.opts["pen"].color()  # in its color
-            assert (label.pos().x(), label.pos().y()) == pytest.approx((xs[-1], ys[-1]))
+            at = (label.pos().x(), label.pos().y())
+            half = list(zip(xs, ys, strict=True))[len(xs) // 2:]
+            assert any(at == pytest.approx(point) for point in half)
+            label.updateTransform(force=True)  # where the next paint puts it
+            box = plots.ops_plot.vb.mapRectFromScene(label.sceneBoundingRect())
+            assert plots.ops_plot.vb.boundingRect().contains(box)
+            inner = box.adjusted(1, 1, -1, -1)  # the name's corner touches its own curve
+            assert crowding(plots.ops_plot, inner, skip=label, probes=64) == 0, f"{name} covers a curve"
+    finally:
+        plots.ops_now.show()
+
+
+def test_the_operations_chart_names_its_curves_beside_them_not_in_a_legend_over_them(panel, qtbot):
+    """At 1280x720 the ops legend (full, windowed, pin A) covered 68% of its 137x101 px chart;
+    then the names hung under the curves' ends and the shallow windowed curve struck its name."""
+    assert panel.plots_.ops_plot.legend is None
+    panel.resize(1090, 690)  # the panel's share of a 1280x720 window
+    for theme, window in (("dark", None), ("light", 512), ("dark", 16)):
+        panel.apply_theme(load_theme(theme))
+        if window is not None:
+            panel.window_w.spin.setValue(window)
+            qtbot.waitUntil(lambda w=window: panel.is_idle() and panel.output().result.params.window == w)
+        painted = panel.view.paint_count
+        qtbot.waitUntil(lambda n=painted: panel.view.paint_count > n)  # laid out for this size and font
+        panel.view.settle_labels()
+        _assert_names_beside_their_curves(panel.plots_)
+
+
+def test_the_operations_curves_names_on_a_slide(qtbot):
+    _lever, params = read_scenario(samples("attention")[0])
+    slide = build_panel("attention", params, "slide")
+    try:
+        resize_view(slide.view, (1280, 720))
+        _assert_names_beside_their_curves(slide.plots_)
+    finally:
+        slide.shutdown()
 
 
 def test_maps_changed_in_bands_tick_after_tick_equal_maps_drawn_afresh(panel, qtbot):
