@@ -52,7 +52,7 @@ class Params(fields.Declared):
                                             doc="files by relative path (instead of source)")
     target: str | None = fields.param(None, doc="the function to slice from (None: the first)")
     direction: str = fields.param("callees", choices=DIRECTIONS, doc="which calls to follow")
-    depth: int | None = fields.param(None, minimum=0,
+    depth: int | None = fields.param(None, minimum=1,  # 0 would slice the target alone
                                      doc="how many calls away to follow (None: all the way)")
     estimator: str = fields.param("words", choices=("words", "chars", "exact"),
                                   doc="how tokens are counted")

@@ -124,7 +124,7 @@ class Params(fields.Declared):
     out_tokens: int = fields.param(500, minimum=0, maximum=_MAX_TOKENS, doc="output tokens per call")
     model: str = fields.param("claude-opus-4-8", choices=tuple(economy.PRICES),
                               doc="whose output price applies")
-    price_per_mtok: float | None = fields.param(None, minimum=0.0, maximum=1e6,
+    price_per_mtok: float | None = fields.param(None, minimum=0.01, maximum=1e6,  # cents; 0 bills nothing
                                                 doc="output $ per million tokens; null: the model's")
     probe_cached: str = fields.param("How do I return a bike at a full dock?",
                                      doc="the question already in the cache")

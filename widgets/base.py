@@ -18,8 +18,10 @@ Hooks, in the order they run:
   ``QSpinBox``, ``QDoubleSpinBox``, ``QSlider``, ``QComboBox`` (item data, else item text),
   ``QCheckBox``, ``QLineEdit`` (on editing finished) and the shared ``EstimatorCombo``
   (its "exact" item is enabled only when an exact counter is offered). ``to_field`` /
-  ``from_field`` convert when the control's value is not the field's (``v / 1000``,
-  ``0 -> None``) and ``minimum`` / ``maximum`` narrow a slider inside a wide declared range.
+  ``from_field`` convert when the control's value is not the field's (``0 -> None``),
+  ``scale=1000`` shows a fraction in thousandths (range included), and ``minimum`` /
+  ``maximum`` narrow a slider inside a wide declared range. A change the params' ``check``
+  refuses is said in the status line and the controls go back to the kept values.
   Write :meth:`~BasePanel.sync_controls` only for what is not a field (tables, text views,
   ranges that depend on the data); call :meth:`~BasePanel.refresh_controls` after such a range
   changed, so the bound values are shown again inside it.
@@ -76,6 +78,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QVBoxLayout, QWidget
 
 from core import lever_module
+from core.errors import InputError
 from core.tokens import CachingCounter, CharEstimate, TokenCounter, WordEstimate
 from widgets import panel_keys
 from widgets.binding import Bindings
@@ -250,13 +253,7 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
     def bind(self, widget: W, field: str, *, to_field: Callable[[Any], Any] | None = None,
              from_field: Callable[[Any], Any] | None = None, minimum: float | None = None,
              maximum: float | None = None, scale: int = 1) -> W:
-        """Tie ``widget`` to params ``field`` both ways and return it (see :mod:`widgets.binding`).
-
-        The range (or the combo's items, when it has none) comes from the field's declared
-        :class:`core.fields.Spec`; ``minimum`` / ``maximum`` narrow a slider inside a wide
-        declared range (a log slider from 20, not 1; up to 200,000, not 10^12); ``scale``
-        shows a fraction on an integer control in ``scale``-ths (a threshold in hundredths).
-        """
+        """Tie ``widget`` to params ``field`` both ways and return it (see the module doc)."""
         return self._bindings.add(widget, field, type(self._params), to_field, from_field, minimum,
                                   maximum, scale)
 
@@ -287,8 +284,15 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
         self.schedule()
 
     def change(self, **changes: Any) -> None:
-        """Replace some fields of the params from a control and recompute."""
+        """Replace some fields of the params from a control and recompute (live fields unchecked)."""
         new = dataclasses.replace(self._params, **changes)
+        if new != self._params and not set(changes) <= self.live_fields():
+            try:
+                new.check()
+            except InputError as exc:
+                self._push_bound(list(changes))
+                self._set_status(str(exc), error=True)
+                return
         if new != self._params:
             self._params = new
             self._push_bound(list(changes))

@@ -106,6 +106,7 @@ class CallgraphPanel(BasePanel):
         self.depth_slider = self.bind(SliderSpin("Depth (calls away; 0 = all the way)", 0, _MAX_DEPTH, 0),
                                       "depth", to_field=lambda v: v or None, from_field=lambda d: d or 0,
                                       maximum=_MAX_DEPTH)
+        self.depth_slider.set_range(0, _MAX_DEPTH)  # 0 stands for None (all), below the declared 1
         self.depth_slider.spin.setSpecialValueText("all")
         layout.addWidget(self.depth_slider)
         row = QHBoxLayout()

@@ -340,7 +340,6 @@ class ContextRouterPanel(BasePanel):
     def draw(self, output: cr.Result) -> None:
         top = max(sum(output.source_tokens.values()) + 100, output.budget, 100)
         self.budget.set_range(0, min(top, 1_000_000))
-        self.budget.set_value(output.budget)
         self.plots_.update(output, self.params, self.selected, self.theme)
         if output.source_tokens != self._shown_sizes:  # counted anew: show the sizes
             self._shown_sizes = dict(output.source_tokens)

@@ -64,7 +64,7 @@ class SliderSpin(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.label)
         box.addLayout(row)
-        self.set_range(minimum, maximum)
+        self.spin.setRange(minimum, max(minimum, maximum))
         self.set_value(value)
         self.slider.valueChanged.connect(self._on_slider_moved)
         self.spin.valueChanged.connect(self._on_spin_changed)
@@ -74,9 +74,10 @@ class SliderSpin(QWidget):
         return self.spin.value()
 
     def set_range(self, minimum: int, maximum: int) -> None:
-        """Change the range, keeping the value inside it (silently)."""
+        """Change the range, emitting nothing; widened to hold the value shown (never clamped)."""
+        value = self.spin.value()
         with QSignalBlocker(self.spin), QSignalBlocker(self.slider):
-            self.spin.setRange(minimum, max(minimum, maximum))
+            self.spin.setRange(min(minimum, value), max(minimum, maximum, value))
             self.slider.setValue(self._to_tick(self.spin.value()))
 
     def set_value(self, value: int) -> None:

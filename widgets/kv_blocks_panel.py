@@ -142,18 +142,6 @@ class KvBlocksPanel(BasePanel):
             return
         self.set_params(params)
 
-    def change(self, **changes: Any) -> None:
-        if set(changes) == {"at_step"}:  # the step shown is not part of the stream checked below
-            super().change(**changes)
-            return
-        new = dataclasses.replace(self.params, **changes)
-        try:
-            new.check()
-        except InputError as exc:
-            self._set_status(str(exc), error=True)
-            return
-        super().change(**changes)
-
     def read_file(self, path: Path, progress: Progress) -> tuple[int, ...]:
         lengths = parse_lengths(read_text(path), path.name)
         if not lengths:

@@ -228,7 +228,6 @@ class ProceduralLearningPanel(BasePanel):
     def draw(self, output: pl.Result) -> None:
         counts = output.prepared.ranked_counts
         self.threshold.set_range(1, max(int(counts[0]) + 1 if counts.size else 1, output.threshold))
-        self.threshold.set_value(output.threshold)
         self.plots_.update(output, self.theme)
 
     def headline(self, output: pl.Result) -> str:

@@ -113,6 +113,7 @@ class SemanticCachePanel(BasePanel):
         self.price = self.bind(QDoubleSpinBox(), "price_per_mtok", maximum=1000,
                                to_field=lambda v: None if v == 0 else v,
                                from_field=lambda v: 0.0 if v is None else v)
+        self.price.setMinimum(0)  # 0 stands for None (the model's price), below the declared 0.01
         self.price.setSpecialValueText("model list price")
         self.price.setPrefix("$")
         more.addRow("Output $/M", self.price)

@@ -87,7 +87,8 @@ def test_callers_and_both_directions_and_depth():
     assert both["slice"] == ["Ledger.__init__", "read", "tidy", "tidy.strip_one", "report"]
     assert both["distance"]["report"] == -1 and both["distance"]["tidy.strip_one"] == 2
     assert run(target="report", depth=1)["slice"] == ["report", "Ledger.__init__"]
-    assert run(target="report", depth=0)["slice"] == ["report"]
+    with pytest.raises(InputError, match=r"params.depth: .*>= 1"):  # the panel's 0 means all the way
+        run(target="report", depth=0)
 
 
 def test_unresolved_calls_are_listed_builtins_first():
@@ -126,7 +127,7 @@ def test_code_is_never_run():
     ({"source": ""}, "params.source: give Python source"),
     ({"source": MODULE, "target": "nope"}, "params.target: no function named 'nope'"),
     ({"source": MODULE, "direction": "up"}, "params.direction: must be one of"),
-    ({"source": MODULE, "depth": -1}, "params.depth: must be >= 0"),
+    ({"source": MODULE, "depth": 0}, "params.depth: must be >= 1"),
 ])
 def test_bad_input_names_the_field(params, message):
     with pytest.raises(InputError, match=message):

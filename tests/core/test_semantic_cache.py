@@ -173,7 +173,7 @@ def test_the_generic_entry_point_and_probe():
     ({"embedder": "bert"}, r"params\.embedder: must be one of hashing, tfidf"),
     ({"model": "gpt-x"}, r"params\.model: must be one of"),
     ({"dim": 0}, r"params\.dim: must be >= 1"),
-    ({"price_per_mtok": -1}, r"params\.price_per_mtok: must be >= 0"),
+    ({"price_per_mtok": 0}, r"params\.price_per_mtok: must be >= 0.01"),  # null is the model's price
 ])
 def test_bad_input_names_the_field(change, message):
     with pytest.raises(InputError, match=message):

@@ -1,0 +1,45 @@
+"""A control shows what the params hold: after a load, after a refused change, at the sentinels."""
+
+import dataclasses
+
+from PySide6.QtCore import Qt
+
+from widgets.callgraph_panel import CallgraphPanel
+from widgets.compression_panel import CompressionPanel
+from widgets.kv_blocks_panel import KvBlocksPanel
+from widgets.semantic_cache_panel import SemanticCachePanel
+
+
+def test_a_loaded_budget_past_the_documents_size_is_shown_not_clamped(sample_panel, qtbot):
+    """A scenario's budget of 100,000 on a 350-token document showed 350 once drawn."""
+    panel = sample_panel(CompressionPanel)
+    panel.set_params(dataclasses.replace(panel.params, budget=100_000))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output().result.params.budget == 100_000)
+    assert panel.budget.value() == 100_000 == panel.params.budget
+
+
+def test_a_refused_change_puts_the_control_back(sample_panel, qtbot):
+    """Capacity 1 cannot hold one request: refused, said, and the control shows the kept pool."""
+    panel = sample_panel(KvBlocksPanel)
+    kept = panel.params.capacity
+    panel.capacity.spin.setValue(1)
+    assert panel.params.capacity == kept
+    assert panel.capacity.value() == kept
+    assert "cannot hold one max_seq_len request" in panel.status.text()
+    qtbot.keyClick(panel.capacity.slider, Qt.Key.Key_PageDown)  # a smaller pool that holds one
+    assert panel.capacity.value() == panel.params.capacity < kept
+
+
+def test_the_sentinel_values_read_as_what_they_mean(sample_panel, qtbot):
+    graph = sample_panel(CallgraphPanel)
+    graph.depth_slider.spin.setValue(0)
+    assert graph.params.depth is None and graph.depth_slider.spin.text() == "all"
+    graph.depth_slider.spin.setValue(1)
+    assert graph.params.depth == 1
+    qtbot.waitUntil(graph.is_idle)
+    cache = sample_panel(SemanticCachePanel)
+    cache.price.setValue(0)
+    assert cache.params.price_per_mtok is None and cache.price.text() == "model list price"
+    cache.price.setValue(0.5)
+    assert cache.params.price_per_mtok == 0.5
+    qtbot.waitUntil(cache.is_idle)
