@@ -54,6 +54,8 @@ class Bindings:
         """
         spec = fields.spec(params_cls, field)
         if scale != 1:
+            if to_field is not None or from_field is not None:
+                raise TypeError("bind: scale converts both ways; give it or to_field / from_field")
             to_field, from_field = (lambda v: v / scale), (lambda f: round(f * scale))
         to = to_field or (lambda v: v)
         frm = from_field or (lambda v: v)

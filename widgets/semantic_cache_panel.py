@@ -104,9 +104,9 @@ class SemanticCachePanel(BasePanel):
         row.addWidget(sample)
         layout.addLayout(row)
         more = QFormLayout()
-        self.stopwords = QLineEdit()
+        self.stopwords = self.bind(QLineEdit(), "stopwords", from_field=" ".join,
+                                   to_field=lambda t: tuple(t.replace(",", " ").lower().split()))
         self.stopwords.setToolTip("Words ignored when embedding (space or comma separated)")
-        self.stopwords.editingFinished.connect(self._on_stopwords_edited)
         more.addRow("Stopwords", self.stopwords)
         self.model = self.bind(QComboBox(), "model")
         more.addRow("Model", self.model)
@@ -180,9 +180,6 @@ class SemanticCachePanel(BasePanel):
             return
         self.change(workload=questions, intents=intents)
 
-    def _on_stopwords_edited(self) -> None:
-        self.change(stopwords=tuple(self.stopwords.text().replace(",", " ").lower().split()))
-
     def _on_open_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open questions", "",
                                               "Questions (*.txt *.csv *.json);;All files (*)")
@@ -208,7 +205,6 @@ class SemanticCachePanel(BasePanel):
         p: sc.Params = self.params
         text = to_lines(p.workload, p.intents)
         self.workload.show_text(text)  # a large text as a read-only preview (issue 28)
-        self.stopwords.setText(" ".join(p.stopwords))
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:

@@ -43,3 +43,15 @@ def test_the_sentinel_values_read_as_what_they_mean(sample_panel, qtbot):
     cache.price.setValue(0.5)
     assert cache.params.price_per_mtok == 0.5
     qtbot.waitUntil(cache.is_idle)
+
+
+def test_typed_stopwords_are_the_field_and_a_loaded_list_is_shown(sample_panel, qtbot):
+    panel = sample_panel(SemanticCachePanel)
+    panel.stopwords.clear()
+    qtbot.keyClicks(panel.stopwords, "The, a  OF")
+    qtbot.keyClick(panel.stopwords, Qt.Key.Key_Return)
+    assert panel.params.stopwords == ("the", "a", "of")
+    qtbot.waitUntil(panel.is_idle)
+    panel.set_params(dataclasses.replace(panel.params, stopwords=("bike", "dock")))
+    assert panel.stopwords.text() == "bike dock"
+    qtbot.waitUntil(panel.is_idle)
