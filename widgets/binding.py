@@ -130,10 +130,10 @@ def _bind_range(widget: SliderSpin | QSpinBox | QDoubleSpinBox | QSlider, spec: 
         lo, hi = widget.minimum(), widget.maximum()
     lo = lo if spec.minimum is None else spec.minimum * scale
     hi = hi if spec.maximum is None else spec.maximum * scale
-    if floor is not None:
-        lo = max(lo, floor)
+    if floor is not None:  # narrows a declared bound, or stands for one not declared
+        lo = floor if spec.minimum is None else max(lo, floor)
     if cap is not None:
-        hi = min(hi, cap)
+        hi = cap if spec.maximum is None else min(hi, cap)
     if isinstance(widget, QDoubleSpinBox):
         widget.setRange(lo, hi)
         return

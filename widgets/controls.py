@@ -41,8 +41,9 @@ class SliderSpin(QWidget):
     sig_value_changed = Signal(int)
     """The value changed, by dragging, typing or ``set_value``."""
 
-    def __init__(self, label: str, minimum: int, maximum: int, value: int,
+    def __init__(self, label: str, minimum: int = 0, maximum: int = 100, value: int = 0,
                  log: bool = False, suffix: str = "") -> None:
+        """Make the control; a bound one may leave out the range (bind sets the declared one)."""
         super().__init__()
         self._log = log
         self.label = QLabel(label)

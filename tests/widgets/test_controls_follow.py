@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from widgets.callgraph_panel import CallgraphPanel
 from widgets.compression_panel import CompressionPanel
 from widgets.kv_blocks_panel import KvBlocksPanel
+from widgets.packer_panel import PackerPanel
 from widgets.semantic_cache_panel import SemanticCachePanel
 
 
@@ -54,4 +55,14 @@ def test_typed_stopwords_are_the_field_and_a_loaded_list_is_shown(sample_panel, 
     qtbot.waitUntil(panel.is_idle)
     panel.set_params(dataclasses.replace(panel.params, stopwords=("bike", "dock")))
     assert panel.stopwords.text() == "bike dock"
+    qtbot.waitUntil(panel.is_idle)
+
+
+def test_a_panels_maximum_stands_for_a_bound_the_field_does_not_declare(sample_panel, qtbot):
+    """Packer asked for up to 1,000,000 output tokens a call; its spin box stopped at 500."""
+    panel = sample_panel(PackerPanel)
+    panel.output_tokens.setValue(5_000)
+    panel.calls.setValue(2_000_000)
+    assert (panel.params.output_tokens, panel.params.calls) == (5_000, 2_000_000)
+    assert panel.output_tokens.maximum() == 1_000_000 and panel.calls.maximum() == 1_000_000_000
     qtbot.waitUntil(panel.is_idle)
