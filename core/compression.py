@@ -56,8 +56,8 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split text into sentences.
+def split_sentences(text: str, progress: Callable[[float], None] | None = None) -> list[str]:
+    """Split text into sentences (``progress`` hears the fraction of the text walked).
 
     A sentence ends at ``.``, ``!`` or ``?`` followed by whitespace (not after a listed
     abbreviation or a single-letter initial), at the CJK full stop, exclamation and question
@@ -70,8 +70,11 @@ def split_sentences(text: str) -> list[str]:
     if not re.search(r"[.!?。！？]", text):
         pieces = text.splitlines()
     else:
-        pieces, start = [], 0
+        pieces, start, mark = [], 0, 0
         for m in _END.finditer(text):
+            if progress is not None and m.start() >= mark:  # every 1/64 of the text
+                progress(m.start() / len(text))
+                mark = m.start() + len(text) // 64 + 1
             cut = max(text.rfind(" ", start, m.start()), text.rfind("\n", start, m.start()), start - 1)
             last = text[cut + 1:m.start() + 1].lower().rstrip(".")
             initial = len(last) == 1 and last.isalpha()
@@ -139,17 +142,28 @@ class Scored:
     """Per sentence: whitespace words, characters, and the same after the fine pass (4 x n)."""
 
 
-def score(params: Params, counter: TokenCounter) -> Scored:
-    """Split, score, count and rank: the part to cache while only the budget moves."""
-    sentences = split_sentences(params.text)
+def score(params: Params, counter: TokenCounter,
+          progress: Callable[[float], None] | None = None) -> Scored:
+    """Split, score, count and rank: the part to cache while only the budget moves.
+
+    ``progress`` hears the fraction done: splitting is the first 40 %, then one step a pass.
+    """
+    tell = progress or (lambda _f: None)
+    sentences = split_sentences(params.text, lambda f: tell(0.4 * f))
     if not sentences:
         raise InputError(f"{_WHERE}.text: nothing to compress; paste a document")
     query = words(params.query)
     if not query:
         raise InputError(f"{_WHERE}.query: no words in the question")
-    bags = [words(s) for s in sentences]
+    bags: list[list[str]] = []
+    for lo in range(0, len(sentences), 1 << 16):  # the longest pass: heard every 65,536 sentences
+        tell(0.4 + 0.2 * lo / len(sentences))
+        bags += [words(s) for s in sentences[lo:lo + (1 << 16)]]
+    tell(0.6)
     scores = _bm25(bags, set(query)) if params.scorer == "bm25" else _idf(bags, set(query))
+    tell(0.7)
     tokens = np.array(counter.count_many(sentences), dtype=np.int64)
+    tell(0.8)
     order = np.argsort(-scores, kind="stable")
     probe = params.probe.strip().lower()
     answer = next((i for i, s in enumerate(sentences) if probe and probe in s.lower()), -1)
@@ -157,6 +171,7 @@ def score(params: Params, counter: TokenCounter) -> Scored:
     qset = set(query)
     fine = [" ".join([w for w in s.split() if (b := w.lower().strip(".,!?;:")) not in stop or b in qset])
             for s in sentences]  # fine_words, inlined: this runs over every sentence per rescore
+    tell(0.9)
     sizes = np.array([[len(s.split()) for s in sentences], [len(s) for s in sentences],
                       [len(f.split()) for f in fine], [len(f) for f in fine]], dtype=np.int64)
     return Scored(sentences, scores, tokens, order, counter.count(params.text), answer, fine, sizes)
@@ -301,9 +316,9 @@ class Prepared:
 
 def prepare(params: Params, counter: TokenCounter | None = None,
             progress: Callable[[float], None] | None = None) -> Prepared:
-    """Split, score and count the text for the query (the heavy part)."""
+    """Split, score and count the text for the query (the heavy part; ``progress`` hears 0 to 1)."""
     active = counter_for(params.estimator, counter)
-    return Prepared(score(params, active), active)
+    return Prepared(score(params, active, progress), active)
 
 
 def derive(prepared: Prepared, params: Params) -> Result:
@@ -317,15 +332,22 @@ def compute(params: Params, counter: TokenCounter | None = None) -> Result:
 
 
 def sweep(params: Params, field: str, values: Sequence[int] | np.ndarray,
-          counter: TokenCounter | None = None, scored: Scored | None = None) -> dict[str, np.ndarray]:
-    """Return the coarse ratio and whether the answer survives at each budget in ``values``."""
+          counter: TokenCounter | None = None, scored: Scored | None = None,
+          progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
+    """Return the coarse ratio and whether the answer survives at each budget in ``values``.
+
+    ``progress`` hears the fraction of the sentences walked (every 16,384 sentences).
+    """
     if field != "budget":
         raise InputError(f"sweep: only 'budget' can be swept, not {field!r}")
     budgets = np.asarray(values, dtype=np.int64)
     s = scored or score(params, counter_for(params.estimator, counter))
     used = np.zeros(budgets.size, dtype=np.int64)
     answer = np.zeros(budgets.size, dtype=bool)
-    for i in s.order.tolist():
+    n = len(s.sentences)
+    for k, i in enumerate(s.order.tolist()):
+        if progress is not None and k % 16_384 == 0:
+            progress(k / n)
         fits = used + s.tokens[i] <= budgets
         used += s.tokens[i] * fits
         if i == s.answer:

@@ -143,10 +143,11 @@ class CompressionPanel(BasePanel):
 
     def prepare(self, params: compression.Params, counter: TokenCounter | None,
                 progress: Progress) -> tuple[compression.Prepared, dict[str, np.ndarray]]:
-        prepared = compression.prepare(params, counter)
+        prepared = compression.prepare(params, counter, lambda f: progress(0.75 * f))
         top = max(prepared.scored.original_tokens, 1)
         budgets = np.unique(np.linspace(0, top, _SWEEP_POINTS).round().astype(np.int64))
-        return prepared, compression.sweep(params, "budget", budgets, scored=prepared.scored)
+        return prepared, compression.sweep(params, "budget", budgets, scored=prepared.scored,
+                                           progress=lambda f: progress(0.75 + 0.25 * f))
 
     def derive(self, prepared: tuple[compression.Prepared, dict[str, np.ndarray]],
                params: compression.Params) -> CompressionOutput:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core import compression, compute
-from core.errors import InputError
+from core.errors import Cancelled, InputError
 
 DOC = ("The cache was warm. The deploy failed because the schema migration locked the orders "
        "table. Lunch was late. A retry fixed nothing until the lock was released.")
@@ -122,3 +122,31 @@ def test_text_over_the_limit_is_refused_naming_it_and_at_the_limit_accepted(fiel
     assert len(getattr(at, field)) == compression.MAX_TEXT_CHARS
     with pytest.raises(InputError, match=rf"params\.{field}: longer than 5,000,000 characters"):
         compression.Params.from_dict({**ok, field: "a" * (compression.MAX_TEXT_CHARS + 1)})
+
+
+def _stop_at(n, heard):
+    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
+    def progress(fraction):
+        heard.append(fraction)
+        if len(heard) == n:
+            raise Cancelled
+    return progress
+
+
+def test_prepare_and_sweep_report_rising_fractions_and_a_raising_callback_stops_them():
+    p = compression.Params(text=DOC * 100, query="deploy lock", budget=50)
+    heard = []
+    prepared = compression.prepare(p, None, heard.append)
+    assert len(heard) > 10 and heard == sorted(heard) and heard[0] >= 0 and heard[-1] <= 1
+    assert compression.derive(prepared, p).to_dict() == compression.compute(p).to_dict()
+    swept, budgets = [], [0, 50, 1000]
+    with_progress = compression.sweep(p, "budget", budgets, scored=prepared.scored, progress=swept.append)
+    plain = compression.sweep(p, "budget", budgets, scored=prepared.scored)
+    assert swept == [0.0] and all(np.array_equal(with_progress[k], plain[k]) for k in plain)
+    for n in (1, len(heard) // 2, len(heard)):
+        told = []
+        with pytest.raises(Cancelled):
+            compression.prepare(p, None, _stop_at(n, told))
+        assert len(told) == n, "nothing runs on after the callback raised"
+    with pytest.raises(Cancelled):
+        compression.sweep(p, "budget", budgets, scored=prepared.scored, progress=_stop_at(1, []))
