@@ -8,7 +8,7 @@ to the window, newest first for ``drop_oldest``; each part is kept if it still f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +176,25 @@ def _pack(
     return Packing(tuple(kept), tuple(dropped), used)
 
 
-def count_parts(params: Params, counter: TokenCounter | None = None) -> NDArray[np.int64]:
-    """Count every part's tokens with the estimator the params name."""
+def count_parts(params: Params, counter: TokenCounter | None = None,
+                progress: Callable[[float], None] | None = None) -> NDArray[np.int64]:
+    """Count every part's tokens with the estimator the params name.
+
+    ``progress`` hears 0 first, and then, with a counter that is not ``cheap`` (an exact
+    count asks the API once a text), the fraction of the parts counted before each part.
+    A cheap estimate counts all at once: 100,000 parts take tens of milliseconds.
+    """
     chosen = counter_for(params.estimator, counter)
-    return np.array(chosen.count_many([p.text for p in params.parts]), dtype=np.int64)
+    texts = [p.text for p in params.parts]
+    if progress is None or getattr(chosen, "cheap", False):
+        if progress is not None:
+            progress(0.0)
+        return np.array(chosen.count_many(texts), dtype=np.int64)
+    counts: list[int] = []
+    for i, text in enumerate(texts):
+        progress(i / len(texts))
+        counts += chosen.count_many([text])
+    return np.array(counts, dtype=np.int64)
 
 
 LIVE = frozenset({"budget", "policy", "model", "output_tokens", "calls"})
@@ -196,9 +211,13 @@ class Counted:
     ranks: tuple[int, ...]
 
 
-def prepare(params: Params, counter: TokenCounter | None = None, progress: Any = None) -> Counted:
-    """Count every part once (``counter`` replaces the named estimator when its name matches)."""
-    return Counted(tuple(p.name for p in params.parts), count_parts(params, counter),
+def prepare(params: Params, counter: TokenCounter | None = None,
+            progress: Callable[[float], None] | None = None) -> Counted:
+    """Count every part once (``counter`` replaces the named estimator when its name matches).
+
+    ``progress`` hears the fraction counted (see :func:`count_parts`).
+    """
+    return Counted(tuple(p.name for p in params.parts), count_parts(params, counter, progress),
                    np.array([p.pinned for p in params.parts], dtype=bool),
                    tuple(p.rank for p in params.parts))
 

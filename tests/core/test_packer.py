@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import packer
-from core.errors import InputError
+from core.errors import Cancelled, InputError
 from core.tokens import WordEstimate
 
 WORDS = WordEstimate()
@@ -146,3 +146,46 @@ def test_repeated_names_are_listed_once_each_sorted():
     with pytest.raises(InputError) as refused:
         packer.Params.from_dict({"parts": parts, "budget": 1})
     assert str(refused.value) == "params.parts: part names must be unique, repeated: ['p1', 'p3']"
+
+
+class _ApiLike:
+    """A counter that is not cheap (as the exact one), counting whitespace words."""
+
+    name, cheap = "words", False
+
+    def __init__(self):
+        self.asked = []
+
+    def count(self, text):
+        return self.count_many([text])[0]
+
+    def count_many(self, texts):
+        self.asked += texts
+        return [len(t.split()) for t in texts]
+
+
+def _stop_at(n, heard):
+    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
+    def progress(fraction):
+        heard.append(fraction)
+        if len(heard) == n:
+            raise Cancelled
+    return progress
+
+
+def test_prepare_reports_each_part_counted_and_a_raising_callback_stops_the_count():
+    p = packer.Params(parts=tuple(packer.Part(f"p{i}", "w " * i) for i in range(5)), budget=10)
+    heard, counter = [], _ApiLike()
+    counted = packer.prepare(p, counter, heard.append)
+    assert heard == [0.0, 0.2, 0.4, 0.6, 0.8]
+    assert counted.tokens.tolist() == [0, 1, 2, 3, 4] == packer.prepare(p, _ApiLike()).tokens.tolist()
+    cheap = []
+    assert packer.prepare(p, None, cheap.append).tokens.tolist() == packer.prepare(p).tokens.tolist()
+    assert cheap == [0.0], "a cheap estimate counts at once"
+
+    counter, told = _ApiLike(), []
+    with pytest.raises(Cancelled):
+        packer.prepare(p, counter, _stop_at(3, told))
+    assert len(told) == 3 and len(counter.asked) == 2, "no part is counted after the callback raised"
+    with pytest.raises(Cancelled):
+        packer.prepare(p, None, _stop_at(1, []))
