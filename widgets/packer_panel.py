@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,15 @@ _UI_COUNT_CHARS = 200_000
 """Text the UI thread may count (a few ms with the estimates); more is counted on the worker."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Prepared:
+    counted: packer.Counted
+    estimates: np.ndarray | None
+    """The words estimate beside each exact count (``None`` unless counting exactly)."""
+    sweeps: dict[int, dict[str, packer.Sweep]]
+    """Every policy swept over the budget axis, keyed by the axis end ``x_max`` (the last one)."""
+
+
 class PackerPanel(BasePanel):
     """Pack named parts into a token budget and compare eviction policies."""
 
@@ -37,8 +47,6 @@ class PackerPanel(BasePanel):
         "each is kept if it still fits. Drag the budget (slider or the red line) and watch "
         "what survives, under each policy, at every budget."
     )
-
-    _sweep_memo: tuple[packer.Counted, int, dict[str, packer.Sweep]] | None = None
 
     def default_params(self) -> packer.Params:
         return packer.Params(parts=(), budget=1000)
@@ -108,33 +116,17 @@ class PackerPanel(BasePanel):
 
     # ---- compute and draw -----------------------------------------------------------------
     def prepare(self, params: packer.Params, counter: TokenCounter | None,
-                progress: Progress) -> tuple[packer.Counted, np.ndarray | None]:
+                progress: Progress) -> _Prepared:
         estimates = None
         if params.estimator == "exact":  # the estimate beside each exact count
             estimates = np.array(self._counters["words"].count_many([p.text for p in params.parts]))
-        return packer.prepare(params, counter), estimates
+        return _Prepared(packer.prepare(params, counter, progress), estimates, {})
 
-    def derive(self, prepared: tuple[packer.Counted, np.ndarray | None],
-               params: packer.Params) -> PackerOutput:
-        counted, estimates = prepared
-        result = packer.derive(counted, params)
+    def derive(self, prepared: _Prepared, params: packer.Params) -> PackerOutput:
+        result = packer.derive(prepared.counted, params)
         x_max = x_extent(result.total, params.budget)
-        return PackerOutput(result=result, sweeps=self._sweeps(counted, x_max), estimates=estimates,
-                            x_max=x_max)
-
-    def _sweeps(self, counted: packer.Counted, x_max: int) -> dict[str, packer.Sweep]:
-        """Every policy swept over the budget axis, kept while the counts and the axis stay.
-
-        A budget drag moves neither (the axis grows only past 1.5x the total), so a tick packs
-        once per policy instead of sweeping every part over 1,200 budgets (issue 28).
-        """
-        memo = self._sweep_memo
-        if memo is not None and memo[0] is counted and memo[1] == x_max:
-            return memo[2]
-        budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
-        sweeps = {policy: packer.sweep_counted(counted, policy, budgets) for policy in packer.POLICIES}
-        self._sweep_memo = (counted, x_max, sweeps)
-        return sweeps
+        return PackerOutput(result=result, sweeps=_sweeps(prepared, x_max),
+                            estimates=prepared.estimates, x_max=x_max)
 
     def build_plots(self, view: PlotView) -> None:
         self.plots_ = PackerPlots(view, self._on_line_dragged)
@@ -181,6 +173,22 @@ class PackerPanel(BasePanel):
         top = self.budget.spin.maximum()
         values = np.linspace(top * 0.05, top * 0.95, 200).astype(int).tolist()
         return self.budget.spin.setValue, values
+
+
+def _sweeps(prepared: _Prepared, x_max: int) -> dict[str, packer.Sweep]:
+    """Every policy swept over the budget axis, kept in the prepared state while the axis stays.
+
+    A budget drag moves neither the counts nor the axis (it grows only past 1.5x the total), so
+    a tick packs once per policy instead of sweeping every part over 1,200 budgets (issue 28).
+    Only the last axis is kept (a sweep of 100,000 parts is 360 MB of flags); ``derive`` never
+    runs on two threads at once, so filling the memo from either is safe.
+    """
+    if x_max not in prepared.sweeps:
+        budgets = np.unique(np.linspace(0, x_max, min(x_max + 1, _SWEEP_COLUMNS)).astype(np.int64))
+        prepared.sweeps.clear()
+        prepared.sweeps[x_max] = {policy: packer.sweep_counted(prepared.counted, policy, budgets)
+                                  for policy in packer.POLICIES}
+    return prepared.sweeps[x_max]
 
 
 def _spin(suffix: str) -> QSpinBox:

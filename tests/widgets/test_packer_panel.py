@@ -190,3 +190,11 @@ def test_a_budget_drag_stays_responsive_at_1000_parts(make_panel, qtbot):
     assert [table.item(i, 3).text() for i in (0, 999)] == [f"{res.tokens[0]:,}", f"{res.tokens[999]:,}"]
     _x0, width = drawn_bars(panel)
     assert width.sum() == 3 * res.total
+
+
+def test_a_budget_tick_reuses_the_sweeps_kept_in_the_prepared_state(panel, qtbot):
+    prepared, out = panel.prepared(), panel.output()
+    assert prepared.sweeps == {out.x_max: out.sweeps}
+    panel.budget.spin.setValue(panel.params.budget + 1)  # the axis stays
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.output() is not out)
+    assert panel.prepared() is prepared and panel.output().sweeps is out.sweeps
