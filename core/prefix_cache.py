@@ -132,8 +132,12 @@ def project(rows: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.flo
     return np.asarray((rows[:, :, None] * w[None, :, :]).sum(axis=1))
 
 
-def replay(x: NDArray[np.float64], w: tuple[NDArray[np.float64], ...]) -> dict[str, Any]:
-    """Decode ``x`` token by token both ways; return the outputs' difference and the counts."""
+def replay(x: NDArray[np.float64], w: tuple[NDArray[np.float64], ...],
+           progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """Decode ``x`` token by token both ways; return the outputs' difference and the counts.
+
+    ``progress`` hears the share of the work done (step t costs ~t) every 64 tokens.
+    """
     wq, wk, wv = w
     n, dim = x.shape
     plain = np.empty((n, dim))
@@ -141,6 +145,8 @@ def replay(x: NDArray[np.float64], w: tuple[NDArray[np.float64], ...]) -> dict[s
     keys, values = np.empty((n, dim)), np.empty((n, dim))
     counted_plain = counted_cached = 0
     for t in range(n):
+        if progress is not None and t % 64 == 0:
+            progress(t * t / (n * n))
         q = project(x[t:t + 1], wq)[0]
         k_all, v_all = project(x[:t + 1], wk), project(x[:t + 1], wv)  # no cache: all rows again
         counted_plain += t + 1
@@ -153,15 +159,25 @@ def replay(x: NDArray[np.float64], w: tuple[NDArray[np.float64], ...]) -> dict[s
             "counted_no_cache": counted_plain, "counted_with_cache": counted_cached}
 
 
-def verify(p: Params) -> dict[str, Any]:
-    """Replay real attention for every length up to ``verify_max_n`` (draws as the book)."""
+def verify(p: Params, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """Replay real attention for every length up to ``verify_max_n`` (draws as the book).
+
+    ``progress`` hears the share of the replay work (n^2 a length) done.
+    """
+    tell = progress or (lambda _f: None)
     rng = np.random.default_rng(p.seed)
     w = tuple(rng.standard_normal((p.dim, p.dim)) * p.weight_scale for _ in range(3))
     checks = []
+    total = sum(n * n for n in p.gen_lengths if n <= p.verify_max_n) or 1
+    done = 0
     for n in p.gen_lengths:
         x = rng.standard_normal((n, p.dim))  # drawn even when skipped, so later n match
         if n <= p.verify_max_n:
-            checks.append(replay(x, w))
+            def part(f: float, start: float = done / total, span: float = n * n / total) -> None:
+                tell(start + span * f)
+
+            checks.append(replay(x, w, part))
+            done += n * n
     no_cache, with_cache = projections(np.array([c["n"] for c in checks], dtype=np.int64))
     return {
         "checks": checks,
@@ -310,12 +326,15 @@ class Prepared:
 
 def prepare(params: Params, counter: object = None,
             progress: Callable[[float], None] | None = None) -> Prepared:
-    """Replay attention both ways and diff the prompts (``min_cacheable_tokens`` is applied later)."""
+    """Replay attention both ways and diff the prompts (``min_cacheable_tokens`` is applied later).
+
+    ``progress`` hears the share of the replay done (the diff is one array comparison).
+    """
     p = params
     diff = None
     if p.prompt_a is not None and p.prompt_b is not None:
         diff = prefix_diff(p.prompt_a, p.prompt_b, 0)
-    return Prepared(verify(p) if p.verify_exact else None, diff)
+    return Prepared(verify(p, progress) if p.verify_exact else None, diff)
 
 
 def derive(prepared: Prepared, params: Params) -> Result:

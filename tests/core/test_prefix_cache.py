@@ -8,7 +8,7 @@ import pytest
 import core
 from core import economy
 from core import prefix_cache as pc
-from core.errors import InputError
+from core.errors import Cancelled, InputError
 from core.prefix_cache_session import bill, parse_session
 
 
@@ -274,3 +274,26 @@ def test_long_sessions_report_progress_and_can_be_stopped():
     assert len(s.calls) == 9000 and seen == sorted(seen) and len(seen) == 4 and seen[-1] <= 1.0
     with pytest.raises(InputError, match=r"long\.jsonl: reading cancelled"):
         parse_session(text, "long.jsonl", should_stop=lambda: True)
+
+
+def _stop_at(n, heard):
+    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
+    def progress(fraction):
+        heard.append(fraction)
+        if len(heard) == n:
+            raise Cancelled
+    return progress
+
+
+def test_prepare_reports_the_replay_rising_and_a_raising_callback_stops_it():
+    p = pc.Params.from_dict({"gen_lengths": [16, 300, 5000, 200], "verify_max_n": 1000})
+    heard = []
+    prepared = pc.prepare(p, None, heard.append)
+    # one report every 64 tokens of each replayed length (5000 is skipped): 1 + 5 + 4
+    assert len(heard) == 10 and heard == sorted(heard) and heard[0] == 0 and heard[-1] < 1
+    assert prepared.verify == pc.prepare(p).verify
+    for n in (1, 4, len(heard)):
+        told = []
+        with pytest.raises(Cancelled):
+            pc.prepare(p, None, _stop_at(n, told))
+        assert len(told) == n, "nothing runs on after the callback raised"
