@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from core import agent_memory as am
 from core.compaction_io import parse_transcript
 from core.errors import InputError
-from core.tokens import TokenCounter
 from widgets.agent_memory_plots import MemoryPlots, chat_html, fill_table
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import EstimatorCombo, SliderSpin, section
@@ -215,10 +214,6 @@ class AgentMemoryPanel(BasePanel):
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:
         return len(params.turns) <= _CHEAP_TURNS and params.estimator != "exact"
-
-    def prepare(self, params: am.Params, counter: TokenCounter | None,
-                progress: Progress) -> am.Prepared:
-        return am.prepare(params, counter, progress)
 
     def derive(self, prepared: am.Prepared, params: am.Params) -> am.Result:
         return am.derive(prepared, params)

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from core import model_profile
 from core import output_shaping as osh
 from core.output_shaping_io import parse_replies
-from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
 from widgets.live_run import LiveSection
@@ -224,10 +223,6 @@ class OutputShapingPanel(BasePanel):
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:
         return len(params.replies) <= _CHEAP_REPLIES
-
-    def prepare(self, params: osh.Params, counter: TokenCounter | None,
-                progress: Progress) -> osh.Prepared:
-        return osh.prepare(params)
 
     def derive(self, prepared: osh.Prepared, params: osh.Params) -> osh.Result:
         return osh.derive(prepared, params)

@@ -36,7 +36,6 @@ from core import model_profile
 from core import prefix_cache as pc
 from core.errors import InputError
 from core.prefix_cache_session import Bill, bill, parse_session
-from core.tokens import TokenCounter
 from widgets.base import BasePanel, Progress, preview
 from widgets.controls import SliderSpin, section
 from widgets.loaders import read_text
@@ -319,9 +318,6 @@ class PrefixCachePanel(BasePanel):
         self._show_headline()
 
     # ---- compute and draw -----------------------------------------------------------------
-    def prepare(self, params: pc.Params, counter: TokenCounter | None, progress: Progress) -> pc.Prepared:
-        return pc.prepare(params)
-
     def derive(self, prepared: pc.Prepared, params: pc.Params) -> CacheOutput:
         return curves(pc.derive(prepared, params), params)
 

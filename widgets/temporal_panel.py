@@ -242,7 +242,7 @@ class TemporalPanel(BasePanel):
 
     def prepare(self, params: temporal.Params, counter: TokenCounter | None,
                 progress: Progress) -> _Prepared:
-        built = temporal.prepare(params)
+        built = temporal.prepare(params, counter, progress)
         return _Prepared(built, {None: built.current}, {}, {})
 
     def derive(self, prepared: _Prepared, params: temporal.Params) -> TemporalOutput:

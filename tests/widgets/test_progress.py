@@ -1,11 +1,23 @@
 """Long work is visible: a progress bar, dimmed plots, a busy cursor; Esc cancels it."""
 
 import random
+import threading
 
+import pytest
 from PySide6.QtCore import Qt
 
+from core import compression, packer, temporal
+from core import output_shaping as osh
+from core import prefix_cache as pc
+from core.errors import Cancelled
+from widgets.base import Progress
 from widgets.bpe_panel import BpePanel
+from widgets.compression_panel import CompressionPanel
+from widgets.output_shaping_panel import OutputShapingPanel
+from widgets.packer_panel import PackerPanel
+from widgets.prefix_cache_panel import PrefixCachePanel
 from widgets.progress import STALE_OPACITY
+from widgets.temporal_panel import TemporalPanel
 
 
 def _big_corpus(words: int = 120_000) -> str:
@@ -74,3 +86,62 @@ def test_an_export_of_slow_work_is_not_left_dimmed(qtbot):
     finally:
         panel.shutdown()
         panel.deleteLater()
+
+
+class _ApiLike:
+    """A counter that is not cheap (as the exact one): the packer counts part by part."""
+
+    name, cheap = "words", False
+
+    def count(self, text):
+        return len(text.split())
+
+    def count_many(self, texts):
+        return [len(t.split()) for t in texts]
+
+
+_DOC = "The deploy failed because the schema migration locked the orders table. Lunch was late. "
+_HEAVY = {  # params under which each panel's prepare reports at least three times
+    TemporalPanel: lambda: temporal.Params.from_dict({"generate": {"keys": 50, "events": 2000, "seed": 3}}),
+    OutputShapingPanel: lambda: osh.Params.from_dict({"replies": [{"reply": "Sure!\nAnswer: red",
+                                                                   "answer": "red"}] * 300}),
+    PrefixCachePanel: lambda: pc.Params(),
+    CompressionPanel: lambda: compression.Params(text=_DOC * 200, query="why did the deploy fail", budget=50),
+    PackerPanel: lambda: packer.Params(parts=tuple(packer.Part(f"p{i}", "w " * i) for i in range(5)),
+                                       budget=10),
+}
+
+
+@pytest.mark.parametrize("cls", list(_HEAVY), ids=lambda c: c.__name__)
+def test_a_panels_prepare_reports_its_progress_and_stops_once_its_job_is_cancelled(make_panel, qtbot, cls):
+    """The job's Progress reaches the core (rising fractions); once the job is cancelled (its stop
+    event set, as Esc, Cancel and newer params do) the next report raises and prepare stops."""
+    panel = make_panel(cls)
+    qtbot.waitUntil(panel.is_idle, timeout=20000)
+    params, counter = _HEAVY[cls](), _ApiLike()
+    heard = []
+    panel.prepare(params, counter, Progress(threading.Event(), heard.append))
+    assert len(heard) >= 3 and heard == sorted(heard) and heard[0] >= 0 and heard[-1] <= 1
+
+    stop, told = threading.Event(), []
+
+    def report(fraction):
+        told.append(fraction)
+        if len(told) == 2:
+            stop.set()  # the user cancels while the job runs
+
+    with pytest.raises(Cancelled):
+        panel.prepare(params, counter, Progress(stop, report))
+    assert told == heard[:2], "the job stopped at its next report"
+
+
+def test_a_long_compression_shows_its_fraction_and_cancel_stops_it(sample_panel, qtbot, click):
+    """A worst-case document (~9 s of scoring on one machine) reports a fraction; Cancel stops it."""
+    panel = sample_panel(CompressionPanel)
+    before = panel.output()
+    panel.change(text="ab. " * (compression.MAX_TEXT_CHARS // 4))
+    qtbot.waitUntil(lambda: panel.work.isVisible() and panel.work.bar.maximum() > 0, timeout=10000)
+    assert "%" in panel.status.text()
+    click(panel, "Cancel")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert panel.output() is before and "cancelled" in panel.status.text()
