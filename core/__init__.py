@@ -7,7 +7,6 @@ the fidelity check take.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -72,8 +71,6 @@ def compute(lever: str, params: dict[str, Any], counter: TokenCounter | None = N
     parsed = module.Params.from_dict(params)
     if progress is not None and hasattr(module, "prepare"):
         return module.derive(module.prepare(parsed, counter, progress), parsed).to_dict()
-    if progress is not None and "progress" in inspect.signature(module.compute).parameters:
-        return module.compute(parsed, counter, progress=progress).to_dict()
     return module.compute(parsed, counter).to_dict()
 
 
