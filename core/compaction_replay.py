@@ -115,7 +115,8 @@ class Running:
     @classmethod
     def fold_all(cls, facts: Facts, table: TokenTable, max_facts: int) -> Running:
         """Fold every turn's facts in order, counting each summary once."""
-        summaries, summary = [], []  # type: ignore[var-annotated]
+        summaries: list[tuple[tuple[int, str], ...]] = []
+        summary: list[tuple[int, str]] = []
         first_seen: dict[str, int] = {}
         seen = [0]
         for found in facts.per_turn:

@@ -117,9 +117,7 @@ class Turns(Sequence[Turn]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Turns | tuple):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
+        return NotImplemented  # defining __eq__ sets __hash__ to None: a Turns is unhashable
 
     def __repr__(self) -> str:
         return f"Turns({len(self)} turns)"

@@ -10,9 +10,12 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _MISSING: Any = object()
 _LARGEST = 2**53
@@ -253,10 +256,10 @@ def _int_or_none(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def dump(obj: object) -> dict[str, Any]:
+def dump(obj: DataclassInstance) -> dict[str, Any]:
     """Return the declared fields of a params instance as JSON-safe data."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+    for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         s = f.metadata.get("spec", Spec())
         if value is not None and s.dump is not None:
@@ -277,6 +280,7 @@ class Declared:
     """
 
     __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # set by @dataclass
 
     @classmethod
     def from_dict(cls, data: object) -> Self:

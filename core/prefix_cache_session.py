@@ -228,12 +228,11 @@ def parse_session(text: str, name: str = "session",
 
 def prices_for(model: str, fallback: str = model_profile.DEFAULT) -> model_profile.Prices:
     """Return the profile prices of ``model`` (matched by prefix: dated ids work), else ``fallback``'s."""
-    priced = [name for name, p in model_profile.PROFILES.items() if p.prices is not None]
+    priced = {name: p.prices for name, p in model_profile.PROFILES.items() if p.prices is not None}
     known = next((m for m in priced if model.startswith(m)), fallback)
     if known not in priced:
         raise InputError(f"model: no prices for {known!r}; priced: {', '.join(priced)}")
-    prices = model_profile.PROFILES[known].prices
-    return prices  # type: ignore[return-value]  # priced: not None
+    return priced[known]
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,12 +78,16 @@ def explain(stream: list[tuple[str, ...]], capacity: int | None, hold: int, evic
                 word_diff(mine, cached) if cached is not None else (), prefix)
 
 
+_Trie = dict[str, "_Trie"]
+"""A word trie: each word leads to the trie of the words that followed it."""
+
+
 def shared_words(lines: Sequence[Sequence[str]]) -> list[int]:
     """For each request (a list of words), how many leading words it shares with an earlier one.
 
     A plain word trie: one dictionary step per word, so a whole stream costs its word count.
     """
-    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    root: _Trie = {}
     out = []
     for words in lines:
         node, shared, new = root, 0, False
