@@ -125,12 +125,31 @@ class BpePlots:
         self.freq_line.setPos(max(res.learned - 1, 0))
         self._update_bars(res, theme, force)
 
+    def _one_curve_if_same(self, res: bpe.Result) -> None:
+        """Draw one curve named for both when the sample is the corpus (two drawn hid one)."""
+        same = res.sample_words == res.corpus_words and np.array_equal(res.sample_curve, res.corpus_curve)
+        self.corpus_curve.setVisible(not same)
+        legend = self.curve_plot.legend
+        if legend is None:
+            return
+        listed = legend.getLabel(self.corpus_curve) is not None
+        if same and listed:
+            legend.removeItem(self.corpus_curve)
+        elif not same and not listed:
+            legend.addItem(self.corpus_curve, "training corpus")
+        name = "sample = training corpus" if same else "sample text"
+        label = legend.getLabel(self.sample_curve)
+        if label is not None and label.text != name:
+            label.setText(name)
+            legend.updateSize()
+
     def _update_curves(self, res: bpe.Result, theme: Theme) -> None:
         xs = np.arange(res.sample_curve.size)
         self.corpus_curve.setData(xs, res.corpus_curve / max(res.corpus_words, 1),
                                   pen=pg.mkPen(theme.color(0), width=1))
         self.sample_curve.setData(xs, res.sample_curve / max(res.sample_words, 1),
                                   pen=pg.mkPen(theme.color(1), width=1))
+        self._one_curve_if_same(res)
         dash = pg.QtCore.Qt.PenStyle.DashLine
         self.rule_line.setPos(1.3)
         self.rule_line.setPen(pg.mkPen(theme.muted, style=dash))

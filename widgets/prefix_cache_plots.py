@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from core import prefix_cache as pc
 from core.prefix_cache_session import Bill
 from widgets.output_shaping_plots import CUT_COLOR, fit_axes, label_font, money
+from widgets.plot_room import name_curve
 from widgets.plots import (
     PlotView,
     budget_line,
@@ -95,6 +96,7 @@ class ModelPlots:
         self.req.addItem(self.req_prefix)
         self.req.addItem(self.req_tail)
         set_category_ticks(self.req.getAxis("left"), ["A", "B, no cache", "B, cached"])
+        self.req.getAxis("left").setStyle(tickLength=0)  # a tick beside a thin bar read as a minus
         self.req_labels: list[pg.TextItem] = []
         self.floor = _plot("Prefix vs the minimum", "", "prefix tokens")
         self.floor.setMouseEnabled(x=False, y=False)
@@ -166,10 +168,10 @@ class ModelPlots:
         self._gen = (res.gen_n, res.gen_no_cache)
         self.tri.setRange(xRange=(0, top), yRange=(0, float(full.max(initial=1)) * 1.1), padding=0.02)
         peak = float(full.max(initial=1))
-        _name(self.tri, self.names["tri"], [("no cache: n(n+1)/2", top * 0.6, peak * 0.8,
-                                             theme.color(3)),
-                                            ("KV cache: n", top * 0.97, peak * 0.02,
-                                             theme.color(0))], theme, anchor=(1, 1))
+        _name(self.tri, self.names["tri"], [("no cache: n(n+1)/2", top, peak, theme.color(3)),
+                                            ("KV cache: n", top, top, theme.color(0))], theme)
+        for label, ys in zip(self.names["tri"], (full, cached), strict=True):  # clear of the n line
+            name_curve(self.tri, label, ns, ys)
         n = int(res.gen_n[len(res.gen_n) // 2]) if res.gen_n.size else 1
         set_line(self.n_line, float(n))
         self._n_readout(n, theme)
@@ -183,7 +185,7 @@ class ModelPlots:
         self.req_tail.setOpts(x0=prefix, width=tail, brush=mkcolor(theme.color(1)), pen=None)
         total = float(max(pr["prefix_len"] + pr["tail_len"], 1))
         texts = [(f"{pr['a_projections']:,}", total, 0.0), (f"{pr['b_uncached']:,}", total, 1.0),
-                 (f"{pr['b_cached']:,} ({pr['pct_saved']:.0f}% saved)",
+                 (f" {pr['b_cached']:,} ({pr['pct_saved']:.0f}% saved)",  # apart from the thin bar
                   float(pr["tail_len"]), 2.0)]
         place_labels(self.req, self.req_labels, texts, (0, 0.5), theme.foreground)
         for label in self.req_labels:

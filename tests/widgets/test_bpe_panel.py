@@ -1,5 +1,7 @@
 """The BPE and token-economy panels: live replay, chips, user data, bad input, exact counts."""
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import QPoint
 
@@ -209,3 +211,20 @@ def test_the_exact_count_slot_says_it_needs_a_key_rather_than_stand_empty(panel)
     labels = panel.plots_.bar_labels
     assert labels[3].isVisible() and labels[3].toPlainText() == "needs an API key"
     assert all(label.isVisible() and label.toPlainText()[0].isdigit() for label in labels[:3])
+
+
+def test_a_sample_that_is_the_corpus_is_one_curve_named_for_both(panel, qtbot):
+    """Two identical curves hid one: the legend listed a training-corpus curve nobody could see."""
+    plots = panel.plots_
+    legend = plots.curve_plot.legend
+
+    def names():
+        return [label.text for _sample, label in legend.items]
+
+    for sample, shown in ((None, ["sample = training corpus"]), ("a different text entirely", None)):
+        panel.set_params(dataclasses.replace(panel.params, sample=sample))
+        qtbot.waitUntil(lambda s=sample: panel.is_idle() and panel.output().result.params.sample == s)
+        if shown is not None:
+            assert names() == shown and not plots.corpus_curve.isVisible()
+        else:
+            assert sorted(names()) == ["sample text", "training corpus"] and plots.corpus_curve.isVisible()
