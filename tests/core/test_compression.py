@@ -74,6 +74,8 @@ def test_fine_pass_drops_stopwords_but_never_query_words():
     ("First paragraph without end\n\nSecond one.", 2),
     ("東京は晴れです。大阪は雨です！京都は？", 3),
     (" ".join(["word"] * 130), 3),
+    ("J. R. R. Tolkien wrote it. Then approx. 5 more came.\nxapprox. Supercalifragilistic. End.", 5),
+    ("a. " * 2000, 34),  # initials only: no sentence ends, cut into 60-word pieces
 ])
 def test_sentence_splitting_copes_with_messy_text(text, expected):
     parts = compression.split_sentences(text)
