@@ -127,11 +127,14 @@ class CachingCounter:
     def count_many(self, texts: Sequence[str]) -> list[int]:
         """Count only the texts not seen before, in one call to the inner counter."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        if missing:
-            if len(self._memo) + len(missing) > self._max:
-                self._memo.clear()
-            self._memo.update(zip(missing, self.inner.count_many(missing), strict=True))
-        return [self._memo[t] for t in texts]
+        if not missing:
+            return [self._memo[t] for t in texts]
+        counted = dict(zip(missing, self.inner.count_many(missing), strict=True))
+        found = [counted[t] if t in counted else self._memo[t] for t in texts]  # before a clear
+        if len(self._memo) + len(missing) > self._max:
+            self._memo.clear()
+        self._memo.update(counted)
+        return found
 
 
 ESTIMATORS: dict[str, TokenCounter] = {"words": WordEstimate(), "chars": CharEstimate()}

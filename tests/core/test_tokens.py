@@ -52,6 +52,17 @@ def test_caching_counter_asks_once_per_distinct_text():
     assert inner.asked == ["a b", "c", "d e f"]
 
 
+def test_a_full_memo_still_answers_the_call_that_fills_it():
+    """A packer with 4,096 parts, then 200 more, failed with KeyError: the memo was cleared
+    for the new texts while the call still needed the old ones it had found there."""
+    inner = CountingCounter()
+    cached = CachingCounter(inner, max_entries=4)
+    assert cached.count_many(["a", "b c", "d e f", "g"]) == [1, 2, 3, 1]
+    assert cached.count_many(["a", "b c", "h i", "j k l m"]) == [1, 2, 2, 4]
+    assert cached.count_many(["h i", "a"]) == [2, 1]  # the new ones were kept
+    assert inner.asked == ["a", "b c", "d e f", "g", "h i", "j k l m", "a"]
+
+
 def test_exact_without_a_counter_names_the_field():
     with pytest.raises(InputError, match=r"params\.estimator: 'exact' needs"):
         counter_for("exact")
