@@ -25,8 +25,8 @@ Hooks, in the order they run:
   Write :meth:`~BasePanel.sync_controls` only for what is not a field (tables, text views,
   ranges that depend on the data); call :meth:`~BasePanel.refresh_controls` after such a range
   changed, so the bound values are shown again inside it.
-- :meth:`~BasePanel.build_plots` (and :meth:`~BasePanel.build_extra`) -- create every plot
-  item once.
+- :meth:`~BasePanel.build_plots` (and :meth:`~BasePanel.build_extra`, above the plots with
+  ``extra_share`` of the height) -- create every plot item once.
 - :meth:`~BasePanel.prepare` -- the heavy part (training, parsing, simulation, full
   attention). Runs on the worker thread (or the UI thread when :meth:`~BasePanel.is_cheap`),
   touches no Qt object, and may call ``progress(fraction)``, which raises

@@ -75,6 +75,7 @@ class CallgraphPanel(BasePanel):
     title = "Call-graph slicing"
     chapter = 5
     group = "Compression"
+    extra_share = 0.2  # the graph needs the height more than the source does
     explain = (
         "An assistant asked to change one function rarely needs the whole file, let alone the "
         "package: it needs that function and what it calls. The call graph is read from the "

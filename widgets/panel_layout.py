@@ -40,6 +40,8 @@ class PanelLayout:
     # BasePanel's hooks
     build_controls: Callable[[QVBoxLayout], None]
     build_extra: Callable[[], QWidget | None]
+    extra_share: float = 0.375
+    """The share of the right column's height the extra widget starts with (the plots get the rest)."""
     draw: Callable[[Any], None]
 
     def _show_headline(self) -> None:
@@ -105,7 +107,8 @@ class PanelLayout:
             stack.addWidget(extra)
             stack.addWidget(self.view)
             stack.setStretchFactor(1, 1)
-            stack.setSizes([300, 500])
+            share = round(1000 * self.extra_share)
+            stack.setSizes([share, 1000 - share])
             right_box.addWidget(stack, 1)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
