@@ -64,18 +64,13 @@ class AgentMemoryPanel(BasePanel):
     chapter = 9
     group = "Memory"
     json_data = True  # a .json that is no scenario may be a JSON or JSONL transcript
+    extra_share = 0.37
     explain = (
         "Instead of resending the whole chat, extract short facts from what the user says, keep "
         "one per key (a new “my X is …” replaces the old one) and inject only the k facts most "
         "similar to the next question. The history grows every turn; the injected block stays "
         "small. The chips show what the extractor catches, what it misses, and what it overwrites."
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        split = self._extra.parentWidget()
-        if isinstance(split, QSplitter):
-            split.setSizes([260, 440])
 
     def default_params(self) -> am.Params:
         return am.Params()

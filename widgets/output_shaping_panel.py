@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -54,6 +53,7 @@ class OutputShapingPanel(BasePanel):
     chapter = 4
     group = "Compression"
     json_data = True  # a .json that is no scenario may be a JSON list of replies
+    extra_share = 0.24  # the reply view is a strip; the charts need the room
     explain = (
         "An output token costs five input tokens, so the cheapest reply carries the answer and "
         "nothing else. Terse mode drops filler lines, a one-field JSON schema keeps only the "
@@ -64,9 +64,6 @@ class OutputShapingPanel(BasePanel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._measured: tuple[int, int] | None = None
         super().__init__(*args, **kwargs)
-        split = self._extra.parentWidget()
-        if isinstance(split, QSplitter):  # the reply view is a strip; the charts need the room
-            split.setSizes([170, 550])
 
     def default_params(self) -> osh.Params:
         return osh.Params()

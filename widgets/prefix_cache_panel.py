@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -72,6 +71,7 @@ class PrefixCachePanel(BasePanel):
     chapter = 6
     group = "Caching"
     json_data = True  # a .json that is no scenario may be a JSON list of API responses
+    extra_share = 0.15  # the explanation is a strip; the charts need the room
     explain = (
         "A KV cache turns n(n+1)/2 key/value projections into n, with identical output. The "
         "prompt cache does the same across calls: a stable prefix is written once (1.25x the "
@@ -93,9 +93,6 @@ class PrefixCachePanel(BasePanel):
         self.pin_bar.view = lambda: "session" if self._showing == "session" else ""
         self._session_bridge.sig_loaded.connect(self._on_session_loaded)
         self._session_bridge.sig_progress.connect(self._on_session_progress)
-        split = self.explain_view.parentWidget()
-        if isinstance(split, QSplitter):  # the explanation is a strip; the charts need the room
-            split.setSizes([110, 610])
 
     def default_params(self) -> pc.Params:
         return pc.Params()
