@@ -107,8 +107,8 @@ class PanelLayout:
             stack.addWidget(extra)
             stack.addWidget(self.view)
             stack.setStretchFactor(1, 1)
-            share = round(1000 * self.extra_share)
-            stack.setSizes([share, 1000 - share])
+            share = round(800 * self.extra_share)  # of about the height a 720 screen gives
+            stack.setSizes([share, 800 - share])
             right_box.addWidget(stack, 1)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
