@@ -168,7 +168,7 @@ class AgentMemoryPanel(BasePanel):
         try:
             turns = read_turns(text, "conversation")
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         self.change(turns=turns, until=None)
 

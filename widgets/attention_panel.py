@@ -133,7 +133,7 @@ class AttentionPanel(BasePanel):
         model = dataclasses.replace(self.params.model, **changes)
         if model.kv_heads > model.heads:
             self.refresh_controls()  # put the refused value back
-            self._set_status(f"model: kv heads ({model.kv_heads}) cannot exceed heads ({model.heads})",
+            self.set_status(f"model: kv heads ({model.kv_heads}) cannot exceed heads ({model.heads})",
                              error=True)
             return
         self.change(model=model)

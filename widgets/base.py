@@ -45,7 +45,8 @@ Hooks, in the order they run:
   :meth:`~BasePanel.is_cheap` says whether ``prepare`` itself may run on the UI thread;
   :meth:`~BasePanel.reuses_prepared` tells a test which path a change takes.
 - :meth:`~BasePanel.draw` -- update the plot items from the output (UI thread).
-- :meth:`~BasePanel.headline`, :meth:`~BasePanel.csv_rows`, :meth:`~BasePanel.bench_steps`.
+- :meth:`~BasePanel.headline`, :meth:`~BasePanel.csv_rows`, :meth:`~BasePanel.bench_steps`;
+  ``set_status(text, error)`` says something in the status line (a refused edit, a note).
 - Files the user opens or drops (:meth:`~BasePanel.open_paths`): :meth:`~BasePanel.read_file`
   (and :meth:`~BasePanel.read_json` for ``.json``; a scenario by default) read, parse and
   validate on a worker thread of their own (:mod:`widgets.opening`: progress, Cancel/Esc),
@@ -102,7 +103,7 @@ LOG_HINT = "see the log"
 W = TypeVar("W", bound=QWidget)
 
 
-# PanelLayout comes first: its _set_status is the one FileOpening and Computing declare (and stub)
+# PanelLayout comes first: its set_status is the one FileOpening and Computing declare (and stub)
 class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
     """Base of every lever panel; subclasses fill in the hooks below (see the module doc)."""
 
@@ -291,7 +292,7 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
                 new.check()
             except InputError as exc:
                 self._push_bound(list(changes))
-                self._set_status(str(exc), error=True)
+                self.set_status(str(exc), error=True)
                 return
         if new != self._params:
             self._params = new
@@ -355,13 +356,13 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
         self.load_sample()
         if self._params != before:
             self._undo = (before, self._params)
-            self._set_status("reset to the sample (Ctrl+Z undoes it)", error=False)
+            self.set_status("reset to the sample (Ctrl+Z undoes it)", error=False)
 
     def undo_reset(self) -> None:
         """Undo the last reset, while nothing was changed after it."""
         if self._undo is None or self._undo[1] != self._params:
             self._undo = None
-            self._set_status("nothing to undo (only a reset to the sample can be undone)", error=False)
+            self.set_status("nothing to undo (only a reset to the sample can be undone)", error=False)
             return
         before, self._undo = self._undo[0], None
         self.set_params(before)

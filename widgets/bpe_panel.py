@@ -242,7 +242,7 @@ class BpePanel(BasePanel):
             try:
                 self.load_file(path)
             except InputError as exc:
-                self._set_status(str(exc), error=True)
+                self.set_status(str(exc), error=True)
 
     def _on_open_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a corpus", "", "All files (*)")

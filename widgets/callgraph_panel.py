@@ -174,7 +174,7 @@ class CallgraphPanel(BasePanel):
         exact = [n for n in graph.names if n == text]
         found = exact or [n for n in graph.names if text.lower() in n.lower()]
         if not found:
-            self._set_status(f"no function matches {text!r}", error=True)
+            self.set_status(f"no function matches {text!r}", error=True)
             return
         self.change(target=found[0])
 
@@ -199,7 +199,7 @@ class CallgraphPanel(BasePanel):
             self.paste.document().setModified(False)
             self.set_code(source=self.paste.full_text())
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
 
     def _on_open_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a Python module", "",
@@ -228,7 +228,7 @@ class CallgraphPanel(BasePanel):
         files, skipped = data
         self.set_code(files=files)
         if skipped:
-            self._set_status(f"skipped {len(skipped)} file(s): {skipped[0]}", error=True)
+            self.set_status(f"skipped {len(skipped)} file(s): {skipped[0]}", error=True)
 
     # ---- compute and draw -----------------------------------------------------------------
     def is_cheap(self, params: Any) -> bool:

@@ -174,7 +174,7 @@ class CompactionPanel(BasePanel):
         try:
             self.set_turns(parse_transcript(self.paste.toPlainText(), "pasted transcript"))
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
 
     def _on_open(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a transcript", "",
@@ -293,7 +293,7 @@ class CompactionPanel(BasePanel):
         p = self.params
         users = [t.text for t in p.turns if t.role == "user"]
         if not users:
-            self._set_status("live run: the transcript has no user turns", error=True)
+            self.set_status("live run: the transcript has no user turns", error=True)
             return
         self.live_log = LiveLog(settings={"budget": p.budget, "soft": p.soft, "between": p.between,
                                           "user_turns": len(users)})
@@ -301,7 +301,7 @@ class CompactionPanel(BasePanel):
                                             limit=p.budget, soft=p.soft, between=p.between)
         self._live_run.start(users)
         self._sync_live_buttons()
-        self._set_status(f"live run started: {len(users)} user turns", error=False)
+        self.set_status(f"live run started: {len(users)} user turns", error=False)
 
     def _on_stop_live(self) -> None:
         if self._live_run is not None:
@@ -316,21 +316,21 @@ class CompactionPanel(BasePanel):
                 threading.Thread(target=run.close, daemon=True).start()
             self._sync_live_buttons()
         if event["kind"] == "error":
-            self._set_status(f"live run, {event['where']}: {event['message']} (the transcript is intact)",
+            self.set_status(f"live run, {event['where']}: {event['message']} (the transcript is intact)",
                              error=True)
         if self.output() is not None:
             self.draw(self.output())
 
     def _on_save_run(self) -> None:
         if not self.live_log.events:
-            self._set_status("no live run to save yet", error=True)
+            self.set_status("no live run to save yet", error=True)
             return
         name, _ = QFileDialog.getSaveFileName(self, "Save the live run", "live-run.json", "JSON (*.json)")
         if name:
             try:
                 self.save_live(Path(name))
             except InputError as exc:
-                self._set_status(str(exc), error=True)
+                self.set_status(str(exc), error=True)
 
     def save_live(self, path: Path) -> None:
         """Write the live run's events (settings and usage only; never the key)."""
@@ -345,7 +345,7 @@ class CompactionPanel(BasePanel):
         self.live_log = log
         if self.output() is not None:
             self.draw(self.output())
-        self._set_status(f"{name}: replaying a saved live run ({len(log.events)} events)", error=False)
+        self.set_status(f"{name}: replaying a saved live run ({len(log.events)} events)", error=False)
 
     def shutdown(self) -> None:
         if self._live_run is not None:

@@ -257,7 +257,7 @@ class ContextRouterPanel(BasePanel):
             if len(queries) > cr.MAX_QUERIES:
                 raise InputError(f"queries: at most {cr.MAX_QUERIES:,}, got {len(queries):,}")
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         self.selected = 0
         self.set_params(dataclasses.replace(self.params, queries=queries))
@@ -294,7 +294,7 @@ class ContextRouterPanel(BasePanel):
             if not 0 <= tokens <= cr.MAX_TOKENS:
                 raise ValueError
         except ValueError:
-            self._set_status(f"sources[{item.row()}].tokens: expected a whole number from 0 to "
+            self.set_status(f"sources[{item.row()}].tokens: expected a whole number from 0 to "
                              f"{cr.MAX_TOKENS:,}, got {item.text()!r}", error=True)
             return
         sources = list(self.params.sources)
@@ -305,7 +305,7 @@ class ContextRouterPanel(BasePanel):
         try:
             self.add_source(self.source_name.text().strip() or "pasted", self.source_text.toPlainText())
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
 
     def _on_open_sources(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Open context sources", "",

@@ -225,7 +225,7 @@ class EconomyPanel(BasePanel):
         self._versus = name if name in economy.PRICES and name != self.params.model else None
         if self.output() is not None:
             self.draw(self.output())
-            self._set_status(self.headline(self.output()), error=False)
+            self.set_status(self.headline(self.output()), error=False)
 
     def _versus_text(self, output: EconomyOutput) -> str:
         other = output.by_model.get(self._versus or "")

@@ -129,7 +129,7 @@ class KvBlocksPanel(BasePanel):
         try:
             lengths = parse_lengths(self.lengths.full_text())
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         gen = {} if lengths else {"count": 200, "seed": 1, "mean_length": 300}
         self._apply(dataclasses.replace(self.params, lengths=lengths, generate=gen))
@@ -138,7 +138,7 @@ class KvBlocksPanel(BasePanel):
         try:
             params.check()
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         self.set_params(params)
 
@@ -179,7 +179,7 @@ class KvBlocksPanel(BasePanel):
 
     def _on_memory_described(self) -> None:
         if self.output() is not None:
-            self._set_status(self.headline(self.output()), error=False)
+            self.set_status(self.headline(self.output()), error=False)
 
     def headline(self, output: KvOutput) -> str:
         d = output.result.to_dict()

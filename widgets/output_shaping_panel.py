@@ -133,7 +133,7 @@ class OutputShapingPanel(BasePanel):
                                 self._on_live_clicked, inputs=[self.live_prompt])
         self.live_button, self.live_label = self.live_section.button, self.live_section.label
         self.live_section.sig_measured.connect(self._on_live_measured)
-        self.live_section.sig_failed.connect(lambda message: self._set_status(message, error=True))
+        self.live_section.sig_failed.connect(lambda message: self.set_status(message, error=True))
         self.live_section.sig_failed.connect(self.sig_failed)
 
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:

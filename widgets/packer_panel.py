@@ -56,7 +56,7 @@ class PackerPanel(BasePanel):
         layout.addWidget(section("Parts (oldest first)"))
         self.editor = PartsEditor()
         self.editor.sig_parts_changed.connect(self._on_editor_parts_changed)
-        self.editor.sig_error.connect(lambda msg: self._set_status(msg, error=True))
+        self.editor.sig_error.connect(lambda msg: self.set_status(msg, error=True))
         self.editor.sig_files_chosen.connect(self.open_paths)
         layout.addWidget(self.editor, 1)
         sample = QPushButton("Load sample")

@@ -44,7 +44,7 @@ class FileOpening:
     def set_params(self, params: Any) -> None:
         raise NotImplementedError
 
-    def _set_status(self, text: str, error: bool) -> None:
+    def set_status(self, text: str, error: bool) -> None:
         raise NotImplementedError
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
@@ -72,7 +72,7 @@ class FileOpening:
                               lambda read: self._apply_files(later, read))
 
     def _opener_status(self, text: str, error: bool) -> None:
-        self._set_status(text, error)
+        self.set_status(text, error)
         if error:  # a refused or cancelled file: the previous result stays on screen
             self.sig_failed.emit(text)
 

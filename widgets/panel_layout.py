@@ -49,7 +49,7 @@ class PanelLayout:
         if self._output is None:
             return
         note = getattr(self._output, "note", "")
-        self._set_status(self.pin_bar.annotate(self._drawn_headline) + (f"   ⚠ {note}" if note else ""),
+        self.set_status(self.pin_bar.annotate(self._drawn_headline) + (f"   ⚠ {note}" if note else ""),
                          error=False)
 
     def pin(self) -> None:
@@ -57,7 +57,8 @@ class PanelLayout:
         if self._output is not None:
             self.pin_bar.pin(self._drawn_headline)
 
-    def _set_status(self, text: str, error: bool) -> None:
+    def set_status(self, text: str, error: bool) -> None:
+        """Show ``text`` in the status line (red when ``error``): a refusal, a note, a headline."""
         self.status.setText(shown(text, 4 * MESSAGE_CHARS))  # an error may quote a whole file
         # grow, never shrink: a headline one line longer on some ticks would otherwise resize
         # the plots above it back and forth (and throw away their cached pixmaps)

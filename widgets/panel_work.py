@@ -87,7 +87,7 @@ class Computing:
     counter_for: Callable[[Any], TokenCounter | None]
     _show_headline: Callable[[], None]
 
-    def _set_status(self, text: str, error: bool) -> None:
+    def set_status(self, text: str, error: bool) -> None:
         raise NotImplementedError
 
     def schedule(self) -> None:
@@ -126,7 +126,7 @@ class Computing:
         self._stop = threading.Event()
         self.work.start()
         self._esc.setEnabled(True)
-        self._set_status("computing…", error=False)
+        self.set_status("computing…", error=False)
         progress = Progress(self._stop, self.report_progress)
         self._executor.submit(self._in_worker, rid, params, counter, progress, done)
 
@@ -189,7 +189,7 @@ class Computing:
     def _on_worker_progress(self, fraction: float) -> None:
         if self._running and not self._user_cancelled:
             self.work.report(fraction)
-            self._set_status(f"computing… {fraction:.0%} (Esc or Cancel stops it)", error=False)
+            self.set_status(f"computing… {fraction:.0%} (Esc or Cancel stops it)", error=False)
 
     def cancel(self) -> None:
         """Stop the running work (Cancel, Esc); the previous result stays on screen."""
@@ -199,7 +199,7 @@ class Computing:
         self._timer.stop()  # a pending newer request is cancelled too
         self._stop.set()
         self.work.stop()
-        self._set_status("cancelling…", error=False)
+        self.set_status("cancelling…", error=False)
 
     def _on_worker_done(self, rid: int, ok: bool, payload: Any) -> None:
         self._running = False
@@ -211,7 +211,7 @@ class Computing:
                 self._kept = payload  # finished before it saw the cancel: valid for its params
             message = ("cancelled: the chart still shows the previous result; change a control "
                        "to compute again")
-            self._set_status(message, error=True)
+            self.set_status(message, error=True)
             self.sig_failed.emit(message)
             return
         if ok:
@@ -223,7 +223,7 @@ class Computing:
 
     def _finish(self, rid: int, ok: bool, payload: Any) -> None:
         if not ok:
-            self._set_status(payload, error=True)
+            self.set_status(payload, error=True)
             self.sig_failed.emit(payload)
             return
         self._kept = payload
@@ -234,7 +234,7 @@ class Computing:
             log.exception("render failed in %s", self.lever)
             self._output = previous
             message = _internal(exc, " while drawing")
-            self._set_status(message, error=True)
+            self.set_status(message, error=True)
             self.sig_failed.emit(message)
             return
         self._drawn_headline = self.headline(payload.output)

@@ -276,7 +276,7 @@ class PrefixCachePanel(BasePanel):
         if isinstance(result, str):
             self.session_label.setText("No session opened." if self._session is None else
                                        f"{self._session[0]}: kept")
-            self._set_status(result, error=True)
+            self.set_status(result, error=True)
             self.sig_failed.emit(result)
             return
         self._show_session(name, result)

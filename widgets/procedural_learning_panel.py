@@ -176,7 +176,7 @@ class ProceduralLearningPanel(BasePanel):
         try:
             train, held = split_log(self._log, held_out_from=text)
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         self._apply_split(train, held)
         with QSignalBlocker(self.share):
@@ -187,7 +187,7 @@ class ProceduralLearningPanel(BasePanel):
         try:
             self.set_log(parse_log(self.paste.toPlainText(), "pasted log"))
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
 
     def _on_open_log(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a session log", "",

@@ -234,7 +234,7 @@ class RadixPanel(BasePanel):
         try:
             self.set_stream(stream_from_text(self.text.full_text(), self.mode.currentData()))
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
 
     def set_stream(self, stream: dict[str, Any]) -> None:
         """Replace the request stream (validated; a bad one raises and changes nothing)."""
@@ -275,7 +275,7 @@ class RadixPanel(BasePanel):
         shown = ", ".join(f"#{r}" for r in who[:20]) + (f" and {len(who) - 20} more" if len(who) > 20 else "")
         text = radix.label(lay, index)
         text = text if len(text) <= 60 else text[:57] + "…"
-        self._set_status(f"node {lay.ids[index]} ({int(lay.x1[index] - lay.x0[index])} blocks: {text}) is "
+        self.set_status(f"node {lay.ids[index]} ({int(lay.x1[index] - lay.x0[index])} blocks: {text}) is "
                          f"shared by {len(who)} request(s): {shown}; {int(lay.active[index])} running",
                          error=False)
 
@@ -370,7 +370,7 @@ class RadixPanel(BasePanel):
         """Show stored, saved and capacity in GiB for ``profile`` as well as in blocks."""
         self._profile = profile
         if self.output() is not None:
-            self._set_status(self.headline(self.output()), error=False)
+            self.set_status(self.headline(self.output()), error=False)
 
     def _in_gib(self, d: dict[str, Any]) -> str:
         kv = getattr(self._profile, "kv", None)

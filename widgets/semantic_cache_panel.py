@@ -143,7 +143,7 @@ class SemanticCachePanel(BasePanel):
                     "and wall time replace the assumptions above.")
         self.live_button, self.live_label = self.live_section.button, self.live_section.label
         self.live_section.sig_measured.connect(self._on_live_measured)
-        self.live_section.sig_failed.connect(lambda message: self._set_status(message, error=True))
+        self.live_section.sig_failed.connect(lambda message: self.set_status(message, error=True))
         self.live_section.sig_failed.connect(self.sig_failed)
 
     def set_live_factory(self, factory: Callable[..., Any] | None) -> None:
@@ -176,7 +176,7 @@ class SemanticCachePanel(BasePanel):
         try:
             questions, intents = parse_lines(text, "questions")
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         self.change(workload=questions, intents=intents)
 

@@ -204,14 +204,14 @@ class TemporalPanel(BasePanel):
         try:
             events = temporal.parse_events(self.editor.full_text())
         except InputError as exc:
-            self._set_status(str(exc), error=True)
+            self.set_status(str(exc), error=True)
             return
         self.set_events(events)
 
     def set_events(self, events: tuple[temporal.Event, ...]) -> None:
         """Replace the events (the instants restart at the latest fact)."""
         if not events:
-            self._set_status("events: none given; one per line: subject, predicate, object, valid_from",
+            self.set_status("events: none given; one per line: subject, predicate, object, valid_from",
                              error=True)
             return
         self.editor.document().setModified(False)
