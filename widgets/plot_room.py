@@ -36,9 +36,12 @@ def crowding(plot: pg.PlotItem, box: QRectF, skip: QGraphicsItem | None = None, 
             continue
         if isinstance(item, pg.BarGraphItem):
             score += 10 * item.shape().intersects(where)
-        elif isinstance(item, pg.ScatterPlotItem):
+        elif isinstance(item, pg.ScatterPlotItem):  # a marker reaches half its size around its point
+            half = float(item.opts.get("size", 0) or 0) / 2
+            grown = vb.childGroup.mapRectFromParent(box.adjusted(-half, -half, half, half)).normalized()
             xs, ys = item.getData()
-            score += int(np.count_nonzero((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)))
+            score += int(np.count_nonzero((xs >= grown.left()) & (xs <= grown.right())
+                                          & (ys >= grown.top()) & (ys <= grown.bottom())))
         elif isinstance(item, pg.InfiniteLine):
             at = item.value()
             if isinstance(at, int | float):
@@ -47,6 +50,9 @@ def crowding(plot: pg.PlotItem, box: QRectF, skip: QGraphicsItem | None = None, 
         elif isinstance(item, pg.PlotDataItem | pg.PlotCurveItem):
             xs, ys = item.getData()
             if xs is None or ys is None or len(ys) < 2:
+                continue
+            if item.opts.get("connect") == "pairs":  # separate segments (ticks): their ends count
+                score += int(np.count_nonzero((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)))
                 continue
             xs = xs[:len(ys)]  # a step curve has one x more than it has levels
             if len(xs) != len(ys) or not np.all(np.diff(xs) >= 0):
@@ -120,37 +126,42 @@ def place_legend(plot: pg.PlotItem) -> bool:
 
 
 def place_line_labels(plot: pg.PlotItem) -> None:
-    """Hang each vertical line's label from the top or stand it on the bottom, whichever covers less.
+    """Move each line's label to the end of its line where it covers least.
 
-    The label keeps turning toward the middle of the view (pyqtgraph's pair of anchors), and a
-    place where it would stick out of the view box is never taken. It stays where it is unless
-    the other end covers less (a label over a curve faded it, one over a value label hid words).
+    A vertical line's label hangs from the top or stands on the bottom, turning toward the
+    middle of the view (pyqtgraph's pair of anchors); a level line's label sits above or below
+    it at its right or left end. A place where it would stick out of the view box is never
+    taken, and a label stays where it is unless another place covers less (a label over a
+    curve faded it, one over a value label hid words, one over markers hid them).
     """
     vb = plot.vb
     vb.updateMatrix()
     inverted = bool(vb.state.get("yInverted"))
-    inside = vb.boundingRect()
+    inside = vb.boundingRect().adjusted(-1e-6, -1e-6, 1e-6, 1e-6)  # a box at an edge may be -1e-13 out
     for line in plot.items:
         label = getattr(line, "label", None)
-        if not isinstance(line, pg.InfiniteLine) or label is None or line.angle % 180 != 90 \
-                or not label.isVisible() or not line.isVisible() or len(label.anchors) != 2:
+        if not isinstance(line, pg.InfiniteLine) or label is None or not label.isVisible() \
+                or not line.isVisible() or len(label.anchors) != 2:
             continue
         now = (label.orthoPos, list(label.anchors))
+        if line.angle % 180 == 90:
+            places = [([(anchor[0], 0.0 if top else 1.0) for anchor in now[1]],
+                       1.0 if top != inverted else 0.0) for top in (now[1][0][1] == 0.0, now[1][0][1] != 0.0)]
+        else:  # right end above, then the other places
+            places = [([(1.0 - end, 1.0 - below)] * 2, 1.0 - end) for below in (0, 1) for end in (0, 1)]
+            places.sort(key=lambda place: place != (now[1], now[0]))
 
-        def score(top: bool, label: pg.TextItem = label, pair: list[Any] = now[1]) -> float:
-            label.anchors = [(anchor[0], 0.0 if top else 1.0) for anchor in pair]
-            label.setPosition(1.0 if top != inverted else 0.0)
+        def score(place: tuple[list[Any], float], label: pg.TextItem = label) -> float:
+            label.anchors, at = place
+            label.setPosition(at)
             label.updateTransform(force=True)
             box = vb.mapRectFromScene(label.sceneBoundingRect())
             return crowding(plot, box, skip=label) if inside.contains(box) else float("inf")
 
-        top_now = now[1][0][1] == 0.0
-        here, there = score(top_now), score(not top_now)
-        if there < here:
-            score(not top_now)
-        else:
-            label.anchors = now[1]
-            label.setPosition(now[0])
+        scores = [score(place) for place in places]
+        best = places[scores.index(min(scores))]  # the first of ties: where it is now
+        label.anchors, at = best
+        label.setPosition(at)
 
 
 CURVE_LABEL_ANCHORS = {"above": ((1.0, 1.0), (0.0, 1.0)), "below": ((0.0, 0.0), (1.0, 0.0))}
@@ -183,7 +194,7 @@ def place_curve_labels(plot: pg.PlotItem) -> None:
     """
     vb = plot.vb
     vb.updateMatrix()
-    inside = vb.boundingRect()
+    inside = vb.boundingRect().adjusted(-1e-6, -1e-6, 1e-6, 1e-6)  # a box at an edge may be -1e-13 out
     named = list(getattr(plot, "curve_labels", {}).items())
     for label, (xs, ys, side) in named * min(len(named), 2):  # again, now that the others have moved
         n = min(len(xs), len(ys))

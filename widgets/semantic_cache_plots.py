@@ -277,8 +277,9 @@ class CachePlots:
             else f"zero errors: {zero[0]:.2f}–{zero[1]:.2f}")
         if force or text != self.none_label.toPlainText():  # force: a new theme's ink
             self.none_label.setText(text, color=theme.foreground)
-        self.none_label.setPos(0.5, 1.17)
-        self.none_label.setAnchor((0.5, 0))
+        right = out.result.params.threshold < 0.5  # on the side the threshold line is not
+        self.none_label.setPos(0.98 if right else 0.02, 1.17)
+        self.none_label.setAnchor((1, 0) if right else (0, 0))
 
     def _update_twins(self, out: CacheOutput, colors: dict[str, str], theme: Theme) -> None:
         """Draw the other embedder's hit rate and errors, dotted, for comparison."""
