@@ -60,7 +60,8 @@ def _parse_sample(value: object, where: str) -> str:
     return value
 
 
-def _check_size(text: str, where: str) -> None:
+def check_size(text: str, where: str) -> None:
+    """Refuse a corpus or sample longer than the limits training keeps to (``where`` names it)."""
     if len(text) > MAX_CORPUS_CHARS:
         raise InputError(f"{where}: longer than {MAX_CORPUS_CHARS:,} characters ({len(text):,})")
     run = max(map(len, text.split()), default=0)
@@ -90,7 +91,7 @@ class Params(fields.Declared):
 
     def check(self) -> None:
         for name, text in (("corpus", self.corpus), ("sample", self.sample)):
-            _check_size(text or "", f"{_WHERE}.{name}")
+            check_size(text or "", f"{_WHERE}.{name}")
         if self.pretokenizer == "regex":
             check_pattern(self.pattern)
 

@@ -250,7 +250,9 @@ class BpePanel(BasePanel):
             self.open_paths([Path(name)])
 
     def read_file(self, path: Path, progress: Progress) -> str:
-        return read_text(path)
+        text = read_text(path)
+        bpe.check_size(text, path.name)  # refused here, by name, not after it replaced the corpus
+        return text
 
     def apply_file(self, path: Path, data: str) -> None:
         self.change(corpus=data)

@@ -117,3 +117,18 @@ def test_an_error_quoting_a_whole_file_is_cut_in_the_status_line_and_the_cli(sam
     out = ctxlab("compute", path)
     assert out.returncode == 2 and "yyyy" in out.stderr and len(out.stderr) < 2_000
     assert out.stderr.rstrip().endswith("more characters)")
+
+
+def test_a_bpe_corpus_over_its_limits_is_refused_by_name_as_it_is_read(sample_panel, qtbot, tmp_path):
+    """It used to replace the corpus, then fail in training; a session saved then did not reopen."""
+    panel = sample_panel(BpePanel)
+    before = panel.params
+    long_file, one_run = tmp_path / "long.txt", tmp_path / "run.txt"
+    long_file.write_text("ab cd\n" * 200_000)  # 1,200,000 characters
+    one_run.write_text("x" * 3_000)
+    for path, message in ((long_file, "long.txt: longer than 1,000,000 characters (1,200,000)"),
+                          (one_run, "run.txt: a run of 3,000 characters without whitespace")):
+        panel.open_paths([path])
+        qtbot.waitUntil(panel.is_idle)
+        assert message in panel.status.text()
+        assert panel.params == before

@@ -78,6 +78,18 @@ def one_line(tmp_path):
     return path
 
 
+def one_spaced_line(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("word " * 60_000)
+    return path
+
+
+def lines_a_corpus_takes(tmp_path):
+    path = tmp_path / "rows.txt"
+    path.write_text("a,b c,d\n" * 100_000)
+    return path
+
+
 def many_lines(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("a,b,c,d\n" * 400_000)
@@ -100,8 +112,9 @@ CASES = {
     "packer 400k lines": (PackerPanel, many_lines, lambda p: p.editor.text, lambda p: _part(p, "rows.csv")),
     "compression one line": (CompressionPanel, one_line, lambda p: p.text, lambda p: p.params.text),
     "compression 400k lines": (CompressionPanel, many_lines, lambda p: p.text, lambda p: p.params.text),
-    "bpe one line": (BpePanel, one_line, lambda p: p.corpus, lambda p: p.params.corpus),
-    "bpe 400k lines": (BpePanel, many_lines, lambda p: p.corpus, lambda p: p.params.corpus),
+    # (BPE trains on at most 1,000,000 characters, in runs of at most 2,000)
+    "bpe one line": (BpePanel, one_spaced_line, lambda p: p.corpus, lambda p: p.params.corpus),
+    "bpe 100k lines": (BpePanel, lines_a_corpus_takes, lambda p: p.corpus, lambda p: p.params.corpus),
     "callgraph 400k lines": (CallgraphPanel, many_lines, lambda p: p.paste, lambda p: p.params.source),
     "radix 400k lines": (RadixPanel, many_lines, lambda p: p.text, lambda p: _stream(p.params)),
 }
@@ -149,7 +162,7 @@ def test_typing_into_a_preview_changes_nothing_and_the_sample_makes_it_editable(
     panel = make_panel(cls)
     panel.load_sample()
     qtbot.waitUntil(panel.is_idle, timeout=60000)
-    path = many_lines(tmp_path)
+    path = (lines_a_corpus_takes if cls is BpePanel else many_lines)(tmp_path)
     open_files(panel, qtbot, [path], timeout=120000)
     editor = editor_of(panel)
     whole = getattr(panel.params, field)
