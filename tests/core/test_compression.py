@@ -7,6 +7,7 @@ import pytest
 
 from core import compression, compute
 from core.errors import Cancelled, InputError
+from tests.core.cancelling import stop_at
 
 DOC = ("The cache was warm. The deploy failed because the schema migration locked the orders "
        "table. Lunch was late. A retry fixed nothing until the lock was released.")
@@ -126,15 +127,6 @@ def test_text_over_the_limit_is_refused_naming_it_and_at_the_limit_accepted(fiel
         compression.Params.from_dict({**ok, field: "a" * (compression.MAX_TEXT_CHARS + 1)})
 
 
-def _stop_at(n, heard):
-    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
-    def progress(fraction):
-        heard.append(fraction)
-        if len(heard) == n:
-            raise Cancelled
-    return progress
-
-
 def test_prepare_and_sweep_report_rising_fractions_and_a_raising_callback_stops_them():
     p = compression.Params(text=DOC * 100, query="deploy lock", budget=50)
     heard = []
@@ -148,7 +140,7 @@ def test_prepare_and_sweep_report_rising_fractions_and_a_raising_callback_stops_
     for n in (1, len(heard) // 2, len(heard)):
         told = []
         with pytest.raises(Cancelled):
-            compression.prepare(p, None, _stop_at(n, told))
+            compression.prepare(p, None, stop_at(n, told))
         assert len(told) == n, "nothing runs on after the callback raised"
     with pytest.raises(Cancelled):
-        compression.sweep(p, "budget", budgets, scored=prepared.scored, progress=_stop_at(1, []))
+        compression.sweep(p, "budget", budgets, scored=prepared.scored, progress=stop_at(1, []))

@@ -7,6 +7,7 @@ import core
 from core import output_shaping as osh
 from core.errors import Cancelled, InputError
 from core.output_shaping_io import parse_replies
+from tests.core.cancelling import stop_at
 
 REPLY = ("Sure, glad to dig into this.\n\n  The deploy status is: failed.  \n"
          "Surely you will want the log too.\nIn short, the deploy failed.\nLet me know!")
@@ -187,15 +188,6 @@ def test_imported_replies_report_progress_as_they_are_shaped():
     assert len(heard) == 100 and heard == sorted(heard) and heard[0] >= 0 and heard[-1] < 1
 
 
-def _stop_at(n, heard):
-    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
-    def progress(fraction):
-        heard.append(fraction)
-        if len(heard) == n:
-            raise Cancelled
-    return progress
-
-
 def test_prepare_reports_rising_fractions_and_a_raising_callback_stops_it():
     p = params(replies=[{"reply": REPLY, "answer": "failed"}] * 300)
     heard = []
@@ -204,5 +196,5 @@ def test_prepare_reports_rising_fractions_and_a_raising_callback_stops_it():
     for n in (1, 50, 100):
         told = []
         with pytest.raises(Cancelled):
-            osh.prepare(p, None, _stop_at(n, told))
+            osh.prepare(p, None, stop_at(n, told))
         assert len(told) == n, "nothing runs on after the callback raised"

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from core import packer
 from core.errors import Cancelled, InputError
 from core.tokens import WordEstimate
+from tests.core.cancelling import stop_at
 
 WORDS = WordEstimate()
 
@@ -164,15 +165,6 @@ class _ApiLike:
         return [len(t.split()) for t in texts]
 
 
-def _stop_at(n, heard):
-    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
-    def progress(fraction):
-        heard.append(fraction)
-        if len(heard) == n:
-            raise Cancelled
-    return progress
-
-
 def test_prepare_reports_each_part_counted_and_a_raising_callback_stops_the_count():
     p = packer.Params(parts=tuple(packer.Part(f"p{i}", "w " * i) for i in range(5)), budget=10)
     heard, counter = [], _ApiLike()
@@ -185,7 +177,7 @@ def test_prepare_reports_each_part_counted_and_a_raising_callback_stops_the_coun
 
     counter, told = _ApiLike(), []
     with pytest.raises(Cancelled):
-        packer.prepare(p, counter, _stop_at(3, told))
+        packer.prepare(p, counter, stop_at(3, told))
     assert len(told) == 3 and len(counter.asked) == 2, "no part is counted after the callback raised"
     with pytest.raises(Cancelled):
-        packer.prepare(p, None, _stop_at(1, []))
+        packer.prepare(p, None, stop_at(1, []))

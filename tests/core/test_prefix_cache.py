@@ -10,6 +10,7 @@ from core import economy
 from core import prefix_cache as pc
 from core.errors import Cancelled, InputError
 from core.prefix_cache_session import bill, parse_session
+from tests.core.cancelling import stop_at
 
 
 def run(**kw):
@@ -276,15 +277,6 @@ def test_long_sessions_report_progress_and_can_be_stopped():
         parse_session(text, "long.jsonl", should_stop=lambda: True)
 
 
-def _stop_at(n, heard):
-    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
-    def progress(fraction):
-        heard.append(fraction)
-        if len(heard) == n:
-            raise Cancelled
-    return progress
-
-
 def test_prepare_reports_the_replay_rising_and_a_raising_callback_stops_it():
     p = pc.Params.from_dict({"gen_lengths": [16, 300, 5000, 200], "verify_max_n": 1000})
     heard = []
@@ -295,5 +287,5 @@ def test_prepare_reports_the_replay_rising_and_a_raising_callback_stops_it():
     for n in (1, 4, len(heard)):
         told = []
         with pytest.raises(Cancelled):
-            pc.prepare(p, None, _stop_at(n, told))
+            pc.prepare(p, None, stop_at(n, told))
         assert len(told) == n, "nothing runs on after the callback raised"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from core import compute, temporal
 from core.errors import Cancelled, InputError
+from tests.core.cancelling import stop_at
 
 SHOP = [
     {"subject": "store-7", "predicate": "manager", "object": "Okafor", "valid_from": "2023-02-01"},
@@ -181,15 +182,6 @@ def test_building_a_generated_graph_reports_progress_to_the_end():
     assert heard == sorted(heard) and heard[0] == 0 and heard[-1] == 1 and len(heard) >= 6
 
 
-def _stop_at(n, heard):
-    """A progress callback that records fractions and raises at the ``n``-th, as a panel's cancel does."""
-    def progress(fraction):
-        heard.append(fraction)
-        if len(heard) == n:
-            raise Cancelled
-    return progress
-
-
 def test_prepare_reports_rising_fractions_and_a_raising_callback_stops_it():
     p = temporal.Params.from_dict({"generate": {"keys": 100, "events": 50_001, "seed": 2}})
     heard = []
@@ -199,5 +191,5 @@ def test_prepare_reports_rising_fractions_and_a_raising_callback_stops_it():
     for n in (1, 3, len(heard)):
         told = []
         with pytest.raises(Cancelled):
-            temporal.prepare(p, None, _stop_at(n, told))
+            temporal.prepare(p, None, stop_at(n, told))
         assert len(told) == n, "nothing runs on after the callback raised"
