@@ -60,7 +60,11 @@ def test_known_at_hides_later_facts_and_reopens_intervals(panel, qtbot):
 
 
 def test_picking_a_row_draws_that_keys_history(panel, qtbot):
-    panel._on_row_picked(0)
+    from PySide6.QtCore import Qt
+
+    rect = panel.table.visualRect(panel.facts.index(0, 0))  # the first row, clicked in the table
+    assert rect.isValid()
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().focus == 0)
     assert "harbor-api · owner" in panel.plots_.belief.titleLabel.text
     versions = panel.output().history
