@@ -89,16 +89,16 @@ def test_a_budget_tick_builds_only_the_turns_it_draws():
     assert res.turns.hungriest() == hungry
 
 
-def test_a_pasted_plan_declares_labels(panel, qtbot):
+def test_a_pasted_plan_declares_labels(panel, qtbot, click):
     panel.paste.setPlainText("coding: run the failing test again\nWhere is the invoice policy?\n\n")
-    panel._on_paste_used()
+    click(panel, "Use these queries")
     qtbot.waitUntil(panel.is_idle)
     assert [(q.query, q.label) for q in panel.params.queries] == [
         ("run the failing test again", "coding"), ("Where is the invoice policy?", None)]
     assert parse_queries("nolabel: text", ["coding"])[0] == cr.Query("nolabel: text")
 
 
-def test_ticking_and_raising_a_route_source(panel, qtbot):
+def test_ticking_and_raising_a_route_source(panel, qtbot, click):
     labels = list(panel.params.routes)
     names = [s.name for s in panel.params.sources]
     row, col = labels.index("chitchat"), names.index("handbook")
@@ -106,7 +106,7 @@ def test_ticking_and_raising_a_route_source(panel, qtbot):
     qtbot.waitUntil(lambda: panel.is_idle() and "handbook" in panel.params.routes["chitchat"])
     assert panel.params.routes["chitchat"][-1] == "handbook"
     panel.routes.setCurrentCell(row, col)
-    panel._on_raise()
+    click(panel, "↑ Raise the selected source's priority")
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.routes["chitchat"][0] == "handbook")
     panel.routes.item(row, col).setCheckState(Qt.CheckState.Unchecked)
     qtbot.waitUntil(lambda: panel.is_idle() and "handbook" not in panel.params.routes["chitchat"])

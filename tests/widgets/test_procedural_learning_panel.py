@@ -151,18 +151,18 @@ def test_live_counts_price_the_rules_exactly_and_a_fault_falls_back(panel, qtbot
         counter.close()
 
 
-def test_a_pasted_log_is_used_and_a_bad_one_is_named_by_line(panel, qtbot):
+def test_a_pasted_log_is_used_and_a_bad_one_is_named_by_line(panel, qtbot, click):
     panel.paste.setPlainText('{"outcome": "failure", "tag": "x"}\n{"outcome": "failure", "tag": "x"}\n'
                              '{"outcome": "success"}\n{"outcome": "failure", "tag": "x"}\n')
     panel.share.spin.setValue(75)
-    panel._on_paste_used()
+    click(panel, "Use the pasted log")
     qtbot.waitUntil(lambda: panel.is_idle() and len(panel.params.train) == 3)
     assert [t.tag for t in panel.params.held_out] == ["x"]
     res = panel.output()  # x recurs, but has no rule text yet: nothing is caught
     assert res.recurring == res.unphrased == ("x",) and res.missed == ("x",)
     before = panel.params
     panel.paste.setPlainText("outcome,tag\nfailure,x\nfailure\n")
-    panel._on_paste_used()
+    click(panel, "Use the pasted log")
     assert "pasted log line 3: tag: a failure needs a tag" in panel.status.text()
     assert panel.params == before
 

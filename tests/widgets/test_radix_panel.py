@@ -143,7 +143,7 @@ def test_hover_describes_a_band(panel):
     assert radix.label(lay, i)[:40] in text
 
 
-def test_capacity_evicts_ghosts_and_user_streams_load(panel, qtbot, tmp_path):
+def test_capacity_evicts_ghosts_and_user_streams_load(panel, qtbot, tmp_path, click):
     panel.capacity.spin.setValue(30)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.params.capacity_blocks == 30)
     res = panel.output().result
@@ -161,7 +161,7 @@ def test_capacity_evicts_ghosts_and_user_streams_load(panel, qtbot, tmp_path):
     assert panel.output().result.matched.tolist() == [0, 2, 1]
     assert panel.requests.toPlainText().splitlines()[1].startswith("#1    [2 shared] b")
     panel.text.setPlainText("  \n ")
-    panel._on_stream_applied()
+    click(panel, "Replay this stream")
     assert "no requests" in panel.status.text() and panel.params.requests[0] == ("s1", "s2", "a")
 
 
