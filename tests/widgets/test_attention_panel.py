@@ -56,7 +56,7 @@ def test_large_n_is_binned_and_says_so(panel, qtbot):
 
 
 def test_clicking_a_map_picks_the_inspected_row(panel, qtbot):
-    panel._on_row_clicked(123)
+    panel.row.spin.setValue(123)  # the "Query inspected" slider the map's click moves
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().row == 123)
     full = panel.plots_.row_full.getData()[1]
     assert full.sum() == pytest.approx(1.0, abs=1e-6) and np.all(full[124:] == 0)
