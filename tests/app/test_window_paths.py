@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from PySide6.QtGui import QAction
 
 from app.dialogs import ExportDialog
 from core.errors import InputError
@@ -29,7 +30,8 @@ def _export_with_dialog(window, monkeypatch, text):
 
     monkeypatch.setattr(ExportDialog, "exec", typed)  # the real dialog, without its modal loop
     window.last_error = ""
-    window._on_export_chart()
+    [action] = [a for a in window.findChildren(QAction) if a.text() == "Export chart…"]
+    action.trigger()  # the File menu's item
     return window.last_error
 
 
