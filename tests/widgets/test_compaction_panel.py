@@ -53,11 +53,12 @@ def test_shown_strategy_changes_the_cards_and_the_diff(panel, qtbot):
     assert view.answerable is False and (view.state == 2).sum() > 0
     text = panel.cards.data(panel.cards.index(0), 0)
     assert "dropped" in text and text.startswith("#0 user")
-    panel._update_summary()
+    # the summary view refreshes on a timer once drawing pauses: wait for it
+    qtbot.waitUntil(lambda: "Nothing is summarized" in panel.summary.toPlainText())
     assert "Nothing is summarized" in panel.summary.toPlainText()
     panel.shown_combo.setCurrentIndex(panel.shown_combo.findData("tiered"))
     qtbot.waitUntil(lambda: panel.is_idle() and panel.output().view.name == "tiered")
-    panel._update_summary()
+    qtbot.waitUntil(lambda: "Nothing is summarized" not in panel.summary.toPlainText())
     text = panel.summary.toPlainText()
     assert "Kestrel" in text and "Dropped from the summary" in text
 
