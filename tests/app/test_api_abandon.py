@@ -60,12 +60,10 @@ def _earlier_api_threads():
 def api_threads_gone(within_s: float = 1.0) -> bool:
     """Whether every API thread this test started has ended (waiting up to ``within_s``)."""
     end = time.monotonic() + within_s
-    while time.monotonic() < end:
-        if not any(t.name == "api-call" and t.is_alive() and t not in _EARLIER
-                   for t in threading.enumerate()):
-            return True
-        time.sleep(0.02)
-    return False
+    mine = [t for t in threading.enumerate() if t.name == "api-call" and t not in _EARLIER]
+    for thread in mine:
+        thread.join(max(0.0, end - time.monotonic()))
+    return not any(t.is_alive() for t in mine)
 
 
 @pytest.fixture
