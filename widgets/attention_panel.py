@@ -68,7 +68,7 @@ class AttentionPanel(BasePanel):
         layout.addWidget(section("Attention sample"))
         self.n = self.bind(SliderSpin("Sequence length n", 16, attention.MAX_N, 1024, log=True), "n")
         self.n.set_range(16, attention.MAX_N)
-        self.slope = self.bind(SliderSpin("ALiBi slope (× 0.001)", 0, 1000, 50), "slope", scale=1000)
+        self.slope = self.bind(SliderSpin("ALiBi slope (× 0.001)"), "slope", scale=1000)
         layout.addWidget(self.n)
         layout.addWidget(self.slope)
 

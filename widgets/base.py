@@ -287,18 +287,18 @@ class BasePanel(PanelLayout, FileOpening, Computing, QWidget):
     def change(self, **changes: Any) -> None:
         """Replace some fields of the params from a control and recompute (live fields unchecked)."""
         new = dataclasses.replace(self._params, **changes)
-        if new != self._params and not set(changes) <= self.live_fields():
-            try:
+        if new == self._params:
+            return
+        try:
+            if not set(changes) <= self.live_fields():
                 new.check()
-            except InputError as exc:
-                self._push_bound(list(changes))
-                self.set_status(str(exc), error=True)
-                return
-        if new != self._params:
+        except InputError as exc:
+            self.set_status(str(exc), error=True)
+        else:
             self._params = new
-            self._push_bound(list(changes))
             self.sig_params_changed.emit()
             self.schedule()
+        self._push_bound(list(changes))  # the new values, or the kept ones after a refusal
 
     def scenario(self) -> dict[str, Any]:
         """Return ``{"lever", "params"}``: what reproduces the current chart."""

@@ -125,6 +125,12 @@ def place_legend(plot: pg.PlotItem) -> bool:
     return True
 
 
+def _inside(vb: pg.ViewBox) -> QRectF:
+    """Return the view box's rectangle to test boxes against (one at an edge may be 1e-13 out)."""
+    rect: QRectF = vb.boundingRect().adjusted(-1e-6, -1e-6, 1e-6, 1e-6)
+    return rect
+
+
 def place_line_labels(plot: pg.PlotItem) -> None:
     """Move each line's label to the end of its line where it covers least.
 
@@ -137,7 +143,7 @@ def place_line_labels(plot: pg.PlotItem) -> None:
     vb = plot.vb
     vb.updateMatrix()
     inverted = bool(vb.state.get("yInverted"))
-    inside = vb.boundingRect().adjusted(-1e-6, -1e-6, 1e-6, 1e-6)  # a box at an edge may be -1e-13 out
+    inside = _inside(vb)
     for line in plot.items:
         label = getattr(line, "label", None)
         if not isinstance(line, pg.InfiniteLine) or label is None or not label.isVisible() \
@@ -194,7 +200,7 @@ def place_curve_labels(plot: pg.PlotItem) -> None:
     """
     vb = plot.vb
     vb.updateMatrix()
-    inside = vb.boundingRect().adjusted(-1e-6, -1e-6, 1e-6, 1e-6)  # a box at an edge may be -1e-13 out
+    inside = _inside(vb)
     named = list(getattr(plot, "curve_labels", {}).items())
     for label, (xs, ys, side) in named * min(len(named), 2):  # again, now that the others have moved
         n = min(len(xs), len(ys))

@@ -75,8 +75,7 @@ class SemanticCachePanel(BasePanel):
     # ---- controls -------------------------------------------------------------------------
     def build_controls(self, layout: QVBoxLayout) -> None:
         layout.addWidget(section("Threshold"))
-        self.threshold = self.bind(SliderSpin("Threshold (hundredths)", 0, 100, 80), "threshold",
-                                   scale=100)
+        self.threshold = self.bind(SliderSpin("Threshold (hundredths)"), "threshold", scale=100)
         layout.addWidget(self.threshold)
         form = QFormLayout()
         self.exact = self.bind(QDoubleSpinBox(), "threshold")
